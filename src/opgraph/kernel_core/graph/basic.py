@@ -1,0 +1,220 @@
+"""The bipartite graph: Variable -> Apply -> Variable.
+
+A ``Variable`` is a typed placeholder; its ``owner`` is the ``Apply`` that
+computes it (None for root inputs).  An ``Apply`` is one application of an
+``Op`` to input variables.  ``Constant`` is a root variable with fixed data.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import itertools
+
+_PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+_counter = itertools.count()
+
+
+class Tag(dict):
+    """A free-form annotation bag; attributes and items are the same thing."""
+
+    def __getattr__(self, name):
+        try:
+            return self[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+    def __setattr__(self, name, value):
+        self[name] = value
+
+
+def user_source_line():
+    """(filename, lineno, function) of the first stack frame outside opgraph.
+
+    Stored on every new variable so a runtime failure can point at the line of
+    user code that built the failing node.  Walks frames without building a
+    full traceback, so it stays cheap for graphs of 10^5 nodes.
+    """
+    frame = sys._getframe(1)
+    while frame is not None:
+        filename = frame.f_code.co_filename
+        if not filename.startswith(_PACKAGE_DIR):
+            return (filename, frame.f_lineno, frame.f_code.co_name)
+        frame = frame.f_back
+    return None
+
+
+class Node:
+    """Common base of Variable and Apply (so traversals can mix them)."""
+
+    __slots__ = ()
+
+
+class Variable(Node):
+    """A typed symbolic value: a graph input, a constant, or an op output."""
+
+    def __init__(self, type, owner=None, index=None, name=None):
+        self.type = type
+        self.owner = owner
+        self.index = index
+        self.name = name
+        self.tag = Tag()
+        trace = user_source_line()
+        if trace is not None:
+            self.tag.trace = trace
+        self.auto_name = f"auto_{next(_counter)}"
+
+    # -- printing ---------------------------------------------------------
+    def __str__(self):
+        if self.name is not None:
+            return self.name
+        if self.owner is not None:
+            return f"{self.owner.op}.{self.index}"
+        return f"<{self.type.short_str()}>"
+
+    __repr__ = __str__
+
+    # -- graph helpers ----------------------------------------------------
+    def clone(self, name=None):
+        """A new root variable of the same type (and class) with no owner."""
+        cp = self.__class__(self.type, None, None, self.name if name is None else name)
+        cp.tag = Tag(self.tag)
+        return cp
+
+    def get_parents(self):
+        return [self.owner] if self.owner is not None else []
+
+    def eval(self, inputs_to_values=None):
+        from opgraph.kernel_core.evaluate import evaluate
+
+        return evaluate([self], inputs_to_values or {})[0]
+
+    def dprint(self, **kwargs):
+        from opgraph.kernel_core.printing.dprint import dprint
+
+        return dprint(self, **kwargs)
+
+
+class Constant(Variable):
+    """A root variable holding immutable data."""
+
+    def __init__(self, type, data, name=None):
+        super().__init__(type, None, None, name)
+        self.data = type.filter(data)
+        if hasattr(self.data, "setflags"):
+            self.data.setflags(write=False)
+
+    def __str__(self):
+        if self.name is not None:
+            return self.name
+        return self.type.constant_str(self.data)
+
+    __repr__ = __str__
+
+    def signature(self):
+        """What two constants must share to be merged: type and value."""
+        return (self.type, self.type.data_key(self.data))
+
+    def clone(self, name=None):
+        cp = self.__class__(self.type, self.data, self.name if name is None else name)
+        cp.tag = Tag(self.tag)
+        return cp
+
+    @property
+    def value(self):
+        return self.data
+
+    def get_parents(self):
+        return []
+
+
+class Apply(Node):
+    """One application of ``op`` to ``inputs`` producing ``outputs``."""
+
+    def __init__(self, op, inputs, outputs):
+        self.op = op
+        self.inputs = list(inputs)
+        for i, inp in enumerate(self.inputs):
+            if not isinstance(inp, Variable):
+                raise TypeError(f"{op}: input {i} is a {type(inp).__name__}, not a Variable")
+        self.outputs = []
+        for i, out in enumerate(outputs):
+            if not isinstance(out, Variable):
+                raise TypeError(f"{op}: output {i} is a {type(out).__name__}, not a Variable")
+            if out.owner is None:
+                out.owner = self
+                out.index = i
+            elif out.owner is not self or out.index != i:
+                raise ValueError(f"{op}: output {i} already belongs to another Apply")
+            self.outputs.append(out)
+        self.tag = Tag()
+
+    def __str__(self):
+        return f"{self.op}({', '.join(str(i) for i in self.inputs)})"
+
+    __repr__ = __str__
+
+    @property
+    def out(self):
+        if len(self.outputs) != 1:
+            raise AttributeError(f"{self.op} has {len(self.outputs)} outputs; use .outputs")
+        return self.outputs[0]
+
+    @property
+    def nin(self):
+        return len(self.inputs)
+
+    @property
+    def nout(self):
+        return len(self.outputs)
+
+    def get_parents(self):
+        return list(self.inputs)
+
+    def clone(self):
+        """A copy with the same inputs and fresh outputs."""
+        outputs = [o.clone() for o in self.outputs]
+        for o in outputs:
+            o.owner = None
+        node = Apply(self.op, self.inputs, outputs)
+        node.tag = Tag(self.tag)
+        for new, old in zip(node.outputs, self.outputs):
+            new.tag = Tag(old.tag)
+        return node
+
+    def clone_with_new_inputs(self, inputs, strict=True):
+        """Rebuild this node on new inputs.
+
+        With ``strict`` the new inputs must have the old types (converted when
+        the type allows it) and the outputs keep their types; otherwise the op
+        re-infers output types through ``make_node``.
+        """
+        if len(inputs) != len(self.inputs):
+            raise ValueError(f"{self.op} takes {len(self.inputs)} inputs, got {len(inputs)}")
+        if strict:
+            new_inputs = []
+            for old, new in zip(self.inputs, inputs):
+                if old.type != new.type:
+                    new = old.type.convert_variable(new)
+                    if new is None:
+                        return self.op.make_node(*inputs)
+                new_inputs.append(new)
+            outputs = []
+            for o in self.outputs:
+                no = o.type.make_variable(name=o.name)
+                no.tag = Tag(o.tag)
+                outputs.append(no)
+            node = Apply(self.op, new_inputs, outputs)
+        else:
+            node = self.op.make_node(*inputs)
+            for new, old in zip(node.outputs, self.outputs):
+                if new.name is None:
+                    new.name = old.name
+        node.tag = Tag(self.tag)
+        return node
+
+
+def as_variable_list(x):
+    if isinstance(x, (list, tuple)):
+        return list(x)
+    return [x]

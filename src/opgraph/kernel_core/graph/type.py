@@ -1,0 +1,62 @@
+"""Type: static information about the values a Variable can hold."""
+
+from __future__ import annotations
+
+
+class Type:
+    """Base class of all types.
+
+    Subclasses define ``filter`` (validate / convert a runtime value),
+    ``is_super`` (subtyping for replacement), ``short_str`` (dprint form) and
+    ``variable_class`` / ``constant_class``.
+    """
+
+    variable_class = None
+    constant_class = None
+
+    def filter(self, value, strict=False, allow_downcast=None):
+        raise NotImplementedError
+
+    def is_valid_value(self, value):
+        try:
+            self.filter(value, strict=True)
+            return True
+        except (TypeError, ValueError):
+            return False
+
+    def make_variable(self, name=None):
+        from opgraph.kernel_core.graph.basic import Variable
+
+        cls = self.variable_class or Variable
+        return cls(self, None, None, name)
+
+    def __call__(self, name=None):
+        return self.make_variable(name)
+
+    def make_constant(self, value, name=None):
+        from opgraph.kernel_core.graph.basic import Constant
+
+        cls = self.constant_class or Constant
+        return cls(self, value, name=name)
+
+    def is_super(self, other):
+        """True when every value of ``other`` is a valid value of self."""
+        return self == other
+
+    def convert_variable(self, var):
+        """Return ``var`` viewed as this type, or None if impossible."""
+        if var.type == self:
+            return var
+        return None
+
+    def short_str(self):
+        return str(self)
+
+    def constant_str(self, data):
+        return str(data)
+
+    def data_key(self, data):
+        return data
+
+    def values_eq(self, a, b):
+        return a == b

@@ -1,0 +1,112 @@
+"""ScalarType: a single number of a fixed dtype (inner graphs, index inputs)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from opgraph.kernel_core.graph.basic import Constant, Variable
+from opgraph.kernel_core.graph.type import Type
+
+SUPPORTED_DTYPES = (
+    "bool", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64",
+    "float16", "float32", "float64", "complex64", "complex128",
+)
+INT_DTYPES = ("int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64")
+FLOAT_DTYPES = ("float16", "float32", "float64")
+DISCRETE_DTYPES = ("bool",) + INT_DTYPES
+
+
+def check_dtype(dtype, what="dtype"):
+    """Normalise a dtype spec to its string name; reject what we cannot compute with."""
+    try:
+        name = np.dtype(dtype).name
+    except TypeError:
+        raise TypeError(f"Unsupported {what} {dtype!r}; use one of {', '.join(SUPPORTED_DTYPES)}") from None
+    if name not in SUPPORTED_DTYPES:
+        raise TypeError(f"Unsupported {what} {name!r}; use one of {', '.join(SUPPORTED_DTYPES)}")
+    return name
+
+
+def upcast(*dtypes):
+    """NumPy's promotion of the given dtype names."""
+    return np.result_type(*[np.dtype(d) for d in dtypes]).name
+
+
+class ScalarType(Type):
+    def __init__(self, dtype):
+        self.dtype = check_dtype(dtype)
+
+    def __eq__(self, other):
+        return type(self) is type(other) and self.dtype == other.dtype
+
+    def __hash__(self):
+        return hash((ScalarType, self.dtype))
+
+    def __str__(self):
+        return self.dtype
+
+    __repr__ = __str__
+
+    def short_str(self):
+        return self.dtype
+
+    @property
+    def ndim(self):
+        return 0
+
+    def filter(self, value, strict=False, allow_downcast=None):
+        arr = np.asarray(value)
+        if arr.ndim != 0:
+            raise TypeError(f"Expected a scalar of dtype {self.dtype}, got an array of shape {arr.shape}")
+        if arr.dtype.name != self.dtype:
+            if strict:
+                raise TypeError(f"Expected dtype {self.dtype}, got {arr.dtype.name}")
+            casted = arr.astype(self.dtype)
+            if not allow_downcast and not np.can_cast(arr.dtype, self.dtype) and casted != arr:
+                raise TypeError(f"Cannot safely convert {value!r} to {self.dtype}")
+            arr = casted
+        return arr[()]
+
+    def data_key(self, data):
+        return (self.dtype, data.item() if hasattr(data, "item") else data)
+
+    def constant_str(self, data):
+        return str(data)
+
+
+class ScalarVariable(Variable):
+    pass
+
+
+class ScalarConstant(Constant, ScalarVariable):
+    pass
+
+
+ScalarType.variable_class = ScalarVariable
+ScalarType.constant_class = ScalarConstant
+
+
+def get_scalar_type(dtype):
+    return _scalar_types.setdefault(dtype, ScalarType(dtype))
+
+
+_scalar_types: dict = {}
+
+bool_ = get_scalar_type("bool")
+int8 = get_scalar_type("int8")
+int64 = get_scalar_type("int64")
+float64 = get_scalar_type("float64")
+
+
+def scalar_constant(value, dtype=None):
+    arr = np.asarray(value)
+    dtype = dtype or arr.dtype.name
+    return get_scalar_type(dtype).make_constant(arr.astype(dtype))
+
+
+def as_scalar(x, dtype=None):
+    if isinstance(x, Variable):
+        if isinstance(x.type, ScalarType):
+            return x
+        raise TypeError(f"{x} is not a scalar variable")
+    return scalar_constant(x, dtype)

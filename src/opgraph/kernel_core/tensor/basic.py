@@ -1,0 +1,162 @@
+"""Converting Python / NumPy values to graph variables, and typed constructors."""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+from opgraph.kernel_core.config import config
+from opgraph.kernel_core.graph.basic import Constant, Variable
+from opgraph.kernel_core.scalar.type import ScalarType
+from opgraph.kernel_core.tensor.type import TensorType
+
+_INT_LADDER = ("int8", "int16", "int32", "int64")
+
+
+def smallest_int_dtype(values):
+    """PyTensor's rule: Python ints become the smallest signed dtype that holds them."""
+    arr = np.asarray(values, dtype=object) if not isinstance(values, np.ndarray) else values
+    if arr.size == 0:
+        return "int8"
+    lo, hi = int(np.min(arr)), int(np.max(arr))
+    for dt in _INT_LADDER:
+        info = np.iinfo(dt)
+        if info.min <= lo and hi <= info.max:
+            return dt
+    if lo >= 0 and hi <= np.iinfo("uint64").max:
+        return "uint64"
+    raise ValueError(f"integer constant {hi if hi > np.iinfo('int64').max else lo} does not fit in 64 bits")
+
+
+def _all_python(values, kind):
+    stack = [values]
+    while stack:
+        v = stack.pop()
+        if isinstance(v, (list, tuple)):
+            stack.extend(v)
+        elif not isinstance(v, kind) or isinstance(v, np.generic):
+            return False
+    return True
+
+
+def constant_data(x, dtype=None):
+    """The NumPy array a Python / NumPy value becomes as a graph constant."""
+    if dtype is not None:
+        return np.asarray(x, dtype=dtype)
+    if isinstance(x, np.ndarray):
+        return x
+    if isinstance(x, np.generic):
+        return np.asarray(x)
+    if isinstance(x, bool):
+        return np.asarray(x, dtype="bool")
+    if isinstance(x, numbers.Integral):
+        return np.asarray(x, dtype=smallest_int_dtype([int(x)]))
+    if isinstance(x, float):
+        return np.asarray(x, dtype=config.floatX)
+    if isinstance(x, complex):
+        return np.asarray(x, dtype="complex128")
+    if isinstance(x, (list, tuple)):
+        if _all_python(x, bool):
+            return np.asarray(x, dtype="bool")
+        if _all_python(x, numbers.Integral):
+            try:
+                arr = np.asarray(x, dtype=object)
+            except ValueError:
+                raise TypeError("ragged nested sequences cannot become a tensor") from None
+            return np.asarray(x, dtype=smallest_int_dtype(arr.ravel()) if arr.size else "int8")
+        try:
+            arr = np.asarray(x)
+        except ValueError:
+            raise TypeError("ragged nested sequences cannot become a tensor") from None
+        if arr.dtype.kind == "f" and _all_python(x, numbers.Real):
+            arr = arr.astype(config.floatX)
+        return arr
+    raise TypeError(f"Cannot convert {type(x).__name__} object {x!r:.60} to a tensor")
+
+
+def constant(x, name=None, ndim=None, dtype=None):
+    """A TensorConstant holding ``x`` (shape fully static)."""
+    data = constant_data(x, dtype)
+    if data.dtype == object:
+        raise TypeError(f"Cannot convert {type(x).__name__} object to a tensor")
+    if ndim is not None and data.ndim != ndim:
+        if data.ndim < ndim:
+            data = data.reshape((1,) * (ndim - data.ndim) + data.shape)
+        else:
+            raise ValueError(f"constant has {data.ndim} dimensions, expected {ndim}")
+    ttype = TensorType(data.dtype.name, data.shape)
+    return ttype.make_constant(data, name=name)
+
+
+def as_tensor_variable(x, name=None, ndim=None, dtype=None):
+    """Return ``x`` as a tensor Variable (constants for Python / NumPy values)."""
+    if isinstance(x, Variable):
+        if isinstance(x.type, TensorType):
+            var = x
+        elif isinstance(x.type, ScalarType):
+            from opgraph.kernel_core.tensor.elemwise import tensor_from_scalar
+
+            var = tensor_from_scalar(x)
+        else:
+            raise TypeError(f"Variable {x} of type {x.type} cannot be used as a tensor")
+        if ndim is not None and var.type.ndim != ndim:
+            raise ValueError(f"{var} has {var.type.ndim} dimensions, expected {ndim}")
+        if dtype is not None and var.type.dtype != np.dtype(dtype).name:
+            from opgraph.kernel_core.tensor.math import cast
+
+            var = cast(var, dtype)
+        return var
+    if isinstance(x, (list, tuple)) and any(_contains_variable(e) for e in x):
+        from opgraph.kernel_core.tensor.join import stack
+
+        return stack([as_tensor_variable(e) for e in x])
+    return constant(x, name=name, ndim=ndim, dtype=dtype)
+
+
+as_tensor = as_tensor_variable
+
+
+def _contains_variable(x):
+    stack = [x]
+    while stack:
+        v = stack.pop()
+        if isinstance(v, Variable):
+            return True
+        if isinstance(v, (list, tuple)):
+            stack.extend(v)
+    return False
+
+
+def get_underlying_scalar_constant(x):
+    """The Python scalar a constant-valued variable holds, else None.
+
+    Looks through broadcasting (ExpandDims, Second/Alloc of a constant).
+    """
+    from opgraph.kernel_core.tensor.elemwise import DimShuffle, Elemwise
+
+    seen = 0
+    while isinstance(x, Variable) and seen < 64:
+        seen += 1
+        if isinstance(x, Constant):
+            data = np.asarray(x.data)
+            if data.size == 0:
+                return None
+            flat = data.ravel()
+            if data.size == 1 or np.all(flat == flat[0]):
+                return flat[0]
+            return None
+        owner = x.owner
+        if owner is None:
+            return None
+        if isinstance(owner.op, DimShuffle):
+            x = owner.inputs[0]
+            continue
+        if isinstance(owner.op, Elemwise) and type(owner.op.scalar_op).__name__ == "Second":
+            x = owner.inputs[1]
+            continue
+        if type(owner.op).__name__ == "Alloc":
+            x = owner.inputs[0]
+            continue
+        return None
+    return None

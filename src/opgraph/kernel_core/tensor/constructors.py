@@ -1,0 +1,74 @@
+"""Symbolic input constructors: ``tensor``, ``scalar``, ``vector``, ... and shortcuts."""
+
+from __future__ import annotations
+
+from opgraph.kernel_core.config import config
+from opgraph.kernel_core.tensor.type import TensorType
+
+__all__ = ["tensor", "scalar", "vector", "matrix", "row", "col", "tensor3", "tensor4", "tensor5"]
+
+
+def _dtype(dtype):
+    return config.floatX if dtype is None or dtype == "floatX" else dtype
+
+
+def tensor(name=None, shape=None, dtype=None, *, ndim=None, broadcastable=None):
+    """A symbolic tensor input: ``pt.tensor("x", shape=(None, 3), dtype="float64")``."""
+    if name is not None and not isinstance(name, str):
+        raise TypeError(f"tensor name must be a string, got {type(name).__name__} (did you mean shape=...?)")
+    if shape is None:
+        if broadcastable is not None:
+            shape = tuple(1 if b else None for b in broadcastable)
+        elif ndim is not None:
+            shape = (None,) * ndim
+        else:
+            raise TypeError("tensor() needs a shape (e.g. shape=(None, 3)) or ndim")
+    elif ndim is not None and len(tuple(shape)) != ndim:
+        raise ValueError(f"tensor {name!r}: shape {shape} does not have ndim={ndim}")
+    return TensorType(_dtype(dtype), shape).make_variable(name=name)
+
+
+def _ranked(ndim, kind):
+    def make(name=None, dtype=None, shape=None):
+        if shape is None:
+            shape = (None,) * ndim
+        elif len(tuple(shape)) != ndim:
+            raise ValueError(f"{kind} {name!r}: shape {tuple(shape)} is not {ndim}-dimensional")
+        return tensor(name, shape=shape, dtype=dtype)
+
+    make.__name__ = kind
+    make.__doc__ = f"A symbolic {ndim}-d tensor input (default dtype config.floatX)."
+    return make
+
+
+scalar = _ranked(0, "scalar")
+vector = _ranked(1, "vector")
+matrix = _ranked(2, "matrix")
+tensor3 = _ranked(3, "tensor3")
+tensor4 = _ranked(4, "tensor4")
+tensor5 = _ranked(5, "tensor5")
+
+
+def row(name=None, dtype=None):
+    return tensor(name, shape=(1, None), dtype=dtype)
+
+
+def col(name=None, dtype=None):
+    return tensor(name, shape=(None, 1), dtype=dtype)
+
+
+_PREFIX = {"d": "float64", "f": "float32", "i": "int32", "l": "int64", "b": "int8",
+           "c": "complex64", "z": "complex128", "w": "int16"}
+_KINDS = {"scalar": scalar, "vector": vector, "matrix": matrix, "row": row, "col": col,
+          "tensor3": tensor3, "tensor4": tensor4, "tensor5": tensor5}
+
+for _p, _dt in _PREFIX.items():
+    for _k, _f in _KINDS.items():
+        def _make(name=None, shape=None, _f=_f, _dt=_dt, _k=_k):
+            if _k in ("row", "col"):
+                return _f(name, dtype=_dt)
+            return _f(name, dtype=_dt, shape=shape)
+
+        _make.__name__ = _p + _k
+        globals()[_p + _k] = _make
+        __all__.append(_p + _k)

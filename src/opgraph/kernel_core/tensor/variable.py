@@ -1,0 +1,299 @@
+"""TensorVariable: NumPy-like operators and methods on symbolic tensors."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from opgraph.kernel_core.graph.basic import Constant, Variable
+from opgraph.kernel_core.tensor.type import TensorType
+
+
+def _m():
+    from opgraph.kernel_core.tensor import math
+
+    return math
+
+
+def _r():
+    from opgraph.kernel_core.tensor import reduction
+
+    return reduction
+
+
+class _TensorOps:
+    """Operator overloads shared by TensorVariable and TensorConstant."""
+
+    # Variables are dict keys: equality stays identity, use pt.eq for values.
+    __eq__ = object.__eq__
+    __hash__ = object.__hash__
+
+    # -- arithmetic -------------------------------------------------------
+    def __add__(self, other):
+        return _m().add(self, other)
+
+    def __radd__(self, other):
+        return _m().add(other, self)
+
+    def __sub__(self, other):
+        return _m().sub(self, other)
+
+    def __rsub__(self, other):
+        return _m().sub(other, self)
+
+    def __mul__(self, other):
+        return _m().mul(self, other)
+
+    def __rmul__(self, other):
+        return _m().mul(other, self)
+
+    def __truediv__(self, other):
+        return _m().true_div(self, other)
+
+    def __rtruediv__(self, other):
+        return _m().true_div(other, self)
+
+    def __floordiv__(self, other):
+        return _m().int_div(self, other)
+
+    def __rfloordiv__(self, other):
+        return _m().int_div(other, self)
+
+    def __mod__(self, other):
+        return _m().mod(self, other)
+
+    def __rmod__(self, other):
+        return _m().mod(other, self)
+
+    def __pow__(self, other):
+        return _m().pow(self, other)
+
+    def __rpow__(self, other):
+        return _m().pow(other, self)
+
+    def __neg__(self):
+        return _m().neg(self)
+
+    def __pos__(self):
+        return self
+
+    def __abs__(self):
+        return _m().abs(self)
+
+    def __matmul__(self, other):
+        from opgraph.kernel_core.tensor.dot import matmul
+
+        return matmul(self, other)
+
+    def __rmatmul__(self, other):
+        from opgraph.kernel_core.tensor.dot import matmul
+
+        return matmul(other, self)
+
+    # -- comparisons and logic -------------------------------------------
+    def __lt__(self, other):
+        return _m().lt(self, other)
+
+    def __le__(self, other):
+        return _m().le(self, other)
+
+    def __gt__(self, other):
+        return _m().gt(self, other)
+
+    def __ge__(self, other):
+        return _m().ge(self, other)
+
+    def __invert__(self):
+        return _m().invert(self)
+
+    def __and__(self, other):
+        return _m().and_(self, other)
+
+    def __rand__(self, other):
+        return _m().and_(other, self)
+
+    def __or__(self, other):
+        return _m().or_(self, other)
+
+    def __ror__(self, other):
+        return _m().or_(other, self)
+
+    def __xor__(self, other):
+        return _m().xor(self, other)
+
+    def __rxor__(self, other):
+        return _m().xor(other, self)
+
+    def __bool__(self):
+        raise TypeError(
+            f"{self} is symbolic: it has no truth value. Use pt.switch / pt.where for "
+            "conditionals, or .eval() to get a number.")
+
+    def __len__(self):
+        n = self.type.shape[0] if self.type.ndim else None
+        if n is None:
+            raise TypeError(f"len() of {self} is unknown: its first dimension is not static ({self.type.short_str()})")
+        return n
+
+    def __iter__(self):
+        n = len(self)
+        for i in range(n):
+            yield self[i]
+
+    def __array__(self, *args, **kwargs):
+        raise TypeError(f"{self} is symbolic and cannot become a NumPy array; call .eval() first")
+
+    # Make NumPy defer to our reflected operators (np.float64(2) * x).
+    __array_priority__ = 1000
+    __array_ufunc__ = None
+
+    # -- indexing ---------------------------------------------------------
+    def __getitem__(self, index):
+        from opgraph.kernel_core.tensor.subtensor import getitem
+
+        return getitem(self, index)
+
+    # -- shape ------------------------------------------------------------
+    @property
+    def ndim(self):
+        return self.type.ndim
+
+    @property
+    def dtype(self):
+        return self.type.dtype
+
+    @property
+    def broadcastable(self):
+        return self.type.broadcastable
+
+    @property
+    def shape(self):
+        from opgraph.kernel_core.tensor.shape import shape
+
+        return shape(self)
+
+    @property
+    def size(self):
+        from opgraph.kernel_core.tensor.shape import shape
+
+        return _r().prod(shape(self))
+
+    @property
+    def T(self):
+        return self.transpose()
+
+    def transpose(self, *axes):
+        from opgraph.kernel_core.tensor.shape import transpose
+
+        if len(axes) == 1 and isinstance(axes[0], (list, tuple)):
+            axes = tuple(axes[0])
+        return transpose(self, axes or None)
+
+    def dimshuffle(self, *order):
+        from opgraph.kernel_core.tensor.elemwise import dimshuffle
+
+        return dimshuffle(self, *order)
+
+    def reshape(self, *shape, ndim=None):
+        from opgraph.kernel_core.tensor.shape import reshape
+
+        if len(shape) == 1 and not isinstance(shape[0], (int, np.integer)):
+            shape = shape[0]
+        return reshape(self, shape, ndim=ndim)
+
+    def flatten(self, ndim=1):
+        from opgraph.kernel_core.tensor.shape import flatten
+
+        return flatten(self, ndim)
+
+    ravel = flatten
+
+    def squeeze(self, axis=None):
+        from opgraph.kernel_core.tensor.shape import squeeze
+
+        return squeeze(self, axis)
+
+    def astype(self, dtype):
+        return _m().cast(self, dtype)
+
+    def copy(self, name=None):
+        out = _m().identity(self)
+        out.name = name
+        return out
+
+    # -- reductions -------------------------------------------------------
+    def sum(self, axis=None, keepdims=False, dtype=None):
+        return _r().sum(self, axis=axis, keepdims=keepdims, dtype=dtype)
+
+    def prod(self, axis=None, keepdims=False, dtype=None):
+        return _r().prod(self, axis=axis, keepdims=keepdims, dtype=dtype)
+
+    def mean(self, axis=None, keepdims=False):
+        return _r().mean(self, axis=axis, keepdims=keepdims)
+
+    def var(self, axis=None, keepdims=False, ddof=0):
+        return _r().var(self, axis=axis, keepdims=keepdims, ddof=ddof)
+
+    def std(self, axis=None, keepdims=False, ddof=0):
+        return _r().std(self, axis=axis, keepdims=keepdims, ddof=ddof)
+
+    def max(self, axis=None, keepdims=False):
+        return _r().max(self, axis=axis, keepdims=keepdims)
+
+    def min(self, axis=None, keepdims=False):
+        return _r().min(self, axis=axis, keepdims=keepdims)
+
+    def argmax(self, axis=None, keepdims=False):
+        return _r().argmax(self, axis=axis, keepdims=keepdims)
+
+    def argmin(self, axis=None, keepdims=False):
+        return _r().argmin(self, axis=axis, keepdims=keepdims)
+
+    def all(self, axis=None, keepdims=False):
+        return _r().all(self, axis=axis, keepdims=keepdims)
+
+    def any(self, axis=None, keepdims=False):
+        return _r().any(self, axis=axis, keepdims=keepdims)
+
+    # -- misc -------------------------------------------------------------
+    def dot(self, other):
+        from opgraph.kernel_core.tensor.dot import dot
+
+        return dot(self, other)
+
+    def clip(self, a_min, a_max):
+        return _m().clip(self, a_min, a_max)
+
+    def round(self):
+        return _m().round(self)
+
+    def cumsum(self, axis=None):
+        from opgraph.kernel_core.tensor.extra_ops import cumsum
+
+        return cumsum(self, axis)
+
+    def cumprod(self, axis=None):
+        from opgraph.kernel_core.tensor.extra_ops import cumprod
+
+        return cumprod(self, axis)
+
+    def sort(self, axis=-1):
+        from opgraph.kernel_core.tensor.extra_ops import sort
+
+        return sort(self, axis)
+
+    def argsort(self, axis=-1):
+        from opgraph.kernel_core.tensor.extra_ops import argsort
+
+        return argsort(self, axis)
+
+
+class TensorVariable(_TensorOps, Variable):
+    pass
+
+
+class TensorConstant(_TensorOps, Constant):
+    pass
+
+
+TensorType.variable_class = TensorVariable
+TensorType.constant_class = TensorConstant
