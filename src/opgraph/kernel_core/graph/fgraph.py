@@ -1,0 +1,267 @@
+"""FunctionGraph: a graph with fixed inputs/outputs, a clients map and features.
+
+Rewrites work on a FunctionGraph: ``replace`` swaps a variable for another
+everywhere it is used, keeping the clients map consistent and notifying the
+attached features (history, validation, destroy handling) of every change.
+Nodes that nothing uses any more are pruned.
+"""
+
+from __future__ import annotations
+
+from opgraph.kernel_core.graph.basic import Apply, Constant, Variable, as_variable_list
+from opgraph.kernel_core.graph.traversal import clone_get_equiv, graph_inputs, io_toposort
+
+
+class InconsistencyError(Exception):
+    """A feature refused a change (e.g. it would destroy a protected input)."""
+
+
+class Feature:
+    """Base class of FunctionGraph listeners; every hook is optional."""
+
+    def on_attach(self, fgraph):
+        pass
+
+    def on_detach(self, fgraph):
+        pass
+
+    def on_import(self, fgraph, node, reason):
+        pass
+
+    def on_prune(self, fgraph, node, reason):
+        pass
+
+    def on_change_input(self, fgraph, node, i, old, new, reason):
+        pass
+
+    def validate(self, fgraph):
+        pass
+
+
+def _type_mismatch(old, new):
+    return (f"Cannot convert Type {new.type.short_str()} (of Variable {new}) into Type "
+            f"{old.type.short_str()}. You can try to manually convert {new} into a {old.type.short_str()}.")
+
+
+class FunctionGraph:
+    """Inputs, outputs and every Apply between them, with clients."""
+
+    def __init__(self, inputs=None, outputs=None, features=(), clone=True, name=None):
+        outputs = as_variable_list(outputs)
+        if inputs is None:
+            inputs = [v for v in graph_inputs(outputs) if not isinstance(v, Constant)]
+        inputs = list(inputs)
+        for v in inputs + outputs:
+            if not isinstance(v, Variable):
+                raise TypeError(f"FunctionGraph expects Variables, got {type(v).__name__}")
+        if clone:
+            memo = clone_get_equiv(inputs, outputs, copy_inputs=True, copy_orphans=False)
+            inputs = [memo[i] for i in inputs]
+            outputs = [memo[o] for o in outputs]
+            self.equiv = memo
+        else:
+            self.equiv = None
+        for i in inputs:
+            if i.owner is not None:
+                raise ValueError(f"FunctionGraph input {i} is computed by {i.owner.op}; inputs must be roots")
+        self.name = name
+        self.inputs = []
+        self.outputs = list(outputs)
+        self.clients = {}
+        self.apply_nodes = set()
+        self.variables = set()
+        self._features = []
+        for i in inputs:
+            self.add_input(i)
+        for o in self.outputs:
+            self._import_var(o, reason="init")
+        for idx, o in enumerate(self.outputs):
+            self.clients[o].append(("output", idx))
+        for f in features:
+            self.attach_feature(f)
+
+    # -- structure --------------------------------------------------------
+    def add_input(self, var):
+        if var in self.clients and var in self.inputs:
+            return
+        self.inputs.append(var)
+        self.clients.setdefault(var, [])
+        self.variables.add(var)
+
+    def _import_var(self, var, reason):
+        if var in self.variables:
+            return
+        if var.owner is None:
+            if not isinstance(var, Constant) and var not in self.inputs:
+                raise ValueError(
+                    f"Variable {var} is a root of the graph but not one of its inputs; "
+                    "add it to the inputs (or replace it by a constant)")
+            self.clients.setdefault(var, [])
+            self.variables.add(var)
+            return
+        self._import_node(var.owner, reason)
+
+    def _import_node(self, node, reason):
+        # Import every not-yet-known node feeding `node`, in dependency order.
+        new_nodes = io_toposort([v for v in self.variables], node.outputs)
+        for n in new_nodes:
+            if n in self.apply_nodes:
+                continue
+            for inp in n.inputs:
+                if inp not in self.variables:
+                    if inp.owner is None:
+                        self._import_var(inp, reason)
+            self.apply_nodes.add(n)
+            for out in n.outputs:
+                self.variables.add(out)
+                self.clients.setdefault(out, [])
+            for i, inp in enumerate(n.inputs):
+                self.clients.setdefault(inp, []).append((n, i))
+            for f in self._features:
+                f.on_import(self, n, reason)
+
+    def import_node(self, node, reason=None):
+        self._import_node(node, reason)
+
+    def _prune_if_unused(self, var, reason):
+        # Iteratively remove nodes whose outputs lost all their clients.
+        stack = [var]
+        while stack:
+            v = stack.pop()
+            if self.clients.get(v) or v.owner is None:
+                continue
+            node = v.owner
+            if node not in self.apply_nodes:
+                continue
+            if any(self.clients.get(o) for o in node.outputs):
+                continue
+            self.apply_nodes.discard(node)
+            for o in node.outputs:
+                self.variables.discard(o)
+                self.clients.pop(o, None)
+            for f in self._features:
+                f.on_prune(self, node, reason)
+            for i, inp in enumerate(node.inputs):
+                cl = self.clients.get(inp)
+                if cl is not None:
+                    try:
+                        cl.remove((node, i))
+                    except ValueError:
+                        pass
+                    if not cl and inp.owner is not None:
+                        stack.append(inp)
+                    elif not cl and isinstance(inp, Constant):
+                        self.variables.discard(inp)
+                        self.clients.pop(inp, None)
+
+    def change_node_input(self, node, i, new_var, reason=None, import_missing=False, check=True):
+        """Make input ``i`` of ``node`` (or output ``i`` when node == "output") be ``new_var``."""
+        if node == "output":
+            old = self.outputs[i]
+        else:
+            old = node.inputs[i]
+        if old is new_var:
+            return
+        if check and old.type != new_var.type:
+            converted = old.type.convert_variable(new_var) if hasattr(old.type, "convert_variable") else None
+            if converted is None:
+                raise TypeError(_type_mismatch(old, new_var))
+            new_var = converted
+        self._import_var(new_var, reason)
+        if node == "output":
+            self.outputs[i] = new_var
+        else:
+            node.inputs[i] = new_var
+        self.clients[old].remove((node, i))
+        self.clients.setdefault(new_var, []).append((node, i))
+        for f in self._features:
+            f.on_change_input(self, node, i, old, new_var, reason)
+        self._prune_if_unused(old, reason)
+
+    def replace(self, var, new_var, reason=None, verbose=False, import_missing=False):
+        """Replace every use of ``var`` by ``new_var``."""
+        if var not in self.variables:
+            return
+        if var.type != new_var.type:
+            converted = var.type.convert_variable(new_var) if hasattr(var.type, "convert_variable") else None
+            if converted is None:
+                raise TypeError(_type_mismatch(var, new_var))
+            new_var = converted
+        for node, i in list(self.clients.get(var, [])):
+            if var not in self.variables:
+                break
+            self.change_node_input(node, i, new_var, reason=reason, check=False)
+
+    def replace_all(self, pairs, reason=None):
+        for var, new_var in pairs:
+            self.replace(var, new_var, reason=reason)
+
+    def replace_validate(self, var, new_var, reason=None):
+        self.replace(var, new_var, reason=reason)
+        self.validate()
+
+    # -- features ---------------------------------------------------------
+    def attach_feature(self, feature):
+        if feature in self._features:
+            return
+        self._features.append(feature)
+        feature.on_attach(self)
+
+    def remove_feature(self, feature):
+        if feature in self._features:
+            self._features.remove(feature)
+            feature.on_detach(self)
+
+    @property
+    def features(self):
+        return list(self._features)
+
+    def get_feature(self, cls):
+        for f in self._features:
+            if isinstance(f, cls):
+                return f
+        return None
+
+    def validate(self):
+        for f in self._features:
+            f.validate(self)
+
+    # -- queries ----------------------------------------------------------
+    def toposort(self):
+        return io_toposort(self.inputs, self.outputs)
+
+    def get_clients(self, var):
+        return self.clients.get(var, [])
+
+    def clone(self, check_integrity=True):
+        return self.clone_get_equiv()[0]
+
+    def clone_get_equiv(self):
+        memo = clone_get_equiv(self.inputs, self.outputs, copy_inputs=True, copy_orphans=False)
+        fg = FunctionGraph([memo[i] for i in self.inputs], [memo[o] for o in self.outputs], clone=False,
+                           name=self.name)
+        return fg, memo
+
+    def check_integrity(self):
+        nodes = set(self.toposort())
+        if nodes != self.apply_nodes:
+            raise AssertionError("apply_nodes out of sync with the graph")
+        for node in nodes:
+            for i, inp in enumerate(node.inputs):
+                if (node, i) not in self.clients.get(inp, []):
+                    raise AssertionError(f"missing client ({node}, {i}) of {inp}")
+
+    def __str__(self):
+        return f"FunctionGraph({', '.join(str(o) for o in self.outputs)})"
+
+    __repr__ = __str__
+
+    def dprint(self, **kwargs):
+        from opgraph.kernel_core.printing.dprint import dprint
+
+        return dprint(list(self.outputs), **kwargs)
+
+    def __contains__(self, item):
+        if isinstance(item, Apply):
+            return item in self.apply_nodes
+        return item in self.variables
