@@ -170,6 +170,10 @@ class Elemwise(Op):
     def nout(self):
         return self.scalar_op.nout
 
+    def inner_graphs(self):
+        # Elemwise(Composite) shows the Composite's scalar graph in dprint.
+        return self.scalar_op.inner_graphs()
+
     def make_node(self, *inputs):
         inputs = [_as_tensor(i) for i in inputs]
         nin = self.scalar_op.nin
