@@ -242,7 +242,9 @@ class Elemwise(Op):
             axes = tuple(d for d, (s, o) in enumerate(zip(inp.type.shape, g.type.shape))
                          if s == 1 and o != 1)
             if axes:
-                g = tm.sum(g, axis=axes, keepdims=True)
+                from opgraph.kernel_core.tensor.reduction import sum as _sum
+
+                g = _sum(g, axis=axes, keepdims=True)
             if g.type.dtype != inp.type.dtype and inp.type.dtype.startswith(("float", "complex")):
                 g = tm.cast(g, inp.type.dtype)
             result.append(g)
