@@ -412,12 +412,11 @@ class IsInf(UnaryScalarOp):
 class _BitwiseOp(BinaryScalarOp):
     commutative = associative = True
 
-    def make_node(self, *inputs):
-        node = super().make_node(*inputs)
-        for i in node.inputs:
-            if i.type.dtype not in DISCRETE_DTYPES:
-                raise TypeError(f"{self.name} needs boolean or integer inputs, got {i.type.dtype}")
-        return node
+    def output_dtypes(self, *dtypes):
+        bad = [d for d in dtypes if d not in DISCRETE_DTYPES]
+        if bad:
+            raise TypeError(f"{self.name} needs boolean or integer inputs, got {bad[0]}")
+        return upcast_out(*dtypes)
 
     def pullback(self, inputs, outputs, output_grads):
         return [None] * len(inputs)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from opgraph.kernel_core.graph.basic import Constant, Variable
@@ -16,17 +18,29 @@ FLOAT_DTYPES = ("float16", "float32", "float64")
 DISCRETE_DTYPES = ("bool",) + INT_DTYPES
 
 
+_dtype_names: dict = {}
+
+
 def check_dtype(dtype, what="dtype"):
     """Normalise a dtype spec to its string name; reject what we cannot compute with."""
+    try:
+        return _dtype_names[dtype]
+    except (KeyError, TypeError):
+        pass
     try:
         name = np.dtype(dtype).name
     except TypeError:
         raise TypeError(f"Unsupported {what} {dtype!r}; use one of {', '.join(SUPPORTED_DTYPES)}") from None
     if name not in SUPPORTED_DTYPES:
         raise TypeError(f"Unsupported {what} {name!r}; use one of {', '.join(SUPPORTED_DTYPES)}")
+    try:
+        _dtype_names[dtype] = name
+    except TypeError:  # unhashable spec
+        pass
     return name
 
 
+@functools.lru_cache(maxsize=4096)
 def upcast(*dtypes):
     """NumPy's promotion of the given dtype names."""
     return np.result_type(*[np.dtype(d) for d in dtypes]).name

@@ -8,7 +8,7 @@ import numpy as np
 
 from opgraph.kernel_core.config import config
 from opgraph.kernel_core.graph.basic import Constant, Variable
-from opgraph.kernel_core.scalar.type import ScalarType
+from opgraph.kernel_core.scalar.type import ScalarType, check_dtype
 from opgraph.kernel_core.tensor.type import TensorType
 
 _INT_LADDER = ("int8", "int16", "int32", "int64")
@@ -85,7 +85,7 @@ def constant(x, name=None, ndim=None, dtype=None):
             data = data.reshape((1,) * (ndim - data.ndim) + data.shape)
         else:
             raise ValueError(f"constant has {data.ndim} dimensions, expected {ndim}")
-    ttype = TensorType(data.dtype.name, data.shape)
+    ttype = TensorType(check_dtype(data.dtype), data.shape)
     return ttype.make_constant(data, name=name)
 
 
