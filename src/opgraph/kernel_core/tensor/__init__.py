@@ -15,3 +15,4 @@ from opgraph.kernel_core.tensor.extra_ops import *  # noqa: F401,F403
 from opgraph.kernel_core.tensor.dot import *  # noqa: F401,F403
 from opgraph.kernel_core.tensor.blockwise import *  # noqa: F401,F403
 from opgraph.kernel_core.tensor import linalg  # noqa: F401
+from opgraph.kernel_core.tensor.vectorize_fn import *  # noqa: F401,F403
