@@ -1,0 +1,456 @@
+"""``FunctionMaker`` builds a compiled function; ``Function`` is what the user calls.
+
+The pipeline (``FunctionMaker.__init__``):
+
+1. clone the user's graph into a ``FunctionGraph``: explicit inputs become
+   fresh roots, ``givens`` substitute variables, shared variables become
+   implicit inputs, and each ``updates`` expression becomes an extra output
+   whose value is written back to its shared variable after every call;
+   only what the outputs need is cloned (unused computations are truncated);
+2. rewrite it with the mode's phases (merge — computing each shared
+   subcomputation once — and constant folding always run);
+3. link it with the mode's linker into a thunk: list of input values -> list
+   of output values.
+
+``Function.__call__`` checks the arguments (count, dtype, ndim, static shape),
+runs the thunk, writes the updates, and hands back fresh arrays.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from opgraph.kernel_core.graph.basic import Constant, Variable
+from opgraph.kernel_core.graph.fgraph import FunctionGraph
+from opgraph.kernel_core.graph.traversal import io_toposort
+from opgraph.kernel_core.compile.io import In, Out
+from opgraph.kernel_core.compile.mode import get_mode
+from opgraph.kernel_core.compile.profiling import ProfileStats
+from opgraph.kernel_core.compile.shared import SharedVariable, is_shared
+from opgraph.kernel_core.compile.supervisor import Supervisor
+
+__all__ = ["Function", "FunctionMaker", "MissingInputError", "UnusedInputError"]
+
+
+class MissingInputError(ValueError):
+    """The outputs depend on a root variable that is neither an input, shared, nor given."""
+
+
+class UnusedInputError(ValueError):
+    """An explicit input does not influence any output (see ``on_unused_input``)."""
+
+
+def _describe(var, position=None):
+    where = f"input {position}" if position is not None else "variable"
+    if var.name:
+        return f"{where} {var.name!r}"
+    return f"{where} ({var.type.short_str()})"
+
+
+def _clone_into(memo, outputs, missing):
+    """Clone the Apply nodes between ``memo``'s keys and ``outputs`` into ``memo``.
+
+    Roots met on the way: constants are kept (immutable), shared variables
+    get one clone each (the clone keeps the same storage), any other root is
+    recorded in ``missing``.
+    """
+    for node in io_toposort(list(memo), outputs):
+        if node in memo:
+            continue
+        new_inputs = []
+        for inp in node.inputs:
+            new = memo.get(inp)
+            if new is None:
+                if isinstance(inp, Constant):
+                    new = inp
+                elif is_shared(inp):
+                    new = inp.clone()
+                else:
+                    missing.setdefault(inp, node)
+                    new = inp
+                memo[inp] = new
+            new_inputs.append(new)
+        new_node = node.clone_with_new_inputs(new_inputs, strict=True)
+        memo[node] = new_node
+        for old, new in zip(node.outputs, new_node.outputs):
+            memo[old] = new
+    result = []
+    for out in outputs:
+        if out not in memo:
+            if isinstance(out, Constant):
+                memo[out] = out
+            elif is_shared(out):
+                memo[out] = out.clone()
+            else:
+                missing.setdefault(out, None)
+                memo[out] = out
+        result.append(memo[out])
+    return result
+
+
+def _as_given_value(old, new):
+    if not isinstance(new, Variable):
+        from opgraph.kernel_core.tensor.basic import as_tensor_variable
+
+        new = as_tensor_variable(new)
+    if new.type == old.type:
+        return new
+    converted = old.type.convert_variable(new)
+    if converted is None:
+        raise TypeError(f"givens: cannot replace {old} ({old.type.short_str()}) by {new} "
+                        f"({new.type.short_str()}); the types must match")
+    return converted
+
+
+def _as_update_value(target, expr):
+    if not is_shared(target):
+        raise TypeError(f"updates: {target} is not a shared variable; only shared variables can be updated")
+    if not isinstance(expr, Variable):
+        from opgraph.kernel_core.tensor.basic import as_tensor_variable
+
+        expr = as_tensor_variable(expr)
+    if expr.type == target.type:
+        return expr
+    tt, et = target.type, expr.type
+    if getattr(tt, "dtype", None) != getattr(et, "dtype", None) or getattr(tt, "ndim", None) != getattr(et, "ndim", None):
+        raise TypeError(f"updates: the new value of {target} has type {et.short_str()}, but {target} is "
+                        f"{tt.short_str()}; cast it (e.g. .astype({getattr(tt, 'dtype', '...')!r}))")
+    converted = tt.convert_variable(expr)
+    if converted is None:
+        raise TypeError(f"updates: the new value of {target} has type {et.short_str()}, incompatible "
+                        f"with {tt.short_str()}")
+    return converted
+
+
+def _pairs(obj, what):
+    if obj is None:
+        return []
+    if isinstance(obj, dict):
+        return list(obj.items())
+    try:
+        pairs = [tuple(p) for p in obj]
+    except TypeError:
+        raise TypeError(f"{what} must be a dict or a list of (variable, value) pairs") from None
+    for p in pairs:
+        if len(p) != 2:
+            raise TypeError(f"{what} must be a dict or a list of (variable, value) pairs, got {p!r}")
+    return pairs
+
+
+class FunctionMaker:
+    """Runs the compile pipeline; keeps the compiled ``fgraph``, ``mode`` and ``linker``."""
+
+    def __init__(self, inputs, outputs, mode=None, updates=None, givens=None, profile=None,
+                 on_unused_input="raise", name=None):
+        t_start = time.perf_counter()
+        if on_unused_input not in ("raise", "warn", "ignore"):
+            raise ValueError(f"on_unused_input must be 'raise', 'warn' or 'ignore', got {on_unused_input!r}")
+        self.inputs = list(inputs)     # In objects
+        self.outputs = list(outputs)   # Out objects
+        self.mode = get_mode(mode)
+        self.name = name
+        self.profile = profile
+        if profile is not None:
+            profile.mode = self.mode
+
+        self._build_fgraph(updates, givens, on_unused_input)
+        t_graph = time.perf_counter()
+
+        self.rewrites_applied = self._rewrite()
+        t_rewrite = time.perf_counter()
+
+        self.linker = self.mode.get_linker()
+        self.thunk = self.linker.make_thunk(self.fgraph, profile=profile)
+        t_link = time.perf_counter()
+
+        if profile is not None:
+            profile.graph_time = t_graph - t_start
+            profile.rewrite_time = t_rewrite - t_graph
+            profile.link_time = t_link - t_rewrite
+            profile.compile_time = t_link - t_start
+            profile.linker = getattr(self.linker, "name", type(self.linker).__name__)
+            if profile.fgraph is None:
+                profile.fgraph = self.fgraph
+
+    # -- 1. graph -------------------------------------------------------------
+    def _build_fgraph(self, updates, givens, on_unused_input):
+        explicit = [i.variable for i in self.inputs]
+        seen = {}
+        for pos, var in enumerate(explicit):
+            if var in seen:
+                raise ValueError(f"function: {_describe(var)} is given twice as input (positions {seen[var]} and {pos})")
+            seen[var] = pos
+            if isinstance(var, SharedVariable) or is_shared(var):
+                raise TypeError(f"function: cannot use the shared variable {var} as an explicit input; "
+                                "its value is passed implicitly (use givens to substitute it)")
+
+        update_pairs = []
+        targets = set()
+        for target, expr in _pairs(updates, "updates"):
+            if target in targets:
+                raise ValueError(f"updates: {target} is updated twice")
+            targets.add(target)
+            update_pairs.append((target, _as_update_value(target, expr)))
+
+        given_pairs = [(old, _as_given_value(old, new)) for old, new in _pairs(givens, "givens")]
+        for old, _ in given_pairs:
+            if not isinstance(old, Variable):
+                raise TypeError(f"givens: keys must be Variables, got {type(old).__name__}")
+
+        # Explicit inputs: fresh roots (an intermediate variable as input cuts the graph there).
+        memo = {}
+        for var in explicit:
+            memo[var] = var.clone() if var.owner is None else var.type.make_variable(name=var.name)
+        missing = {}
+        if given_pairs:
+            new_values = _clone_into(memo, [new for _, new in given_pairs], missing)
+            for (old, _), new in zip(given_pairs, new_values):
+                memo[old] = new
+        out_vars = _clone_into(memo, [o.variable for o in self.outputs], missing)
+        upd_vars = _clone_into(memo, [e for _, e in update_pairs], missing)
+        if missing:
+            var, node = next(iter(missing.items()))
+            needed_by = f" (needed by {node.op})" if node is not None else ""
+            raise MissingInputError(
+                f"function: the outputs depend on {_describe(var)}{needed_by}, which is not an input; "
+                "add it to the inputs, give it a value with givens, or make it a shared variable")
+
+        # Implicit inputs: every shared variable the graph reads or updates.
+        shared_clones = []
+        seen_shared = set()
+        for var in io_toposort_roots(memo, out_vars + upd_vars):
+            if is_shared(var) and var not in seen_shared:
+                seen_shared.add(var)
+                shared_clones.append(var)
+        for target, _ in update_pairs:
+            clone = memo.get(target)
+            if clone is None:
+                clone = memo[target] = target.clone()
+            if clone not in seen_shared:
+                seen_shared.add(clone)
+                shared_clones.append(clone)
+        self.update_targets = [memo[t] for t, _ in update_pairs]
+
+        input_clones = [memo[v] for v in explicit]
+        protected = [c for c, i in zip(input_clones, self.inputs) if not i.mutable] + shared_clones
+        self.fgraph = FunctionGraph(input_clones + shared_clones, out_vars + upd_vars,
+                                    features=[Supervisor(protected)], clone=False, name=self.name)
+        self.n_explicit = len(explicit)
+        self.shared_containers = [v.tag.shared_container for v in shared_clones]
+        self.n_outputs = len(out_vars)
+        self.update_containers = [t.tag.shared_container for t in self.update_targets]
+        self._check_unused(input_clones, on_unused_input)
+
+    def _check_unused(self, input_clones, policy):
+        if policy == "ignore":
+            return
+        used = set(self.fgraph.outputs)
+        for node in self.fgraph.apply_nodes:
+            used.update(node.inputs)
+        unused = [pos for pos, c in enumerate(input_clones) if c not in used]
+        if not unused:
+            return
+        desc = ", ".join(_describe(self.inputs[p].variable, p) for p in unused)
+        msg = (f"function: {desc} {'is' if len(unused) == 1 else 'are'} not used to compute the outputs; "
+               "pass on_unused_input='warn' or 'ignore' to allow this")
+        if policy == "raise":
+            raise UnusedInputError(msg)
+        import warnings
+
+        warnings.warn(msg, stacklevel=4)
+
+    # -- 2. rewrite -----------------------------------------------------------
+    def _rewrite(self):
+        try:
+            from opgraph.kernel_core.rewriting.api import rewrite_fgraph
+        except ImportError:  # rewrite system not installed yet: run the graph as written
+            return {}
+        include, exclude = self.mode.rewrite_tags()
+        history = None
+        if self.profile is not None:
+            try:
+                from opgraph.kernel_core.rewriting.history import RewriteHistory
+
+                history = RewriteHistory()
+                self.fgraph.attach_feature(history)
+            except ImportError:
+                history = None
+        try:
+            rewrite_fgraph(self.fgraph, include=include, exclude=exclude)
+        finally:
+            if history is not None:
+                self.fgraph.remove_feature(history)
+        counts = {}
+        if history is not None:
+            for rec in history.records:
+                counts[str(rec.rule)] = counts.get(str(rec.rule), 0) + 1
+            self.profile.rewrites_applied = counts
+        return counts
+
+    @property
+    def order(self):
+        """The execution order of the compiled graph's nodes."""
+        order = getattr(self.thunk, "order", None)
+        return list(order) if order is not None else self.fgraph.toposort()
+
+
+def io_toposort_roots(memo, outputs):
+    """Root variables of the cloned graph, in first-use order (iterative)."""
+    roots = []
+    seen = set()
+    stack = list(reversed(outputs))
+    while stack:
+        var = stack.pop()
+        if var in seen:
+            continue
+        seen.add(var)
+        if var.owner is None:
+            roots.append(var)
+        else:
+            stack.extend(reversed(var.owner.inputs))
+    return roots
+
+
+class Function:
+    """A compiled function: ``f(*args, **kwargs)``; ``f.maker.fgraph`` is the compiled graph."""
+
+    def __init__(self, maker, return_list, trust_input=False, name=None):
+        self.maker = maker
+        self.name = name
+        self.trust_input = trust_input
+        self.profile = maker.profile
+        self._return_list = return_list
+        self._thunk = maker.thunk
+        self._in = maker.inputs
+        self._n_explicit = maker.n_explicit
+        self._n_out = maker.n_outputs
+        self._out_borrow = [o.borrow for o in maker.outputs]
+        self._input_vars = maker.fgraph.inputs[:maker.n_explicit]
+        self._name_to_pos = {}
+        for pos, i in enumerate(self._in):
+            if i.name is not None and i.name not in self._name_to_pos:
+                self._name_to_pos[i.name] = pos
+        # Defaults are checked once, at compile time.
+        self._defaults = []
+        for pos, (i, var) in enumerate(zip(self._in, self._input_vars)):
+            self._defaults.append(None if i.value is None else self._filter(pos, var, i, i.value))
+
+    # -- calling --------------------------------------------------------------
+    @property
+    def fn(self):
+        return self._thunk
+
+    def _label(self):
+        return f"function {self.name!r}" if self.name else "function"
+
+    def _input_names(self):
+        return ", ".join(_describe(i.variable, p).split(" ", 2)[-1] if i.name is None else i.name
+                         for p, i in enumerate(self._in)) or "no inputs"
+
+    def _filter(self, pos, var, inp, value):
+        try:
+            return var.type.filter(value, strict=False, allow_downcast=inp.allow_downcast)
+        except (TypeError, ValueError) as exc:
+            raise type(exc)(f"{self._label()}: bad argument for {_describe(inp.variable, pos)}: {exc}") from None
+
+    def _gather(self, args, kwargs):
+        n = len(self._in)
+        if len(args) > n:
+            raise TypeError(f"{self._label()} takes {n} input{'s' if n != 1 else ''} "
+                            f"({self._input_names()}) but {len(args)} were given")
+        values = list(args) + [_MISSING] * (n - len(args))
+        for key, value in kwargs.items():
+            pos = self._name_to_pos.get(key)
+            if pos is None:
+                raise TypeError(f"{self._label()} got an unexpected keyword argument {key!r}; "
+                                f"inputs are: {self._input_names()}")
+            if values[pos] is not _MISSING:
+                raise TypeError(f"{self._label()} got input {key!r} both by position and by name")
+            values[pos] = value
+        for pos, value in enumerate(values):
+            if value is _MISSING:
+                if self._defaults[pos] is None:
+                    missing = [_describe(self._in[p].variable, p) for p, v in enumerate(values)
+                               if v is _MISSING and self._defaults[p] is None]
+                    raise TypeError(f"{self._label()} is missing {', '.join(missing)} "
+                                    f"(inputs: {self._input_names()})")
+                values[pos] = self._defaults[pos]
+            elif not self.trust_input:
+                values[pos] = self._filter(pos, self._input_vars[pos], self._in[pos], value)
+        return values
+
+    def __call__(self, *args, **kwargs):
+        profile = self.profile
+        t0 = time.perf_counter() if profile is not None else 0.0
+        if self.trust_input and not kwargs and len(args) == len(self._in):
+            values = list(args)
+        else:
+            values = self._gather(args, kwargs)
+        shared_values = [c.value for c in self.maker.shared_containers]
+        t_vm = time.perf_counter() if profile is not None else 0.0
+        outs = self._thunk(values + shared_values)
+        if profile is not None:
+            profile.add_thunk_time(time.perf_counter() - t_vm)
+
+        # Never hand out an array the caller or the function still owns: copy
+        # values that are inputs, views, read-only (constants) or returned twice.
+        owned = {id(v) for v in values}
+        owned.update(id(v) for v in shared_values)
+        results = []
+        for i in range(self._n_out):
+            v = outs[i]
+            if not self._out_borrow[i] and isinstance(v, np.ndarray) and (
+                    id(v) in owned or v.base is not None or not v.flags.writeable):
+                v = v.copy()
+            owned.add(id(v))
+            results.append(v)
+        for k, container in enumerate(self.maker.update_containers):
+            v = outs[self._n_out + k]
+            if isinstance(v, np.ndarray) and (id(v) in owned or v.base is not None or not v.flags.writeable):
+                v = v.copy()
+            owned.add(id(v))
+            container.value = v
+        if profile is not None:
+            profile.add_call(time.perf_counter() - t0)
+        if self._return_list:
+            return results
+        return results[0]
+
+    # -- inspection -----------------------------------------------------------
+    def get_shared(self):
+        """The shared variables this function reads or updates (their clones in the compiled graph)."""
+        return list(self.maker.fgraph.inputs[self._n_explicit:])
+
+    def dprint_lines(self, print_type=False, print_destroy_map=False, print_view_map=False, depth=-1,
+                     id_type="CHAR", **_):
+        from opgraph.kernel_core.printing.dprint import dprint_lines
+
+        topo = {node: i for i, node in enumerate(self.maker.order)}
+        return dprint_lines(list(self.maker.fgraph.outputs), print_type=print_type,
+                            print_destroy_map=print_destroy_map, print_view_map=print_view_map,
+                            topo_order=topo, depth=depth, id_type=id_type)
+
+    def dprint(self, file=None, print_type=False, print_destroy_map=False, print_view_map=False, depth=-1,
+               id_type="CHAR", **kwargs):
+        """Print the compiled graph with each node's position in the execution order."""
+        from opgraph.kernel_core.printing.dprint import dprint
+
+        topo = {node: i for i, node in enumerate(self.maker.order)}
+        return dprint(list(self.maker.fgraph.outputs), file=file, print_type=print_type,
+                      print_destroy_map=print_destroy_map, print_view_map=print_view_map, depth=depth,
+                      id_type=id_type, topo_order=topo, **kwargs)
+
+    def __repr__(self):
+        ins = ", ".join(str(i.variable) for i in self._in)
+        label = f" {self.name!r}" if self.name else ""
+        return f"<opgraph.Function{label} ({ins}) mode={self.maker.mode}>"
+
+
+class _Missing:
+    def __repr__(self):
+        return "<missing>"
+
+
+_MISSING = _Missing()

@@ -1,0 +1,166 @@
+"""Compilation modes: which rewrites run and which linker turns the graph into code.
+
+=============== ================================================ ==========================
+mode            rewrites                                          linker
+=============== ================================================ ==========================
+``FAST_RUN``    canonicalize, stabilize, specialize, fusion,      Numba (Python VM until the
+ = ``NUMBA``    inplace (merge and constant folding always run)   Numba backend is installed)
+``FAST_COMPILE`` merge, constant folding, rules tagged             Python VM
+                ``fast_compile``
+``PYTHON``      same as FAST_COMPILE                              Python VM, always
+=============== ================================================ ==========================
+
+``opgraph.config.mode`` names the default.  The linker choice lives only here
+(``Mode.get_linker``); backends are imported lazily so importing opgraph never
+imports numba.
+"""
+
+from __future__ import annotations
+
+__all__ = ["Mode", "get_mode", "predefined_modes", "FAST_RUN_TAGS", "FAST_COMPILE_TAGS",
+           "registered_tags"]
+
+FAST_RUN_TAGS = ("canonicalize", "stabilize", "specialize", "fusion", "inplace")
+FAST_COMPILE_TAGS = ("fast_compile",)
+
+_OPTIMIZERS = {"fast_run": FAST_RUN_TAGS, "fast_compile": FAST_COMPILE_TAGS, "merge": (), None: ()}
+_LINKERS = ("vm", "py", "numba")
+
+
+def registered_tags():
+    """Tags the rewrite database knows, or None when the rewrite system is absent."""
+    try:
+        from opgraph.kernel_core.rewriting.api import known_tags
+    except ImportError:
+        return None
+    return set(known_tags())
+
+
+def _numba_linker():
+    try:
+        from opgraph.kernel_core.backends.numba.linker import NumbaLinker
+    except ImportError:
+        return None
+    return NumbaLinker()
+
+
+class Mode:
+    """A rewrite selection (include / exclude tags) plus a linker.
+
+    ``linker``: "vm"/"py" (Python VM), "numba", or any object with
+    ``make_thunk(fgraph, profile=None)``.  ``optimizer``: "fast_run",
+    "fast_compile", "merge" or None (only merge and constant folding).
+    """
+
+    def __init__(self, linker="vm", optimizer="fast_compile", include=(), exclude=(), name=None):
+        if isinstance(linker, str):
+            if linker not in _LINKERS:
+                raise ValueError(f"Mode: unknown linker {linker!r}; use one of {', '.join(_LINKERS)} "
+                                 "or a linker object with make_thunk(fgraph, profile=None)")
+        elif not hasattr(linker, "make_thunk"):
+            raise TypeError(f"Mode: linker must be a name or have make_thunk(fgraph, profile=None), got {linker!r}")
+        if optimizer not in _OPTIMIZERS:
+            raise ValueError(f"Mode: unknown optimizer {optimizer!r}; use one of "
+                             f"{', '.join(repr(k) for k in _OPTIMIZERS)}")
+        self.linker = linker
+        self.optimizer = optimizer
+        self.include = tuple(include)
+        self.exclude = tuple(exclude)
+        for t in self.include + self.exclude:
+            if not isinstance(t, str):
+                raise TypeError(f"Mode: rewrite tags must be strings, got {t!r}")
+        self.name = name
+
+    # -- derived modes --------------------------------------------------------
+    def _derive(self, include=(), exclude=(), linker=None):
+        return Mode(linker=self.linker if linker is None else linker, optimizer=self.optimizer,
+                    include=self.include + tuple(include), exclude=self.exclude + tuple(exclude))
+
+    def including(self, *tags):
+        return self._derive(include=tags)
+
+    def excluding(self, *tags):
+        return self._derive(exclude=tags)
+
+    def requiring(self, *tags):
+        return self._derive(include=tags)
+
+    def clone(self, linker=None):
+        return self._derive(linker=linker)
+
+    # -- what the pipeline asks ------------------------------------------------
+    def rewrite_tags(self):
+        """(include, exclude) restricted to the tags the rewrite database knows.
+
+        Phases that no helper has registered rules for yet are silently skipped;
+        tags the user added explicitly are kept so a typo still gets an error.
+        """
+        base = _OPTIMIZERS[self.optimizer]
+        known = registered_tags()
+        if known is not None:
+            base = tuple(t for t in base if t in known)
+        include = tuple(dict.fromkeys(base + self.include))
+        exclude = tuple(dict.fromkeys(self.exclude))
+        return include, exclude
+
+    def get_linker(self):
+        """A fresh linker instance (Numba falls back to the Python VM when absent)."""
+        from opgraph.kernel_core.compile.vm import VMLinker
+
+        if not isinstance(self.linker, str):
+            return self.linker
+        if self.linker == "numba":
+            linker = _numba_linker()
+            if linker is not None:
+                return linker
+        return VMLinker()
+
+    @property
+    def linker_name(self):
+        if isinstance(self.linker, str):
+            return self.linker
+        return getattr(self.linker, "name", type(self.linker).__name__)
+
+    def __eq__(self, other):
+        return (isinstance(other, Mode) and self.linker == other.linker and self.optimizer == other.optimizer
+                and self.include == other.include and self.exclude == other.exclude)
+
+    def __hash__(self):
+        return hash((str(self.linker), self.optimizer, self.include, self.exclude))
+
+    def __str__(self):
+        if self.name is not None:
+            return self.name
+        parts = [f"linker={self.linker_name!r}", f"optimizer={self.optimizer!r}"]
+        if self.include:
+            parts.append(f"include={self.include}")
+        if self.exclude:
+            parts.append(f"exclude={self.exclude}")
+        return f"Mode({', '.join(parts)})"
+
+    __repr__ = __str__
+
+
+predefined_modes = {
+    "FAST_RUN": Mode(linker="numba", optimizer="fast_run", name="FAST_RUN"),
+    "NUMBA": Mode(linker="numba", optimizer="fast_run", name="NUMBA"),
+    "FAST_COMPILE": Mode(linker="vm", optimizer="fast_compile", name="FAST_COMPILE"),
+    "PYTHON": Mode(linker="py", optimizer="fast_compile", name="PYTHON"),
+}
+
+
+def get_mode(mode=None):
+    """A Mode from None (``opgraph.config.mode``), a predefined name, or a Mode."""
+    if mode is None:
+        from opgraph.kernel_core.config import config
+
+        mode = config.mode
+    if isinstance(mode, Mode):
+        return mode
+    if isinstance(mode, str):
+        try:
+            return predefined_modes[mode.upper()]
+        except KeyError:
+            raise ValueError(f"unknown mode {mode!r}; use one of {', '.join(predefined_modes)} "
+                             "or a Mode object") from None
+    raise TypeError(f"mode must be a name ({', '.join(predefined_modes)}) or a Mode, got {type(mode).__name__}")
