@@ -1,0 +1,132 @@
+"""The engine operations the magic runs (grad, compile, profile), with errors in the user's terms.
+
+Every failure that is the user's input (unknown tag, unknown name, non-scalar
+cost, missing input value) raises MagicOptionError with one sentence.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from opgraph.kernel_core.graph.basic import Constant, Variable
+from opgraph.kernel_core.graph.traversal import graph_inputs
+from opgraph.magics.options import MagicOptionError
+
+
+def resolve_names(names, namespace, option):
+    out = []
+    for name in names:
+        try:
+            v = eval(name, namespace)
+        except Exception as exc:
+            raise MagicOptionError(f"{option} {name}: {type(exc).__name__}: {exc}") from None
+        if not isinstance(v, Variable):
+            raise MagicOptionError(f"{option} {name}: a {type(v).__name__}, not a graph variable")
+        out.append(v)
+    return out
+
+
+def gradients(outputs, wrt):
+    from opgraph.kernel_core.gradient import grad
+
+    if len(outputs) != 1:
+        raise MagicOptionError(f"-g needs exactly one (scalar) output, the cell has {len(outputs)}; "
+                               "pick it with --show")
+    cost = outputs[0]
+    if getattr(cost.type, "ndim", 0) != 0:
+        raise MagicOptionError(f"-g: the output {cost} is a {cost.type.short_str()}, not a scalar; "
+                               "take its sum() first")
+    try:
+        return list(grad(cost, wrt))
+    except (TypeError, ValueError) as exc:
+        raise MagicOptionError(f"-g: {exc}") from None
+
+
+def rewrite(outputs, tags, exclude):
+    from opgraph.display.rewrite_record import rewrite_with_history
+
+    check_tags(tags + list(exclude))
+    try:
+        return rewrite_with_history(outputs, include=tuple(tags), exclude=tuple(exclude))
+    except (KeyError, ValueError) as exc:
+        raise MagicOptionError(f"-r: {exc.args[0] if exc.args else exc}") from None
+
+
+def known_tags():
+    """The tags registered in the rewrite database, or None if it cannot say."""
+    try:
+        from opgraph.kernel_core.rewriting import db
+    except ImportError:
+        return None
+    for attr in ("known_tags", "all_tags", "tags"):
+        obj = getattr(db, attr, None)
+        if obj is None:
+            continue
+        try:
+            tags = obj() if callable(obj) else obj
+            return set(tags)
+        except Exception:
+            continue
+    return None
+
+
+def check_tags(tags):
+    known = known_tags()
+    if known is None:
+        return
+    unknown = [t for t in tags if t not in known]
+    if unknown:
+        raise MagicOptionError(f"unknown rewrite tag {unknown[0]!r} (known: {', '.join(sorted(known))})")
+
+
+def free_inputs(outputs):
+    """Root variables a compiled function must take: not constants, not shared."""
+    return [v for v in graph_inputs(outputs)
+            if not isinstance(v, Constant) and not hasattr(v, "get_value")]
+
+
+def compile_outputs(outputs, mode, profile):
+    from opgraph.kernel_core.compile import function
+
+    inputs = free_inputs(outputs)
+    mode = None if mode in (None, "default") else mode
+    try:
+        fn = function(inputs, outputs if len(outputs) != 1 else outputs[0], mode=mode, profile=profile)
+        return fn, inputs
+    except (KeyError, ValueError) as exc:
+        msg = exc.args[0] if exc.args else str(exc)
+        if "mode" in str(msg).lower():
+            raise MagicOptionError(f"-c: {msg}") from None
+        raise
+
+
+def input_values(fn_inputs, given):
+    """Order the ``-i`` values like the function's inputs, converting to their dtypes."""
+    by_name = {}
+    for v in fn_inputs:
+        if v.name:
+            by_name.setdefault(v.name, v)
+    unknown = [k for k in given if k not in by_name]
+    if unknown:
+        names = ", ".join(sorted(by_name)) or "none"
+        raise MagicOptionError(f"-i: {unknown[0]!r} is not an input of the graph (inputs: {names})")
+    values = []
+    for v in fn_inputs:
+        if v.name not in given:
+            raise MagicOptionError(f"-p needs a value for input {v.name or v} (give it with -i \"{v.name}=...\")")
+        value = given[v.name]
+        dtype = getattr(v.type, "dtype", None)
+        try:
+            values.append(np.asarray(value, dtype=dtype) if dtype is not None else value)
+        except (TypeError, ValueError) as exc:
+            raise MagicOptionError(f"-i {v.name}: cannot convert to {dtype}: {exc}") from None
+    return values
+
+
+def run_profiled(fn, values):
+    """Warm up once (jit), forget that call, then time one call."""
+    fn(*values)
+    prof = getattr(fn, "profile", None)
+    if prof is not None and hasattr(prof, "reset_calls"):
+        prof.reset_calls()
+    return fn(*values)

@@ -1,0 +1,199 @@
+"""``%%pytensor`` (cell) and ``%pytensor`` (line): see a graph, rewrite it, differentiate, compile, profile.
+
+Pipeline of a cell run: execute the cell in the user namespace -> find the
+outputs -> (-g) replace them by their gradients -> display -> (-r) rewrite
+with history and show before/after and the rules -> (-s) open the stepper ->
+(-c/-p) compile, run, show the compiled graph and profile.  The results go to
+``_pytensor`` (and ``-o NAME``).  User mistakes in options print one line and
+the usage line; errors in the user's own code show their normal traceback.
+"""
+
+from __future__ import annotations
+
+import sys
+
+from IPython.core.magic import Magics, cell_magic, line_magic, magics_class
+from IPython.display import display
+
+from opgraph.display import function_html, graph_html, profile_html
+from opgraph.display.graph_panel import graph_text
+from opgraph.display.rewrite_panel import rewrite_html, rules_text
+from opgraph.magics import engine_calls
+from opgraph.magics.options import (
+    CELL_USAGE, LINE_USAGE, MagicOptionError, parse_cell_options, parse_inputs, parse_line_options,
+)
+from opgraph.magics.outputs import find_outputs, run_cell_body
+from opgraph.magics.results import PytensorResult
+
+
+def _namespace_defaults():
+    """Names a %%pytensor cell can use without importing them."""
+    import numpy as np
+
+    import opgraph
+    import opgraph.tensor as pt
+
+    names = {"np": np, "pt": pt, "opgraph": opgraph}
+    optional = (
+        ("opgraph.kernel_core.printing.dprint", "dprint"),
+        ("opgraph.kernel_core.printing.graphviz", "pydotprint"),
+        ("opgraph.kernel_core.graph.fgraph", "FunctionGraph"),
+        ("opgraph.kernel_core.rewriting.api", "rewrite_graph"),
+        ("opgraph.kernel_core.gradient", "grad"),
+        ("opgraph.kernel_core.gradient", "jacobian"),
+        ("opgraph.kernel_core.gradient", "hessian"),
+        ("opgraph.kernel_core.compile", "function"),
+        ("opgraph.kernel_core.compile", "shared"),
+    )
+    import importlib
+
+    for module, name in optional:
+        try:
+            names[name] = getattr(importlib.import_module(module), name)
+        except (ImportError, AttributeError):
+            pass
+    return names
+
+
+def publish(html, text):
+    display({"text/html": html, "text/plain": text}, raw=True)
+
+
+def usage_error(message, usage):
+    # One line on stderr; no traceback, the shell carries on.
+    sys.stderr.write(f"{message.strip().rstrip('.')}. {usage}\n")
+
+
+@magics_class
+class PytensorMagics(Magics):
+
+    def _namespace(self):
+        ns = self.shell.user_ns
+        for k, v in _namespace_defaults().items():
+            ns.setdefault(k, v)
+        return ns
+
+    def _store(self, result, name):
+        ns = self.shell.user_ns
+        ns["_pytensor"] = result
+        if name:
+            ns[name] = result
+
+    # -- cell magic -----------------------------------------------------------
+    @cell_magic("pytensor")
+    def pytensor_cell(self, line, cell):
+        """Run the cell and show its graphs; see CELL_USAGE for the options."""
+        try:
+            args = parse_cell_options(line)
+        except MagicOptionError as exc:
+            usage_error(f"%%pytensor: {exc}", CELL_USAGE)
+            return None
+        ns = self._namespace()
+        try:
+            value, changed = run_cell_body(cell, ns)
+        except Exception:
+            self.shell.showtraceback()
+            return None
+        try:
+            found = find_outputs(value, changed, ns, show=args.show)
+        except (NameError, TypeError) as exc:
+            usage_error(f"%%pytensor: {exc}", CELL_USAGE)
+            return None
+        result = PytensorResult(list(found.outputs), list(found.labels))
+        try:
+            self._run_pipeline(args, found, result, ns)
+        except MagicOptionError as exc:
+            usage_error(f"%%pytensor: {exc}", CELL_USAGE)
+        except ImportError as exc:
+            usage_error(f"%%pytensor: this part of opgraph is not available yet ({exc})", CELL_USAGE)
+        self._store(result, args.output)
+        return None
+
+    def _run_pipeline(self, args, found, result, ns):
+        outputs = list(found.outputs)
+        value = found.value
+        if not outputs:
+            if value is not None and hasattr(value, "maker"):
+                result.function = value
+                result.profile = getattr(value, "profile", None)
+                publish(function_html(value, format=args.format), graph_text(value))
+                return
+            if value is not None and hasattr(value, "clients"):
+                publish(graph_html(value, format=args.format, print_type=args.type), graph_text(value))
+                return
+            if args.rewrite or args.grad or args.compile or args.profile or args.step:
+                raise MagicOptionError("the cell defines no graph variable to work on")
+            return
+        targets = outputs
+        title = ", ".join(found.labels) if found.labels else None
+        if args.grad:
+            wrt = engine_calls.resolve_names(args.grad, ns, "-g")
+            targets = engine_calls.gradients(outputs, wrt)
+            result.grads = targets
+            title = ", ".join(f"∂{found.labels[0] if found.labels else outputs[0]}/∂{w}" for w in args.grad)
+        if args.rewrite:
+            engine_calls.check_tags(args.rewrite + args.exclude)
+            rewritten, records = engine_calls.rewrite(targets, args.rewrite, args.exclude)
+            result.rewritten = rewritten
+            result.history = records
+            text = (f"before:\n{graph_text(targets, args.type)}after:\n{graph_text(rewritten, args.type)}"
+                    f"rules:\n{rules_text(records)}\n")
+            publish(rewrite_html(targets, rewritten, records, args.rewrite, args.format, args.type), text)
+        else:
+            publish(graph_html(targets, format=args.format, print_type=args.type, title=title),
+                    graph_text(targets, args.type))
+        if args.step:
+            from opgraph.widgets import RewriteStepper
+
+            stepper = RewriteStepper(targets, include=tuple(args.rewrite or ("canonicalize",)),
+                                     exclude=tuple(args.exclude))
+            result.stepper = stepper
+            display(stepper.widget)
+        if args.compile is not None or args.profile:
+            given = parse_inputs(args.inputs, ns) if args.inputs else {}
+            fn, fn_inputs = engine_calls.compile_outputs(targets, args.compile, bool(args.profile))
+            result.function = fn
+            if args.profile:
+                values = engine_calls.input_values(fn_inputs, given)
+                result.values = engine_calls.run_profiled(fn, values)
+                result.profile = getattr(fn, "profile", None)
+            publish(function_html(fn, format=args.format, print_type=args.type),
+                    fn.dprint(file="str") if hasattr(fn, "dprint") else repr(fn))
+
+    # -- line magic -------------------------------------------------------------
+    @line_magic("pytensor")
+    def pytensor_line(self, line):
+        """``%pytensor EXPR``: display one expression's graph."""
+        try:
+            args = parse_line_options(line)
+        except MagicOptionError as exc:
+            usage_error(f"%pytensor: {exc}", LINE_USAGE)
+            return None
+        ns = self._namespace()
+        try:
+            value = eval(compile(args.expr, "<%pytensor>", "eval"), ns)
+        except SyntaxError as exc:
+            usage_error(f"%pytensor: not an expression: {exc.msg}", LINE_USAGE)
+            return None
+        except Exception:
+            self.shell.showtraceback()
+            return None
+        try:
+            found = find_outputs(value, [], ns)
+        except (NameError, TypeError) as exc:
+            usage_error(f"%pytensor: {exc}", LINE_USAGE)
+            return None
+        if not found.outputs and not (value is not None and (hasattr(value, "maker") or hasattr(value, "clients"))):
+            usage_error(f"%pytensor: {args.expr} is a {type(value).__name__}, not a graph", LINE_USAGE)
+            return None
+        found.labels = [args.expr] if found.outputs else []
+        args.compile, args.profile, args.step, args.inputs = None, False, False, None
+        result = PytensorResult(list(found.outputs), list(found.labels))
+        try:
+            self._run_pipeline(args, found, result, ns)
+        except MagicOptionError as exc:
+            usage_error(f"%pytensor: {exc}", LINE_USAGE)
+        except ImportError as exc:
+            usage_error(f"%pytensor: this part of opgraph is not available yet ({exc})", LINE_USAGE)
+        self._store(result, args.output)
+        return None
