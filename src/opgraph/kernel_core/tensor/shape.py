@@ -365,7 +365,18 @@ def flatten(x, ndim=1):
         raise ValueError(f"flatten: ndim={ndim} must be between 1 and {builtins_max(x.type.ndim, 1)} for {x}")
     if ndim == x.type.ndim:
         return x
-    return reshape(x, [_dim(x, i) for i in range(ndim - 1)] + [-1])
+    # The last length is the product of the collapsed axes (not -1, which NumPy
+    # rejects for arrays with a zero-length axis).
+    tail = [_dim(x, i) for i in range(ndim - 1, x.type.ndim)]
+    if all(isinstance(t, int) for t in tail):
+        last = int(np.prod(tail, dtype=np.int64))
+    else:
+        from opgraph.kernel_core.tensor.math import mul
+
+        last = _int64(tail[0])
+        for t in tail[1:]:
+            last = mul(last, _int64(t))
+    return reshape(x, [_dim(x, i) for i in range(ndim - 1)] + [last])
 
 
 def builtins_max(a, b):
