@@ -9,8 +9,9 @@ tensor variables directly.  Elemwise shows the capitalised name
 
 from __future__ import annotations
 
+import importlib
+
 import numpy as np
-import scipy.special as sps
 
 from opgraph.kernel_core.graph.basic import Apply, Variable
 from opgraph.kernel_core.graph.op import Op
@@ -21,6 +22,16 @@ from opgraph.kernel_core.scalar.type import (
     get_scalar_type,
     upcast,
 )
+
+
+def _special(name):
+    """A scipy.special function, imported on first call (keeps `import opgraph` light)."""
+
+    def call(*args):
+        return getattr(importlib.import_module("scipy.special"), name)(*args)
+
+    call.__name__ = name
+    return call
 
 
 def _tm():
@@ -645,7 +656,7 @@ class Arctanh(FloatUnaryOp):
 
 # -- special functions -------------------------------------------------------
 class Sigmoid(FloatUnaryOp):
-    nfunc = staticmethod(sps.expit)
+    nfunc = staticmethod(_special("expit"))
 
     def pullback(self, inputs, outputs, output_grads):
         s = outputs[0]
@@ -667,7 +678,7 @@ class Softplus(FloatUnaryOp):
 
 
 class Erf(FloatUnaryOp):
-    nfunc = staticmethod(sps.erf)
+    nfunc = staticmethod(_special("erf"))
 
     def pullback(self, inputs, outputs, output_grads):
         x = inputs[0]
@@ -675,7 +686,7 @@ class Erf(FloatUnaryOp):
 
 
 class Erfc(FloatUnaryOp):
-    nfunc = staticmethod(sps.erfc)
+    nfunc = staticmethod(_special("erfc"))
 
     def pullback(self, inputs, outputs, output_grads):
         x = inputs[0]
@@ -685,7 +696,7 @@ class Erfc(FloatUnaryOp):
 class Erfcx(FloatUnaryOp):
     """exp(x**2) * erfc(x)."""
 
-    nfunc = staticmethod(sps.erfcx)
+    nfunc = staticmethod(_special("erfcx"))
 
     def pullback(self, inputs, outputs, output_grads):
         x = inputs[0]
@@ -693,7 +704,7 @@ class Erfcx(FloatUnaryOp):
 
 
 class Erfinv(FloatUnaryOp):
-    nfunc = staticmethod(sps.erfinv)
+    nfunc = staticmethod(_special("erfinv"))
 
     def pullback(self, inputs, outputs, output_grads):
         y = outputs[0]
@@ -701,14 +712,14 @@ class Erfinv(FloatUnaryOp):
 
 
 class Gammaln(FloatUnaryOp):
-    nfunc = staticmethod(sps.gammaln)
+    nfunc = staticmethod(_special("gammaln"))
 
     def pullback(self, inputs, outputs, output_grads):
         return [output_grads[0] * _tm().psi(inputs[0])]
 
 
 class Psi(FloatUnaryOp):
-    nfunc = staticmethod(sps.psi)
+    nfunc = staticmethod(_special("psi"))
 
     def pullback(self, inputs, outputs, output_grads):
         return [output_grads[0] * _tm().tri_gamma(inputs[0])]
@@ -717,14 +728,14 @@ class Psi(FloatUnaryOp):
 class Tri_gamma(FloatUnaryOp):
     @staticmethod
     def nfunc(x):
-        return sps.polygamma(1, x)
+        return _special("polygamma")(1, x)
 
     def pullback(self, inputs, outputs, output_grads):
         raise NotImplementedError("the gradient of tri_gamma is not implemented")
 
 
 class Gamma(FloatUnaryOp):
-    nfunc = staticmethod(sps.gamma)
+    nfunc = staticmethod(_special("gamma"))
 
     def pullback(self, inputs, outputs, output_grads):
         return [output_grads[0] * outputs[0] * _tm().psi(inputs[0])]
