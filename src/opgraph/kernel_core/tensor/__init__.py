@@ -15,4 +15,5 @@ from opgraph.kernel_core.tensor.extra_ops import *  # noqa: F401,F403
 from opgraph.kernel_core.tensor.dot import *  # noqa: F401,F403
 from opgraph.kernel_core.tensor.blockwise import *  # noqa: F401,F403
 from opgraph.kernel_core.tensor import linalg  # noqa: F401
+from opgraph.kernel_core.tensor.linalg import diag, kron, trace  # noqa: F401  (top-level pt.diag, pt.trace, pt.kron)
 from opgraph.kernel_core.tensor.vectorize_fn import *  # noqa: F401,F403

@@ -148,9 +148,10 @@ class Blockwise(Op):
                                      f"specify_broadcastable or give it the full length")
         inputs = [np.broadcast_to(x, batch + x.shape[x.ndim - len(s):]) for x, s in zip(inputs, self.inputs_sig)]
         batched = getattr(self.core_op, "perform_batched", None)
+        results = NotImplemented
         if batched is not None:
             results = batched(inputs, [len(s) for s in self.inputs_sig])
-        else:
+        if results is NotImplemented:
             results = self._loop(node, inputs, batch)
         for storage, value, out in zip(output_storage, results, node.outputs):
             storage[0] = np.asarray(value, dtype=out.type.dtype)
@@ -198,6 +199,10 @@ class Blockwise(Op):
     def L_op(self, inputs, outputs, output_grads):
         from opgraph.kernel_core.tensor.math import zeros_like
 
+        if getattr(self.core_op, "L_op_handles_batch", False):
+            # The core pullback is written with batch-aware ops: use it directly.
+            grads = self.core_op.L_op(list(inputs), list(outputs), list(output_grads))
+            return [None if g is None else sum_to_broadcast(g, inp) for inp, g in zip(inputs, grads)]
         core_in = [TensorType(i.type.dtype, i.type.shape[i.type.ndim - len(s):]).make_variable()
                    for i, s in zip(inputs, self.inputs_sig)]
         core_node = self.core_op.make_node(*core_in)
