@@ -1,0 +1,257 @@
+"""The worklist driver: apply node rewriters to a fixed point, about linearly.
+
+Rules are indexed by the Op class they track (``Elemwise`` rules by the class
+of their scalar op), so each node only meets the rules that can fire on it.
+A worklist holds the nodes to (re)visit: all nodes at the start, then only the
+nodes a replacement created and the nodes whose inputs changed (a FunctionGraph
+feature feeds it).  Merge (common-subexpression elimination) and constant
+folding run on every visited node, whatever the selected tags.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections import deque
+
+from opgraph.kernel_core.graph.basic import Constant, Variable
+from opgraph.kernel_core.graph.fgraph import Feature
+from opgraph.kernel_core.rewriting.constant_folding import fold_node
+from opgraph.kernel_core.rewriting.history import RewriteHistory
+from opgraph.kernel_core.rewriting.merge import MergeTable
+
+
+class _Worklist(Feature):
+    """Feeds the driver the nodes a change may have made rewritable."""
+
+    def __init__(self):
+        self.queue = deque()
+        self.queued = set()
+
+    def push(self, node):
+        if node not in self.queued:
+            self.queued.add(node)
+            self.queue.append(node)
+
+    def pop(self):
+        node = self.queue.popleft()
+        self.queued.discard(node)
+        return node
+
+    def on_import(self, fgraph, node, reason):
+        self.push(node)
+
+    def on_change_input(self, fgraph, node, i, old, new, reason):
+        if node != "output":
+            self.push(node)
+
+
+def _track_keys(rewriter):
+    """Index keys of a node rewriter: an Op class, or ("elemwise", scalar op class)."""
+    from opgraph.kernel_core.tensor.elemwise import Elemwise
+
+    if rewriter.tracks is None:
+        return [None]
+    keys = []
+    for t in rewriter.tracks:
+        if isinstance(t, Elemwise):
+            keys.append(("elemwise", type(t.scalar_op)))
+        elif isinstance(t, type):
+            keys.append(t)
+        else:
+            keys.append(type(t))
+    return keys
+
+
+def _matches_track(rewriter, op):
+    """Instances in ``tracks`` must equal the node's op (class tracks match by index)."""
+    from opgraph.kernel_core.tensor.elemwise import Elemwise
+
+    if rewriter.tracks is None:
+        return True
+    for t in rewriter.tracks:
+        if isinstance(t, type):
+            if isinstance(op, t):
+                return True
+        elif isinstance(t, Elemwise):
+            if isinstance(op, Elemwise) and op.scalar_op == t.scalar_op:
+                return True
+        elif t == op:
+            return True
+    return False
+
+
+def compatible_replacement(old, new):
+    """``new`` adapted to ``old``'s type, or None when it cannot stand for ``old``.
+
+    Same dtype and rank are required.  A dimension statically 1 in ``new`` where
+    ``old`` is not known to be 1 is refused: it would silently drop broadcasting.
+    A less specific ``new`` gets a SpecifyShape (through ``convert_variable``).
+    """
+    ot, nt = old.type, new.type
+    if ot == nt:
+        return new
+    if type(ot) is not type(nt):
+        return None
+    oshape, nshape = getattr(ot, "shape", None), getattr(nt, "shape", None)
+    if oshape is None or nshape is None:
+        return ot.convert_variable(new)
+    if getattr(ot, "dtype", None) != getattr(nt, "dtype", None) or len(oshape) != len(nshape):
+        return None
+    for o, n in zip(oshape, nshape):
+        if o == n:
+            continue
+        if o is None and n == 1:
+            return None
+        if o is not None and n is not None:
+            return None
+    return ot.convert_variable(new)
+
+
+def _creates_cycle(fgraph, old_vars, new):
+    """Whether ``new`` (partly outside the graph) depends on one of ``old_vars``."""
+    stack = [new]
+    seen = set()
+    while stack:
+        v = stack.pop()
+        if v in old_vars:
+            return True
+        if v in seen:
+            continue
+        seen.add(v)
+        if v in fgraph.variables or v.owner is None:
+            continue
+        stack.extend(v.owner.inputs)
+    return False
+
+
+def _normalize_result(node, result):
+    if isinstance(result, dict):
+        return list(result.items())
+    if isinstance(result, Variable):
+        result = [result]
+    result = list(result)
+    if len(result) != len(node.outputs):
+        raise ValueError(f"rewrite returned {len(result)} replacements for {len(node.outputs)} outputs of {node}")
+    return [(o, n) for o, n in zip(node.outputs, result) if n is not None]
+
+
+class EquilibriumDriver:
+    """Apply ``entries`` (database entries of node rewriters) until nothing changes."""
+
+    def __init__(self, entries, merge=True, constant_folding=True, phase=None, max_rewrites=None):
+        self.entries = list(entries)
+        self.merge = merge
+        self.constant_folding = constant_folding
+        self.phase = phase
+        self.max_rewrites = max_rewrites
+        self.index = {}
+        for e in self.entries:
+            for key in _track_keys(e.rewrite):
+                bucket = self.index.setdefault(key, [])
+                if e not in bucket:
+                    bucket.append(e)
+        self.generic = self.index.pop(None, [])
+        self.stats = {}
+        self.rejected = []
+
+    def _candidates(self, op):
+        from opgraph.kernel_core.tensor.elemwise import Elemwise
+
+        found = []
+        for cls in type(op).__mro__:
+            found.extend(self.index.get(cls, ()))
+        if isinstance(op, Elemwise):
+            for cls in type(op.scalar_op).__mro__:
+                found.extend(self.index.get(("elemwise", cls), ()))
+        if self.generic:
+            found.extend(self.generic)
+        if len(found) > 1:
+            seen = set()
+            found = [e for e in found if not (e.name in seen or seen.add(e.name))]
+            found.sort(key=lambda e: e.order)
+        return found
+
+    def apply(self, fgraph, max_steps=None):
+        """Run to a fixed point; returns the number of replacements applied."""
+        history = fgraph.get_feature(RewriteHistory)
+        work = _Worklist()
+        fgraph.attach_feature(work)
+        merge_table = MergeTable() if self.merge else None
+        limit = self.max_rewrites or (100 * len(fgraph.apply_nodes) + 10000)
+        applied = 0
+        try:
+            for node in fgraph.toposort():
+                work.push(node)
+            if history is not None:
+                history.discard_pending()
+            while work.queue:
+                if max_steps is not None and applied >= max_steps:
+                    break
+                if applied >= limit:
+                    warnings.warn(f"rewrite driver stopped after {applied} rewrites (possible rule cycle)")
+                    break
+                node = work.pop()
+                if node not in fgraph.apply_nodes:
+                    continue
+                if self._visit(fgraph, node, merge_table, history):
+                    applied += 1
+        finally:
+            fgraph.remove_feature(work)
+        return applied
+
+    # -- one node ---------------------------------------------------------
+    def _visit(self, fgraph, node, merge_table, history):
+        if merge_table is not None:
+            pairs = merge_table.merge_node(fgraph, node)
+            if pairs is not None:
+                if pairs == "changed":  # constants unified in place; node is re-queued
+                    return False
+                return self._apply(fgraph, node, pairs, "merge", ("merge",), history)
+        if self.constant_folding:
+            pairs = fold_node(fgraph, node)
+            if pairs:
+                return self._apply(fgraph, node, pairs, "constant_folding", ("constant_folding",), history)
+        for entry in self._candidates(node.op):
+            rw = entry.rewrite
+            if rw.tracks is not None and not _matches_track(rw, node.op):
+                continue
+            result = rw.transform(fgraph, node)
+            if not result:
+                continue
+            pairs = _normalize_result(node, result)
+            if self._apply(fgraph, node, pairs, entry.name, entry.tags - {entry.name}, history):
+                return True
+        return False
+
+    def _apply(self, fgraph, node, pairs, rule, tags, history):
+        checked = []
+        old_vars = set(o for o, _ in pairs)
+        for old, new in pairs:
+            if old is new:
+                continue
+            if not isinstance(new, Variable):
+                raise TypeError(f"rewrite {rule} returned {new!r} for {old}, not a Variable")
+            adapted = compatible_replacement(old, new)
+            if adapted is None or _creates_cycle(fgraph, old_vars, adapted):
+                self.rejected.append((rule, old, new))
+                return False
+            checked.append((old, adapted))
+        if not checked:
+            return False
+        for old, new in checked:
+            fgraph.replace(old, new, reason=rule)
+        self.stats[rule] = self.stats.get(rule, 0) + 1
+        if history is not None:
+            history.record(rule, tags, self.phase, [o for o, _ in checked], [n for _, n in checked])
+        return True
+
+
+def run_graph_rewriter(fgraph, entry, phase, history):
+    """Run a whole-graph pass, recording it as one history step when it changed the graph."""
+    before = len(history.records) if history is not None else 0
+    entry.rewrite.apply(fgraph)
+    if history is not None and len(history.records) == before and (history._imported or history._pruned):
+        history.record(entry.name, entry.tags - {entry.name}, phase, [], [])
+
+
+__all__ = ["EquilibriumDriver", "compatible_replacement", "run_graph_rewriter"]
