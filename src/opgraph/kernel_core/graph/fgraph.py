@@ -103,7 +103,21 @@ class FunctionGraph:
 
     def _import_node(self, node, reason):
         # Import every not-yet-known node feeding `node`, in dependency order.
-        new_nodes = io_toposort([v for v in self.variables], node.outputs)
+        # The walk stops at variables already in the graph, so its cost is the
+        # size of the new part only (rewrites import small subgraphs often).
+        new_nodes, done, stack = [], set(), [(node, False)]
+        while stack:
+            n, expanded = stack.pop()
+            if n in done or n in self.apply_nodes:
+                continue
+            if expanded:
+                done.add(n)
+                new_nodes.append(n)
+                continue
+            stack.append((n, True))
+            for inp in reversed(n.inputs):
+                if inp.owner is not None and inp not in self.variables and inp.owner not in done:
+                    stack.append((inp.owner, False))
         for n in new_nodes:
             if n in self.apply_nodes:
                 continue
