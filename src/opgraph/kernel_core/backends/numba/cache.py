@@ -1,0 +1,210 @@
+"""On-disk cache of compiled graphs, shared by processes.
+
+Layout (``OPGRAPH_CACHE_DIR``, default ``~/.cache/opgraph``)::
+
+    numba/<key>/graph_<key>.py        the generated module (never rewritten)
+    numba/<key>/__pycache__/...       numba's own cache of its machine code
+    numba/<key>.lock                  serialises the first compilation
+
+``key`` hashes the generated source together with the versions of numba,
+NumPy, Python and of this backend's own source files, so a changed backend
+never reuses stale code.  Writing is atomic (a temporary directory renamed
+into place; a concurrent writer that loses the race uses the winner's copy).
+A corrupt entry -- a module whose text is not what we expect, or numba cache
+files that do not unpickle -- is deleted and rebuilt.  Numba keys its own
+cache on the module file's mtime and size, which never change once written.
+
+Within one process, modules are memoised by key, so compiling the same graph
+twice reuses the already-compiled dispatcher.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import importlib.util
+import os
+import pickle
+import shutil
+import sys
+import tempfile
+
+_ENV = "OPGRAPH_CACHE_DIR"
+_modules = {}
+_backend_hash = None
+_mem_counter = 0
+
+
+def cache_root():
+    root = os.environ.get(_ENV)
+    if not root:
+        base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+        root = os.path.join(base, "opgraph")
+    return os.path.join(root, "numba")
+
+
+def _backend_fingerprint():
+    global _backend_hash
+    if _backend_hash is None:
+        import numba
+        import numpy
+
+        h = hashlib.sha256()
+        h.update(f"{numba.__version__}|{numpy.__version__}|{sys.version}".encode())
+        here = os.path.dirname(os.path.abspath(__file__))
+        for fname in sorted(os.listdir(here)):
+            if fname.endswith(".py"):
+                with open(os.path.join(here, fname), "rb") as f:
+                    h.update(fname.encode())
+                    h.update(f.read())
+        _backend_hash = h.hexdigest()
+    return _backend_hash
+
+
+def source_key(source):
+    h = hashlib.sha256()
+    h.update(_backend_fingerprint().encode())
+    h.update(source.encode())
+    return h.hexdigest()[:32]
+
+
+@contextlib.contextmanager
+def file_lock(path):
+    """An exclusive advisory lock (fcntl) on ``path``; a no-op where unsupported."""
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - non-POSIX
+        yield
+        return
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+        finally:
+            os.close(fd)
+
+
+def _numba_cache_ok(entry_dir):
+    """Whether every numba cache file in the entry unpickles (a corrupt one would crash the load)."""
+    cache_dir = os.path.join(entry_dir, "__pycache__")
+    if not os.path.isdir(cache_dir):
+        return True
+    for fname in os.listdir(cache_dir):
+        path = os.path.join(cache_dir, fname)
+        try:
+            with open(path, "rb") as f:
+                if fname.endswith(".nbi"):
+                    pickle.load(f)
+                    pickle.loads(f.read())
+                elif fname.endswith(".nbc"):
+                    pickle.loads(f.read())
+        except Exception:
+            return False
+    return True
+
+
+def _write_entry(root, key, source):
+    """Atomically create ``root/key`` holding the module; returns its directory."""
+    final = os.path.join(root, key)
+    tmp = tempfile.mkdtemp(prefix=f".{key}.", dir=root)
+    try:
+        with open(os.path.join(tmp, f"graph_{key}.py"), "w") as f:
+            f.write(source)
+            f.flush()
+            os.fsync(f.fileno())
+        try:
+            os.rename(tmp, final)
+        except OSError:
+            # Another process won the race: keep its copy.
+            shutil.rmtree(tmp, ignore_errors=True)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return final
+
+
+def _import_file(path, module_name):
+    spec = importlib.util.spec_from_file_location(module_name, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[module_name] = module
+    try:
+        spec.loader.exec_module(module)
+    except BaseException:
+        sys.modules.pop(module_name, None)
+        raise
+    return module
+
+
+def _exec_in_memory(source, objects, key):
+    import types
+
+    global _mem_counter
+    _mem_counter += 1
+    module = types.ModuleType(f"_opgraph_numba_mem_{key}_{_mem_counter}")
+    # numba resolves objmode globals through sys.modules[__name__].
+    sys.modules[module.__name__] = module
+    module.__dict__.update(objects)
+    exec(compile(source, f"<opgraph-generated {key}>", "exec"), module.__dict__)
+    return module
+
+
+class CacheEntry:
+    """A loaded generated module plus the lock guarding its first compilation."""
+
+    def __init__(self, module, key, lock_path):
+        self.module = module
+        self.key = key
+        self.lock_path = lock_path
+
+    def lock(self):
+        if self.lock_path is None:
+            return contextlib.nullcontext()
+        return file_lock(self.lock_path)
+
+
+def load_module(source, objects=None, cacheable=True):
+    """The module for ``source``: from this process's memo, the disk cache, or freshly written."""
+    key = source_key(source)
+    if not cacheable or objects:
+        return CacheEntry(_exec_in_memory(source, objects or {}, key), key, None)
+    if key in _modules:
+        return _modules[key]
+    root = cache_root()
+    try:
+        os.makedirs(root, exist_ok=True)
+    except OSError:
+        # No writable cache directory: still compile, only without persistence.
+        entry = CacheEntry(_exec_in_memory(source.replace("_CACHE = True", "_CACHE = False"), {}, key), key, None)
+        _modules[key] = entry
+        return entry
+    lock_path = os.path.join(root, f"{key}.lock")
+    entry_dir = os.path.join(root, key)
+    path = os.path.join(entry_dir, f"graph_{key}.py")
+    with file_lock(lock_path):
+        valid = False
+        if os.path.isfile(path):
+            try:
+                with open(path) as f:
+                    valid = f.read() == source
+            except (OSError, UnicodeDecodeError):
+                valid = False
+            if valid and not _numba_cache_ok(entry_dir):
+                shutil.rmtree(os.path.join(entry_dir, "__pycache__"), ignore_errors=True)
+        if not valid:
+            if os.path.exists(entry_dir):
+                shutil.rmtree(entry_dir, ignore_errors=True)
+            _write_entry(root, key, source)
+    module = _import_file(path, f"_opgraph_numba_{key}")
+    entry = CacheEntry(module, key, lock_path)
+    _modules[key] = entry
+    return entry
+
+
+def clear_memory_cache():
+    """Forget modules loaded in this process (tests use it to force a reload from disk)."""
+    for entry in _modules.values():
+        sys.modules.pop(entry.module.__name__, None)
+    _modules.clear()

@@ -1,0 +1,129 @@
+"""Per-Op Numba implementations: the dispatch table and the code context.
+
+Every implementation is registered on its Op class with
+``@numba_funcify.register(OpClass)`` and has the signature
+``impl(op, node, ctx) -> str``: it adds the *source* of one function to the
+generated module (``ctx.define``) and returns that function's name.  The
+function takes the node's inputs positionally and returns its output (one
+output) or a tuple of outputs.  Tensors are NumPy arrays (0-d included),
+``ScalarType`` values are plain numbers.
+
+Generating source (instead of closures over Python objects) is what makes
+the whole module -- and so the compiled code -- cacheable on disk: the source
+text alone determines the machine code.
+
+Ops without an implementation fall back to their Python ``perform`` inside
+``numba.objmode`` (see ``fallback.py``); such a graph still compiles to one
+function, but is not cached on disk (the Python callable cannot be).
+
+This module never imports numba: generating source is pure Python.
+"""
+
+from __future__ import annotations
+
+import textwrap
+from functools import singledispatch
+
+import numpy as np
+
+
+class CodeContext:
+    """Collects the definitions of one generated module."""
+
+    def __init__(self):
+        self.definitions = []          # source blocks, in order
+        self._by_source = {}           # source (with placeholder name) -> name: identical nodes share code
+        self._counter = 0
+        self.imports = {}              # alias -> (module, attribute)
+        self.objects = {}              # alias -> Python object (not cacheable)
+        self.cacheable = True
+
+    def fresh(self, prefix):
+        self._counter += 1
+        return f"{prefix}_{self._counter}"
+
+    def define(self, source, prefix="f", jit=True, inline=False):
+        """Add a function definition.  ``source`` spells its name ``{name}`` (e.g.
+        ``def {name}(x):``); returns the name given to it.  Identical sources are
+        defined once."""
+        source = textwrap.dedent(source).strip("\n")
+        key = (source, jit, inline)
+        if key in self._by_source:
+            return self._by_source[key]
+        name = self.fresh(prefix)
+        body = source.replace("{name}", name)
+        if jit:
+            deco = "@numba.njit(cache=_CACHE, error_model='numpy', inline='always')" if inline else \
+                "@numba.njit(cache=_CACHE, error_model='numpy')"
+            body = deco + "\n" + body
+        self.definitions.append(body)
+        self._by_source[key] = name
+        return name
+
+    def import_name(self, module, attribute):
+        """Make ``module.attribute`` (an importable, stable object) available; returns its alias."""
+        alias = f"_{attribute}"
+        prev = self.imports.get(alias)
+        if prev is not None and prev != (module, attribute):
+            alias = self.fresh(f"_{attribute}")
+        self.imports[alias] = (module, attribute)
+        return alias
+
+    def python_object(self, obj, prefix="obj"):
+        """Make an arbitrary Python object a module global (disables the disk cache)."""
+        self.cacheable = False
+        alias = self.fresh(f"_{prefix}")
+        self.objects[alias] = obj
+        return alias
+
+
+def literal(value, dtype):
+    """Source text of a scalar of the given dtype (``np.float64(1.5)``)."""
+    dtype = np.dtype(dtype).name
+    v = np.asarray(value).astype(dtype).item()
+    if dtype == "bool":
+        return "True" if v else "False"
+    if isinstance(v, float):
+        if np.isnan(v):
+            text = "np.nan"
+        elif np.isinf(v):
+            text = "np.inf" if v > 0 else "-np.inf"
+        else:
+            text = repr(v)
+    elif isinstance(v, complex):
+        text = f"complex({v.real!r}, {v.imag!r})"
+    else:
+        text = repr(v)
+    return f"np.{dtype}({text})"
+
+
+def np_dtype(dtype):
+    """Source text of a NumPy dtype object usable inside njit code."""
+    name = np.dtype(dtype).name
+    return "np.bool_" if name == "bool" else f"np.{name}"
+
+
+@singledispatch
+def numba_funcify(op, node, ctx):
+    """The name of the generated function computing ``node`` (see module docstring)."""
+    from opgraph.kernel_core.backends.numba.fallback import perform_in_objmode
+
+    return perform_in_objmode(op, node, ctx)
+
+
+def has_numba_impl(op):
+    return numba_funcify.dispatch(type(op)) is not numba_funcify.dispatch(object)
+
+
+def load_op_implementations():
+    """Import every per-family module so its ``register`` calls run."""
+    import importlib
+
+    for family in ("scalar", "elemwise", "reduction", "shape", "subtensor", "dot", "linalg",
+                   "extra_ops", "blockwise", "join", "construction"):
+        try:
+            importlib.import_module(f"opgraph.kernel_core.backends.numba.{family}")
+        except ModuleNotFoundError as exc:
+            # An op family whose module (or whose ops' module) does not exist yet.
+            if not exc.name or not exc.name.startswith("opgraph"):
+                raise

@@ -1,0 +1,222 @@
+"""NumbaLinker: compile a FunctionGraph into one njit function.
+
+``make_thunk(fgraph, profile=None)`` returns ``thunk(list_of_input_values) ->
+list_of_output_values``.  Normally a call is a single dispatch into the
+generated whole-graph function.  With a ``profile`` each node's njit
+function is called separately from Python and timed
+(``profile.add_node_time``).
+
+Compilation is eager (at link time) for C-contiguous inputs of the graph's
+input types, under a per-graph file lock, so concurrent processes compile a
+graph once and the others load it from the disk cache.  Other layouts
+(non-contiguous views) compile lazily on first use, as numba does.
+
+When a run fails, the graph is re-run node by node to name the failing node
+(the same short error the Python VM gives).  If numba cannot compile the
+graph at all, the linker warns and falls back to the Python VM, so a missing
+or broken kernel never makes a function unusable.
+"""
+
+from __future__ import annotations
+
+import time
+import warnings
+
+import numpy as np
+
+from opgraph.kernel_core.graph.basic import Constant
+
+
+class NumbaFallbackWarning(UserWarning):
+    """The Numba backend could not compile a graph and used the Python VM."""
+
+
+def _numba_signature(variables, values_for_constants=None):
+    import numba
+    from numba.core import types
+
+    from opgraph.kernel_core.scalar.type import ScalarType
+    from opgraph.kernel_core.tensor.type import TensorType
+
+    sig = []
+    for v in variables:
+        if isinstance(v, Constant):
+            sig.append(numba.typeof(v.data))
+        elif isinstance(v.type, TensorType):
+            sig.append(types.Array(numba.from_dtype(np.dtype(v.type.dtype)), v.type.ndim, "C"))
+        elif isinstance(v.type, ScalarType):
+            sig.append(numba.from_dtype(np.dtype(v.type.dtype)))
+        else:
+            return None
+    return tuple(sig)
+
+
+def _protected_copy_indices(fgraph, order):
+    """Inputs that some node would overwrite although the caller owns them (a last defence)."""
+    try:
+        from opgraph.kernel_core.compile.supervisor import Supervisor, destroyed_roots, view_roots
+    except ImportError:
+        return ()
+    sup = fgraph.get_feature(Supervisor)
+    protected = set(fgraph.inputs) if sup is None else set(sup.protected)
+    roots = view_roots(order)
+    idx = set()
+    for node in order:
+        for _, var in destroyed_roots(node, roots):
+            if var in protected and var in fgraph.inputs:
+                idx.add(fgraph.inputs.index(var))
+    return tuple(sorted(idx))
+
+
+class NumbaLinker:
+    name = "numba"
+
+    def __init__(self, use_cache=True):
+        self.use_cache = use_cache
+        self.last_source = None
+
+    def __repr__(self):
+        return "NumbaLinker()"
+
+    # -- building -----------------------------------------------------------
+    def _build(self, fgraph):
+        from opgraph.kernel_core.backends.numba.cache import load_module
+        from opgraph.kernel_core.backends.numba.codegen import generate_module
+
+        gm = generate_module(fgraph, cache_flag=self.use_cache)
+        self.last_source = gm.source
+        entry = load_module(gm.source, gm.objects, cacheable=gm.cacheable and self.use_cache)
+        return gm, entry
+
+    def make_thunk(self, fgraph, profile=None):
+        import numba  # noqa: F401  (compiling is the moment numba gets imported)
+
+        try:
+            gm, entry = self._build(fgraph)
+            if profile is not None:
+                profile.set_graph(fgraph, gm.order)
+                return self._profiled_thunk(fgraph, gm, entry, profile)
+            return self._fast_thunk(fgraph, gm, entry)
+        except (numba.core.errors.TypingError, numba.core.errors.LoweringError,
+                numba.core.errors.UnsupportedError, NotImplementedError) as exc:
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            warnings.warn(f"Numba could not compile this graph ({type(exc).__name__}: {first}); "
+                          "using the Python VM instead", NumbaFallbackWarning, stacklevel=2)
+            from opgraph.kernel_core.compile.vm import VMLinker
+
+            return VMLinker().make_thunk(fgraph, profile=profile)
+
+    def _fast_thunk(self, fgraph, gm, entry):
+        from opgraph.kernel_core.backends.numba.codegen import GRAPH_FUNCTION
+
+        fn = getattr(entry.module, GRAPH_FUNCTION)
+        consts = tuple(gm.constants)
+        const_vars = [c for c in _constant_vars(fgraph, gm)]
+        sig = _numba_signature(list(fgraph.inputs) + const_vars)
+        if sig is not None:
+            with entry.lock():
+                fn.compile(sig)
+        copy_idx = _protected_copy_indices(fgraph, gm.order)
+        node_runner = _NodeRunner(fgraph, gm, entry)
+
+        def thunk(args):
+            try:
+                return list(fn(*args, *consts))
+            except Exception as exc:
+                node_runner.explain(args, exc)
+                raise
+
+        if copy_idx or consts:
+            def thunk(args):  # noqa: F811 - the variant with copies / constants
+                if copy_idx:
+                    args = list(args)
+                    for i in copy_idx:
+                        args[i] = np.array(args[i], copy=True)
+                try:
+                    return list(fn(*args, *consts))
+                except Exception as exc:
+                    node_runner.explain(args, exc)
+                    raise
+
+        thunk.fgraph = fgraph
+        thunk.source = gm.source
+        thunk.dispatcher = fn
+        return thunk
+
+    def _profiled_thunk(self, fgraph, gm, entry, profile):
+        runner = _NodeRunner(fgraph, gm, entry, compile_now=True)
+        copy_idx = _protected_copy_indices(fgraph, gm.order)
+
+        def thunk(args):
+            if copy_idx:
+                args = list(args)
+                for i in copy_idx:
+                    args[i] = np.array(args[i], copy=True)
+            return runner.run(args, profile)
+
+        thunk.fgraph = fgraph
+        thunk.source = gm.source
+        return thunk
+
+
+def _constant_vars(fgraph, gm):
+    """The Constant variables behind the trailing constant arguments, in order."""
+    found = {}
+    for node in gm.order:
+        for v in node.inputs:
+            if isinstance(v, Constant) and gm.var_names.get(v, "").startswith("k"):
+                found.setdefault(gm.var_names[v], v)
+    for v in fgraph.outputs:
+        if isinstance(v, Constant) and gm.var_names.get(v, "").startswith("k"):
+            found.setdefault(gm.var_names[v], v)
+    return [found[f"k{i}"] for i in range(len(gm.constants))]
+
+
+class _NodeRunner:
+    """Runs the graph node by node with each node's njit function (profiling, error reports)."""
+
+    def __init__(self, fgraph, gm, entry, compile_now=False):
+        self.fgraph = fgraph
+        self.order = gm.order
+        self.fns = [getattr(entry.module, name) for name in gm.node_functions]
+        self.entry = entry
+        if compile_now:
+            with entry.lock():
+                for node, fn in zip(self.order, self.fns):
+                    sig = _numba_signature(node.inputs)
+                    if sig is not None:
+                        fn.compile(sig)
+
+    def run(self, args, profile=None):
+        from opgraph.kernel_core.runtime_errors import node_error
+
+        values = dict(zip(self.fgraph.inputs, args))
+        clock = time.perf_counter
+        for node, fn in zip(self.order, self.fns):
+            ins = [v.data if isinstance(v, Constant) else values[v] for v in node.inputs]
+            t0 = clock()
+            try:
+                res = fn(*ins)
+            except Exception as exc:
+                err = node_error(node, ins, exc)
+                err.__cause__ = None
+                err.__suppress_context__ = True
+                raise err
+            if profile is not None:
+                profile.add_node_time(node, clock() - t0, ins)
+            if len(node.outputs) == 1:
+                values[node.outputs[0]] = res
+            else:
+                values.update(zip(node.outputs, res))
+        return [v.data if isinstance(v, Constant) else values[v] for v in self.fgraph.outputs]
+
+    def explain(self, args, exc):
+        """Re-run node by node to raise the error naming the failing node (else return)."""
+        from opgraph.kernel_core.runtime_errors import NodeRuntimeError
+
+        try:
+            self.run(args)
+        except NodeRuntimeError:
+            raise
+        except Exception:
+            return

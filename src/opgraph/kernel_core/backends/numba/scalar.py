@@ -1,0 +1,136 @@
+"""Scalar ops as source expressions (the bodies of Elemwise / Composite loops).
+
+``scalar_expression(op, args, in_dtypes, out_dtypes, ctx)`` returns one source
+expression per output, with ``args`` the source names of the inputs.  The
+Elemwise loop generator and Composite use it; a scalar op applied to scalar
+variables in the graph becomes a tiny njit function with the same body.
+"""
+
+from __future__ import annotations
+
+from functools import singledispatch
+
+from opgraph.kernel_core.backends.numba.dispatch import literal, np_dtype, numba_funcify
+from opgraph.kernel_core.graph.basic import Constant
+from opgraph.kernel_core.scalar import basic as ps
+from opgraph.kernel_core.scalar.basic import ScalarOp
+from opgraph.kernel_core.scalar.composite import Composite
+
+_KERNELS = "opgraph.kernel_core.backends.numba.scalar_kernels"
+
+_INFIX = {ps.Add: "+", ps.Mul: "*", ps.Sub: "-", ps.Int_div: "//", ps.Mod: "%", ps.Pow: "**",
+          ps.LT: "<", ps.GT: ">", ps.LE: "<=", ps.GE: ">=", ps.EQ: "==", ps.NEQ: "!=",
+          ps.AND: "&", ps.OR: "|", ps.XOR: "^"}
+_NP_UNARY = {ps.Exp: "exp", ps.Exp2: "exp2", ps.Expm1: "expm1", ps.Log: "log", ps.Log2: "log2",
+             ps.Log10: "log10", ps.Log1p: "log1p", ps.Sqrt: "sqrt", ps.Sin: "sin", ps.Cos: "cos",
+             ps.Tan: "tan", ps.Arcsin: "arcsin", ps.Arccos: "arccos", ps.Arctan: "arctan",
+             ps.Sinh: "sinh", ps.Cosh: "cosh", ps.Tanh: "tanh", ps.Arcsinh: "arcsinh",
+             ps.Arccosh: "arccosh", ps.Arctanh: "arctanh", ps.Floor: "floor", ps.Ceil: "ceil",
+             ps.Round_half_to_even: "round", ps.Sign: "sign", ps.IsNan: "isnan", ps.IsInf: "isinf",
+             ps.Abs: "abs"}
+_MATH_UNARY = {ps.Erf: "erf", ps.Erfc: "erfc", ps.Gammaln: "lgamma", ps.Gamma: "gamma"}
+_KERNEL_UNARY = {ps.Sigmoid: "sigmoid", ps.Softplus: "softplus", ps.Log1mexp: "log1mexp",
+                 ps.Psi: "psi", ps.Tri_gamma: "tri_gamma", ps.Erfinv: "erfinv", ps.Erfcx: "erfcx"}
+
+
+def _as_float(arg, dtype):
+    # math.* and kernels work in float64; float32 results are cast back by the caller.
+    return arg if dtype.startswith("float") else f"np.float64({arg})"
+
+
+@singledispatch
+def scalar_expression(op, args, in_dtypes, out_dtypes, ctx):
+    cls = type(op)
+    if cls in _INFIX:
+        return ["(" + f" {_INFIX[cls]} ".join(args) + ")"]
+    if cls in _NP_UNARY:
+        return [f"np.{_NP_UNARY[cls]}({args[0]})"]
+    if cls in _MATH_UNARY:
+        return [f"math.{_MATH_UNARY[cls]}({_as_float(args[0], in_dtypes[0])})"]
+    if cls in _KERNEL_UNARY:
+        fn = ctx.import_name(_KERNELS, _KERNEL_UNARY[cls])
+        return [f"{fn}({_as_float(args[0], in_dtypes[0])})"]
+    raise NotImplementedError(f"no Numba code for the scalar op {op}")
+
+
+def _register(cls, fn):
+    scalar_expression.register(cls)(fn)
+
+
+_register(ps.True_div, lambda op, a, i, o, ctx: [f"({a[0]} / {a[1]})"])
+_register(ps.Neg, lambda op, a, i, o, ctx: [f"(-{a[0]})"])
+_register(ps.Sqr, lambda op, a, i, o, ctx: [f"({a[0]} * {a[0]})"])
+_register(ps.Reciprocal, lambda op, a, i, o, ctx: [f"(1.0 / {a[0]})"])
+_register(ps.Maximum, lambda op, a, i, o, ctx: [f"np.maximum({a[0]}, {a[1]})"])
+_register(ps.Minimum, lambda op, a, i, o, ctx: [f"np.minimum({a[0]}, {a[1]})"])
+_register(ps.Clip, lambda op, a, i, o, ctx: [f"np.minimum(np.maximum({a[0]}, {a[1]}), {a[2]})"])
+_register(ps.Switch, lambda op, a, i, o, ctx: [f"({a[1]} if {a[0]} else {a[2]})"])
+_register(ps.Second, lambda op, a, i, o, ctx: [a[1]])
+_register(ps.Identity, lambda op, a, i, o, ctx: [a[0]])
+_register(ps.Cast, lambda op, a, i, o, ctx: [f"{np_dtype(op.dtype)}({a[0]})"])
+_register(ps.Arctan2, lambda op, a, i, o, ctx: [f"np.arctan2({a[0]}, {a[1]})"])
+_register(ps.Invert, lambda op, a, i, o, ctx: [f"(not {a[0]})" if i[0] == "bool" else f"(~{a[0]})"])
+
+
+def _add_like(sym):
+    def expr(op, a, i, o, ctx):
+        return ["(" + f" {sym} ".join(a) + ")"] if len(a) > 1 else [a[0]]
+    return expr
+
+
+_register(ps.Add, _add_like("+"))
+_register(ps.Mul, _add_like("*"))
+
+
+def composite_statements(op, args, ctx, prefix="t"):
+    """(statement lines, output expressions) computing a Composite's inner graph."""
+    names = dict(zip(op.inputs, args))
+    lines = []
+    # Locals are named from ``prefix`` only (never a global counter) so identical
+    # nodes generate identical source and share one compiled function.
+    tag = prefix
+    for k, node in enumerate(op.nodes):
+        ins = []
+        for v in node.inputs:
+            if v in names:
+                ins.append(names[v])
+            elif isinstance(v, Constant):
+                ins.append(literal(v.data, v.type.dtype))
+            else:  # pragma: no cover - closed graphs only
+                raise ValueError(f"Composite inner variable {v} is not computed before use")
+        in_dtypes = [v.type.dtype for v in node.inputs]
+        out_dtypes = [o.type.dtype for o in node.outputs]
+        exprs = statements_for(node.op, ins, in_dtypes, out_dtypes, ctx, lines, f"{tag}_{k}c")
+        for j, (o, e) in enumerate(zip(node.outputs, exprs)):
+            local = f"{tag}_{k}_{j}"
+            lines.append(f"{local} = {np_dtype(o.type.dtype)}({e})")
+            names[o] = local
+    outs = []
+    for o in op.outputs:
+        outs.append(names[o] if o in names else literal(o.data, o.type.dtype))
+    return lines, outs
+
+
+def statements_for(op, args, in_dtypes, out_dtypes, ctx, lines, prefix="t"):
+    """Expressions for ``op``; nested Composites append their statements to ``lines``."""
+    if isinstance(op, Composite):
+        inner_lines, outs = composite_statements(op, args, ctx, prefix)
+        lines.extend(inner_lines)
+        return outs
+    return scalar_expression(op, args, in_dtypes, out_dtypes, ctx)
+
+
+@numba_funcify.register(ScalarOp)
+def _funcify_scalar_node(op, node, ctx):
+    """A scalar op applied to scalar variables: a tiny function returning numbers."""
+    args = [f"x{i}" for i in range(len(node.inputs))]
+    lines = []
+    exprs = statements_for(op, args, [v.type.dtype for v in node.inputs],
+                           [o.type.dtype for o in node.outputs], ctx, lines)
+    outs = [f"{np_dtype(o.type.dtype)}({e})" for o, e in zip(node.outputs, exprs)]
+    body = "\n".join("    " + line for line in lines)
+    ret = outs[0] if len(outs) == 1 else "(" + ", ".join(outs) + ",)"
+    src = f"def {{name}}({', '.join(args)}):\n{body}\n    return {ret}\n" if lines else \
+        f"def {{name}}({', '.join(args)}):\n    return {ret}\n"
+    return ctx.define(src, prefix=f"scalar_{op.name}".replace("{", "").replace("}", "")
+                      if not isinstance(op, Composite) else "composite")

@@ -1,0 +1,121 @@
+"""njit scalar functions that NumPy / ``math`` do not provide inside Numba.
+
+Imported only by generated modules (so only when compiling).  Each is
+inlined into the loops that call it.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numba
+import numpy as np
+
+_jit = numba.njit(cache=True, error_model="numpy", inline="always")
+
+
+@_jit
+def sigmoid(x):
+    if x >= 0:
+        return 1.0 / (1.0 + math.exp(-x))
+    e = math.exp(x)
+    return e / (1.0 + e)
+
+
+@_jit
+def softplus(x):
+    # log(1 + exp(x)) without overflow, accurate in both tails.
+    if x > 0:
+        return x + math.log1p(math.exp(-x))
+    return math.log1p(math.exp(x))
+
+
+@_jit
+def log1mexp(x):
+    if x < -0.6931471805599453:
+        return math.log1p(-math.exp(x))
+    return math.log(-math.expm1(x))
+
+
+@_jit
+def psi(x):
+    """Digamma: reflection for x < 0, recurrence up to 6, then the asymptotic series."""
+    if math.isnan(x):
+        return np.nan
+    result = 0.0
+    if x <= 0.0:
+        if x == math.floor(x):
+            return np.nan
+        result = -math.pi / math.tan(math.pi * x)
+        x = 1.0 - x
+    while x < 6.0:
+        result -= 1.0 / x
+        x += 1.0
+    f = 1.0 / (x * x)
+    series = f * (1.0 / 12 - f * (1.0 / 120 - f * (1.0 / 252 - f * (1.0 / 240 - f * (1.0 / 132)))))
+    return result + math.log(x) - 0.5 / x - series
+
+
+@_jit
+def tri_gamma(x):
+    if math.isnan(x):
+        return np.nan
+    if x <= 0.0 and x == math.floor(x):
+        return np.inf
+    if x < 0.0:
+        # Reflection: psi1(1-x) + psi1(x) = pi^2 / sin^2(pi x)
+        s = math.sin(math.pi * x)
+        return -tri_gamma(1.0 - x) + (math.pi * math.pi) / (s * s)
+    result = 0.0
+    while x < 6.0:
+        result += 1.0 / (x * x)
+        x += 1.0
+    f = 1.0 / (x * x)
+    series = 1.0 / x + f / 2.0 + f / x * (1.0 / 6 - f * (1.0 / 30 - f * (1.0 / 42 - f * (1.0 / 30))))
+    return result + series
+
+
+@_jit
+def erfinv(y):
+    if y <= -1.0:
+        return -np.inf if y == -1.0 else np.nan
+    if y >= 1.0:
+        return np.inf if y == 1.0 else np.nan
+    # Giles' single-precision approximation, then two Newton steps on erf.
+    w = -math.log((1.0 - y) * (1.0 + y))
+    if w < 5.0:
+        w -= 2.5
+        p = 2.81022636e-08
+        p = 3.43273939e-07 + p * w
+        p = -3.5233877e-06 + p * w
+        p = -4.39150654e-06 + p * w
+        p = 0.00021858087 + p * w
+        p = -0.00125372503 + p * w
+        p = -0.00417768164 + p * w
+        p = 0.246640727 + p * w
+        p = 1.50140941 + p * w
+    else:
+        w = math.sqrt(w) - 3.0
+        p = -0.000200214257
+        p = 0.000100950558 + p * w
+        p = 0.00134934322 + p * w
+        p = -0.00367342844 + p * w
+        p = 0.00573950773 + p * w
+        p = -0.0076224613 + p * w
+        p = 0.00943887047 + p * w
+        p = 1.00167406 + p * w
+        p = 2.83297682 + p * w
+    x = p * y
+    for _ in range(2):
+        err = math.erf(x) - y
+        x -= err / (1.1283791670955126 * math.exp(-x * x))
+    return x
+
+
+@_jit
+def erfcx(x):
+    if x < 25.0:
+        return math.exp(x * x) * math.erfc(x)
+    # Asymptotic expansion: erfcx(x) ~ 1/(x sqrt(pi)) (1 - 1/(2x^2) + 3/(4x^4) - ...)
+    inv2 = 1.0 / (2.0 * x * x)
+    return (1.0 - inv2 * (1.0 - 3.0 * inv2 * (1.0 - 5.0 * inv2))) / (x * 1.7724538509055159)
