@@ -1,29 +1,27 @@
-"""Run rewrites on a copy of a graph and record every step with before/after snapshots.
+"""Run rewrites on a copy of a graph and collect the steps the notebook shows.
 
-The stepper needs the graph *as it was* at each step, but a FunctionGraph is
-changed in place.  So the fgraph's ``replace`` / ``replace_all`` /
-``change_node_input`` are wrapped on the instance: each outermost call is one
-step, and after it the current graph is cloned into an independent snapshot.
-Nodes that disappeared and appeared in the step are remembered (mapped into
-the snapshots) so the views can highlight exactly what changed.  Rule names
-and tags come from the rewrite system's ``RewriteHistory`` records when they
-line up with the steps, else from the ``reason`` the driver passed.
+The rewrite system's ``RewriteHistory`` feature records each applied rule
+(name, tags, phase, replaced and new variables, removed and imported nodes);
+with ``snapshots=True`` it also keeps an independent copy of the graph before
+and after each step.  Here each record becomes a ``RewriteStep`` whose
+changed nodes are mapped into those copies, so views can highlight them.
 """
 
 from __future__ import annotations
 
 from opgraph.kernel_core.graph.basic import as_variable_list
-from opgraph.kernel_core.graph.traversal import clone_get_equiv
+
+PHASE_TAGS = ("canonicalize", "stabilize", "specialize", "fusion", "inplace")
 
 
 class RewriteStep:
     """One applied rewrite: rule, tag, graph before/after, changed nodes."""
 
-    def __init__(self, index, rule, tags, before, after, removed, added, replaced, new):
+    def __init__(self, index, rule, tags, tag, before, after, removed, added, replaced, new):
         self.index = index
         self.rule = rule
         self.tags = tuple(tags)
-        self.tag = self.tags[0] if self.tags else ""
+        self.tag = tag            # the phase tag the rule ran under
         self.before = before      # list of output variables (independent snapshot)
         self.after = after
         self.removed = removed    # Apply nodes of `before` that the step removed
@@ -35,139 +33,63 @@ class RewriteStep:
         return f"<RewriteStep {self.index}: {self.rule} [{self.tag}]>"
 
 
-def rewriting_api():
-    """(FunctionGraph, rewrite_fgraph, RewriteHistory-or-None); ImportError when rewriting is missing."""
+def _api():
     from opgraph.kernel_core.graph.fgraph import FunctionGraph
     from opgraph.kernel_core.rewriting.api import rewrite_fgraph
+    from opgraph.kernel_core.rewriting.history import RewriteHistory
 
-    try:
-        from opgraph.kernel_core.rewriting.history import RewriteHistory
-    except ImportError:
-        RewriteHistory = None
     return FunctionGraph, rewrite_fgraph, RewriteHistory
 
 
-def _reason_info(reason):
-    if reason is None:
-        return "?", ()
-    name = getattr(reason, "name", None) or getattr(reason, "__name__", None) or str(reason)
-    tags = getattr(reason, "tags", ()) or ()
-    if isinstance(tags, str):
-        tags = (tags,)
-    return str(name), tuple(tags)
+def _tag_of(rec):
+    phase = getattr(rec, "phase", None)
+    if phase:
+        return str(phase)
+    tags = tuple(getattr(rec, "tags", ()) or ())
+    for t in PHASE_TAGS:
+        if t in tags:
+            return t
+    return tags[0] if tags else ""
 
 
-def _snapshot(fgraph):
-    memo = clone_get_equiv(fgraph.inputs, fgraph.outputs, copy_inputs=False, copy_orphans=False)
-    return [memo[o] for o in fgraph.outputs], memo
-
-
-class _Recorder:
-    def __init__(self, fgraph):
-        self.fgraph = fgraph
-        self.depth = 0
-        self.raw = []  # (reason, before_outs, before_memo, after_outs, after_memo, removed, added, pairs)
-        self.current = _snapshot(fgraph)
-        self.nodes_at_entry = None
-        self.reason = None
-        self.pairs = None
-        for meth in ("replace", "replace_all", "change_node_input"):
-            self._wrap(meth)
-
-    def _wrap(self, meth):
-        original = getattr(self.fgraph, meth)
-        recorder = self
-
-        def wrapped(*args, **kwargs):
-            recorder.enter(meth, args, kwargs)
-            try:
-                return original(*args, **kwargs)
-            finally:
-                recorder.exit()
-
-        setattr(self.fgraph, meth, wrapped)
-
-    def enter(self, meth, args, kwargs):
-        self.depth += 1
-        if self.depth > 1:
-            return
-        self.nodes_at_entry = set(self.fgraph.apply_nodes)
-        self.reason = kwargs.get("reason")
-        if meth == "replace":
-            if self.reason is None and len(args) >= 3:
-                self.reason = args[2]
-            self.pairs = [(args[0], args[1])] if len(args) >= 2 else []
-        elif meth == "replace_all":
-            if self.reason is None and len(args) >= 2:
-                self.reason = args[1]
-            self.pairs = list(args[0]) if args else []
-        else:  # change_node_input(node, i, new_var, reason)
-            if self.reason is None and len(args) >= 4:
-                self.reason = args[3]
-            node, i = args[0], args[1]
-            old = self.fgraph.outputs[i] if node == "output" else node.inputs[i]
-            self.pairs = [(old, args[2])]
-
-    def exit(self):
-        self.depth -= 1
-        if self.depth:
-            return
-        nodes_now = set(self.fgraph.apply_nodes)
-        removed = self.nodes_at_entry - nodes_now
-        added = nodes_now - self.nodes_at_entry
-        if not removed and not added and not any(old is not new for old, new in self.pairs):
-            return
-        before_outs, before_memo = self.current
-        after = _snapshot(self.fgraph)
-        self.raw.append((self.reason, before_outs, before_memo, after[0], after[1], removed, added, self.pairs))
-        self.current = after
-
-
-def record_rewrites(graph, include=("canonicalize",), exclude=()):
-    """Rewrite a copy of ``graph`` (Variable or list); returns (steps, original_outputs, final_outputs, history).
-
-    ``steps`` is a list of RewriteStep.  Raises ImportError when the rewrite
-    system is not available, and whatever ``rewrite_fgraph`` raises for bad tags.
-    """
-    FunctionGraph, rewrite_fgraph, RewriteHistory = rewriting_api()
-    outputs = as_variable_list(graph)
-    fgraph = FunctionGraph(outputs=outputs, clone=True)
-    history = None
-    if RewriteHistory is not None:
-        history = RewriteHistory()
-        fgraph.attach_feature(history)
-    recorder = _Recorder(fgraph)
-    original = recorder.current[0]
+def _run(graph, include, exclude, snapshots):
+    FunctionGraph, rewrite_fgraph, RewriteHistory = _api()
+    fgraph = FunctionGraph(outputs=as_variable_list(graph), clone=True)
+    history = RewriteHistory(snapshots=snapshots)
+    fgraph.attach_feature(history)
     rewrite_fgraph(fgraph, include=tuple(include), exclude=tuple(exclude))
-    records = list(getattr(history, "records", []) or []) if history is not None else []
-    steps = []
-    for k, (reason, b_outs, b_memo, a_outs, a_memo, removed, added, pairs) in enumerate(recorder.raw):
-        rule, tags = _reason_info(reason)
-        if len(records) == len(recorder.raw):
-            rec = records[k]
-            rule = str(getattr(rec, "rule", rule) or rule)
-            tags = tuple(getattr(rec, "tags", tags) or tags)
-        b_removed = {b_memo[o].owner for n in removed for o in n.outputs if o in b_memo}
-        a_added = {a_memo[o].owner for n in added for o in n.outputs if o in a_memo}
-        replaced = [b_memo[old] for old, _ in pairs if old in b_memo]
-        new = [a_memo[nw] for _, nw in pairs if nw in a_memo]
-        steps.append(RewriteStep(len(steps), rule, tags, b_outs, a_outs, b_removed - {None},
-                                 a_added - {None}, replaced, new))
-    return steps, original, list(fgraph.outputs), history
+    fgraph.remove_feature(history)
+    return fgraph, history
 
 
 def rewrite_with_history(graph, include=("canonicalize",), exclude=()):
-    """Rewrite a copy of ``graph``; returns (rewritten outputs, records).
+    """Rewrite a copy of ``graph``; returns (rewritten outputs, history records). No snapshots."""
+    fgraph, history = _run(graph, include, exclude, snapshots=False)
+    return list(fgraph.outputs), list(history.records)
 
-    Cheap path for the magic: only the RewriteHistory feature, no snapshots.
-    Falls back to the step recorder when the rewrite system keeps no history.
-    """
-    FunctionGraph, rewrite_fgraph, RewriteHistory = rewriting_api()
-    if RewriteHistory is None:
-        steps, _, final, _ = record_rewrites(graph, include, exclude)
-        return final, steps
-    fgraph = FunctionGraph(outputs=as_variable_list(graph), clone=True)
-    history = RewriteHistory()
-    fgraph.attach_feature(history)
-    rewrite_fgraph(fgraph, include=tuple(include), exclude=tuple(exclude))
-    return list(fgraph.outputs), list(getattr(history, "records", []) or [])
+
+def record_rewrites(graph, include=("canonicalize",), exclude=()):
+    """(steps, original outputs, final outputs, history) for the stepper."""
+    FunctionGraph, _, _ = _api()
+    fgraph, history = _run(graph, include, exclude, snapshots=True)
+    steps = []
+    original = None
+    for rec in history.records:
+        if rec.before is None or rec.after is None:
+            continue
+        b_outs, b_memo = rec.before
+        a_outs, a_memo = rec.after
+        if original is None:
+            original = b_outs
+        removed = {b_memo[o].owner for n in rec.nodes_before for o in n.outputs if o in b_memo}
+        added = {a_memo[o].owner for n in rec.nodes_after for o in n.outputs if o in a_memo}
+        # A replaced variable whose node survived (e.g. a changed input) is still a change to show.
+        replaced = [b_memo[v] for v in rec.replaced if v in b_memo]
+        new = [a_memo[v] for v in rec.new if v in a_memo]
+        removed |= {v.owner for v in replaced}
+        added |= {v.owner for v in new}
+        steps.append(RewriteStep(len(steps), str(rec.rule), rec.tags, _tag_of(rec), b_outs, a_outs,
+                                 removed - {None}, added - {None}, replaced, new))
+    if original is None:
+        original = list(fgraph.outputs)
+    return steps, original, list(fgraph.outputs), history

@@ -53,21 +53,15 @@ def rewrite(outputs, tags, exclude):
 
 
 def known_tags():
-    """The tags registered in the rewrite database, or None if it cannot say."""
+    """The tags the rewrite database knows (phases, meta tags, rule names), or None if unavailable."""
     try:
-        from opgraph.kernel_core.rewriting import db
+        from opgraph.kernel_core.rewriting.api import known_tags as _known
     except ImportError:
         return None
-    for attr in ("known_tags", "all_tags", "tags"):
-        obj = getattr(db, attr, None)
-        if obj is None:
-            continue
-        try:
-            tags = obj() if callable(obj) else obj
-            return set(tags)
-        except Exception:
-            continue
-    return None
+    try:
+        return set(_known())
+    except Exception:
+        return None
 
 
 def check_tags(tags):
@@ -76,7 +70,10 @@ def check_tags(tags):
         return
     unknown = [t for t in tags if t not in known]
     if unknown:
-        raise MagicOptionError(f"unknown rewrite tag {unknown[0]!r} (known: {', '.join(sorted(known))})")
+        from opgraph.display.rewrite_record import PHASE_TAGS
+
+        raise MagicOptionError(f"unknown rewrite tag {unknown[0]!r} (use {', '.join(PHASE_TAGS)}, "
+                               "fast_run, fast_compile or a rule name)")
 
 
 def free_inputs(outputs):
