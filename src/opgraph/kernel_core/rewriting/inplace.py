@@ -1,0 +1,61 @@
+"""Inplace: let elementwise outputs reuse an input buffer instead of allocating.
+
+Allocation (and the page faults of touching fresh memory) is a large part of
+memory-bound elementwise work, so the last rewrite phase turns
+``Elemwise(op)`` into ``Elemwise(op, inplace_pattern={o: i})`` (dprint:
+``d={0: [0]}``) whenever the ``DestroyHandler`` says input ``i`` may be
+overwritten: same type as the output, nothing else reads that memory, and it
+is not an array the caller passed (unless declared mutable) or a constant.
+Registered as the graph rewriter ``elemwise_inplace`` under ``inplace``.
+"""
+
+from __future__ import annotations
+
+from opgraph.kernel_core.graph.destroyhandler import DestroyHandler
+from opgraph.kernel_core.graph.fgraph import InconsistencyError
+from opgraph.kernel_core.rewriting.db import graph_rewriter, register_rewrite
+from opgraph.kernel_core.tensor.elemwise import Elemwise
+
+
+def destroy_handler_of(fgraph):
+    handler = fgraph.get_feature(DestroyHandler)
+    if handler is None:
+        handler = DestroyHandler()
+        fgraph.attach_feature(handler)
+    return handler
+
+
+@graph_rewriter(name="elemwise_inplace")
+def elemwise_inplace(fgraph):
+    """Make Elemwise nodes write into an input buffer when that is safe."""
+    handler = destroy_handler_of(fgraph)
+    for node in fgraph.toposort():
+        op = node.op
+        if not isinstance(op, Elemwise) or op.inplace_pattern or node not in fgraph.apply_nodes:
+            continue
+        pattern, used = {}, set()
+        for o, out in enumerate(node.outputs):
+            for i, inp in enumerate(node.inputs):
+                if i in used or inp.type != out.type:
+                    continue
+                if handler.can_destroy(fgraph, node, i):
+                    pattern[o] = i
+                    used.add(i)
+                    break
+        if not pattern:
+            continue
+        new_node = Elemwise(op.scalar_op, pattern, name=op.name).make_node(*node.inputs)
+        pairs = []
+        for old, new in zip(node.outputs, new_node.outputs):
+            new.name = old.name
+            new.tag.update(old.tag)
+            pairs.append((old, new))
+        fgraph.replace_all(pairs, reason="elemwise_inplace")
+        try:
+            fgraph.validate()
+        except InconsistencyError:
+            # Undo: another feature (the compile Supervisor) refused it.
+            fgraph.replace_all([(new, old) for old, new in pairs], reason="elemwise_inplace")
+
+
+register_rewrite(elemwise_inplace, "inplace", "fast_run", name="elemwise_inplace")
