@@ -1,0 +1,110 @@
+"""Subtensor lifting ("scalarization"): index first, compute on the small part.
+
+``log(1 + x)[0]`` becomes ``log(1 + x[0])``: a Subtensor of an elementwise
+result is pushed onto the elementwise inputs (broadcast inputs are indexed at
+0), and through DimShuffles.  Repeated, this turns one entry of a vectorized
+graph into a scalar graph (seed 001/002).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from opgraph.kernel_core.graph.basic import Constant
+from opgraph.kernel_core.rewriting.db import node_rewriter, register_rewrite
+from opgraph.kernel_core.tensor.elemwise import DimShuffle, Elemwise
+from opgraph.kernel_core.tensor.subtensor import Subtensor, getitem, indices_from_node
+
+
+def _full(e):
+    return isinstance(e, slice) and e.start is None and e.stop is None and e.step is None
+
+
+def _index(x, entries):
+    """``x[entries]``, or ``x`` itself when every entry is a full slice."""
+    entries = list(entries)
+    while entries and _full(entries[-1]):
+        entries.pop()
+    if not entries:
+        return x
+    return getitem(x, tuple(entries))
+
+
+def _tiny(x):
+    """A small statically shaped result (e.g. a cast shape vector): recomputing parts is free."""
+    return all(s is not None for s in x.type.shape) and int(np.prod(x.type.shape)) <= 16
+
+
+def _int_value(v):
+    if isinstance(v, Constant):
+        return int(v.data)
+    return None
+
+
+@node_rewriter([Subtensor])
+def subtensor_lift_elemwise(fgraph, node):
+    """Elemwise(a, b)[idx] -> Elemwise(a[idx], b[idx]) (broadcast axes indexed at 0)."""
+    x = node.inputs[0]
+    inner = x.owner
+    if inner is None or not isinstance(inner.op, Elemwise) or len(inner.outputs) != 1 or inner.op.inplace_pattern:
+        return None
+    if len(fgraph.clients.get(x, [])) != 1 and not _tiny(x):
+        return None  # the full result is needed elsewhere: lifting would compute twice
+    entries = indices_from_node(node)
+    out_shape = x.type.shape
+    new_inputs = []
+    for inp in inner.inputs:
+        own = []
+        for axis, e in enumerate(entries):
+            if inp.type.shape[axis] == 1 and out_shape[axis] != 1:
+                own.append(slice(None) if isinstance(e, slice) else 0)
+            else:
+                own.append(e)
+        new_inputs.append(_index(inp, own))
+    return [inner.op(*new_inputs)]
+
+
+@node_rewriter([Subtensor])
+def subtensor_lift_dimshuffle(fgraph, node):
+    """DimShuffle(x)[idx] -> DimShuffle(x[idx']): index before reordering / expanding."""
+    ds = node.inputs[0]
+    inner = ds.owner
+    if inner is None or not isinstance(inner.op, DimShuffle):
+        return None
+    op = inner.op
+    base = inner.inputs[0]
+    entries = list(indices_from_node(node))
+    entries += [slice(None)] * (len(op.new_order) - len(entries))
+    base_entries = [slice(None)] * base.type.ndim
+    for d, e in zip(op.new_order, entries):
+        if d == "x":
+            if isinstance(e, slice):
+                if not _full(e):
+                    return None
+            elif _int_value(e) not in (0, -1):
+                return None  # a symbolic index into a length-1 axis: keep its bounds check
+        else:
+            base_entries[d] = e
+    kept_axes = [a for a, e in enumerate(base_entries) if isinstance(e, slice)]
+    new_order = []
+    for d, e in zip(op.new_order, entries):
+        if not isinstance(e, slice):
+            continue
+        new_order.append("x" if d == "x" else kept_axes.index(d))
+    sub = _index(base, base_entries)
+    if tuple(new_order) == tuple(range(sub.type.ndim)):
+        return [sub]
+    return [DimShuffle(sub.type.ndim, new_order)(sub)]
+
+
+@node_rewriter([Subtensor])
+def useless_subtensor(fgraph, node):
+    """x[:, :] -> x."""
+    if all(_full(e) for e in indices_from_node(node)):
+        return [node.inputs[0]]
+    return None
+
+
+register_rewrite(useless_subtensor, "canonicalize", "fast_compile", "useless", "subtensor")
+register_rewrite(subtensor_lift_elemwise, "canonicalize", "subtensor_lift", "subtensor")
+register_rewrite(subtensor_lift_dimshuffle, "canonicalize", "subtensor_lift", "subtensor")
