@@ -335,7 +335,7 @@ def _static_size(var):
 
 def _jacobian_one(expression, w, flat, consider_constant, disconnected_inputs, vectorize):
     """∂flat/∂w with the output axis first: shape (flat.size, *w.shape)."""
-    from opgraph.kernel_core.tensor import join
+    from opgraph.kernel_core.tensor.join import stack
 
     n = _static_size(flat)
     if n is not None and not vectorize:
@@ -343,7 +343,7 @@ def _jacobian_one(expression, w, flat, consider_constant, disconnected_inputs, v
                      disconnected_inputs=disconnected_inputs) for i in range(n)]
         if not rows:
             return None
-        return join.stack(rows)
+        return stack(rows)
     from opgraph.kernel_core.graph.replace import vectorize_graph
     from opgraph.kernel_core.tensor import construction
 
@@ -373,15 +373,15 @@ def jacobian(expression, wrt, consider_constant=None, disconnected_inputs="raise
     results = []
     for w in wrts:
         jac = _jacobian_one(expression, w, flat, consider_constant, disconnected_inputs, vectorize)
+        from opgraph.kernel_core.tensor.join import concatenate
+        from opgraph.kernel_core.tensor.shape import reshape, shape
+
         if jac is None:  # an empty expression
-            from opgraph.kernel_core.tensor import shape as tshape
-
-            jac = tshape.reshape(_float_zeros_like(w).flatten()[:0], (0,) + tuple(w.shape))
+            zeros = _float_zeros_like(w)
+            jac = reshape(zeros.flatten()[:0], concatenate([[0], shape(w)]), ndim=w.type.ndim + 1)
         if expression.type.ndim != 1:
-            from opgraph.kernel_core.tensor import join, shape as tshape
-
-            new_shape = join.concatenate([expression.shape, w.shape]) if w.type.ndim else expression.shape
-            jac = tshape.reshape(jac, new_shape, ndim=expression.type.ndim + w.type.ndim)
+            new_shape = concatenate([shape(expression), shape(w)]) if w.type.ndim else shape(expression)
+            jac = reshape(jac, new_shape, ndim=expression.type.ndim + w.type.ndim)
         results.append(jac)
     return results[0] if single else results
 
@@ -461,7 +461,7 @@ def verify_grad(fun, pt, n_tests=2, rng=None, eps=None, out_type=None, abs_tol=N
     abs_tol = _DEFAULT_TOL[worst] if abs_tol is None else abs_tol
     rel_tol = _DEFAULT_TOL[worst] if rel_tol is None else rel_tol
 
-    proj = out.type.clone(shape=tuple(None for _ in out.type.shape)).make_variable(name="random_projection")
+    proj = out.type.make_variable(name="random_projection")
     sym_grads = Lop(out, inputs, proj, disconnected_inputs="ignore")
     eval_out = _compile_eval(inputs, [out])
     eval_grads = _compile_eval(inputs + [proj], sym_grads)

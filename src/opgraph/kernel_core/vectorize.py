@@ -144,9 +144,17 @@ def _vectorize_incsubtensor(op, node, x, y, *idx):
 
     bx = _ndim(x) - _ndim(node.inputs[0])
     by = _ndim(y) - _ndim(node.inputs[1])
-    # y may broadcast into x's batch dims, not the other way round.
-    if not _index_inputs_unbatched(node, (x, y) + idx, 2) or by > bx:
+    if not _index_inputs_unbatched(node, (x, y) + idx, 2):
         return _blockwise_fallback(op, node, (x, y) + idx)
+    if by > bx:
+        # y may broadcast into x's batch dims, not the other way round: give x
+        # y's batch dims first (a gradient's zeros_like(x) meets a batched gz here).
+        from opgraph.kernel_core.tensor.construction import alloc
+        from opgraph.kernel_core.tensor.shape import shape_i
+
+        dims = [shape_i(y, d) for d in range(by)] + [shape_i(x, d) for d in range(bx, _ndim(x))]
+        x = alloc(x, *dims)
+        bx = by
     if by > 0:
         # y broadcasts against x[idx]: put its batch dims in front of all of x[idx]'s core dims.
         sub_ndim = _ndim(node.inputs[0]) - sum(1 for e in op.idx_list if not isinstance(e, IdxSlice))
