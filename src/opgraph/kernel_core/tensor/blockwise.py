@@ -167,10 +167,16 @@ class Blockwise(Op):
                 results = [np.empty(batch + np.shape(c[0]), dtype=o.type.dtype) for c, o in zip(cells, node.outputs)]
             for r, c in zip(results, cells):
                 r[idx] = c[0]
-        if results is None:  # empty batch: core output shapes come from infer_shape on the inputs
+        if results is None:  # empty batch: the core op never ran, ask its infer_shape
+            core_shapes = [tuple(int(d) for d in x.shape[x.ndim - len(s):]) for x, s in zip(inputs, self.inputs_sig)]
+            try:
+                out_shapes = self.core_op.infer_shape(None, core_node, core_shapes)
+            except NotImplementedError:
+                out_shapes = [o.type.shape for o in core_node.outputs]
             results = []
-            for o in core_node.outputs:
-                core_shape = tuple(0 if s is None else s for s in o.type.shape)
+            for o, shp in zip(core_node.outputs, out_shapes):
+                core_shape = tuple(0 if d is None else int(d) if isinstance(d, (int, np.integer)) else int(d.eval())
+                                   for d in shp)
                 results.append(np.empty(batch + core_shape, dtype=o.type.dtype))
         return results
 
