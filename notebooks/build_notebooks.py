@@ -1,0 +1,792 @@
+"""Build the tutorial notebooks from the cell lists below, and optionally execute them.
+
+The notebooks are *generated*: edit the cells here, not the .ipynb files, then run
+
+    python notebooks/build_notebooks.py            # write and execute all six
+    python notebooks/build_notebooks.py 03 05      # only the notebooks whose names start so
+    python notebooks/build_notebooks.py --no-execute
+
+Executing stores the outputs in the .ipynb files; ``pytest --nbval`` then re-runs each
+notebook and compares every cell's output with the stored one (after the substitutions
+of ``notebooks/sanitize.cfg``). Cells whose output cannot be stable (timings, profiles,
+drawings whose bytes depend on the graphviz version) carry the ``nbval-ignore-output``
+tag: they still have to run without error, only their output is not compared.
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import nbformat
+
+HERE = Path(__file__).resolve().parent
+IGNORE = "nbval-ignore-output"
+
+
+def md(text):
+    return nbformat.v4.new_markdown_cell(textwrap.dedent(text).strip("\n"))
+
+
+def code(text, *tags):
+    cell = nbformat.v4.new_code_cell(textwrap.dedent(text).strip("\n"))
+    if tags:
+        cell.metadata["tags"] = list(tags)
+    return cell
+
+
+# Every notebook starts the same way: the imports, the extension, a seeded RNG.
+def preamble(extra_imports=""):
+    imports = """
+        import numpy as np
+
+        import opgraph
+        import opgraph.tensor as pt
+    """
+    return code(textwrap.dedent(imports).strip("\n") + ("\n" + textwrap.dedent(extra_imports).strip("\n") if extra_imports else "")
+                + "\n\n%load_ext opgraph\nrng = np.random.default_rng(2024)")
+
+
+# --------------------------------------------------------------------------------------
+# 01 What is opgraph
+# --------------------------------------------------------------------------------------
+def nb01():
+    return [
+        md("""
+        # 1. What is opgraph?
+
+        opgraph is a library to **define**, **manipulate** and **compile** computational graphs of
+        array (NumPy) programs. Its API mirrors PyTensor's, so most PyTensor snippets run with
+        `pytensor` replaced by `opgraph`.
+
+        **In this notebook you will learn**
+
+        * how a symbolic graph differs from a NumPy computation, and how to read it with `dprint`;
+        * what a graph is made of: variables, `Apply` nodes, ops and types (notebook 2 goes deeper);
+        * the three kinds of graph manipulation: replacement (`graph_replace`), rewriting
+          (`rewrite_graph`) and transformation (`grad`, `vectorize_graph`), and that they compose;
+        * how `opgraph.function` compiles a graph into a fast callable, and how to look at the
+          compiled graph;
+        * how the `%%pytensor` cell magic shows all of this without extra code.
+        """),
+        md("""
+        ## Set-up
+
+        `%load_ext opgraph` registers the `%%pytensor` cell magic and the rich displays.
+        We seed the random generator so that every number printed below is reproducible.
+        """),
+        preamble(),
+        md("""
+        ## (1) Definition
+
+        With NumPy, every line computes numbers:
+        """),
+        code("""
+        x = np.array([0, 1, np.e])
+        y = np.log(1 + x)
+        y
+        """),
+        md("""
+        With opgraph the same code builds a *graph*. `x` is a placeholder (a symbolic vector of three
+        floats) and `y` is a symbol standing for "the log of one plus x" — no number is computed yet.
+        """),
+        code("""
+        x = pt.tensor(shape=(3,), dtype="float64")  # a placeholder
+        y = pt.log(1 + x)                            # a symbolic computation
+        y, type(y)
+        """),
+        md("""
+        `dprint` ("debug print") shows the graph as a tree, output at the top. Each line is a node;
+        `[id B]` labels let you spot nodes used more than once. The integer `1` became a constant of
+        the smallest dtype that holds it (`int8`) and was broadcast with `ExpandDims` to add it to a vector.
+        """),
+        code("""
+        y.dprint();
+        """),
+        md("""
+        `y` is the output of an `Apply` node (its *owner*), which applies an `Op` (here an elementwise
+        `log`) to input variables. Each variable has a *type*.
+        """),
+        code("""
+        y.type
+        """),
+        code("""
+        y.owner, type(y.owner)
+        """),
+        code("""
+        y.owner.op, type(y.owner.op)
+        """),
+        code("""
+        y.owner.outputs, y.owner.outputs == [y]
+        """),
+        code("""
+        y.owner.inputs
+        """),
+        code("""
+        y.owner.inputs[0].dprint();  # and the story begins again, one level up
+        """),
+        md("""
+        A graph can be evaluated directly, which is handy to check it:
+        """),
+        code("""
+        y.eval({x: np.array([0, 1, np.e])})
+        """),
+        md("""
+        The same with the cell magic: `%%pytensor` runs the cell and displays the graphs it defines
+        (here the last expression). `--format text` asks for the text tree only.
+        """),
+        code("""
+        %%pytensor --format text
+        x = pt.tensor(shape=(3,), dtype="float64")
+        y = pt.log(1 + x)
+        y
+        """),
+        md("""
+        ## (2) Manipulation
+
+        Every manipulation takes graphs and returns new graphs; the input graph is never modified.
+
+        ### Replacement
+
+        `graph_replace` swaps a subgraph for another one.
+        """),
+        code("""
+        from opgraph.graph.replace import graph_replace
+
+        a = pt.tensor("a", shape=(None,))
+        b = 2 * np.pi * a
+        c = pt.sin(b)
+        d = 1 + c
+        d.dprint();
+        """),
+        code("""
+        graph_replace(d, {c: pt.cos(b)}).dprint();
+        """),
+        md("""
+        Replacements must keep the type: a vector cannot stand in for a scalar. The error says why.
+        """),
+        code("""
+        s = pt.dscalar("s")
+        f_of_s = pt.log(1 + s)
+        s_vec = pt.tensor("s_vec", shape=(None,))
+        try:
+            graph_replace(f_of_s, {s: s_vec})
+        except (TypeError, ValueError) as err:
+            print(err)
+        """),
+        md("""
+        ### Vectorization
+
+        `vectorize_graph` is the replacement that *changes the meaning*: the graph is rebuilt for an
+        input with more (batch) dimensions, and every op learns how to batch itself.
+        """),
+        code("""
+        from opgraph.graph.replace import vectorize_graph
+
+        f_of_s.dprint(print_type=True);
+        """),
+        code("""
+        f_of_vec = vectorize_graph(f_of_s, {s: s_vec})
+        f_of_vec.dprint(print_type=True);
+        """),
+        md("""
+        ### Rewrites
+
+        Rewrites replace patterns by equivalent, better ones. The `stabilize` rewrites turn
+        `log(1 + x)` into `log1p(x)`, which is accurate for tiny `x`:
+        """),
+        code("""
+        from opgraph.graph import rewrite_graph
+
+        stable_y = rewrite_graph(y, include=("stabilize",))
+        stable_y.dprint();
+        """),
+        code("""
+        tiny = np.array([1e-20, 1e-10, 1.0])
+        y.eval({x: tiny}), stable_y.eval({x: tiny})
+        """),
+        md("""
+        With the magic, `-r TAGS` shows the graph before and after, and which rules fired:
+        """),
+        code("""
+        %%pytensor -r stabilize --format text
+        y = pt.log(1 + x)
+        """),
+        md("""
+        ### Differentiation
+
+        `grad` is a graph-to-graph transformation too: it walks the graph backwards and returns the
+        graph of the gradient. `Second(a, b)` means "`b` broadcast to the shape of `a`"
+        (`np.broadcast_arrays(a, b)[1]`).
+        """),
+        code("""
+        from opgraph.gradient import grad
+
+        grad_y = grad(stable_y.sum(), wrt=x)
+        grad_y.dprint();
+        """),
+        md("""
+        Raw gradients are verbose; `canonicalize` simplifies them and `specialize` picks faster ops:
+        the derivative of $\\log(1 + x)$ is $1 / (1 + x)$.
+        """),
+        code("""
+        rewrite_graph(grad_y, include=("canonicalize",)).dprint();
+        """),
+        code("""
+        rewrite_graph(grad_y, include=("canonicalize", "specialize")).dprint();
+        """),
+        md("""
+        ### Scalarization
+
+        Asking for one entry of a big elementwise result should not compute the whole array: the
+        default rewrites push the indexing down to the input.
+        """),
+        code("""
+        new_x = pt.matrix("new_x", shape=(2, 3))
+        new_y = vectorize_graph(y, {x: new_x})
+        one_entry = new_y[0, 1]
+        one_entry.dprint(print_type=True);
+        """),
+        code("""
+        rewrite_graph(one_entry).dprint(print_type=True);
+        """),
+        md("""
+        ### Manipulations compose
+
+        Replace `x` by `exp(x)`, then stabilize: `log(1 + exp(x))` becomes a single `Softplus`.
+        """),
+        code("""
+        log_x = pt.vector("log_x", shape=(3,))
+        y_of_exp = graph_replace(y, {x: pt.exp(log_x)})
+        y_of_exp.dprint();
+        """),
+        code("""
+        rewrite_graph(y_of_exp, include=("stabilize",)).dprint();
+        """),
+        md("""
+        ## (3) Compilation
+
+        `opgraph.function(inputs, outputs)` is the one graph operation that does not return a graph:
+        it rewrites the graph for speed and compiles it into a callable. The default mode compiles
+        with Numba.
+        """),
+        code("""
+        x = pt.vector("x", shape=(None,))
+        z = pt.exp(pt.sin(x))
+        out = pt.cos((z[None, :] @ z[:, None]).squeeze())
+        out.dprint();
+        """),
+        code("""
+        y_fn = opgraph.function([x], out)
+        type(y_fn)
+        """),
+        code("""
+        y_fn(rng.normal(size=3))
+        """),
+        code("""
+        y_fn(rng.normal(size=5))
+        """),
+        md("""
+        The compiled graph is different from the one we wrote: `exp(sin(x))` was *fused* into one
+        `Composite` loop (shown in the `Inner graphs` section), it is computed once and reused, and
+        `d={0: [0]}` marks an op that writes its output into its input's buffer (*inplace*).
+        The number after each node is its position in the execution order.
+        """),
+        code("""
+        y_fn.dprint(print_destroy_map=True);
+        """),
+        md("""
+        The result agrees with NumPy:
+        """),
+        code("""
+        x_val = rng.normal(size=4)
+        z_val = np.exp(np.sin(x_val))
+        np.allclose(y_fn(x_val), np.cos(z_val @ z_val))
+        """),
+        md("""
+        `%%pytensor -c` compiles the cell's output and shows the compiled graph:
+        """),
+        code("""
+        %%pytensor -c --format text
+        x = pt.vector("x", shape=(None,))
+        z = pt.exp(pt.sin(x))
+        out = pt.cos((z[None, :] @ z[:, None]).squeeze())
+        """, IGNORE),
+        md("""
+        ## Where next
+
+        * **2. Graph structures** — variables, `Apply`, ops, types, constants, traversal.
+        * **3. Rewrites** — the rewrite database, writing your own rule, the rewrite stepper.
+        * **4. Gradients and vectorization** — and how they compose.
+        * **5. Compilation** — modes, fusion, inplace, profiling, the disk cache.
+        * **6. Logistic regression** — everything together on a real (small) problem.
+        """),
+    ]
+
+
+# --------------------------------------------------------------------------------------
+# 02 Graph structures
+# --------------------------------------------------------------------------------------
+def nb02():
+    return [
+        md("""
+        # 2. Graph structures
+
+        Every opgraph program is a graph of a few kinds of objects. Knowing them lets you read any
+        graph and write code that walks or changes graphs.
+
+        **In this notebook you will learn**
+
+        * the four structures — `Variable`, `Apply`, `Op`, `Type` — and `Constant`;
+        * how a graph links them: a bipartite, directed, acyclic graph `Variable → Apply → Variable`;
+        * how to traverse a graph by hand (`owner`, `inputs`) and with the helpers of `opgraph.graph`
+          (`graph_inputs`, `ancestors`, `toposort`);
+        * how an op builds its `Apply` node (`make_node`) and how a type builds variables.
+        """),
+        preamble("""
+        from opgraph.graph import Apply, Constant, Op, Type, Variable
+        """),
+        md("""
+        ## Variables, Apply nodes, ops
+
+        Two symbolic matrices and their sum:
+        """),
+        code("""
+        x = pt.dmatrix("x")
+        y = pt.dmatrix("y")
+        z = x + y
+        z
+        """),
+        md("""
+        `z` is a `Variable`. Its `owner` is the `Apply` node that computes it: the application of
+        the `Add` op to the inputs `x` and `y`. Root variables like `x` and `y` have no owner.
+        """),
+        code("""
+        z.owner, type(z.owner)
+        """),
+        code("""
+        x.owner is None, y.owner is None
+        """),
+        code("""
+        z.owner.op, z.owner.inputs, z.owner.outputs
+        """),
+        md("""
+        An `Op` is the *definition* of a computation (like `def f(x): ...` in Python); an `Apply` node
+        is one *call* of it on particular inputs (like `f(4)`). The same op object is shared by every
+        node that applies it.
+        """),
+        code("""
+        w = x + x  # another call of the same op: a new Apply node, an equal Op
+        w.owner is z.owner, w.owner.op == z.owner.op
+        """),
+        md("""
+        ## Walking down a graph
+
+        Multiply a matrix by a Python float:
+        """),
+        code("""
+        x = pt.dmatrix("x")
+        y = x * 2.0
+        type(y.owner), y.owner.op
+        """),
+        code("""
+        len(y.owner.inputs), y.owner.inputs
+        """),
+        md("""
+        The second input is not `2.0` itself: the scalar constant was first given two broadcastable
+        dimensions by a `DimShuffle` op (shown as `ExpandDims`) so that it can be multiplied with a matrix.
+        """),
+        code("""
+        shuffled = y.owner.inputs[1]
+        type(shuffled), shuffled.owner.op, type(shuffled.owner.op)
+        """),
+        code("""
+        shuffled.owner.inputs
+        """),
+        md("""
+        `dprint` summarises all of this walk in one tree:
+        """),
+        code("""
+        opgraph.dprint(y);
+        """),
+        md("""
+        The same graph as a drawing (needs graphviz's `dot`; without it opgraph prints the text tree
+        and says how to install it). The drawing is not compared by the notebook tests because its
+        bytes depend on the graphviz version.
+        """),
+        code("""
+        from IPython.display import SVG
+        from opgraph.printing import pydotprint
+
+        SVG(pydotprint(y, return_image=True, format="svg"))
+        """, IGNORE),
+        md("""
+        With the extension loaded, `%pytensor EXPR` displays one expression, and `--type` adds the types:
+        """),
+        code("""
+        %pytensor --format text --type y
+        """),
+        md("""
+        ## Constants
+
+        A `Constant` is a variable with fixed, immutable `data`. Because its value is known, rewrites
+        may fold computations that only involve constants.
+        """),
+        code("""
+        two = shuffled.owner.inputs[0]
+        isinstance(two, Constant), two.data, two.type
+        """),
+        md("""
+        Python numbers become constants of the smallest dtype that holds them, as in PyTensor:
+        """),
+        code("""
+        pt.as_tensor_variable(1).type, pt.as_tensor_variable(300).type, pt.as_tensor_variable(1.5).type
+        """),
+        md("""
+        ## Types
+
+        A `Type` carries static information about the values a variable can hold: for tensors the
+        dtype and the static shape, `None` standing for a length known only at run time. Types also
+        *build* variables.
+        """),
+        code("""
+        row_type = pt.TensorType("int32", shape=(1, None))
+        row_type
+        """),
+        code("""
+        r = row_type("r")
+        r, r.type, r.type == row_type
+        """),
+        code("""
+        pt.irow(), pt.ivector(), pt.dscalar()
+        """),
+        md("""
+        Each variable has four important fields: `type`, `owner`, `index` (which output of its
+        owner it is) and `name`.
+        """),
+        code("""
+        v = pt.ivector("v")
+        neg_v = -v
+        [(var, var.type, var.owner, var.index, var.name) for var in (v, neg_v)]
+        """),
+        md("""
+        Types check and convert concrete values, which is how compiled functions validate their
+        inputs:
+        """),
+        code("""
+        pt.dvector().type.filter([1, 2, 3])
+        """),
+        code("""
+        try:
+            pt.dvector().type.filter(np.zeros((2, 2)))
+        except (TypeError, ValueError) as err:
+            print(type(err).__name__, ":", err)
+        """),
+        md("""
+        ## Ops build Apply nodes
+
+        Calling an op calls its `make_node`, which checks the inputs, infers the output types and
+        returns an `Apply`; the call returns the node's output(s).
+        """),
+        code("""
+        mul = y.owner.op
+        node = mul.make_node(x, shuffled)
+        node, node.outputs, node.outputs[0].type
+        """),
+        code("""
+        mul(x, x).dprint();
+        """),
+        md("""
+        ## Traversal helpers
+
+        `opgraph.graph` offers the usual walks. They are iterative (no recursion), so graphs of
+        hundreds of thousands of nodes are fine.
+        """),
+        code("""
+        from opgraph.graph import ancestors, graph_inputs, io_toposort
+
+        a = pt.vector("a")
+        b = pt.vector("b")
+        out = pt.exp(a * b) + a
+        list(graph_inputs([out]))
+        """),
+        code("""
+        list(ancestors([out]))
+        """),
+        code("""
+        io_toposort([a, b], [out])  # Apply nodes in an order where inputs come first
+        """),
+        md("""
+        A graph can also be evaluated without compiling it, which is handy when exploring:
+        """),
+        code("""
+        out.eval({a: np.array([1.0, 2.0]), b: np.array([0.0, 0.5])})
+        """),
+        md("""
+        ## A long chain
+
+        Because every walk is iterative, a chain of 20,000 nodes — far deeper than Python's
+        recursion limit — traverses and evaluates without trouble.
+        """),
+        code("""
+        import sys
+
+        long = pt.dscalar("long")
+        acc = long
+        for _ in range(20_000):
+            acc = acc + 1
+        sys.getrecursionlimit() < 20_000, len(io_toposort([long], [acc])), acc.eval({long: 0.0})
+        """),
+    ]
+
+
+# --------------------------------------------------------------------------------------
+# 04 Gradients and vectorization
+# --------------------------------------------------------------------------------------
+def nb04():
+    return [
+        md("""
+        # 4. Gradients and vectorization
+
+        Differentiation and vectorization are *graph-to-graph transformations*: they take a graph and
+        return a new one, which you can print, rewrite, compile — or transform again.
+
+        **In this notebook you will learn**
+
+        * `grad` for one or several parameters, and what a raw gradient graph looks like;
+        * `jacobian`, `hessian`, and the vector–Jacobian / Jacobian–vector products `Lop` and `Rop`;
+        * how to check any gradient numerically with `verify_grad`;
+        * `vectorize_graph`: batching a graph written for one example, and `Blockwise` ops;
+        * how the two compose: the gradient of a vectorized graph, and a vectorized gradient
+          (per-example gradients).
+        """),
+        preamble("""
+        from opgraph.graph import rewrite_graph
+        from opgraph.graph.replace import vectorize_graph
+        from opgraph.gradient import Lop, Rop, grad, hessian, jacobian, verify_grad
+        """),
+        md("""
+        ## Gradients
+
+        A scalar cost of a vector:
+        """),
+        code("""
+        x = pt.vector("x")
+        cost = (x ** 2).sum() + pt.exp(x).sum()
+        g = grad(cost, wrt=x)
+        g.dprint();
+        """),
+        md("""
+        The raw gradient mirrors the pullbacks of every op (`Second` broadcasts the output gradient
+        to the shape of the input). Canonicalization and specialization clean it up:
+        """),
+        code("""
+        rewrite_graph(g, include=("canonicalize", "specialize")).dprint();
+        """),
+        code("""
+        x_val = np.array([0.0, 1.0, 2.0])
+        g.eval({x: x_val}), 2 * x_val + np.exp(x_val)
+        """),
+        md("""
+        Gradients with respect to several parameters come back as a list:
+        """),
+        code("""
+        w = pt.vector("w")
+        b = pt.dscalar("b")
+        loss = ((x * w).sum() + b) ** 2
+        g_w, g_b = grad(loss, wrt=[w, b])
+        inputs = {x: np.array([1.0, 2.0, 3.0]), w: np.array([0.5, -1.0, 0.25]), b: 1.0}
+        g_w.eval(inputs), g_b.eval(inputs)
+        """),
+        md("""
+        The same with the magic: `-g WRT` differentiates the cell's (scalar) output.
+        """),
+        code("""
+        %%pytensor -g x --format text
+        x = pt.vector("x")
+        cost = pt.log1p(pt.exp(x)).sum()
+        """),
+        md("""
+        ## Jacobians, Hessians, Lop and Rop
+
+        `jacobian` stacks the gradients of every output entry; `hessian` is the Jacobian of the gradient.
+        """),
+        code("""
+        J = jacobian(pt.sin(x) * x, x)
+        J.eval({x: np.array([0.0, 1.0])})
+        """),
+        code("""
+        H = hessian((x ** 3).sum(), x)
+        H.eval({x: np.array([1.0, 2.0])})
+        """),
+        md("""
+        `Lop(f, wrt, u)` computes $u^T J$ (what `grad` does internally) and `Rop(f, wrt, v)` computes
+        $J v$, without ever building $J$:
+        """),
+        code("""
+        A = pt.matrix("A")
+        f = A @ x
+        u = pt.vector("u")
+        v = pt.vector("v")
+        A_val = np.array([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]])
+        vals = {A: A_val, x: np.array([1.0, -1.0]), u: np.array([1.0, 0.0, 2.0]), v: np.array([0.5, 2.0])}
+        Lop(f, x, u).eval(vals), vals[u] @ A_val
+        """),
+        code("""
+        Rop(f, x, v).eval(vals), A_val @ vals[v]
+        """),
+        md("""
+        ## Checking gradients
+
+        `verify_grad` compares the symbolic gradient of a function with finite differences at a point,
+        and raises if they disagree. It is how every op in opgraph is tested.
+        """),
+        code("""
+        verify_grad(lambda t: pt.tanh(t) * pt.exp(-t), [np.array([0.1, 0.5, 2.0])], rng=np.random.default_rng(0))
+        "gradient verified"
+        """),
+        md("""
+        ## Vectorization
+
+        Write the computation for *one* example, then batch it. The scalar graph below becomes a
+        matrix graph when its input is replaced by a matrix:
+        """),
+        code("""
+        s = pt.dscalar("s")
+        per_example = pt.log(1 + s) * 2
+        batch = pt.matrix("batch")
+        batched = vectorize_graph(per_example, {s: batch})
+        batched.dprint(print_type=True);
+        """),
+        md("""
+        Ops that are not elementwise are batched with `Blockwise`, which wraps the core op with its
+        gufunc signature. A matrix–vector product written for one vector:
+        """),
+        code("""
+        M = pt.matrix("M")
+        vec = pt.vector("vec")
+        mv = M @ vec
+        vecs = pt.matrix("vecs")
+        batched_mv = vectorize_graph(mv, {vec: vecs})
+        batched_mv.dprint(print_type=True);
+        """),
+        code("""
+        M_val = np.array([[1.0, 0.0], [1.0, 1.0]])
+        vecs_val = np.array([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]])
+        batched_mv.eval({M: M_val, vecs: vecs_val})
+        """),
+        md("""
+        ## Composition: the gradient of a vectorized graph
+
+        Everything returns graphs, so transformations chain. Differentiate the *sum* of the batched
+        graph with respect to the batch:
+        """),
+        code("""
+        grad_of_batched = grad(batched.sum(), wrt=batch)
+        rewrite_graph(grad_of_batched, include=("canonicalize", "specialize")).dprint();
+        """),
+        md("""
+        ## Composition: a vectorized gradient (per-example gradients)
+
+        The other way round: take the gradient for *one* example, then vectorize the gradient graph to
+        get one gradient per example — what some libraries call `vmap(grad(f))`.
+        """),
+        code("""
+        w = pt.vector("w")
+        x_one = pt.vector("x_one")
+        y_one = pt.dscalar("y_one")
+        per_example_loss = (pt.dot(x_one, w) - y_one) ** 2
+        g_one = grad(per_example_loss, wrt=w)
+
+        X = pt.matrix("X")
+        Y = pt.vector("Y")
+        per_example_grads = vectorize_graph(g_one, {x_one: X, y_one: Y})
+        per_example_grads.type
+        """),
+        code("""
+        X_val = rng.normal(size=(4, 3))
+        Y_val = rng.normal(size=4)
+        w_val = rng.normal(size=3)
+        G = per_example_grads.eval({X: X_val, Y: Y_val, w: w_val})
+        G.round(6)
+        """),
+        md("""
+        Check against the closed form $2 (x_i \\cdot w - y_i)\\, x_i$, and against the gradient of the
+        *total* loss, which must be the sum of the per-example gradients:
+        """),
+        code("""
+        expected = 2 * (X_val @ w_val - Y_val)[:, None] * X_val
+        total_grad = grad(((X @ w - Y) ** 2).sum(), wrt=w)
+        np.allclose(G, expected), np.allclose(G.sum(axis=0), total_grad.eval({X: X_val, Y: Y_val, w: w_val}))
+        """),
+        md("""
+        ## Second derivatives by composition
+
+        `grad` of a `grad` is a Hessian–vector product, again without building the Hessian:
+        """),
+        code("""
+        t = pt.vector("t")
+        direction = pt.vector("direction")
+        f_t = (pt.sin(t) * t).sum()
+        hvp = grad((grad(f_t, t) * direction).sum(), t)
+        t_val, d_val = np.array([0.3, 1.2]), np.array([1.0, -2.0])
+        hvp.eval({t: t_val, direction: d_val}), hessian(f_t, t).eval({t: t_val}) @ d_val
+        """),
+    ]
+
+
+NOTEBOOKS = {
+    "01_what_is_opgraph": nb01,
+    "02_graph_structures": nb02,
+    "04_gradients_and_vectorization": nb04,
+}
+
+
+def build(name, builder):
+    nb = nbformat.v4.new_notebook()
+    nb.cells = builder()
+    for i, cell in enumerate(nb.cells):  # stable ids keep diffs of regenerated notebooks small
+        cell.id = f"c{i:02d}"
+    nb.metadata["kernelspec"] = {"display_name": "Python 3", "language": "python", "name": "python3"}
+    nb.metadata["language_info"] = {"name": "python"}
+    path = HERE / f"{name}.ipynb"
+    nbformat.validate(nb)
+    nbformat.write(nb, path)
+    return path
+
+
+def execute(path, allow_errors=False):
+    cmd = [sys.executable, "-m", "jupyter", "nbconvert", "--to", "notebook", "--execute", "--inplace",
+           "--ExecutePreprocessor.timeout=300", str(path)]
+    if allow_errors:
+        cmd.append("--allow-errors")
+    subprocess.run(cmd, check=True)
+    if allow_errors:  # report every failing cell at once (development aid)
+        nb = nbformat.read(path, as_version=4)
+        for i, cell in enumerate(nb.cells):
+            for out in cell.get("outputs", []):
+                if out.get("output_type") == "error":
+                    print(f"--- {path.name} cell {i}: {out['ename']}: {out['evalue'][:300]}")
+                    print("    " + cell.source.splitlines()[0][:100])
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("prefixes", nargs="*", help="build only notebooks whose names start with these")
+    parser.add_argument("--no-execute", action="store_true", help="write the notebooks without running them")
+    parser.add_argument("--allow-errors", action="store_true", help="run every cell and list the failing ones")
+    args = parser.parse_args(argv)
+    for name, builder in NOTEBOOKS.items():
+        if args.prefixes and not any(name.startswith(p) for p in args.prefixes):
+            continue
+        path = build(name, builder)
+        if not args.no_execute:
+            execute(path, allow_errors=args.allow_errors)
+        print("built", path.relative_to(HERE.parent))
+
+
+if __name__ == "__main__":
+    main()
