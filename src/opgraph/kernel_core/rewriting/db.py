@@ -126,11 +126,9 @@ class RewriteDatabase:
             if not isinstance(t, str):
                 raise TypeError(f"register_rewrite: tags must be strings, got {t!r}")
         if position is None:
-            phase_positions = [PHASES[t] for t in tags if t in PHASES]
-            if not phase_positions:
-                raise ValueError(
-                    f"register_rewrite({name!r}): give a phase tag ({', '.join(PHASES)}) "
-                    "or an explicit position=")
+            # Without a phase tag a rule runs with the canonicalizations
+            # (only when one of its own tags is included).
+            phase_positions = [PHASES[t] for t in tags if t in PHASES] or [PHASES["canonicalize"]]
             position = min(phase_positions)
         # Re-registering a name replaces the old rule (re-running a notebook cell).
         self._entries[name] = Entry(rewrite, name, tags, float(position))
