@@ -1,0 +1,42 @@
+"""Dot (vectors / matrices) and its Blockwise form without batch dims.
+
+``np.dot`` inside numba calls BLAS for float arrays; integer and mixed dtypes
+are cast to the output dtype first (numba's BLAS path needs equal float dtypes).
+"""
+
+from __future__ import annotations
+
+from opgraph.kernel_core.backends.numba.dispatch import np_dtype, numba_funcify
+from opgraph.kernel_core.tensor.dot import Dot
+
+
+def dot_source(x_type, y_type, out_type):
+    dt = np_dtype(out_type.dtype)
+    blas = out_type.dtype in ("float32", "float64", "complex64", "complex128")
+    lines = ["def {name}(x, y):",
+             "    if x.shape[-1] != y.shape[0]:",
+             "        raise ValueError('dot: shapes are not aligned')"]
+    if blas:
+        cx = "x" if x_type.dtype == out_type.dtype else f"x.astype({dt})"
+        cy = "y" if y_type.dtype == out_type.dtype else f"y.astype({dt})"
+        # BLAS wants contiguous operands; copies only happen for strided views.
+        lines.append(f"    return np.asarray(np.dot(np.ascontiguousarray({cx}), np.ascontiguousarray({cy})))")
+    else:
+        # Integer dot: explicit loops (numba's np.dot is float-only).
+        xs = "x" if x_type.ndim == 2 else "np.ascontiguousarray(x).reshape((1, x.shape[0]))"
+        ys = "y" if y_type.ndim == 2 else "np.ascontiguousarray(y).reshape((y.shape[0], 1))"
+        lines += [f"    a = np.ascontiguousarray({xs})", f"    b = np.ascontiguousarray({ys})",
+                  f"    out = np.zeros((a.shape[0], b.shape[1]), dtype={dt})",
+                  "    for i in range(a.shape[0]):",
+                  "        for k in range(a.shape[1]):",
+                  "            for j in range(b.shape[1]):",
+                  "                out[i, j] += a[i, k] * b[k, j]"]
+        shape = {(2, 2): "out", (1, 2): "out[0]", (2, 1): "out[:, 0]", (1, 1): "np.asarray(out[0, 0])"}
+        lines.append(f"    return {shape[(x_type.ndim, y_type.ndim)]}")
+    return "\n".join(lines) + "\n"
+
+
+@numba_funcify.register(Dot)
+def _funcify_dot(op, node, ctx):
+    x, y = node.inputs
+    return ctx.define(dot_source(x.type, y.type, node.outputs[0].type), prefix="dot")

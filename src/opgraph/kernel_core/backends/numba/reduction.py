@@ -1,0 +1,99 @@
+"""Reductions (Sum, Prod, Max, Min, All, Any, Argmax, Argmin) as generated loop nests.
+
+One loop nest over the input accumulates into the output at the kept
+indices, so any ``axis`` tuple works on any layout without copies.
+"""
+
+from __future__ import annotations
+
+from opgraph.kernel_core.backends.numba.dispatch import np_dtype, numba_funcify
+from opgraph.kernel_core.tensor import reduction as red
+
+_INIT = {red.Sum: "0", red.Prod: "1", red.All: "True", red.Any: "False"}
+_STEP = {red.Sum: "acc + v", red.Prod: "acc * v", red.All: "acc and v", red.Any: "acc or v",
+         red.Max: "np.maximum(acc, v)", red.Min: "np.minimum(acc, v)"}
+
+
+def _axes(op, ndim):
+    return tuple(range(ndim)) if op.axis is None else tuple(op.axis)
+
+
+@numba_funcify.register(red.CAReduce)
+def _funcify_careduce(op, node, ctx):
+    cls = next((c for c in type(op).__mro__ if c in _STEP), None)
+    if cls is None:
+        from opgraph.kernel_core.backends.numba.fallback import perform_in_objmode
+
+        return perform_in_objmode(op, node, ctx)
+    x = node.inputs[0]
+    ndim = x.type.ndim
+    axes = _axes(op, ndim)
+    kept = [d for d in range(ndim) if d not in axes]
+    odt = np_dtype(node.outputs[0].type.dtype)
+    out_shape = "(" + "".join(f"x.shape[{d}], " for d in kept) + ")"
+    lines = ["def {name}(x):"]
+    extremum = cls in (red.Max, red.Min)
+    if extremum:
+        lines.append("    if x.size == 0:")
+        lines.append(f"        raise ValueError('{type(op).__name__} of an empty array has no identity')")
+        lines.append(f"    out = np.empty({out_shape}, dtype={odt})")
+        lines.append("    seen = np.zeros(out.shape, dtype=np.bool_)")
+    else:
+        lines.append(f"    out = np.full({out_shape}, {odt}({_INIT[cls]}), dtype={odt})")
+    for k, d in enumerate(range(ndim)):
+        lines.append("    " * (k + 1) + f"for j{d} in range(x.shape[{d}]):")
+    pad = "    " * (ndim + 1)
+    oidx = "(" + "".join(f"j{d}, " for d in kept) + ")"
+    xidx = "(" + "".join(f"j{d}, " for d in range(ndim)) + ")"
+    lines.append(f"{pad}v = {odt}(x[{xidx}])")
+    if extremum:
+        lines.append(f"{pad}if not seen[{oidx}]:")
+        lines.append(f"{pad}    out[{oidx}] = v")
+        lines.append(f"{pad}    seen[{oidx}] = True")
+        lines.append(f"{pad}else:")
+        lines.append(f"{pad}    acc = out[{oidx}]")
+        lines.append(f"{pad}    out[{oidx}] = {_STEP[cls]}")
+    else:
+        lines.append(f"{pad}acc = out[{oidx}]")
+        lines.append(f"{pad}out[{oidx}] = {_STEP[cls]}")
+    lines.append("    return out")
+    return ctx.define("\n".join(lines) + "\n", prefix=f"reduce_{type(op).__name__.lower()}")
+
+
+@numba_funcify.register(red._ArgExtremum)
+def _funcify_argextremum(op, node, ctx):
+    x = node.inputs[0]
+    ndim = x.type.ndim
+    fn = "argmax" if isinstance(op, red.Argmax) else "argmin"
+    if op.axis is None or ndim <= 1:
+        src = f"def {{name}}(x):\n    return np.asarray(np.int64(np.{fn}(np.ascontiguousarray(x).ravel())))\n"
+        return ctx.define(src, prefix=fn)
+    axes = tuple(op.axis) if not isinstance(op.axis, int) else (op.axis,)
+    if len(axes) != 1:
+        from opgraph.kernel_core.backends.numba.fallback import perform_in_objmode
+
+        return perform_in_objmode(op, node, ctx)
+    ax = axes[0]
+    cmp = ">" if fn == "argmax" else "<"
+    kept = [d for d in range(ndim) if d != ax]
+    oidx = "(" + "".join(f"j{d}, " for d in kept) + ")"
+    lines = ["def {name}(x):",
+             f"    out = np.zeros(({''.join(f'x.shape[{d}], ' for d in kept)}), dtype=np.int64)",
+             f"    best = np.empty(out.shape, dtype=x.dtype)"]
+    loop_dims = kept + [ax]
+    for k, d in enumerate(loop_dims):
+        lines.append("    " * (k + 1) + f"for j{d} in range(x.shape[{d}]):")
+    pad = "    " * (len(loop_dims) + 1)
+    xidx = "(" + "".join(f"j{d}, " for d in range(ndim)) + ")"
+    # NumPy's rule: the first NaN wins, otherwise the first extreme value.
+    lines += [f"{pad}v = x[{xidx}]",
+              f"{pad}if j{ax} == 0:",
+              f"{pad}    best[{oidx}] = v",
+              f"{pad}    out[{oidx}] = 0",
+              f"{pad}else:",
+              f"{pad}    b = best[{oidx}]",
+              f"{pad}    if b == b and (v != v or v {cmp} b):",
+              f"{pad}        best[{oidx}] = v",
+              f"{pad}        out[{oidx}] = j{ax}",
+              "    return out"]
+    return ctx.define("\n".join(lines) + "\n", prefix=fn)

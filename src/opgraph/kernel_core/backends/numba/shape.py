@@ -1,0 +1,47 @@
+"""Shape ops: Shape, Shape_i, Reshape, SpecifyShape."""
+
+from __future__ import annotations
+
+from opgraph.kernel_core.backends.numba.dispatch import numba_funcify
+import importlib
+
+from opgraph.kernel_core.backends.numba.dispatch import numba_funcify  # noqa: F811
+
+# ``opgraph.kernel_core.tensor.shape`` the module (the package re-exports a ``shape`` function).
+sh = importlib.import_module("opgraph.kernel_core.tensor.shape")
+
+
+@numba_funcify.register(sh.Shape)
+def _funcify_shape(op, node, ctx):
+    n = node.inputs[0].type.ndim
+    items = "".join(f"x.shape[{d}], " for d in range(n))
+    return ctx.define(f"def {{name}}(x):\n    return np.array([{items}], dtype=np.int64)"
+                      if n else "def {name}(x):\n    return np.empty(0, dtype=np.int64)", prefix="shape")
+
+
+@numba_funcify.register(sh.Shape_i)
+def _funcify_shape_i(op, node, ctx):
+    return ctx.define(f"def {{name}}(x):\n    return np.asarray(np.int64(x.shape[{op.i}]))\n", prefix="shape_i")
+
+
+@numba_funcify.register(sh.Reshape)
+def _funcify_reshape(op, node, ctx):
+    n = op.ndim
+    items = "".join(f"s[{d}], " for d in range(n))
+    # reshape needs a contiguous array in numba; views are copied first.
+    src = f"""
+def {{name}}(x, s):
+    return np.ascontiguousarray(x).reshape(({items}))
+"""
+    return ctx.define(src, prefix="reshape")
+
+
+@numba_funcify.register(sh.SpecifyShape)
+def _funcify_specify_shape(op, node, ctx):
+    args = [f"e{k}" for k in range(len(op.dims))]
+    lines = [f"def {{name}}(x, {', '.join(args)}):" if args else "def {name}(x):"]
+    for d, e in zip(op.dims, args):
+        lines.append(f"    if x.shape[{d}] != {e}[()]:")
+        lines.append(f"        raise ValueError('SpecifyShape: axis {d} does not have the specified length')")
+    lines.append("    return x")
+    return ctx.define("\n".join(lines) + "\n", prefix="specify_shape")
