@@ -31,12 +31,14 @@ def marked_dprint_html(outputs, nodes, cls):
     return '<pre class="opg-text">' + "\n".join(rows) + "</pre>"
 
 
-def _side(label, outputs, nodes, cls, color, format):
+def _side(label, outputs, nodes, cls, color, format, roots=()):
     parts = [f'<div><div class="opg-sub">{esc(label)}</div>']
     svg = None
     if format in ("svg", "both"):
         try:
-            svg = render_svg(outputs, highlight={n: color for n in nodes})
+            marks = {n: color for n in nodes}
+            marks.update({v: color for v in roots if v.owner is None})  # e.g. a folded constant
+            svg = render_svg(outputs, highlight=marks)
         except Exception:
             svg = None
     if format in ("text", "both") or svg is None:
@@ -59,8 +61,9 @@ def step_html(step, n_steps, format="both"):
     if step is None:
         return (f'{STYLE}<div class="opg-panel"><div class="opg-title">No rewrite applied</div>'
                 '<div class="opg-sub">The graph is already at a fixed point for the selected tags.</div></div>')
-    before, drew_b = _side("Before", step.before, step.removed, "opg-removed", REMOVED_COLOR, format)
-    after, drew_a = _side("After", step.after, step.added, "opg-new", ADDED_COLOR, format)
+    before, drew_b = _side("Before", step.before, step.removed, "opg-removed", REMOVED_COLOR, format,
+                           step.replaced)
+    after, drew_a = _side("After", step.after, step.added, "opg-new", ADDED_COLOR, format, step.new)
     sentence = change_sentence(step)
     hint = ""
     if format in ("svg", "both") and not (drew_b and drew_a):

@@ -160,10 +160,9 @@ class RewriteStepper:
         self.next_button.disabled = not self.steps or self.index >= len(self.steps) - 1
         self.view.value = self.html
 
-    def _ipython_display_(self):
-        from IPython.display import display
-
-        display(self.widget)
+    def _repr_mimebundle_(self, **kwargs):
+        # Displaying the stepper displays its widget (text/plain + widget view).
+        return self.widget._repr_mimebundle_(**kwargs)
 
     def __repr__(self):
         return (f"<RewriteStepper {len(self.steps)} steps, at {self.index}"
