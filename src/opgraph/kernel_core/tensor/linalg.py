@@ -113,6 +113,16 @@ def _as_batch_grad(g, like):
     return zeros_like(like) if g is None else as_tensor_variable(g)
 
 
+def _is_zero(g):
+    """Whether an output gradient is absent or a broadcast zero (an unused output)."""
+    from opgraph.kernel_core.tensor.basic import get_underlying_scalar_constant
+
+    if g is None:
+        return True
+    value = get_underlying_scalar_constant(g)
+    return value is not None and value == 0
+
+
 def _lower_read_grad(g, lower=True):
     """Gradient w.r.t. the entries a routine actually reads when it uses one triangle
     of a symmetric matrix: the other triangle's contribution folds onto it."""
@@ -182,7 +192,7 @@ class SLogDet(_CoreOp):
     def L_op(self, inputs, outputs, output_grads):
         (x,) = inputs
         _, g_logdet = output_grads
-        if g_logdet is None:
+        if _is_zero(g_logdet):
             return [None]
         return [_pad_right(as_tensor_variable(g_logdet), 2) * _mT(inv(x))]
 
@@ -480,11 +490,11 @@ class Eigh(_CoreOp):
         (x,) = inputs
         w, v = outputs
         gw, gv = output_grads
-        if gw is not None:
+        if not _is_zero(gw):
             G = _mm(v * _row(as_tensor_variable(gw)), _mT(v))
         else:
             G = None
-        if gv is not None:
+        if not _is_zero(gv):
             n = w.type.shape[-1] if w.type.shape[-1] is not None else shape_i(w, w.type.ndim - 1)
             I = eye(n, dtype=w.type.dtype)
             diff = _row(w) - _col(w)                       # w_j - w_i
@@ -567,14 +577,14 @@ class SVD(_CoreOp):
         (x,) = inputs
         if self.compute_uv:
             gU, gs, gVh = output_grads
-            if gU is not None or gVh is not None:
+            if not (_is_zero(gU) and _is_zero(gVh)):
                 raise NotImplementedError("the gradient of svd's singular vectors is not implemented; "
                                           "differentiate through the singular values only")
             U, s, Vh = outputs
         else:
             (gs,) = output_grads
             U, s, Vh = svd(x, full_matrices=False, compute_uv=True)
-        if gs is None:
+        if _is_zero(gs):
             return [None]
         if self.compute_uv and self.full_matrices:
             from opgraph.kernel_core.tensor.shape import shape_i
@@ -793,9 +803,13 @@ class EmbedDiag(Op):
     def perform(self, node, inputs, output_storage):
         template, v = inputs
         out = np.zeros(template.shape, dtype=node.outputs[0].type.dtype)
-        diag_view = np.diagonal(out, self.offset, self.axis1, self.axis2)
-        # np.diagonal is read-only; write through the matching strided view.
-        np.lib.stride_tricks.as_strided(diag_view, writeable=True)[...] = v
+        # np.diagonal is read-only: write through fancy indices on a moved-axes view.
+        view = np.moveaxis(out, (self.axis1, self.axis2), (-2, -1))
+        k = self.offset
+        length = v.shape[-1]
+        rows = np.arange(length) + max(0, -k)
+        cols = np.arange(length) + max(0, k)
+        view[..., rows, cols] = v
         output_storage[0][0] = out
 
     def infer_shape(self, fgraph, node, input_shapes):
