@@ -158,3 +158,21 @@ def test_diff_matches_numpy(case, n):
 
 def test_repeat_op_props():
     assert RepeatOp(0) == RepeatOp(0) != RepeatOp(1)
+
+
+def test_take_along_axis_and_its_gradient():
+    x = pt.matrix("x")
+    idx = np.array([[0, 3], [1, 1], [2, 0]])
+    data = np.arange(12.0).reshape(3, 4)
+    out = pt.take_along_axis(x, idx, axis=1)
+    np.testing.assert_array_equal(out.eval({x: data}), np.take_along_axis(data, idx, axis=1))
+    # Repeated indices accumulate their gradients.
+    verify_grad(lambda a: pt.take_along_axis(a, idx, axis=1), [np.random.default_rng(0).normal(size=(3, 4))])
+    verify_grad(lambda a: pt.take_along_axis(a, idx, axis=1) ** 2, [np.random.default_rng(1).normal(size=(3, 4))])
+
+
+def test_tile_gradient_with_length_one_axes():
+    rng = np.random.default_rng(0)
+    verify_grad(lambda a: pt.tile(a, (2, 1)), [rng.normal(size=(3, 4))])
+    verify_grad(lambda a: pt.tile(a, (3, 2)), [rng.normal(size=(1, 2))])
+    verify_grad(lambda a: pt.tile(a, (2, 2)), [rng.normal(size=(3,))])

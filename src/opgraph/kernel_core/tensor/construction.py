@@ -80,7 +80,9 @@ class Alloc(Op):
         # (the static broadcast pattern, like PyTensor).
         if offset:
             g = _sum(g, axis=tuple(range(offset)))
-        bcast = tuple(d for d, s in enumerate(value.type.shape) if s == 1 and outputs[0].type.shape[d + offset] != 1)
+        # Use g's static shape (not the output's): summing a runtime length-1 axis is
+        # harmless and keeps the gradient's type equal to value's.
+        bcast = tuple(d for d, s in enumerate(value.type.shape) if s == 1 and g.type.shape[d + offset] != 1)
         if bcast:
             g = _sum(g, axis=bcast, keepdims=True)
         return [cast(g, value.type.dtype)] + nones

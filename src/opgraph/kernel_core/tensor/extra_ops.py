@@ -10,7 +10,7 @@ from opgraph.kernel_core.tensor.basic import as_tensor_variable
 from opgraph.kernel_core.tensor.type import TensorType
 
 __all__ = [
-    "RepeatOp", "SortOp", "ArgSortOp", "CumOp", "TakeAlongAxis",
+    "RepeatOp", "SortOp", "ArgSortOp", "CumOp", "TakeAlongAxis", "AddAlongAxis",
     "repeat", "tile", "sort", "argsort", "cumsum", "cumprod", "diff", "take_along_axis",
 ]
 
@@ -167,6 +167,46 @@ class TakeAlongAxis(Op):
 
     def infer_shape(self, fgraph, node, input_shapes):
         return [input_shapes[1]]
+
+    def L_op(self, inputs, outputs, output_grads):
+        x, idx = inputs
+        if x.type.dtype[0] in "biu":
+            return [None, None]
+        return [AddAlongAxis(self.axis)(x, as_tensor_variable(output_grads[0]), idx), None]
+
+
+class AddAlongAxis(Op):
+    """Zeros shaped like ``x`` with ``g`` added at ``indices`` along ``axis`` (repeats accumulate).
+
+    The pullback of TakeAlongAxis; ``x`` only supplies the shape.
+    """
+
+    __props__ = ("axis",)
+
+    def __init__(self, axis):
+        self.axis = int(axis)
+
+    def __str__(self):
+        return f"AddAlongAxis{{axis={self.axis}}}"
+
+    def make_node(self, x, g, indices):
+        x, g, indices = (as_tensor_variable(v) for v in (x, g, indices))
+        return Apply(self, [x, g, indices], [TensorType(g.type.dtype, x.type.shape).make_variable()])
+
+    def perform(self, node, inputs, output_storage):
+        x, g, idx = inputs
+        out = np.zeros(np.shape(x), dtype=node.outputs[0].type.dtype)
+        index = list(np.indices(idx.shape, sparse=True))
+        index[self.axis] = idx
+        np.add.at(out, tuple(index), g)
+        output_storage[0][0] = out
+
+    def infer_shape(self, fgraph, node, input_shapes):
+        return [input_shapes[0]]
+
+    def L_op(self, inputs, outputs, output_grads):
+        x, g, idx = inputs
+        return [None, TakeAlongAxis(self.axis)(as_tensor_variable(output_grads[0]), idx), None]
 
 
 def take_along_axis(x, indices, axis):

@@ -314,7 +314,9 @@ class Reshape(Op):
 
     def L_op(self, inputs, outputs, output_grads):
         x, _ = inputs
-        return [reshape(as_tensor_variable(output_grads[0]), shape(x), ndim=x.type.ndim), None]
+        # Static lengths where known, so the gradient keeps x's static type.
+        entries = [s if s is not None else shape_i(x, d) for d, s in enumerate(x.type.shape)]
+        return [reshape(as_tensor_variable(output_grads[0]), entries), None]
 
 
 def reshape(x, newshape, ndim=None):
