@@ -314,7 +314,7 @@ def nb01():
         x = pt.vector("x", shape=(None,))
         z = pt.exp(pt.sin(x))
         out = pt.cos((z[None, :] @ z[:, None]).squeeze())
-        """, IGNORE),
+        """),
         md("""
         ## Where next
 
