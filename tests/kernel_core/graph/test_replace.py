@@ -58,7 +58,7 @@ def test_seed_replace_x_by_exp_x():
     y = pt.log(1 + x)
     new_y = graph_replace(y, replace={x: pt.exp(x)})
     assert new_y.dprint(file="str") == SEED_EXP_GRAPH
-    xv = np.array([0.0, 1.0, -2.0])
+    xv = np.array([0.0, 1.0, -0.5])
     np.testing.assert_allclose(new_y.eval({x: xv}), np.log1p(np.exp(xv)))
     np.testing.assert_allclose(y.eval({x: xv}), np.log1p(xv))
 
