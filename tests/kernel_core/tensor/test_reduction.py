@@ -304,3 +304,26 @@ def test_methods_on_variables():
     np.testing.assert_allclose(x.std().eval({x: data}), data.std())
     np.testing.assert_allclose(x.size.eval({x: data}), 6)
     np.testing.assert_array_equal(x.argmax(axis=1, keepdims=True).eval({x: data}), data.argmax(axis=1, keepdims=True))
+
+
+def test_seed_logistic_regression_loss_graph_and_gradient():
+    X_pt = pt.tensor("X", shape=(None, None))
+    y_pt = pt.tensor("y", shape=(None,))
+    alpha_pt = pt.tensor("alpha", shape=())
+    beta_pt = pt.tensor("beta", shape=(None,))
+    p = pt.sigmoid(alpha_pt + X_pt @ beta_pt)
+    p.name = "p_class_0"
+    loss = -(y_pt * pt.log(p) + (1 - y_pt) * pt.log(1 - p)).mean()
+    loss.name = "cross_entropy"
+    text = loss.dprint(file="str")
+    for line in ["True_div [id B] 'mean'", "├─ Sum{axes=None} [id C]", "Squeeze{axis=1} [id L]",
+                 "└─ Subtensor{i} [id Y]", "├─ Cast{float64} [id Z]", "└─ Shape [id BA]", "└─ 0 [id BB]"]:
+        assert line in text, line
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(6, 3)), (rng.random(6) > 0.5).astype(float)
+
+    def f(alpha, beta):
+        q = pt.sigmoid(alpha + pt.constant(X) @ beta)
+        return -(y * pt.log(q) + (1 - y) * pt.log(1 - q)).mean()
+
+    verify_grad(f, [np.array(0.3), rng.normal(size=3)], rng=np.random.default_rng(0))
