@@ -80,6 +80,22 @@ def _matches_track(rewriter, op):
     return False
 
 
+def _needs_check(rewriter):
+    from opgraph.kernel_core.tensor.elemwise import Elemwise
+
+    if rewriter.tracks is None:
+        return False
+    for t in rewriter.tracks:
+        if isinstance(t, type):
+            continue
+        if isinstance(t, Elemwise):
+            if t.scalar_op.__props__:
+                return True
+            continue
+        return True
+    return False
+
+
 def compatible_replacement(old, new):
     """``new`` adapted to ``old``'s type, or None when it cannot stand for ``old``.
 
@@ -153,22 +169,30 @@ class EquilibriumDriver:
         self.generic = self.index.pop(None, [])
         self.stats = {}
         self.rejected = []
+        self._cache = {}
 
     def _candidates(self, op):
+        """Entries that may fire on ``op`` (cached per Op class / scalar op class)."""
+        scalar = getattr(op, "scalar_op", None)
+        key = (type(op), type(scalar))
+        found = self._cache.get(key)
+        if found is not None:
+            return found
         from opgraph.kernel_core.tensor.elemwise import Elemwise
 
         found = []
         for cls in type(op).__mro__:
             found.extend(self.index.get(cls, ()))
         if isinstance(op, Elemwise):
-            for cls in type(op.scalar_op).__mro__:
+            for cls in type(scalar).__mro__:
                 found.extend(self.index.get(("elemwise", cls), ()))
-        if self.generic:
-            found.extend(self.generic)
-        if len(found) > 1:
-            seen = set()
-            found = [e for e in found if not (e.name in seen or seen.add(e.name))]
-            found.sort(key=lambda e: e.order)
+        found.extend(self.generic)
+        seen = set()
+        found = [e for e in found if not (e.name in seen or seen.add(e.name))]
+        found.sort(key=lambda e: e.order)
+        # Rules tracking op *instances* with parameters must compare them; class tracks need no check.
+        found = [(e, _needs_check(e.rewrite)) for e in found]
+        self._cache[key] = found
         return found
 
     def apply(self, fgraph, max_steps=None):
@@ -211,9 +235,9 @@ class EquilibriumDriver:
             pairs = fold_node(fgraph, node)
             if pairs:
                 return self._apply(fgraph, node, pairs, "constant_folding", ("constant_folding",), history)
-        for entry in self._candidates(node.op):
+        for entry, check in self._candidates(node.op):
             rw = entry.rewrite
-            if rw.tracks is not None and not _matches_track(rw, node.op):
+            if check and not _matches_track(rw, node.op):
                 continue
             result = rw.transform(fgraph, node)
             if not result:

@@ -15,6 +15,8 @@ class MergeTable:
         self.constants = {}
         self.nodes = {}
         self._signatures = {}
+        self._ops = {}
+        self._op_ids = {}
 
     def _signature(self, const):
         sig = self._signatures.get(const)
@@ -39,11 +41,16 @@ class MergeTable:
                     fgraph.change_node_input(node, i, canon, reason="merge")
         if node.op.destroy_map:
             return None  # an op overwriting its input must keep its own copy
-        try:
-            key = (node.op, tuple(id(v) for v in node.inputs))
-            other = self.nodes.get(key)
-        except TypeError:  # op with unhashable props
-            return None
+        op_id = self._op_ids.get(id(node.op))
+        if op_id is None:
+            try:
+                canon = self._ops.setdefault(node.op, node.op)  # hash the op's props once
+            except TypeError:  # op with unhashable props
+                return None
+            # Keep the op alive so its id is never reused for another op.
+            self._op_ids[id(node.op)] = op_id = (id(canon), node.op)
+        key = (op_id[0], *map(id, node.inputs))
+        other = self.nodes.get(key)
         if (other is None or other is node or other not in fgraph.apply_nodes
                 or len(other.inputs) != len(node.inputs)
                 or any(a is not b for a, b in zip(other.inputs, node.inputs))):

@@ -28,10 +28,16 @@ from opgraph.kernel_core.graph.basic import Constant, Variable
 from opgraph.kernel_core.rewriting.db import NodeRewriter, register_rewrite
 
 
-def _elemwise_cls():
-    from opgraph.kernel_core.tensor.elemwise import Elemwise
+_ELEMWISE = None
 
-    return Elemwise
+
+def _elemwise_cls():
+    global _ELEMWISE
+    if _ELEMWISE is None:
+        from opgraph.kernel_core.tensor.elemwise import Elemwise
+
+        _ELEMWISE = Elemwise
+    return _ELEMWISE
 
 
 def scalar_constant_value(var):
@@ -185,14 +191,23 @@ class OpPattern(Pattern):
         self.when = when
         self.builder = builder
         self.display = name
+        Elemwise = _elemwise_cls()
+        self._is_elemwise = isinstance(op, Elemwise)
+        scalar = op.scalar_op if self._is_elemwise else None
+        self._scalar_cls = type(scalar)
+        self._scalar_has_props = bool(getattr(scalar, "__props__", ()))
+        self._commutative_flag = self._is_elemwise and getattr(scalar, "commutative", False)
+        self._variadic_flag = self._is_elemwise and getattr(scalar, "variadic", False)
 
     # -- matching ---------------------------------------------------------
     def _op_matches(self, node_op):
-        Elemwise = _elemwise_cls()
+        if self._is_elemwise:
+            scalar = getattr(node_op, "scalar_op", None)
+            if type(scalar) is not self._scalar_cls or not isinstance(node_op, _ELEMWISE) or node_op.inplace_pattern:
+                return False
+            return not self._scalar_has_props or scalar == self.op.scalar_op
         if isinstance(self.op, type):
             return isinstance(node_op, self.op)
-        if isinstance(self.op, Elemwise):
-            return isinstance(node_op, Elemwise) and node_op.scalar_op == self.op.scalar_op and not node_op.inplace_pattern
         return node_op == self.op
 
     @property
@@ -200,12 +215,10 @@ class OpPattern(Pattern):
         return self.op
 
     def _commutative(self):
-        Elemwise = _elemwise_cls()
-        return isinstance(self.op, Elemwise) and getattr(self.op.scalar_op, "commutative", False)
+        return self._commutative_flag
 
     def _variadic(self):
-        Elemwise = _elemwise_cls()
-        return isinstance(self.op, Elemwise) and getattr(self.op.scalar_op, "variadic", False)
+        return self._variadic_flag
 
     def match(self, var, bindings):
         node = var.owner
@@ -235,6 +248,10 @@ class OpPattern(Pattern):
             for chosen in itertools.permutations(range(n), k - 1):
                 rest = [inputs[i] for i in range(n) if i not in chosen]
                 for b in _match_seq(self.args[:-1], [inputs[i] for i in chosen], bindings):
+                    if last.name in b:  # already captured: compare without building a node
+                        if _same_terms(b[last.name], rest, node.op):
+                            yield b
+                        continue
                     combined = rest[0] if len(rest) == 1 else node.op(*rest)
                     yield from last.match(combined, b)
 
@@ -254,6 +271,15 @@ class OpPattern(Pattern):
         if self.op_name == "neg":
             return f"-{self.args[0]}"
         return f"{name}({', '.join(str(a) for a in self.args)})"
+
+
+def _same_terms(var, terms, op):
+    """Whether ``var`` equals op(*terms) up to the order of the terms."""
+    if len(terms) == 1:
+        return var is terms[0]
+    owner = var.owner
+    return (owner is not None and owner.op == op and len(owner.inputs) == len(terms)
+            and sorted(map(id, owner.inputs)) == sorted(map(id, terms)))
 
 
 def _match_seq(patterns, variables, bindings):

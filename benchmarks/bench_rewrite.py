@@ -1,0 +1,88 @@
+"""W6: rewrite time of ``fast_run`` on large graphs (DESIGN section 7).
+
+Two workloads, at n = 25 and n = 200:
+
+* fuseable: the sum of n elementwise factors of a vector, and its gradient;
+* chain:    n layers of ``y = sin(y.T) + cos(y)`` on a square matrix.
+
+Each is rewritten with ``include=("fast_run",), exclude=("inplace",)``; the
+script prints the times and the growth ratio (time at 200 / time at 25; a
+linear driver gives about 8).  When PyTensor is installed it is timed on the
+same graphs, side by side.  Run: ``PYTHONPATH=src python benchmarks/bench_rewrite.py``.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+
+SIZES = (25, 200)
+
+
+def fuseable(pt, grad, n):
+    x = pt.vector("x")
+    factors = [pt.exp(-x / (i + 1)) * (x - i) ** 2 for i in range(n)]
+    cost = pt.add(*factors).sum()
+    return [cost, grad(cost, x)]
+
+
+def chain(pt, grad, n):
+    x = pt.matrix("x")
+    y = x
+    for _ in range(n):
+        y = pt.sin(y.T) + pt.cos(y)
+    return [y]
+
+
+def best_of(fn, repeat):
+    best = float("inf")
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        fn()
+        best = min(best, time.perf_counter() - t0)
+    return best
+
+
+def bench_opgraph(build, n, repeat):
+    import opgraph.tensor as pt
+    from opgraph.graph import rewrite_graph
+    from opgraph.kernel_core.gradient import grad
+
+    outputs = build(pt, grad, n)
+    return best_of(lambda: rewrite_graph(outputs, include=("fast_run",), exclude=("inplace",)), repeat)
+
+
+def bench_pytensor(build, n, repeat):
+    try:
+        import pytensor.tensor as pt
+        from pytensor.gradient import grad
+        from pytensor.graph import rewrite_graph
+    except ImportError:
+        return None
+    outputs = build(pt, grad, n)
+    return best_of(lambda: rewrite_graph(outputs, include=("fast_run",), exclude=("inplace",)), repeat)
+
+
+def main(argv=()):
+    sizes = tuple(int(a) for a in argv) or SIZES
+    print(f"W6 rewrite time, include=('fast_run',), exclude=('inplace',); sizes {sizes}")
+    for name, build in (("fuseable", fuseable), ("chain", chain)):
+        ours, theirs = {}, {}
+        for n in sizes:
+            repeat = 3 if n <= 50 else 1
+            ours[n] = bench_opgraph(build, n, repeat)
+            theirs[n] = bench_pytensor(build, n, 1)
+            line = f"{name:9s} n={n:4d}  opgraph {ours[n]:8.3f} s"
+            if theirs[n] is not None:
+                line += f"   pytensor {theirs[n]:8.3f} s   ratio {theirs[n] / ours[n]:6.1f}x"
+            print(line)
+        lo, hi = sizes[0], sizes[-1]
+        growth = ours[hi] / ours[lo]
+        line = f"{name:9s} growth {hi}/{lo}: opgraph {growth:5.1f}x"
+        if theirs[hi] is not None and theirs[lo] is not None:
+            line += f"   pytensor {theirs[hi] / theirs[lo]:5.1f}x"
+        print(line)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
