@@ -185,7 +185,7 @@ class Elemwise(Op):
             i if i.type.ndim == ndim else DimShuffle(i.type.ndim, ["x"] * (ndim - i.type.ndim) + list(range(i.type.ndim)))(i)
             for i in inputs
         ]
-        shape = broadcast_static_shapes([i.type.shape for i in inputs], names=[str(i) for i in inputs])
+        shape = broadcast_static_shapes([i.type.shape for i in inputs], names=inputs)
         try:
             dtypes = self.scalar_op.output_dtypes(*[i.type.dtype for i in inputs])
         except TypeError as exc:
