@@ -272,12 +272,12 @@ class Maximum(BinaryScalarOp):
     commutative = True
 
     def pullback(self, inputs, outputs, output_grads):
-        # Ties send the gradient to the first argument only (consistent, sums to 1).
+        # Like PyTensor and like the Max reduction: at a tie every argument
+        # equal to the result receives the full gradient.
         x, y = inputs
         (gz,) = output_grads
         tm = _tm()
-        first = tm.ge(x, y)
-        return [gz * first, gz * tm.invert(first)]
+        return [gz * tm.eq(outputs[0], x), gz * tm.eq(outputs[0], y)]
 
 
 class Minimum(BinaryScalarOp):
@@ -285,11 +285,12 @@ class Minimum(BinaryScalarOp):
     commutative = True
 
     def pullback(self, inputs, outputs, output_grads):
+        # Like PyTensor and like the Min reduction: at a tie every argument
+        # equal to the result receives the full gradient.
         x, y = inputs
         (gz,) = output_grads
         tm = _tm()
-        first = tm.le(x, y)
-        return [gz * first, gz * tm.invert(first)]
+        return [gz * tm.eq(outputs[0], x), gz * tm.eq(outputs[0], y)]
 
 
 class Clip(ScalarOp):
