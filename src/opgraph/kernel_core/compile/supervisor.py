@@ -49,21 +49,40 @@ def destroyed_roots(node, roots):
 
 
 class Supervisor(Feature):
-    """Refuses graphs that would overwrite protected inputs or constants."""
+    """Refuses graphs that would overwrite protected inputs, constants or outputs.
+
+    Keeps the set of destroying nodes up to date through the feature hooks, so
+    ``validate`` costs about the number of inplace nodes, not the graph size
+    (inplace passes validate after every change).
+    """
 
     def __init__(self, protected):
         self.protected = set(protected)
+        self.destroyers = set()
+
+    def on_attach(self, fgraph):
+        self.destroyers = {n for n in fgraph.apply_nodes if getattr(n.op, "destroy_map", None)}
+
+    def on_import(self, fgraph, node, reason):
+        if getattr(node.op, "destroy_map", None):
+            self.destroyers.add(node)
+
+    def on_prune(self, fgraph, node, reason):
+        self.destroyers.discard(node)
 
     def is_protected(self, var):
         return var in self.protected or isinstance(var, Constant)
 
     def validate(self, fgraph):
-        # Only nodes that destroy something matter; follow each destroyed
-        # variable up through views to what really gets overwritten.
-        for node in fgraph.apply_nodes:
-            for _, ins in getattr(node.op, "destroy_map", {}).items():
+        # Returned outputs must not be overwritten after they are computed either.
+        outputs = set(fgraph.outputs)
+        outputs.update(viewed_base(o) for o in fgraph.outputs)
+        for node in self.destroyers:
+            for _, ins in node.op.destroy_map.items():
                 for i in ins:
                     var = viewed_base(node.inputs[i])
                     if self.is_protected(var):
                         raise InconsistencyError(
                             f"{node.op} would overwrite {var}, an input of the function that is not mutable")
+                    if var in outputs:
+                        raise InconsistencyError(f"{node.op} would overwrite {var}, an output of the function")
