@@ -192,6 +192,14 @@ def test_runtime_out_of_bounds_is_reported():
         x[5].eval({x: np.zeros(3)})
 
 
+def test_numpy_integer_and_zero_d_array_indices_are_basic():
+    x = pt.vector("x")
+    for idx in (np.int64(2), np.array(2), np.int8(-1)):
+        out = x[idx]
+        assert isinstance(out.owner.op, Subtensor)
+        assert out.eval({x: np.arange(3.0)}) == np.arange(3.0)[idx]
+
+
 def test_zero_d_tensor_index_converted_with_scalar_from_tensor():
     x = pt.vector("x")
     i = pt.scalar("i", dtype="int8")

@@ -54,6 +54,8 @@ class IdxSlice:
 
 # -- index conversion ---------------------------------------------------------
 def _is_int_value(v):
+    if isinstance(v, np.ndarray) and v.ndim == 0 and v.dtype.kind in "iu":
+        return True  # a 0-d integer array indexes like an int
     return isinstance(v, (numbers.Integral, np.integer)) and not isinstance(v, (bool, np.bool_))
 
 
