@@ -191,13 +191,16 @@ def load_module(source, objects=None, cacheable=True):
                     valid = f.read() == source
             except (OSError, UnicodeDecodeError):
                 valid = False
-            if valid and not _numba_cache_ok(entry_dir):
-                shutil.rmtree(os.path.join(entry_dir, "__pycache__"), ignore_errors=True)
         if not valid:
             if os.path.exists(entry_dir):
                 shutil.rmtree(entry_dir, ignore_errors=True)
             _write_entry(root, key, source)
     module = _import_file(path, f"_opgraph_numba_{key}")
+    # numba's data files unpickle only once the module is importable; numba reads
+    # them lazily (at compile), so removing corrupt ones now is safe.
+    with file_lock(lock_path):
+        if not _numba_cache_ok(entry_dir):
+            shutil.rmtree(os.path.join(entry_dir, "__pycache__"), ignore_errors=True)
     entry = CacheEntry(module, key, lock_path)
     _modules[key] = entry
     return entry

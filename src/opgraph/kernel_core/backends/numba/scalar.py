@@ -21,13 +21,14 @@ _KERNELS = "opgraph.kernel_core.backends.numba.scalar_kernels"
 _INFIX = {ps.Add: "+", ps.Mul: "*", ps.Sub: "-", ps.Int_div: "//", ps.Mod: "%", ps.Pow: "**",
           ps.LT: "<", ps.GT: ">", ps.LE: "<=", ps.GE: ">=", ps.EQ: "==", ps.NEQ: "!=",
           ps.AND: "&", ps.OR: "|", ps.XOR: "^"}
-_NP_UNARY = {ps.Exp: "exp", ps.Exp2: "exp2", ps.Expm1: "expm1", ps.Log: "log", ps.Log2: "log2",
-             ps.Log10: "log10", ps.Log1p: "log1p", ps.Sqrt: "sqrt", ps.Sin: "sin", ps.Cos: "cos",
-             ps.Tan: "tan", ps.Arcsin: "arcsin", ps.Arccos: "arccos", ps.Arctan: "arctan",
-             ps.Sinh: "sinh", ps.Cosh: "cosh", ps.Tanh: "tanh", ps.Arcsinh: "arcsinh",
-             ps.Arccosh: "arccosh", ps.Arctanh: "arctanh", ps.Floor: "floor", ps.Ceil: "ceil",
-             ps.Round_half_to_even: "round", ps.Sign: "sign", ps.IsNan: "isnan", ps.IsInf: "isinf",
-             ps.Abs: "abs"}
+# math.* (not np.*) on scalars: numba types NumPy ufunc calls on scalars an
+# order of magnitude more slowly, and compile time is the cost that matters.
+_NP_UNARY = {ps.Floor: "floor", ps.Ceil: "ceil", ps.Round_half_to_even: "round", ps.Sign: "sign"}
+_MATH_FLOAT = {ps.Exp: "exp", ps.Expm1: "expm1", ps.Log: "log", ps.Log2: "log2",
+               ps.Log10: "log10", ps.Log1p: "log1p", ps.Sqrt: "sqrt", ps.Sin: "sin", ps.Cos: "cos",
+               ps.Tan: "tan", ps.Arcsin: "asin", ps.Arccos: "acos", ps.Arctan: "atan",
+               ps.Sinh: "sinh", ps.Cosh: "cosh", ps.Tanh: "tanh", ps.Arcsinh: "asinh",
+               ps.Arccosh: "acosh", ps.Arctanh: "atanh"}
 _MATH_UNARY = {ps.Erf: "erf", ps.Erfc: "erfc", ps.Gammaln: "lgamma", ps.Gamma: "gamma"}
 _KERNEL_UNARY = {ps.Sigmoid: "sigmoid", ps.Softplus: "softplus", ps.Log1mexp: "log1mexp",
                  ps.Psi: "psi", ps.Tri_gamma: "tri_gamma", ps.Erfinv: "erfinv", ps.Erfcx: "erfcx"}
@@ -45,6 +46,8 @@ def scalar_expression(op, args, in_dtypes, out_dtypes, ctx):
         return ["(" + f" {_INFIX[cls]} ".join(args) + ")"]
     if cls in _NP_UNARY:
         return [f"np.{_NP_UNARY[cls]}({args[0]})"]
+    if cls in _MATH_FLOAT:
+        return [f"math.{_MATH_FLOAT[cls]}({_as_float(args[0], in_dtypes[0])})"]
     if cls in _MATH_UNARY:
         return [f"math.{_MATH_UNARY[cls]}({_as_float(args[0], in_dtypes[0])})"]
     if cls in _KERNEL_UNARY:
@@ -61,14 +64,25 @@ _register(ps.True_div, lambda op, a, i, o, ctx: [f"({a[0]} / {a[1]})"])
 _register(ps.Neg, lambda op, a, i, o, ctx: [f"(-{a[0]})"])
 _register(ps.Sqr, lambda op, a, i, o, ctx: [f"({a[0]} * {a[0]})"])
 _register(ps.Reciprocal, lambda op, a, i, o, ctx: [f"(1.0 / {a[0]})"])
-_register(ps.Maximum, lambda op, a, i, o, ctx: [f"np.maximum({a[0]}, {a[1]})"])
-_register(ps.Minimum, lambda op, a, i, o, ctx: [f"np.minimum({a[0]}, {a[1]})"])
-_register(ps.Clip, lambda op, a, i, o, ctx: [f"np.minimum(np.maximum({a[0]}, {a[1]}), {a[2]})"])
+# NaN-propagating max / min, like np.maximum / np.minimum.
+_register(ps.Maximum, lambda op, a, i, o, ctx: [f"({a[0]} if {a[0]} >= {a[1]} or {a[0]} != {a[0]} else {a[1]})"])
+_register(ps.Minimum, lambda op, a, i, o, ctx: [f"({a[0]} if {a[0]} <= {a[1]} or {a[0]} != {a[0]} else {a[1]})"])
+_register(ps.Clip, lambda op, a, i, o, ctx: [f"min(max({a[0]}, {a[1]}), {a[2]})"])
+_register(ps.Abs, lambda op, a, i, o, ctx: [f"abs({a[0]})"])
+_register(ps.Exp2, lambda op, a, i, o, ctx: [f"(2.0 ** {a[0]})"])
+_register(ps.IsNan, lambda op, a, i, o, ctx: [f"({a[0]} != {a[0]})"])
+_register(ps.IsInf, lambda op, a, i, o, ctx: [f"(abs({a[0]}) == np.inf)" if i[0].startswith(("float", "complex"))
+                                              else "False"])
 _register(ps.Switch, lambda op, a, i, o, ctx: [f"({a[1]} if {a[0]} else {a[2]})"])
 _register(ps.Second, lambda op, a, i, o, ctx: [a[1]])
 _register(ps.Identity, lambda op, a, i, o, ctx: [a[0]])
-_register(ps.Cast, lambda op, a, i, o, ctx: [f"{np_dtype(op.dtype)}({a[0]})"])
-_register(ps.Arctan2, lambda op, a, i, o, ctx: [f"np.arctan2({a[0]}, {a[1]})"])
+_register(ps.Cast, lambda op, a, i, o, ctx: [f"{cast_fn(op.dtype)}({a[0]})"])
+_register(ps.Arctan2, lambda op, a, i, o, ctx: [f"math.atan2({a[0]}, {a[1]})"])
+
+
+def cast_fn(dtype):
+    """The cheapest-to-type conversion to ``dtype`` (Python builtins for the common ones)."""
+    return {"float64": "float", "int64": "int", "bool": "bool"}.get(dtype) or np_dtype(dtype)
 _register(ps.Invert, lambda op, a, i, o, ctx: [f"(not {a[0]})" if i[0] == "bool" else f"(~{a[0]})"])
 
 
@@ -103,7 +117,7 @@ def composite_statements(op, args, ctx, prefix="t"):
         exprs = statements_for(node.op, ins, in_dtypes, out_dtypes, ctx, lines, f"{tag}_{k}c")
         for j, (o, e) in enumerate(zip(node.outputs, exprs)):
             local = f"{tag}_{k}_{j}"
-            lines.append(f"{local} = {np_dtype(o.type.dtype)}({e})")
+            lines.append(f"{local} = {cast_fn(o.type.dtype)}({e})")
             names[o] = local
     outs = []
     for o in op.outputs:
@@ -127,7 +141,7 @@ def _funcify_scalar_node(op, node, ctx):
     lines = []
     exprs = statements_for(op, args, [v.type.dtype for v in node.inputs],
                            [o.type.dtype for o in node.outputs], ctx, lines)
-    outs = [f"{np_dtype(o.type.dtype)}({e})" for o, e in zip(node.outputs, exprs)]
+    outs = [f"{cast_fn(o.type.dtype)}({e})" for o, e in zip(node.outputs, exprs)]
     body = "\n".join("    " + line for line in lines)
     ret = outs[0] if len(outs) == 1 else "(" + ", ".join(outs) + ",)"
     src = f"def {{name}}({', '.join(args)}):\n{body}\n    return {ret}\n" if lines else \
