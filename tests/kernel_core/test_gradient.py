@@ -376,6 +376,15 @@ SHAPE_OPS = {
     "stack": lambda a: pt.stack([a[0], a[1]]),
     "join_axis0": lambda a: pt.join(0, a, a[:1]),
     "diff": lambda a: pt.diff(a, axis=1),
+    "split": lambda a: pt.split(a, [1, 3], 2, axis=1)[1] * 2,
+    "make_vector": lambda a: pt.make_vector(a[0, 0], a[1, 2] * 3, a[2, 3]),
+    "tril": lambda a: pt.tril(a),
+    "triu_k": lambda a: pt.triu(a, 1),
+    "full_like_plus": lambda a: pt.full_like(a, 2.0) * a,
+    "where_mask": lambda a: pt.where(a > 0, a, -a * 2),
+    "round_floor_ceil": lambda a: pt.round(a * 10) + pt.floor(a) + pt.ceil(a) + a,
+    "shape_padleft": lambda a: pt.shape_padleft(a) * 2,
+    "matrix_dot": lambda a: pt.matrix_dot(a, a.T, a),
 }
 
 
@@ -443,7 +452,18 @@ def _linalg_cases():
         "diag": (lambda a: getattr(la, "diag")(a), [(3, 3)]),
         "norm": (lambda a: getattr(la, "norm")(a), [(3, 3)]),
         "svd": (lambda a: getattr(la, "svd")(a, compute_uv=False), [(3, 2)]),
-        "pinv": (lambda a: getattr(la, "pinv")(a), [(3, 2)]),
+        "eigvalsh": (lambda a: la.eigvalsh(a + a.T), [(3, 3)]),
+        "eigh_vectors_squared": (lambda a: la.eigh(a + a.T + pt.as_tensor(np.diag([0.0, 3.0, 6.0])))[1] ** 2,
+                                 [(3, 3)]),
+        "alloc_diag": (lambda a: la.diag(a[0]), [(3, 3)]),
+        "diagonal_offset": (lambda a: la.diagonal(a, 1), [(3, 3)]),
+        "norm_vector": (lambda a: la.norm(a[0]), [(3, 3)]),
+        "det_batched": (lambda a: la.det(pt.stack([a, a.T * 2])), [(3, 3)]),
+        "inv_batched": (lambda a: la.inv(pt.stack([a, a.T]) + 3 * pt.eye(3)), [(3, 3)]),
+        "solve_batched_b": (lambda a, b: la.solve(a + 3 * pt.eye(3), b), [(3, 3), (2, 3, 2)]),
+        "cholesky_upper": (lambda a: la.cholesky(spd(a), lower=False), [(3, 3)]),
+        "qr_r": (lambda a: la.qr(a)[1], [(3, 3)]),
+        "svd_uv": (lambda a: la.svd(a)[1], [(3, 2)]),
     }
     return cases
 
@@ -467,3 +487,15 @@ def test_maximum_minimum_ties_match_the_reductions():
     gx, gy = grad(pt.minimum(x, y).sum(), [x, y])
     np.testing.assert_array_equal(gx.eval(vals), [1.0, 1.0, 0.0])
     np.testing.assert_array_equal(gy.eval(vals), [1.0, 0.0, 1.0])
+
+
+def test_verify_grad_of_a_fast_run_rewritten_graph():
+    # Gradients of what the rewrites produce (Softplus, Sqr, ...); fused
+    # Composites have no gradient by design (differentiate before fusion).
+    rewriting = pytest.importorskip("opgraph.kernel_core.rewriting.api")
+
+    def fn(a, b):
+        out = pt.exp(pt.sin(a) * b) + pt.log(1 + pt.exp(a)) - (a - b) ** 2 / 2
+        return rewriting.rewrite_graph(out, include=("fast_run",), exclude=("inplace", "fusion"))
+
+    verify_grad(fn, [_any(4), _any(4)])
