@@ -53,6 +53,8 @@ def logsumexp_stable(fgraph, node):
     (m replaced by 0 where it is infinite, so all -inf slices stay -inf)."""
     from opgraph.kernel_core.tensor import reduction as red
 
+    if node.tag.get("stable_logsumexp"):
+        return None  # the log inside our own replacement
     (arg,) = node.inputs
     expand = None
     if arg.owner is not None and isinstance(arg.owner.op, DimShuffle) and arg.owner.op.is_expand_dims:
@@ -67,7 +69,9 @@ def logsumexp_stable(fgraph, node):
     m = tm.switch(tm.isinf(m), tm.zeros_like(m), m)
     reduced = tuple(range(x.type.ndim)) if axis is None else axis
     m_keep = expand_dims(m, reduced) if reduced else m
-    out = tm.add(m, tm.log(red.sum(tm.exp(x - m_keep), axis=axis)))
+    inner_log = tm.log(red.sum(tm.exp(x - m_keep), axis=axis))
+    inner_log.owner.tag.stable_logsumexp = True
+    out = tm.add(m, inner_log)
     if expand is not None:
         out = expand(out)
     return [out]
