@@ -326,6 +326,9 @@ class Function:
         self._in = maker.inputs
         self._n_explicit = maker.n_explicit
         self._n_out = maker.n_outputs
+        self._n_in = len(maker.inputs)
+        self._shared_containers = list(maker.shared_containers)
+        self._update_containers = list(maker.update_containers)
         self._out_borrow = [o.borrow for o in maker.outputs]
         self._input_vars = maker.fgraph.inputs[:maker.n_explicit]
         self._name_to_pos = {}
@@ -336,6 +339,18 @@ class Function:
         self._defaults = []
         for pos, (i, var) in enumerate(zip(self._in, self._input_vars)):
             self._defaults.append(None if i.value is None else self._filter(pos, var, i, i.value))
+        # Fast acceptance test per input: an ndarray of exactly the right dtype,
+        # ndim and static shape needs no conversion (filter() is the slow path).
+        self._exact = []
+        for var in self._input_vars:
+            t = var.type
+            dtype = getattr(t, "numpy_dtype", None)
+            shape = getattr(t, "shape", None)
+            if dtype is None or shape is None:
+                self._exact.append(None)
+            else:
+                fixed = tuple((d, n) for d, n in enumerate(shape) if n is not None)
+                self._exact.append((dtype, len(shape), fixed))
 
     # -- calling --------------------------------------------------------------
     @property
@@ -378,40 +393,66 @@ class Function:
                                     f"(inputs: {self._input_names()})")
                 values[pos] = self._defaults[pos]
             elif not self.trust_input:
+                exact = self._exact[pos]
+                if exact is not None and type(value) is np.ndarray and value.dtype == exact[0] \
+                        and value.ndim == exact[1] and all(value.shape[d] == n for d, n in exact[2]):
+                    continue
                 values[pos] = self._filter(pos, self._input_vars[pos], self._in[pos], value)
+        return values
+
+    def _check_exact(self, args):
+        """The common case, fast: every argument already has the exact type."""
+        values = list(args)
+        for pos, value in enumerate(values):
+            exact = self._exact[pos]
+            if exact is not None and type(value) is np.ndarray and value.dtype == exact[0] \
+                    and value.ndim == exact[1] and (not exact[2] or all(value.shape[d] == n for d, n in exact[2])):
+                continue
+            values[pos] = self._filter(pos, self._input_vars[pos], self._in[pos], value)
         return values
 
     def __call__(self, *args, **kwargs):
         profile = self.profile
-        t0 = time.perf_counter() if profile is not None else 0.0
-        if self.trust_input and not kwargs and len(args) == len(self._in):
+        if profile is not None:
+            t0 = time.perf_counter()
+        if kwargs or len(args) != self._n_in:
+            values = self._gather(args, kwargs)
+        elif self.trust_input:
             values = list(args)
         else:
-            values = self._gather(args, kwargs)
-        shared_values = [c.value for c in self.maker.shared_containers]
-        t_vm = time.perf_counter() if profile is not None else 0.0
-        outs = self._thunk(values + shared_values)
+            values = self._check_exact(args)
+        containers = self._shared_containers
+        if containers:
+            shared_values = [c.value for c in containers]
+            all_values = values + shared_values
+        else:
+            shared_values = ()
+            all_values = values
         if profile is not None:
+            t_vm = time.perf_counter()
+            outs = self._thunk(all_values)
             profile.add_thunk_time(time.perf_counter() - t_vm)
+        else:
+            outs = self._thunk(all_values)
 
         # Never hand out an array the caller or the function still owns: copy
         # values that are inputs, views, read-only (constants) or returned twice.
-        owned = {id(v) for v in values}
-        owned.update(id(v) for v in shared_values)
+        owned = {id(v) for v in all_values}
         results = []
         for i in range(self._n_out):
             v = outs[i]
-            if not self._out_borrow[i] and isinstance(v, np.ndarray) and (
-                    id(v) in owned or v.base is not None or not v.flags.writeable):
+            if type(v) is np.ndarray and not self._out_borrow[i] and (
+                    v.base is not None or id(v) in owned or not v.flags.writeable):
                 v = v.copy()
             owned.add(id(v))
             results.append(v)
-        for k, container in enumerate(self.maker.update_containers):
-            v = outs[self._n_out + k]
-            if isinstance(v, np.ndarray) and (id(v) in owned or v.base is not None or not v.flags.writeable):
-                v = v.copy()
-            owned.add(id(v))
-            container.value = v
+        if self._update_containers:
+            for k, container in enumerate(self._update_containers):
+                v = outs[self._n_out + k]
+                if type(v) is np.ndarray and (v.base is not None or id(v) in owned or not v.flags.writeable):
+                    v = v.copy()
+                owned.add(id(v))
+                container.value = v
         if profile is not None:
             profile.add_call(time.perf_counter() - t0)
         if self._return_list:
