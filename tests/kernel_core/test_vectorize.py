@@ -100,6 +100,8 @@ CASES = {
     "stack": (lambda x: pt.stack([x[0], x[1]]), lambda a: np.stack([a[0], a[1]])),
     "cumsum": (lambda x: pt.cumsum(x, axis=1), lambda a: np.cumsum(a, axis=1)),
     "sort": (lambda x: pt.sort(x, axis=0), lambda a: np.sort(a, axis=0)),
+    "argsort": (lambda x: pt.argsort(x, axis=1), lambda a: np.argsort(a, axis=1)),
+    "cumprod_flat": (lambda x: pt.cumprod(x), lambda a: np.cumprod(a)),
     "dot_vector": (lambda x: pt.dot(x, pt.as_tensor(np.arange(4.0))), lambda a: a @ np.arange(4.0)),
     "logsumexp": (lambda x: pt.logsumexp(x, axis=1), None),
     "alloc": (lambda x: pt.alloc(x[0, 0], 2, 3), lambda a: np.full((2, 3), a[0, 0])),
@@ -187,6 +189,12 @@ def test_blockwise_fallback_for_ops_without_rule():
     assert str(r.owner.op).startswith("Blockwise{_RowNorms, (m,n)->(m)}")
     data = RNG.normal(size=(2, 3, 4))
     np.testing.assert_allclose(r.eval({xb: data}), np.sqrt((data ** 2).sum(-1)))
+
+
+def test_axis_ops_shift_their_axis_instead_of_blockwise():
+    x = pt.dmatrix("x")
+    r = vectorize_graph(pt.cumsum(x, axis=1), {x: pt.dtensor3("xb")})
+    assert not isinstance(r.owner.op, Blockwise) and r.owner.op.axis == 2
 
 
 def test_rules_live_in_a_singledispatch_table():

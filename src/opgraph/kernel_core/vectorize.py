@@ -124,6 +124,20 @@ for _name in ("Argmax", "Argmin"):
     _register(_T + "reduction:" + _name)(_vectorize_argextremum)
 
 
+def _vectorize_along_axis(op, node, *new_inputs):
+    """Single-tensor ops working along ``op.axis`` (sort, cumsum): shift the axis."""
+    if len(new_inputs) != 1 or getattr(op, "axis", None) is None:
+        return _blockwise_fallback(op, node, new_inputs)
+    (x,) = new_inputs
+    new_op = copy.copy(op)
+    new_op.axis = op.axis + _ndim(x) - _ndim(node.inputs[0])
+    return new_op.make_node(x).outputs
+
+
+for _name in ("SortOp", "ArgSortOp", "CumOp"):
+    _register(_T + "extra_ops:" + _name)(_vectorize_along_axis)
+
+
 def _index_inputs_unbatched(node, new_inputs, first_index):
     return all(n is o for n, o in zip(new_inputs[first_index:], node.inputs[first_index:]))
 
