@@ -499,3 +499,21 @@ def test_verify_grad_of_a_fast_run_rewritten_graph():
         return rewriting.rewrite_graph(out, include=("fast_run",), exclude=("inplace", "fusion"))
 
     verify_grad(fn, [_any(4), _any(4)])
+
+
+def test_jacobian_large_static_output_uses_one_vectorized_lop():
+    x = pt.tensor("x", shape=(100,))
+    J = jacobian(pt.exp(x), x)
+    xv = np.linspace(-1, 1, 100)
+    np.testing.assert_allclose(J.eval({x: xv}), np.diag(np.exp(xv)))
+    # One Lop batched over the identity: far fewer nodes than 100 gradients.
+    from opgraph.kernel_core.graph.traversal import io_toposort
+
+    assert len(io_toposort([x], [J])) < 30
+
+
+@pytest.mark.parametrize("vectorize", [True, False])
+def test_jacobian_disconnected_rows_are_zero(vectorize):
+    x, y = pt.dvector("x"), pt.dvector("y")
+    J = jacobian(pt.exp(y), x, disconnected_inputs="ignore", vectorize=vectorize)
+    np.testing.assert_array_equal(J.eval({x: [1.0, 2.0], y: [0.0, 0.0, 0.0]}), np.zeros((3, 2)))

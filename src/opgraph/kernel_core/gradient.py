@@ -333,27 +333,45 @@ def _static_size(var):
     return int(np.prod(shape, dtype=np.int64))
 
 
-def _jacobian_one(expression, w, flat, consider_constant, disconnected_inputs, vectorize):
-    """∂flat/∂w with the output axis first: shape (flat.size, *w.shape)."""
+_UNROLL_MAX = 64
+
+
+def _jacobian_rows(w, flat, n, consider_constant, disconnected_inputs):
+    """One gradient per (statically known) output element, stacked."""
     from opgraph.kernel_core.tensor.join import stack
 
-    n = _static_size(flat)
-    if n is not None and not vectorize:
-        rows = [grad(flat[i], w, consider_constant=consider_constant,
-                     disconnected_inputs=disconnected_inputs) for i in range(n)]
-        if not rows:
-            return None
-        return stack(rows)
-    from opgraph.kernel_core.graph.replace import vectorize_graph
-    from opgraph.kernel_core.tensor import construction
+    rows = [grad(flat[i], w, consider_constant=consider_constant,
+                 disconnected_inputs=disconnected_inputs) for i in range(n)]
+    return stack(rows) if rows else None
 
-    u = flat.type.clone(shape=(None,)).make_variable(name="jac_u") if flat.type.shape != (None,) else \
-        flat.type.make_variable(name="jac_u")
+
+def _jacobian_one(expression, w, flat, consider_constant, disconnected_inputs, vectorize):
+    """∂flat/∂w with the output axis first: shape (flat.size, *w.shape).
+
+    Small static outputs (and ``vectorize=False``) get one gradient per row;
+    otherwise a single Lop is vectorized over the rows of an identity matrix,
+    falling back to rows when some op of the gradient cannot be batched.
+    """
+    from opgraph.kernel_core.graph.replace import vectorize_graph
+    from opgraph.kernel_core.tensor.construction import alloc, eye
+    from opgraph.kernel_core.tensor.shape import shape_i
+
+    n = _static_size(flat)
+    if n is not None and not vectorize and n <= _UNROLL_MAX:
+        return _jacobian_rows(w, flat, n, consider_constant, disconnected_inputs)
+    # Same type as flat, so pullbacks see the static shape they expect.
+    u = flat.type.make_variable(name="jac_u")
     row = Lop(flat, w, u, consider_constant=consider_constant, disconnected_inputs=disconnected_inputs)
-    size = flat.shape[0]
-    eye = construction.eye(size, dtype=flat.type.dtype) if _float_dtype(flat) == flat.type.dtype else \
-        construction.eye(size, dtype=config.floatX)
-    return vectorize_graph(row, {u: eye})
+    size = n if n is not None else shape_i(flat, 0)
+    try:
+        jac = vectorize_graph(row, {u: eye(size, dtype=_float_dtype(flat))})
+    except NotImplementedError:
+        if n is None or vectorize:
+            raise
+        return _jacobian_rows(w, flat, n, consider_constant, disconnected_inputs)
+    if jac.type.ndim == w.type.ndim:  # the rows do not depend on u: all equal (zeros)
+        jac = alloc(jac, size, *[shape_i(w, d) for d in range(w.type.ndim)])
+    return jac
 
 
 def jacobian(expression, wrt, consider_constant=None, disconnected_inputs="raise", vectorize=False):
