@@ -15,8 +15,9 @@ Ops read by the rewrite library: ``Det``, ``SLogDet``, ``MatrixInverse``,
 
 from __future__ import annotations
 
+import importlib
+
 import numpy as np
-import scipy.linalg
 
 from opgraph.kernel_core.graph.basic import Apply
 from opgraph.kernel_core.graph.op import Op
@@ -25,6 +26,11 @@ from opgraph.kernel_core.tensor.basic import as_tensor_variable
 from opgraph.kernel_core.tensor.blockwise import Blockwise, apply_core
 from opgraph.kernel_core.tensor.elemwise import DimShuffle
 from opgraph.kernel_core.tensor.type import TensorType
+
+
+def _scipy_linalg():
+    # Imported on first use: scipy.linalg costs ~0.2 s and `import opgraph` must stay light.
+    return importlib.import_module("scipy.linalg")
 
 __all__ = [
     "Det", "SLogDet", "MatrixInverse", "Solve", "SolveTriangular", "Cholesky", "Eigh", "SVD", "QR",
@@ -298,7 +304,7 @@ class Solve(_CoreOp):
 
     def perform(self, node, inputs, output_storage):
         A, b = inputs
-        x = scipy.linalg.solve(A, b, assume_a=self.assume_a, lower=self.lower)
+        x = _scipy_linalg().solve(A, b, assume_a=self.assume_a, lower=self.lower)
         output_storage[0][0] = np.asarray(x, dtype=node.outputs[0].type.dtype)
 
     def perform_batched(self, inputs, core_ndims):
@@ -370,7 +376,7 @@ class SolveTriangular(_CoreOp):
 
     def perform(self, node, inputs, output_storage):
         A, b = inputs
-        x = scipy.linalg.solve_triangular(A, b, trans=self.trans, lower=self.lower, unit_diagonal=self.unit_diagonal)
+        x = _scipy_linalg().solve_triangular(A, b, trans=self.trans, lower=self.lower, unit_diagonal=self.unit_diagonal)
         output_storage[0][0] = np.asarray(x, dtype=node.outputs[0].type.dtype)
 
     def infer_shape(self, fgraph, node, input_shapes):
