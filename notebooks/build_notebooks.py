@@ -737,10 +737,242 @@ def nb04():
         """),
     ]
 
+# --------------------------------------------------------------------------------------
+# 03 Rewrites
+# --------------------------------------------------------------------------------------
+def nb03():
+    return [
+        md("""
+        # 3. Rewrites
+
+        A rewrite replaces a piece of a graph by an equivalent piece that is simpler, more accurate
+        or faster. opgraph keeps all its rewrites in one database, grouped by *tags*, and
+        `rewrite_graph` applies the selected ones until nothing changes any more (a fixed point).
+
+        **In this notebook you will learn**
+
+        * the main phases — `canonicalize`, `stabilize`, `specialize` — and what each is for;
+        * scalarization: how indexing is pushed towards the inputs;
+        * how to see which rules fired (`RewriteHistory`, `%%pytensor -r`);
+        * how to write your own rule, as a pattern or as a function, and register it;
+        * how to step through the rewrites one by one with the `RewriteStepper`.
+        """),
+        preamble("""
+        from opgraph.graph import rewrite_graph
+        from opgraph.graph.rewriting import RewriteHistory, known_tags
+        """),
+        md("""
+        ## The phases
+
+        Every rule carries tags. The phase tags run in this order when a function is compiled:
+        `canonicalize` → `stabilize` → `specialize` → `fusion` → `inplace` (notebook 5 covers the last two).
+        Besides them, every rule is tagged with its own name, so single rules can be switched on or off.
+        """),
+        code("""
+        phases = ["canonicalize", "stabilize", "specialize", "fusion", "inplace"]
+        [t for t in phases if t in known_tags()]
+        """),
+        md("""
+        ### canonicalize: one standard form
+
+        Canonicalization removes useless work and brings equivalent graphs to the same form, so that
+        the later rules only have to recognise one shape of each pattern.
+        """),
+        code("""
+        x = pt.vector("x")
+        y = pt.vector("y")
+
+        def show(graph, *tags):
+            rewrite_graph(graph, include=tags).dprint()
+
+        show(x * 1 + 0, "canonicalize")
+        show((x - x) + y, "canonicalize")
+        show(-(-x), "canonicalize")
+        """),
+        code("""
+        show(x * 2 * 3, "canonicalize")  # constants are collected
+        show((x * y) / y, "canonicalize")
+        """),
+        md("""
+        ### stabilize: numerically safer forms
+
+        The stabilization rules replace formulas that lose precision or overflow by dedicated ops.
+        """),
+        code("""
+        show(pt.log(1 + x), "stabilize")
+        show(pt.log(1 + pt.exp(x)), "stabilize")
+        show(pt.log(1 - pt.exp(x)), "stabilize")
+        show(pt.log(pt.sigmoid(x)), "stabilize")
+        """),
+        md("""
+        It matters: for large inputs the naive softplus overflows, the rewritten one does not.
+        """),
+        code("""
+        naive = pt.log(1 + pt.exp(x))
+        stable = rewrite_graph(naive, include=("stabilize",))
+        big = np.array([1.0, 100.0, 1000.0])
+        with np.errstate(over="ignore"):
+            print("naive :", naive.eval({x: big}))
+        print("stable:", stable.eval({x: big}))
+        """),
+        md("""
+        ### specialize: faster ops
+
+        Specialization swaps general ops for cheaper special cases, e.g. powers by constants:
+        """),
+        code("""
+        show(x ** 2, "canonicalize", "specialize")
+        show(x ** 0.5, "canonicalize", "specialize")
+        show(1 / x, "canonicalize", "specialize")
+        """),
+        md("""
+        ## Scalarization: indexing moves to the inputs
+
+        Taking one entry of an elementwise result only needs one entry of each input. The default
+        `rewrite_graph` (canonicalization) lifts the indexing through the elementwise ops, so only a
+        scalar is computed:
+        """),
+        code("""
+        m = pt.matrix("m")
+        entry = pt.exp(m * 2)[0, 1]
+        entry.dprint()
+        """),
+        code("""
+        rewrite_graph(entry).dprint()
+        """),
+        md("""
+        ## Which rules fired?
+
+        Pass a `RewriteHistory` to `rewrite_graph` to record every applied rule, with its tags and the
+        variables it replaced:
+        """),
+        code("""
+        history = RewriteHistory()
+        rewrite_graph(pt.log(1 + pt.exp(x)), include=("stabilize",), history=history)
+        for record in history.records:
+            print(f"{record.rule:18} {record.tags}  {record.replaced} -> {record.new}")
+        """),
+        md("""
+        The `%%pytensor -r TAGS` magic shows the graph before and after and the list of rules:
+        """),
+        code("""
+        %%pytensor -r canonicalize,stabilize --format text
+        x = pt.vector("x")
+        out = pt.log(1 + pt.exp(x)) * 1 + 0
+        """),
+        md("""
+        ## Writing your own rule
+
+        ### As a pattern
+
+        Algebraic rules are data: a pattern on the left, a replacement on the right. `P.var("x")`
+        captures any variable, `P.<name>(...)` matches the elementwise op of that name and Python
+        numbers match constants (also broadcast ones). `sqrt(x) ** 2 → x` only holds for `x ≥ 0`,
+        so we register it under its own tag, `my_rules`, instead of a phase that always runs.
+        """),
+        code("""
+        from opgraph.graph.rewriting import P, pattern_rule, register_rewrite
+
+        X = P.var("x")
+        register_rewrite(pattern_rule(P.sqrt(X) ** 2, X, name="sqrt_sqr"), "my_rules")
+
+        show(pt.sqrt(x) ** 2, "my_rules")
+        """),
+        md("""
+        ### As a function
+
+        Rules that need code are functions of one node, decorated with `node_rewriter(tracks)`:
+        `tracks` lists the ops the rule cares about, so the driver only calls it on those nodes. It
+        returns `None` (no change) or one replacement per output of the node. Here `cos(-x) → cos(x)`,
+        registered with the canonicalizations so that it runs by default:
+        """),
+        code("""
+        from opgraph.graph.rewriting import node_rewriter
+        from opgraph.kernel_core.scalar import basic as ps
+        from opgraph.kernel_core.tensor.elemwise import Elemwise
+
+
+        @node_rewriter([Elemwise(ps.cos)])
+        def cos_of_neg(fgraph, node):
+            \"\"\"cos(-x) -> cos(x): cosine is even.\"\"\"
+            (arg,) = node.inputs
+            if arg.owner is not None and isinstance(arg.owner.op, Elemwise) and isinstance(arg.owner.op.scalar_op, ps.Neg):
+                return [pt.cos(arg.owner.inputs[0])]
+            return None
+
+
+        register_rewrite(cos_of_neg, "canonicalize", "my_rules")
+        rewrite_graph(pt.cos(-x)).dprint()
+        """),
+        md("""
+        A rule can be excluded by its name, and re-registering a name replaces the old rule, so
+        re-running the cell above is harmless.
+        """),
+        code("""
+        rewrite_graph(pt.cos(-x), exclude=("cos_of_neg",)).dprint()
+        """),
+        md("""
+        Custom rules take part in compilation like the built-in ones (`canonicalize` runs in every
+        compiled function):
+        """),
+        code("""
+        f = opgraph.function([x], pt.cos(-x), mode="PYTHON")
+        f.dprint()
+        f(np.array([0.0, np.pi]))
+        """),
+        md("""
+        ## The rewrite stepper
+
+        `RewriteStepper` records every rewrite applied to a graph and lets you click through them:
+        the rule and its tag, the graph before and after with the changed nodes highlighted,
+        previous/next buttons, a slider, tag toggles and "run to fixed point". (The widget only
+        renders in a live notebook.)
+        """),
+        code("""
+        from opgraph.widgets import RewriteStepper
+
+        graph = pt.log(1 + pt.exp(x)) * 1 + 0
+        stepper = RewriteStepper(graph, include=("canonicalize", "stabilize"))
+        stepper
+        """, IGNORE),
+        md("""
+        The same information is available from code: the list of steps, the current position,
+        `next()` / `prev()` / `goto(i)`, and the graph after any number of steps.
+        """),
+        code("""
+        for step in stepper.steps:
+            print(step.index, step.tag, step.rule)
+        """),
+        code("""
+        stepper.goto(0).next()
+        print(stepper)
+        """),
+        code("""
+        log1p_step = next(step.index for step in stepper.steps if step.rule == "log1p")
+        stepper.goto(log1p_step)
+        print(stepper)
+        opgraph.dprint(stepper.step.before)
+        opgraph.dprint(stepper.step.after)
+        """),
+        code("""
+        stepper.run_to_fixed_point()
+        opgraph.dprint(stepper.graph_at(len(stepper.steps)))
+        """),
+        md("""
+        The `-s` option of the magic opens a stepper on the cell's output:
+        """),
+        code("""
+        %%pytensor -s -r canonicalize,specialize
+        x = pt.vector("x")
+        out = pt.exp(x * 1) ** 2
+        """, IGNORE),
+    ]
+
 
 NOTEBOOKS = {
     "01_what_is_opgraph": nb01,
     "02_graph_structures": nb02,
+    "03_rewrites": nb03,
     "04_gradients_and_vectorization": nb04,
 }
 
