@@ -221,3 +221,16 @@ def test_repr_and_maker():
     assert f.maker.fgraph.inputs[0].name == "x"
     assert f.maker.fgraph.inputs[0] is not x  # compiled on a clone
     assert f.trust_input is False
+
+
+def test_fast_run_dprint_shows_inner_graphs_of_fused_nodes():
+    x = pt.vector("x")
+    f = opgraph.function([x], pt.exp(pt.sin(x)), mode="FAST_RUN")
+    np.testing.assert_allclose(f([0.0, 1.0]), np.exp(np.sin([0.0, 1.0])))
+    text = f.dprint(file="str")
+    if "Composite" not in text:
+        pytest.skip("fusion rewrites not registered")
+    lines = text.splitlines()
+    assert lines[0] == "Composite{exp(sin(i0))} [id A] 0"
+    assert "Inner graphs:" in lines
+    assert any(line.strip().startswith("← exp") and line.endswith("'o0'") for line in lines)

@@ -26,9 +26,7 @@ import numpy as np
 from opgraph.kernel_core.graph.basic import Constant, Variable
 from opgraph.kernel_core.graph.fgraph import FunctionGraph
 from opgraph.kernel_core.graph.traversal import io_toposort
-from opgraph.kernel_core.compile.io import In, Out
 from opgraph.kernel_core.compile.mode import get_mode
-from opgraph.kernel_core.compile.profiling import ProfileStats
 from opgraph.kernel_core.compile.shared import SharedVariable, is_shared
 from opgraph.kernel_core.compile.supervisor import Supervisor
 
