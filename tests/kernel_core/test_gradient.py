@@ -517,3 +517,22 @@ def test_jacobian_disconnected_rows_are_zero(vectorize):
     x, y = pt.dvector("x"), pt.dvector("y")
     J = jacobian(pt.exp(y), x, disconnected_inputs="ignore", vectorize=vectorize)
     np.testing.assert_array_equal(J.eval({x: [1.0, 2.0], y: [0.0, 0.0, 0.0]}), np.zeros((3, 2)))
+
+
+from hypothesis import given, strategies as st  # noqa: E402
+
+_SAFE_CHAIN = ["sin", "cos", "tanh", "sigmoid", "softplus", "arctan", "exp", "sqr"]
+
+
+@given(ops=st.lists(st.sampled_from(_SAFE_CHAIN), min_size=1, max_size=5),
+       seed=st.integers(0, 2 ** 16))
+def test_property_grad_of_random_elementwise_chains(ops, seed):
+    rng = np.random.default_rng(seed)
+
+    def fn(a, b):
+        out = a
+        for i, name in enumerate(ops):
+            out = getattr(pt, name)(out * 0.5 + (b if i % 2 else 0.0))
+        return out
+
+    verify_grad(fn, [rng.uniform(-1, 1, (2, 3)), rng.uniform(-1, 1, 3)], rng=rng)
