@@ -968,12 +968,273 @@ def nb03():
         """, IGNORE),
     ]
 
+# --------------------------------------------------------------------------------------
+# 05 Compilation
+# --------------------------------------------------------------------------------------
+CACHE_DEMO = """
+import time
+
+import numpy as np
+import numba  # imported before the clock starts: we time opgraph, not numba's import
+
+import opgraph
+import opgraph.tensor as pt
+
+x = pt.vector("x")
+start = time.perf_counter()
+f = opgraph.function([x], pt.tanh(x) * pt.exp(-(x ** 2)) + 1, mode="NUMBA")
+f(np.linspace(-1.0, 1.0, 5))
+print(f"{time.perf_counter() - start:.2f}")
+"""
+
+
+def cache_demo_cell():
+    # Built by hand: the program run in the subprocesses is shown as a readable string literal.
+    head = textwrap.dedent("""
+        import os
+        import subprocess
+        import sys
+        import tempfile
+
+        cache_dir = tempfile.mkdtemp()
+        env = dict(os.environ, OPGRAPH_CACHE_DIR=cache_dir)
+    """).strip("\n")
+    tail = textwrap.dedent("""
+        def compile_in_new_process():
+            run = subprocess.run([sys.executable, "-c", PROGRAM], env=env, capture_output=True, text=True, check=True)
+            return float(run.stdout.split()[-1])
+
+
+        def cache_entries():
+            return sorted(name for name in os.listdir(os.path.join(cache_dir, "numba")) if not name.endswith(".lock"))
+    """).strip("\n")
+    return nbformat.v4.new_code_cell(head + '\n\nPROGRAM = """' + CACHE_DEMO + '"""\n\n\n' + tail)
+
+
+def nb05():
+    return [
+        md("""
+        # 5. Compilation
+
+        `opgraph.function(inputs, outputs)` turns a graph into a callable. On the way it copies the
+        graph into a `FunctionGraph`, runs the rewrite phases of a *mode*, and hands the result to a
+        *linker* that produces the code: the Python VM (each node's NumPy `perform`) or the Numba
+        backend (one generated, jitted function for the whole graph).
+
+        **In this notebook you will learn**
+
+        * the compilation modes (`NUMBA` = `FAST_RUN`, `FAST_COMPILE`, `PYTHON`) and how they differ;
+        * how to read a compiled graph: execution order, merged and truncated computations;
+        * **fusion**: elementwise chains become one `Composite` loop;
+        * **inplace**: outputs that reuse an input's buffer, shown by `print_destroy_map=True`;
+        * shared variables and updates, and how inputs are checked;
+        * **profiling** with `profile=True` and `%%pytensor -p`;
+        * the **disk cache** that makes compiling the same graph in a new process cheap.
+        """),
+        preamble(),
+        md("""
+        ## Modes
+
+        One graph, compiled three ways. `PYTHON` and `FAST_COMPILE` run only cheap rewrites and
+        interpret the graph node by node; `NUMBA` (the default, also called `FAST_RUN`) runs every
+        rewrite phase and compiles with Numba.
+        """),
+        code("""
+        x = pt.vector("x")
+        y = pt.vector("y")
+        out = pt.exp(2 * x * y + y)
+
+        x_val = np.array([0.0, 0.5, 1.0])
+        y_val = np.array([1.0, -1.0, 0.25])
+        f_python = opgraph.function([x, y], out, mode="PYTHON")
+        f_python.dprint()
+        f_python(x_val, y_val)
+        """),
+        code("""
+        f_numba = opgraph.function([x, y], out, mode="NUMBA")
+        f_numba.dprint()
+        f_numba(x_val, y_val)
+        """),
+        code("""
+        opgraph.config.mode, np.allclose(f_python(x_val, y_val), f_numba(x_val, y_val))
+        """),
+        md("""
+        The number after each node in a compiled graph is its position in the execution order.
+        The rewritten graph itself is available as `f.maker.fgraph`:
+        """),
+        code("""
+        f_numba.maker.fgraph
+        """),
+        md("""
+        ## What compilation does to the graph
+
+        ### Shared computations are computed once, unused ones not at all
+
+        Below, `pt.exp(a)` is built twice and `unused` is never requested. The compiled graph
+        computes `exp(a)` once (*merge*) and contains nothing of `unused` (*truncation*).
+        """),
+        code("""
+        a = pt.vector("a")
+        first = pt.exp(a) * 2
+        second = pt.exp(a) + 1
+        unused = pt.log(a).sum()
+        f = opgraph.function([a], [first, second], mode="PYTHON")
+        f.dprint()
+        """),
+        md("""
+        ### Fusion
+
+        Chains of elementwise ops are *fused* into one `Composite` op: one loop that reads each input
+        once and writes each output once, instead of one temporary array per op. The scalar program
+        of each `Composite` is printed under `Inner graphs`. A fused node can have several outputs:
+        """),
+        code("""
+        s = pt.sin(a)
+        c = pt.cos(a)
+        f = opgraph.function([a], [s * c, s + c])
+        f.dprint()
+        """),
+        code("""
+        a_val = np.linspace(0.0, 1.0, 4)
+        [np.allclose(got, want) for got, want in zip(f(a_val), [np.sin(a_val) * np.cos(a_val), np.sin(a_val) + np.cos(a_val)])]
+        """),
+        md("""
+        ### Inplace
+
+        An op may write its output into the buffer of one of its inputs when nothing else needs that
+        input any more. `print_destroy_map=True` shows it: `d={0: [0]}` means *output 0 overwrites
+        input 0*. The graph from the first notebook:
+        """),
+        code("""
+        v = pt.vector("v", shape=(None,))
+        z = pt.exp(pt.sin(v))
+        out = pt.cos((z[None, :] @ z[:, None]).squeeze())
+        f = opgraph.function([v], out)
+        f.dprint(print_destroy_map=True)
+        """),
+        md("""
+        Arrays *you* pass are never overwritten, unless you declare the input mutable with `In`:
+        then the fused loop may write straight into your array and skip an allocation.
+        """),
+        code("""
+        f_safe = opgraph.function([v], pt.exp(pt.sin(v)))
+        f_mutable = opgraph.function([opgraph.In(v, mutable=True)], pt.exp(pt.sin(v)))
+        f_mutable.dprint(print_destroy_map=True)
+        """),
+        code("""
+        data = np.array([0.0, 1.0, 2.0])
+        f_safe(data)
+        print("after f_safe:   ", data)
+        f_mutable(data)
+        print("after f_mutable:", data.round(6))
+        """),
+        md("""
+        ## Shared variables and updates
+
+        A shared variable holds a value that lives between calls; `updates` say how to change it after
+        each call. This is how training loops keep parameters inside the compiled function.
+        """),
+        code("""
+        total = opgraph.shared(np.zeros(3), name="total")
+        accumulate = opgraph.function([v], total, updates={total: total + v})
+        for _ in range(3):
+            accumulate(np.array([1.0, 2.0, 3.0]))
+        total.get_value()
+        """),
+        md("""
+        ## Inputs are checked
+
+        A compiled function checks each input against its type and names the input at fault:
+        """),
+        code("""
+        try:
+            f_safe(np.ones((2, 2)))
+        except (TypeError, ValueError) as err:
+            print(type(err).__name__, ":", err)
+        """),
+        md("""
+        ## Profiling
+
+        With `profile=True` the function records the compile phases and, for every call, the time
+        spent in each node. `f.profile.summary()` prints tables by op class, by op and by node.
+        Times differ from run to run, so the notebook tests do not compare this output.
+        """),
+        code("""
+        p = pt.vector("p")
+        cost = pt.exp(p).sum() + pt.log(p).mean()
+        f_prof = opgraph.function([p], cost, profile=True)
+        p_val = np.linspace(1.0, 2.0, 10_000)
+        for _ in range(10):
+            f_prof(p_val)
+        f_prof.profile.summary()
+        """, IGNORE),
+        md("""
+        The profile is also data you can use:
+        """),
+        code("""
+        prof = f_prof.profile
+        prof.fct_callcount, sorted({str(stat.node.op) for stat in prof.node_table()})
+        """),
+        md("""
+        `%%pytensor -p -i "..."` compiles the cell's output, calls it with the given inputs and shows
+        the profile (as a table in a live notebook):
+        """),
+        code("""
+        %%pytensor -p -i "p=np.linspace(1.0, 2.0, 10_000)"
+        p = pt.vector("p")
+        cost = pt.exp(p).sum() + pt.log(p).mean()
+        """, IGNORE),
+        md("""
+        ## The disk cache
+
+        The Numba backend writes the generated code of each rewritten graph, and Numba's machine code
+        for it, to a cache directory (`~/.cache/opgraph`, or `$OPGRAPH_CACHE_DIR`), keyed by a hash of
+        the graph. Another process compiling the same graph loads it instead of compiling again.
+
+        To see it, we run the same small program twice in fresh Python processes, with an empty cache
+        directory of their own:
+        """),
+        cache_demo_cell(),
+        code("""
+        cold = compile_in_new_process()
+        entries_after_first = cache_entries()
+        warm = compile_in_new_process()
+        entries_after_second = cache_entries()
+        len(entries_after_first), entries_after_first == entries_after_second
+        """),
+        md("""
+        The first process compiled the graph and wrote one cache entry; the second found it and added
+        nothing. The times (seconds, including Numba's own start-up) vary from machine to machine:
+        """),
+        code("""
+        print(f"first process: {cold:.2f} s, second process: {warm:.2f} s")
+        """, IGNORE),
+        code("""
+        import shutil
+
+        shutil.rmtree(cache_dir)  # the demo's private cache is not needed any more
+        """),
+        md("""
+        ## The compile magic
+
+        `%%pytensor -c [MODE]` compiles the cell's output and shows the graph before and after
+        compilation (and, in a live notebook, where the compile time went):
+        """),
+        code("""
+        %%pytensor -c --format text
+        x = pt.vector("x")
+        y = pt.vector("y")
+        out = pt.exp(2 * x * y + y)
+        """),
+    ]
+
 
 NOTEBOOKS = {
     "01_what_is_opgraph": nb01,
     "02_graph_structures": nb02,
     "03_rewrites": nb03,
     "04_gradients_and_vectorization": nb04,
+    "05_compilation": nb05,
 }
 
 
