@@ -490,13 +490,12 @@ def test_maximum_minimum_ties_match_the_reductions():
 
 
 def test_verify_grad_of_a_fast_run_rewritten_graph():
-    # Gradients of what the rewrites produce (Softplus, Sqr, ...); fused
-    # Composites have no gradient by design (differentiate before fusion).
+    # Gradients of what the rewrites produce (Softplus, Sqr, fused Composites, ...).
     rewriting = pytest.importorskip("opgraph.kernel_core.rewriting.api")
 
     def fn(a, b):
         out = pt.exp(pt.sin(a) * b) + pt.log(1 + pt.exp(a)) - (a - b) ** 2 / 2
-        return rewriting.rewrite_graph(out, include=("fast_run",), exclude=("inplace", "fusion"))
+        return rewriting.rewrite_graph(out, include=("fast_run",), exclude=("inplace",))
 
     verify_grad(fn, [_any(4), _any(4)])
 

@@ -162,5 +162,29 @@ class Composite(ScalarOp):
         return results[0] if self.nout == 1 else results
 
     def pullback(self, inputs, outputs, output_grads):
-        raise NotImplementedError(
-            f"{self.name} has no gradient: differentiate the graph before fusion (fusion runs at compile time)")
+        """Differentiate a fused graph by unfolding it back into Elemwise ops.
+
+        The inner scalar graph is rebuilt on the (tensor) inputs, and the
+        output gradients are pushed through it with ``known_grads``.
+        """
+        from opgraph.kernel_core.gradient import grad
+        from opgraph.kernel_core.tensor.basic import constant
+        from opgraph.kernel_core.tensor.elemwise import Elemwise
+
+        def tensor_of(v):
+            return mapping[v] if v in mapping else constant(np.asarray(v.data))
+
+        mapping = dict(zip(self.inputs, inputs))
+        for node in self.nodes:
+            outs = Elemwise(node.op)(*[tensor_of(v) for v in node.inputs], return_list=True)
+            mapping.update(zip(node.outputs, outs))
+        known = {}
+        for inner_out, g in zip(self.outputs, output_grads):
+            if g is None:
+                continue
+            t = tensor_of(inner_out)
+            known[t] = g if t not in known else known[t] + g
+        if not known:
+            return [None] * len(inputs)
+        return grad(None, wrt=list(inputs), known_grads=known, disconnected_inputs="ignore",
+                    return_disconnected="None")
