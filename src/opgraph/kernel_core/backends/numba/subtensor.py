@@ -1,0 +1,240 @@
+"""Indexing: Subtensor / IncSubtensor (basic) and the advanced ops, as generated njit code.
+
+Basic indexing is numba's own (ints and slices with run-time bounds), plus an
+explicit bounds check for integer entries: numba does not check bounds, the
+Python mode raises IndexError.
+
+Advanced indexing (integer arrays, boolean masks, mixed with slices) is one
+generated loop:
+
+1. the slices are applied first, as a view ``v`` of ``x``;
+2. masks become integer arrays (``np.nonzero``), all index arrays are
+   broadcast together and flattened (``nb`` selections);
+3. the loop fixes the advanced axes of ``v`` at each selection and copies (or
+   sets / increments) the remaining sub-array.
+
+The output is built in a "middle" layout where the ``nb`` selections are one
+axis, then reshaped to NumPy's layout (the broadcast index shape replaces
+that axis).  Sequential increments make repeated indices accumulate, like
+``np.add.at``; sets let the last write win, like NumPy.
+"""
+
+from __future__ import annotations
+
+from opgraph.kernel_core.backends.numba.dispatch import np_dtype, numba_funcify
+from opgraph.kernel_core.scalar.type import ScalarType
+from opgraph.kernel_core.tensor.subtensor import (
+    AdvancedIncSubtensor,
+    AdvancedIncSubtensor1,
+    AdvancedSubtensor,
+    AdvancedSubtensor1,
+    IdxSlice,
+    IncSubtensor,
+    Subtensor,
+)
+from opgraph.kernel_core.tensor.type import TensorType
+
+
+# -- basic -------------------------------------------------------------------------
+def _basic_index(idx_list, array, first_param):
+    """(index text, bounds-check lines) of a basic idx_list; params p<k> from ``first_param``."""
+    parts, checks, k = [], [], first_param
+    for axis, e in enumerate(idx_list):
+        if isinstance(e, IdxSlice):
+            bounds = []
+            for p in e:
+                if p is None:
+                    bounds.append("")
+                else:
+                    bounds.append(f"p{k}")
+                    k += 1
+            text = ":".join(bounds)
+            parts.append(text if text != "::" else ":")
+        else:
+            checks += [f"    if p{k} < -{array}.shape[{axis}] or p{k} >= {array}.shape[{axis}]:",
+                       f"        raise IndexError('index out of bounds for axis {axis}')"]
+            parts.append(f"p{k}")
+            k += 1
+    return ", ".join(parts), checks, k
+
+
+def _params(n):
+    return "".join(f", p{i}" for i in range(n))
+
+
+@numba_funcify.register(Subtensor)
+def _funcify_subtensor(op, node, ctx):
+    n_idx = len(node.inputs) - 1
+    if not op.idx_list:
+        return ctx.define("def {name}(x):\n    return x\n", prefix="subtensor")
+    index, checks, _ = _basic_index(op.idx_list, "x", 0)
+    expr = f"x[{index}]"
+    if node.outputs[0].type.ndim == 0:
+        expr = f"np.asarray({expr})"   # every axis indexed by an int: numba gives a scalar
+    lines = [f"def {{name}}(x{_params(n_idx)}):"] + checks + [f"    return {expr}"]
+    return ctx.define("\n".join(lines) + "\n", prefix="subtensor")
+
+
+@numba_funcify.register(IncSubtensor)
+def _funcify_inc_subtensor(op, node, ctx):
+    n_idx = len(node.inputs) - 2
+    index, checks, _ = _basic_index(op.idx_list, "out", 0)
+    index = index or "()"
+    y_ndim = node.inputs[1].type.ndim
+    yv = "y[()]" if y_ndim == 0 else "y"
+    lines = [f"def {{name}}(x, y{_params(n_idx)}):",
+             "    out = x" if op.inplace else "    out = x.copy()"]
+    lines += checks
+    if op.set_instead_of_inc:
+        lines.append(f"    out[{index}] = {yv}")
+    elif node.outputs[0].type.ndim - _n_int_entries(op.idx_list) == 0:
+        lines.append(f"    out[{index}] += {yv}")
+    else:
+        # A view plus an explicit add: augmented assignment to a sliced target is not numba's strength.
+        lines.append(f"    view = out[{index}]")
+        lines.append(f"    view[...] = view + {yv}")
+    lines.append("    return out")
+    return ctx.define("\n".join(lines) + "\n", prefix="incsubtensor")
+
+
+def _n_int_entries(idx_list):
+    return sum(1 for e in idx_list if not isinstance(e, IdxSlice))
+
+
+# -- advanced ---------------------------------------------------------------------
+def _advanced_plan(idx_list, x_ndim, first_param):
+    """Source lines computing ``v``, the flat index arrays and the layouts.
+
+    Returns (lines, adv_axes, mid_index_for_b, final_shape_text, mid_shape_text, gather_index);
+    adv_axes are the axes of ``v`` fixed per selection, indices ``j<k>``.
+    """
+    lines, view_parts, k, axis = [], [], first_param, 0
+    arrays = []                 # source text of each integer index array
+    adv_axes = []               # axis of v each array indexes
+    kinds = []                  # per entry: ("basic", v_axis) or ("adv",)
+    for e in idx_list:
+        if isinstance(e, IdxSlice):
+            bounds = []
+            for p in e:
+                if p is None:
+                    bounds.append("")
+                else:
+                    bounds.append(f"p{k}")
+                    k += 1
+            view_parts.append(":".join(bounds))
+            kinds.append(("basic", axis))
+            axis += 1
+        elif isinstance(e, TensorType) and e.dtype == "bool":
+            if e.ndim == 0:
+                raise NotImplementedError("0-d boolean index")
+            for d in range(e.ndim):
+                lines += [f"    if p{k}.shape[{d}] != x.shape[{axis + d}]:",
+                          f"        raise IndexError('boolean index does not match the indexed axis {axis + d}')"]
+            lines.append(f"    nz{k} = np.nonzero(p{k})")
+            for d in range(e.ndim):
+                arrays.append(f"nz{k}[{d}]")
+                adv_axes.append(axis + d)
+                view_parts.append(":")
+            kinds.append(("adv",))
+            axis += e.ndim
+            k += 1
+        else:
+            arrays.append(f"np.asarray(p{k})" if isinstance(e, ScalarType) or e.ndim == 0 else f"p{k}")
+            adv_axes.append(axis)
+            view_parts.append(":")
+            kinds.append(("adv",))
+            axis += 1
+            k += 1
+    n_rest = x_ndim - axis
+    lines.append(f"    v = x[{', '.join(view_parts)}]" if any(p != ":" for p in view_parts) else "    v = x")
+    # Broadcast the index arrays and flatten them.
+    lines.append(f"    ishape = np.broadcast_shapes({''.join(f'{a}.shape, ' for a in arrays)})")
+    for i, a in enumerate(arrays):
+        lines.append(f"    f{i} = np.ascontiguousarray(np.broadcast_to({a}, ishape)).reshape(-1)")
+    lines.append("    nb = f0.shape[0]")
+    adv_pos = [i for i, kd in enumerate(kinds) if kd[0] == "adv"]
+    adjacent = adv_pos == list(range(adv_pos[0], adv_pos[-1] + 1))
+    basic_axes = [kd[1] for kd in kinds if kd[0] == "basic"]
+    rest_axes = list(range(axis, x_ndim))
+    if adjacent:
+        before = [kd[1] for i, kd in enumerate(kinds) if kd[0] == "basic" and i < adv_pos[0]]
+        after = [kd[1] for i, kd in enumerate(kinds) if kd[0] == "basic" and i > adv_pos[0]]
+    else:
+        before, after = [], basic_axes
+    dims = lambda axes: "".join(f"v.shape[{a}], " for a in axes)  # noqa: E731
+    final = f"({dims(before)}) + ishape + ({dims(after + rest_axes)})"
+    mid = f"({dims(before)}nb, {dims(after + rest_axes)})"
+    mid_index = ", ".join([":"] * len(before) + ["b"] + [":"] * (len(after) + n_rest))
+    gather = []
+    for a in range(x_ndim):
+        gather.append(f"j{adv_axes.index(a)}" if a in adv_axes else ":")
+    # numba indexing wants no trailing full slices only when the result is a scalar; keep them otherwise.
+    return lines, adv_axes, mid_index, final, mid, ", ".join(gather), k
+
+
+def _load_indices(adv_axes, pad):
+    lines = []
+    for i, a in enumerate(adv_axes):
+        lines += [f"{pad}j{i} = f{i}[b]",
+                  f"{pad}if j{i} < 0:",
+                  f"{pad}    j{i} += v.shape[{a}]",
+                  f"{pad}if j{i} < 0 or j{i} >= v.shape[{a}]:",
+                  f"{pad}    raise IndexError('index out of bounds for axis {a}')"]
+    return lines
+
+
+def advanced_get_source(idx_list, x_ndim, out_dtype, n_params):
+    plan, adv_axes, mid_index, final, mid, gather, _ = _advanced_plan(idx_list, x_ndim, 0)
+    lines = [f"def {{name}}(x{_params(n_params)}):"] + plan
+    lines.append(f"    out = np.empty({mid}, dtype={np_dtype(out_dtype)})")
+    lines.append("    for b in range(nb):")
+    lines += _load_indices(adv_axes, "        ")
+    lines.append(f"        out[{mid_index}] = v[{gather}]")
+    lines.append(f"    return out.reshape({final})")
+    return "\n".join(lines) + "\n"
+
+
+def advanced_inc_source(idx_list, x_ndim, y_ndim, n_params, inplace, set_instead_of_inc):
+    plan, adv_axes, mid_index, final, mid, gather, _ = _advanced_plan(idx_list, x_ndim, 0)
+    lines = [f"def {{name}}(x0, y{_params(n_params)}):",
+             "    x = x0" if inplace else "    x = x0.copy()"] + plan
+    lines.append(f"    yb = np.ascontiguousarray(np.broadcast_to(y, {final})).reshape({mid})")
+    lines.append("    for b in range(nb):")
+    lines += _load_indices(adv_axes, "        ")
+    scalar_target = len(adv_axes) == x_ndim
+    if set_instead_of_inc:
+        lines.append(f"        v[{gather}] = yb[{mid_index}]")
+    elif scalar_target:
+        lines.append(f"        v[{gather}] += yb[{mid_index}]")
+    else:
+        lines.append(f"        t = v[{gather}]")
+        lines.append(f"        t[...] = t + yb[{mid_index}]")
+    lines.append("    return x")
+    return "\n".join(lines) + "\n"
+
+
+@numba_funcify.register(AdvancedSubtensor)
+def _funcify_advanced_subtensor(op, node, ctx):
+    src = advanced_get_source(op.idx_list, node.inputs[0].type.ndim, node.outputs[0].type.dtype,
+                              len(node.inputs) - 1)
+    return ctx.define(src, prefix="advanced_subtensor")
+
+
+@numba_funcify.register(AdvancedSubtensor1)
+def _funcify_advanced_subtensor1(op, node, ctx):
+    src = advanced_get_source((node.inputs[1].type,), node.inputs[0].type.ndim, node.outputs[0].type.dtype, 1)
+    return ctx.define(src, prefix="advanced_subtensor1")
+
+
+@numba_funcify.register(AdvancedIncSubtensor)
+def _funcify_advanced_inc_subtensor(op, node, ctx):
+    src = advanced_inc_source(op.idx_list, node.inputs[0].type.ndim, node.inputs[1].type.ndim,
+                              len(node.inputs) - 2, op.inplace, op.set_instead_of_inc)
+    return ctx.define(src, prefix="advanced_incsubtensor")
+
+
+@numba_funcify.register(AdvancedIncSubtensor1)
+def _funcify_advanced_inc_subtensor1(op, node, ctx):
+    src = advanced_inc_source((node.inputs[2].type,), node.inputs[0].type.ndim, node.inputs[1].type.ndim, 1,
+                              op.inplace, op.set_instead_of_inc)
+    return ctx.define(src, prefix="advanced_incsubtensor1")
