@@ -201,17 +201,23 @@ class Elemwise(Op):
             results = self.scalar_op.impl(*inputs)
         if self.scalar_op.nout == 1:
             results = (results,)
+        out_shape = None
         for o, (storage, value, out) in enumerate(zip(output_storage, results, node.outputs)):
             value = np.asarray(value)
-            if value.dtype.name != out.type.dtype:
-                value = value.astype(out.type.dtype)
+            dtype = out.type.numpy_dtype
+            if value.dtype != dtype:
+                value = value.astype(dtype)
             if o in self.inplace_pattern:
                 target = inputs[self.inplace_pattern[o]]
                 if target.shape == value.shape:
                     target[...] = value
                     value = target
-            elif value.shape != tuple(np.broadcast_shapes(*[np.shape(i) for i in inputs])):
-                value = np.broadcast_to(value, np.broadcast_shapes(*[np.shape(i) for i in inputs])).copy()
+            elif len(inputs) > 1 or value.shape != np.shape(inputs[0]):
+                # Ops like Second may return a broadcast view: materialise the full shape.
+                if out_shape is None:
+                    out_shape = np.broadcast_shapes(*[np.shape(i) for i in inputs])
+                if value.shape != out_shape:
+                    value = np.broadcast_to(value, out_shape).copy()
             storage[0] = value
 
     def infer_shape(self, fgraph, node, input_shapes):

@@ -67,7 +67,11 @@ class TensorType(Type):
 
     @property
     def numpy_dtype(self):
-        return np.dtype(self.dtype)
+        try:
+            return self._numpy_dtype
+        except AttributeError:
+            self._numpy_dtype = np.dtype(self.dtype)
+            return self._numpy_dtype
 
     def clone(self, dtype=None, shape=None):
         return TensorType(self.dtype if dtype is None else dtype, self.shape if shape is None else shape)
