@@ -38,6 +38,45 @@ class Feature:
         pass
 
 
+class Clients(dict):
+    """The users of one variable: an insertion-ordered set of ``(node, i)`` pairs.
+
+    ``node`` is an Apply (``node.inputs[i]`` is the variable) or ``"output"``
+    (``fgraph.outputs[i]`` is the variable).  A dict keyed by the pair makes
+    removal O(1): a constant used by thousands of nodes would otherwise make
+    every rewrite pay a list scan.  It reads like the list PyTensor exposes:
+    iterating yields the pairs in insertion order, ``len`` counts them,
+    ``clients[k]`` with an int ``k`` indexes them and ``== [...]`` compares
+    with a list.
+    """
+
+    __slots__ = ()
+
+    def append(self, pair):
+        self[pair] = None
+
+    def remove(self, pair):
+        del self[pair]
+
+    def __getitem__(self, key):
+        if isinstance(key, (int, slice)):
+            return list(self)[key]
+        return dict.__getitem__(self, key)
+
+    def __eq__(self, other):
+        if isinstance(other, (list, tuple)):
+            return list(self) == list(other)
+        return dict.__eq__(self, other)
+
+    def __ne__(self, other):
+        return not self == other
+
+    __hash__ = None
+
+    def __repr__(self):
+        return repr(list(self))
+
+
 def _type_mismatch(old, new):
     return (f"Cannot convert Type {new.type.short_str()} (of Variable {new}) into Type "
             f"{old.type.short_str()}. You can try to manually convert {new} into a {old.type.short_str()}.")
@@ -76,7 +115,7 @@ class FunctionGraph:
         for o in self.outputs:
             self._import_var(o, reason="init")
         for idx, o in enumerate(self.outputs):
-            self.clients[o].append(("output", idx))
+            self.clients[o][("output", idx)] = None
         for f in features:
             self.attach_feature(f)
 
@@ -85,7 +124,8 @@ class FunctionGraph:
         if var in self.clients and var in self.inputs:
             return
         self.inputs.append(var)
-        self.clients.setdefault(var, [])
+        if var not in self.clients:
+            self.clients[var] = Clients()
         self.variables.add(var)
 
     def _import_var(self, var, reason):
@@ -96,7 +136,8 @@ class FunctionGraph:
                 raise ValueError(
                     f"Variable {var} is a root of the graph but not one of its inputs; "
                     "add it to the inputs (or replace it by a constant)")
-            self.clients.setdefault(var, [])
+            if var not in self.clients:
+                self.clients[var] = Clients()
             self.variables.add(var)
             return
         self._import_node(var.owner, reason)
@@ -126,11 +167,16 @@ class FunctionGraph:
                     if inp.owner is None:
                         self._import_var(inp, reason)
             self.apply_nodes.add(n)
+            clients = self.clients
             for out in n.outputs:
                 self.variables.add(out)
-                self.clients.setdefault(out, [])
+                if out not in clients:
+                    clients[out] = Clients()
             for i, inp in enumerate(n.inputs):
-                self.clients.setdefault(inp, []).append((n, i))
+                cl = clients.get(inp)
+                if cl is None:
+                    cl = clients[inp] = Clients()
+                cl[(n, i)] = None
             for f in self._features:
                 f.on_import(self, n, reason)
 
@@ -158,10 +204,7 @@ class FunctionGraph:
             for i, inp in enumerate(node.inputs):
                 cl = self.clients.get(inp)
                 if cl is not None:
-                    try:
-                        cl.remove((node, i))
-                    except ValueError:
-                        pass
+                    cl.pop((node, i), None)
                     if not cl and inp.owner is not None:
                         stack.append(inp)
                     elif not cl and isinstance(inp, Constant):
@@ -186,8 +229,11 @@ class FunctionGraph:
             self.outputs[i] = new_var
         else:
             node.inputs[i] = new_var
-        self.clients[old].remove((node, i))
-        self.clients.setdefault(new_var, []).append((node, i))
+        del self.clients[old][(node, i)]
+        cl = self.clients.get(new_var)
+        if cl is None:
+            cl = self.clients[new_var] = Clients()
+        cl[(node, i)] = None
         for f in self._features:
             f.on_change_input(self, node, i, old, new_var, reason)
         self._prune_if_unused(old, reason)
@@ -245,7 +291,8 @@ class FunctionGraph:
         return io_toposort(self.inputs, self.outputs)
 
     def get_clients(self, var):
-        return self.clients.get(var, [])
+        """The ``(node, i)`` users of ``var`` (a Clients, empty when ``var`` is unknown)."""
+        return self.clients.get(var) or Clients()
 
     def clone(self, check_integrity=True):
         return self.clone_get_equiv()[0]
@@ -262,7 +309,7 @@ class FunctionGraph:
             raise AssertionError("apply_nodes out of sync with the graph")
         for node in nodes:
             for i, inp in enumerate(node.inputs):
-                if (node, i) not in self.clients.get(inp, []):
+                if (node, i) not in self.clients.get(inp, ()):
                     raise AssertionError(f"missing client ({node}, {i}) of {inp}")
 
     def __str__(self):
