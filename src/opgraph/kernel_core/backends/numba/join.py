@@ -1,0 +1,100 @@
+"""Join, Split and MakeVector as generated njit code.
+
+The axis of Join / Split is a 0-d input; a constant axis (the usual case)
+gives straight-line code, a symbolic one a branch per possible axis.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from opgraph.kernel_core.backends.numba.dispatch import np_dtype, numba_funcify
+from opgraph.kernel_core.graph.basic import Constant
+from opgraph.kernel_core.tensor.join import Join, MakeVector, Split
+
+
+def _static_axis(var, ndim):
+    if isinstance(var, Constant):
+        return int(np.asarray(var.data)) % ndim
+    return None
+
+
+def _axis_branches(axis_var, ndim, body_for_axis, pad="    "):
+    """Lines running ``body_for_axis(a)`` for the run-time (or constant) axis."""
+    static = _static_axis(axis_var, ndim)
+    if static is not None:
+        return [pad + ln for ln in body_for_axis(static)]
+    lines = [f"{pad}ax = np.int64(axis[()])",
+             f"{pad}if ax < 0:",
+             f"{pad}    ax += {ndim}",
+             f"{pad}if ax < 0 or ax >= {ndim}:",
+             f"{pad}    raise ValueError('axis is out of bounds')"]
+    for a in range(ndim):
+        lines.append(f"{pad}{'if' if a == 0 else 'elif'} ax == {a}:")
+        lines += [pad + "    " + ln for ln in body_for_axis(a)]
+    return lines
+
+
+@numba_funcify.register(Join)
+def _funcify_join(op, node, ctx):
+    tensors = node.inputs[1:]
+    nd = tensors[0].type.ndim
+    dt = np_dtype(node.outputs[0].type.dtype)
+    names = [f"t{i}" for i in range(len(tensors))]
+
+    def body(a):
+        lines = ["n = " + " + ".join(f"{t}.shape[{a}]" for t in names)]
+        for t in names[1:]:
+            for d in range(nd):
+                if d != a:
+                    lines += [f"if {t}.shape[{d}] != t0.shape[{d}]:",
+                              f"    raise ValueError('join: input shapes differ at axis {d}')"]
+        shape = "".join("n, " if d == a else f"t0.shape[{d}], " for d in range(nd))
+        lines += [f"out = np.empty(({shape}), dtype={dt})", "o = 0"]
+        lead = ":, " * a
+        for t in names:
+            lines += [f"out[{lead}o:o + {t}.shape[{a}]] = {t}", f"o += {t}.shape[{a}]"]
+        lines.append("return out")
+        return lines
+
+    src = [f"def {{name}}(axis, {', '.join(names)}):"] + _axis_branches(node.inputs[0], nd, body)
+    if _static_axis(node.inputs[0], nd) is None:
+        src.append(f"    return np.empty(({'0, ' * nd}), dtype={dt})")  # unreachable: typing needs it
+    return ctx.define("\n".join(src) + "\n", prefix="join")
+
+
+@numba_funcify.register(Split)
+def _funcify_split(op, node, ctx):
+    nd = node.inputs[0].type.ndim
+    k = op.len_splits
+
+    def body(a):
+        lines = [f"if splits.shape[0] != {k} or splits.sum() != x.shape[{a}]:",
+                 "    raise ValueError('split: the sizes do not add up to the length of the axis')",
+                 "o = 0"]
+        lead = ":, " * a
+        for i in range(k):
+            lines += [f"s{i} = splits[{i}]", f"if s{i} < 0:",
+                      "    raise ValueError('split: negative size')",
+                      f"r{i} = x[{lead}o:o + s{i}].copy()", f"o += s{i}"]
+        lines.append("return (" + "".join(f"r{i}, " for i in range(k)) + ")")
+        return lines
+
+    src = ["def {name}(x, axis, splits):"] + _axis_branches(node.inputs[1], nd, body)
+    if _static_axis(node.inputs[1], nd) is None:
+        src.append("    r = x[:0].copy()")
+        src.append("    return (" + "r, " * k + ")")
+    return ctx.define("\n".join(src) + "\n", prefix="split")
+
+
+@numba_funcify.register(MakeVector)
+def _funcify_make_vector(op, node, ctx):
+    dt = np_dtype(op.dtype)
+    n = len(node.inputs)
+    args = [f"x{i}" for i in range(n)]
+    lines = [f"def {{name}}({', '.join(args)}):", f"    out = np.empty({n}, dtype={dt})"]
+    for i, v in enumerate(node.inputs):
+        item = f"x{i}[()]" if hasattr(v.type, "shape") else f"x{i}"
+        lines.append(f"    out[{i}] = {item}")
+    lines.append("    return out")
+    return ctx.define("\n".join(lines) + "\n", prefix="make_vector")
