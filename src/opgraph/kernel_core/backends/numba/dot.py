@@ -10,7 +10,7 @@ from opgraph.kernel_core.backends.numba.dispatch import np_dtype, numba_funcify
 from opgraph.kernel_core.tensor.dot import Dot
 
 
-def dot_source(x_type, y_type, out_type):
+def dot_source(x_type, y_type, out_type, ctx):
     dt = np_dtype(out_type.dtype)
     blas = out_type.dtype in ("float32", "float64", "complex64", "complex128")
     lines = ["def {name}(x, y):",
@@ -19,8 +19,16 @@ def dot_source(x_type, y_type, out_type):
     if blas:
         cx = "x" if x_type.dtype == out_type.dtype else f"x.astype({dt})"
         cy = "y" if y_type.dtype == out_type.dtype else f"y.astype({dt})"
-        # BLAS wants contiguous operands; copies only happen for strided views.
-        lines.append(f"    return np.asarray(np.dot(np.ascontiguousarray({cx}), np.ascontiguousarray({cy})))")
+        # BLAS takes C or Fortran order (a transpose is a flag, not a copy);
+        # only strided views are copied.
+        op = ctx.import_name("opgraph.kernel_core.backends.numba.array_kernels", "blas_operand")
+        if x_type.ndim == 2 and y_type.ndim == 2 and y_type.shape[1] == 1:
+            # matrix @ column: gemv (gemm with one column is markedly slower).
+            lines.append(f"    return np.dot({op}({cx}), {op}({cy}[:, 0]))[:, None]")
+        elif x_type.ndim == 2 and y_type.ndim == 2 and x_type.shape[0] == 1:
+            lines.append(f"    return np.dot({op}(({cy}).T), {op}({cx}[0]))[None, :]")
+        else:
+            lines.append(f"    return np.asarray(np.dot({op}({cx}), {op}({cy})))")
     else:
         # Integer dot: explicit loops (numba's np.dot is float-only).
         xs = "x" if x_type.ndim == 2 else "np.ascontiguousarray(x).reshape((1, x.shape[0]))"
@@ -39,4 +47,4 @@ def dot_source(x_type, y_type, out_type):
 @numba_funcify.register(Dot)
 def _funcify_dot(op, node, ctx):
     x, y = node.inputs
-    return ctx.define(dot_source(x.type, y.type, node.outputs[0].type), prefix="dot")
+    return ctx.define(dot_source(x.type, y.type, node.outputs[0].type, ctx), prefix="dot")
