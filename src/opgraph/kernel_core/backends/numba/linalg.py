@@ -1,0 +1,264 @@
+"""Linear algebra as njit code: numba's ``np.linalg`` where it exists, loops otherwise.
+
+- det, slogdet, inv, solve (all ``assume_a``), cholesky, eigh, svd, qr
+  (reduced / r): numba's LAPACK-backed ``np.linalg``.  Routines that read one
+  triangle (solve with sym/her/pos, cholesky, eigh) get the matrix symmetrised
+  from that triangle first, so the result never depends on what numba's
+  LAPACK call happens to read.
+- solve_triangular: substitution loops (numba has no triangular solver).
+- kron, ExtractDiag, EmbedDiag, AllocDiag: generated loops.
+- QR with mode='complete' is the one op left in objmode (``fallback.py``):
+  numba's ``np.linalg.qr`` only returns the reduced factorisation, and the
+  extra columns of a complete Q are LAPACK's particular choice.
+"""
+
+from __future__ import annotations
+
+from opgraph.kernel_core.backends.numba.dispatch import np_dtype, numba_funcify
+from opgraph.kernel_core.tensor.linalg import (
+    QR,
+    SVD,
+    AllocDiag,
+    Cholesky,
+    Det,
+    EmbedDiag,
+    Eigh,
+    ExtractDiag,
+    Kron,
+    MatrixInverse,
+    SLogDet,
+    Solve,
+    SolveTriangular,
+)
+
+
+def _as_float(name, var, out_dtype):
+    """A contiguous operand of the output dtype (numba's LAPACK wants equal float dtypes)."""
+    if var.type.dtype == out_dtype:
+        return f"np.ascontiguousarray({name})"
+    return f"{name}.astype({np_dtype(out_dtype)})"
+
+
+def _square_check(name, who):
+    return [f"    if {name}.shape[0] != {name}.shape[1]:",
+            f"        raise ValueError('{who}: the matrix must be square')"]
+
+
+def _symmetrize(src, dst, lower, conj):
+    """Lines making ``dst`` the symmetric (hermitian) matrix held by one triangle of ``src``."""
+    tri = "lower" if lower else "upper"
+    c = ".conjugate()" if conj else ""
+    return [f"    {dst} = {src}.copy()  # symmetric from the {tri} triangle",
+            f"    for r in range({dst}.shape[0]):",
+            f"        for c in range(r + 1, {dst}.shape[1]):",
+            f"            {dst}[r, c] = {dst}[c, r]{c}" if lower else f"            {dst}[c, r] = {dst}[r, c]{c}"]
+
+
+def _is_complex(dtype):
+    return dtype.startswith("complex")
+
+
+@numba_funcify.register(Det)
+def _funcify_det(op, node, ctx):
+    dt = node.outputs[0].type.dtype
+    src = ["def {name}(x):"] + _square_check("x", "det") + [
+        f"    return np.asarray(np.linalg.det({_as_float('x', node.inputs[0], dt)}))"]
+    return ctx.define("\n".join(src) + "\n", prefix="det")
+
+
+@numba_funcify.register(SLogDet)
+def _funcify_slogdet(op, node, ctx):
+    dt = node.outputs[0].type.dtype
+    src = ["def {name}(x):"] + _square_check("x", "slogdet") + [
+        f"    sign, logdet = np.linalg.slogdet({_as_float('x', node.inputs[0], dt)})",
+        f"    return np.asarray({np_dtype(dt)}(sign)), np.asarray({np_dtype(node.outputs[1].type.dtype)}(logdet))"]
+    return ctx.define("\n".join(src) + "\n", prefix="slogdet")
+
+
+@numba_funcify.register(MatrixInverse)
+def _funcify_inv(op, node, ctx):
+    dt = node.outputs[0].type.dtype
+    src = ["def {name}(x):"] + _square_check("x", "inv") + [
+        f"    return np.linalg.inv({_as_float('x', node.inputs[0], dt)})"]
+    return ctx.define("\n".join(src) + "\n", prefix="inv")
+
+
+@numba_funcify.register(Solve)
+def _funcify_solve(op, node, ctx):
+    A, b = node.inputs
+    dt = node.outputs[0].type.dtype
+    lines = ["def {name}(A, b):"] + _square_check("A", "solve") + [
+        "    if b.shape[0] != A.shape[0]:",
+        "        raise ValueError('solve: A and b have incompatible shapes')",
+        f"    a = {_as_float('A', A, dt)}",
+        f"    bb = {_as_float('b', b, dt)}"]
+    if op.assume_a == "gen":
+        lines.append("    return np.linalg.solve(a, bb)")
+    else:
+        lines += _symmetrize("a", "s", op.lower, conj=op.assume_a == "her" or _is_complex(dt))
+        if op.assume_a == "pos":
+            lines.append("    np.linalg.cholesky(s)  # raises when s is not positive definite, like scipy")
+        lines.append("    return np.linalg.solve(s, bb)")
+    return ctx.define("\n".join(lines) + "\n", prefix="solve")
+
+
+@numba_funcify.register(SolveTriangular)
+def _funcify_solve_triangular(op, node, ctx):
+    A, b = node.inputs
+    dt = node.outputs[0].type.dtype
+    err = ctx.import_name("numpy.linalg", "LinAlgError")
+    # Solving with A.T and a lower A is solving with an upper matrix: pick the effective triangle.
+    eff_lower = op.lower != bool(op.trans)
+    elem = "a[i, k]" if not op.trans else "a[k, i]"
+    diag = "a[i, i]"
+    order = "range(n)" if eff_lower else "range(n - 1, -1, -1)"
+    inner = "range(i)" if eff_lower else "range(i + 1, n)"
+    lines = ["def {name}(A, b):"] + _square_check("A", "solve_triangular") + [
+        "    if b.shape[0] != A.shape[0]:",
+        "        raise ValueError('solve_triangular: A and b have incompatible shapes')",
+        f"    a = {_as_float('A', A, dt)}",
+        f"    x = b.astype({np_dtype(dt)})",
+        "    n = a.shape[0]"]
+    if not op.unit_diagonal:
+        lines += ["    for i in range(n):",
+                  "        if a[i, i] == 0:",
+                  f"            raise {err}('solve_triangular: singular matrix')"]
+    lines += [f"    for i in {order}:",
+              f"        for k in {inner}:",
+              f"            x[i] -= {elem} * x[k]"]
+    if not op.unit_diagonal:
+        lines.append(f"        x[i] /= {diag}")
+    lines.append("    return x")
+    return ctx.define("\n".join(lines) + "\n", prefix="solve_triangular")
+
+
+@numba_funcify.register(Cholesky)
+def _funcify_cholesky(op, node, ctx):
+    dt = node.outputs[0].type.dtype
+    x = node.inputs[0]
+    lines = ["def {name}(x):"] + _square_check("x", "cholesky") + [f"    a = {_as_float('x', x, dt)}"]
+    lines += _symmetrize("a", "s", True, _is_complex(dt))
+    if op.on_error == "nan":
+        lines += ["    try:",
+                  "        L = np.linalg.cholesky(s)",
+                  "    except Exception:",
+                  f"        return np.full(s.shape, np.nan, dtype={np_dtype(dt)})"]
+    else:
+        lines.append("    L = np.linalg.cholesky(s)")
+    if op.lower:
+        lines.append("    return L")
+    else:
+        lines.append("    return np.ascontiguousarray(L.T)" if not _is_complex(dt)
+                     else "    return np.ascontiguousarray(L.T).conjugate()")
+    return ctx.define("\n".join(lines) + "\n", prefix="cholesky")
+
+
+@numba_funcify.register(Eigh)
+def _funcify_eigh(op, node, ctx):
+    dt = node.outputs[1].type.dtype
+    lines = ["def {name}(x):"] + _square_check("x", "eigh") + [f"    a = {_as_float('x', node.inputs[0], dt)}"]
+    lines += _symmetrize("a", "s", True, _is_complex(dt))
+    lines += ["    w, v = np.linalg.eigh(s)",
+              f"    return w.astype({np_dtype(node.outputs[0].type.dtype)}), v"]
+    return ctx.define("\n".join(lines) + "\n", prefix="eigh")
+
+
+@numba_funcify.register(SVD)
+def _funcify_svd(op, node, ctx):
+    dt = node.outputs[-1].type.dtype if op.compute_uv else node.outputs[0].type.dtype
+    full = 1 if op.full_matrices else 0
+    lines = ["def {name}(x):",
+             f"    u, s, vh = np.linalg.svd({_as_float('x', node.inputs[0], dt)}, full_matrices={bool(full)})"]
+    s_dt = np_dtype(node.outputs[1 if op.compute_uv else 0].type.dtype)
+    lines.append(f"    return u, s.astype({s_dt}), vh" if op.compute_uv else f"    return s.astype({s_dt})")
+    return ctx.define("\n".join(lines) + "\n", prefix="svd")
+
+
+@numba_funcify.register(QR)
+def _funcify_qr(op, node, ctx):
+    if op.mode == "complete":
+        from opgraph.kernel_core.backends.numba.fallback import perform_in_objmode
+
+        return perform_in_objmode(op, node, ctx)
+    dt = node.outputs[0].type.dtype
+    lines = ["def {name}(x):", f"    q, r = np.linalg.qr({_as_float('x', node.inputs[0], dt)})"]
+    lines.append("    return q, r" if op.mode == "reduced" else "    return r")
+    return ctx.define("\n".join(lines) + "\n", prefix="qr")
+
+
+@numba_funcify.register(Kron)
+def _funcify_kron(op, node, ctx):
+    nd = node.inputs[0].type.ndim
+    dt = np_dtype(node.outputs[0].type.dtype)
+    shape = "(" + "".join(f"a.shape[{d}] * b.shape[{d}], " for d in range(nd)) + ")"
+    lines = ["def {name}(a, b):", f"    out = np.empty({shape}, dtype={dt})"]
+    for d in range(nd):
+        lines.append("    " * (d + 1) + f"for i{d} in range(a.shape[{d}]):")
+    pad = "    " * (nd + 1)
+    block = ", ".join(f"i{d} * b.shape[{d}]:(i{d} + 1) * b.shape[{d}]" for d in range(nd))
+    ai = ", ".join(f"i{d}" for d in range(nd))
+    lines.append(f"{pad}out[{block}] = a[{ai}] * b")
+    lines.append("    return out")
+    return ctx.define("\n".join(lines) + "\n", prefix="kron")
+
+
+def _moved_axes(ndim, axis1, axis2):
+    """The permutation putting axis1, axis2 last (np.diagonal's layout)."""
+    return [d for d in range(ndim) if d not in (axis1, axis2)] + [axis1, axis2]
+
+
+def _permuted(src, perm):
+    shape = "".join(f"{src}.shape[{p}], " for p in perm)
+    strides = "".join(f"{src}.strides[{p}], " for p in perm)
+    return f"np.lib.stride_tricks.as_strided({src}, shape=({shape}), strides=({strides}))"
+
+
+@numba_funcify.register(ExtractDiag)
+def _funcify_extract_diag(op, node, ctx):
+    nd = node.inputs[0].type.ndim
+    perm = _moved_axes(nd, op.axis1, op.axis2)
+    k = op.offset
+    rest = "".join(f"x.shape[{p}], " for p in perm[:-2])
+    lines = ["def {name}(x):",
+             f"    xp = np.ascontiguousarray({_permuted('x', perm)})",
+             "    n1 = xp.shape[-2]",
+             "    n2 = xp.shape[-1]",
+             "    x3 = xp.reshape((-1, n1, n2))" if nd > 2 else "    x3 = xp.reshape((1, n1, n2))",
+             f"    length = max(0, min(n1, n2 - {k}) if {k} >= 0 else min(n1 + {k}, n2))",
+             f"    out = np.empty((x3.shape[0], length), dtype={np_dtype(node.outputs[0].type.dtype)})",
+             "    for b in range(x3.shape[0]):",
+             "        for t in range(length):",
+             f"            out[b, t] = x3[b, t + {max(0, -k)}, t + {max(0, k)}]",
+             f"    return out.reshape(({rest}length, ))"]
+    return ctx.define("\n".join(lines) + "\n", prefix="extract_diag")
+
+
+@numba_funcify.register(EmbedDiag)
+def _funcify_embed_diag(op, node, ctx):
+    nd = node.inputs[0].type.ndim
+    perm = _moved_axes(nd, op.axis1, op.axis2)
+    inverse = [perm.index(d) for d in range(nd)]
+    k = op.offset
+    shape = "".join(f"template.shape[{p}], " for p in perm)
+    lines = ["def {name}(template, v):",
+             f"    outp = np.zeros(({shape}), dtype={np_dtype(node.outputs[0].type.dtype)})",
+             "    o3 = outp.reshape((-1, outp.shape[-2], outp.shape[-1]))",
+             "    vb = np.ascontiguousarray(np.broadcast_to(v, outp.shape[:-2] + (v.shape[-1],)))",
+             "    v2 = vb.reshape((-1, v.shape[-1]))",
+             "    for b in range(o3.shape[0]):",
+             "        for t in range(v2.shape[1]):",
+             f"            o3[b, t + {max(0, -k)}, t + {max(0, k)}] = v2[b, t]",
+             f"    return np.ascontiguousarray({_permuted('outp', inverse)})"]
+    return ctx.define("\n".join(lines) + "\n", prefix="embed_diag")
+
+
+@numba_funcify.register(AllocDiag)
+def _funcify_alloc_diag(op, node, ctx):
+    k = op.offset
+    lines = ["def {name}(v):",
+             f"    m = v.shape[0] + {abs(k)}",
+             f"    out = np.zeros((m, m), dtype={np_dtype(node.outputs[0].type.dtype)})",
+             "    for t in range(v.shape[0]):",
+             f"        out[t + {max(0, -k)}, t + {max(0, k)}] = v[t]",
+             "    return out"]
+    return ctx.define("\n".join(lines) + "\n", prefix="alloc_diag")
