@@ -11,13 +11,18 @@ folding run on every visited node, whatever the selected tags.
 from __future__ import annotations
 
 import warnings
-from collections import deque
+from collections import Counter, deque
 
 from opgraph.kernel_core.graph.basic import Constant, Variable
 from opgraph.kernel_core.graph.fgraph import Feature
 from opgraph.kernel_core.rewriting.constant_folding import fold_node
 from opgraph.kernel_core.rewriting.history import RewriteHistory
 from opgraph.kernel_core.rewriting.merge import MergeTable
+
+
+# Work done by all drivers (tests check it grows linearly with graph size):
+# "visits" of nodes, "attempts" of rules on a node, "applied" replacements.
+work_counts = Counter()
 
 
 class _Worklist(Feature):
@@ -129,6 +134,7 @@ def _creates_cycle(fgraph, old_vars, new):
     seen = set()
     while stack:
         v = stack.pop()
+        work_counts["cycle_steps"] += 1
         if v in old_vars:
             return True
         if v in seen:
@@ -221,10 +227,12 @@ class EquilibriumDriver:
                     applied += 1
         finally:
             fgraph.remove_feature(work)
+        work_counts["applied"] += applied
         return applied
 
     # -- one node ---------------------------------------------------------
     def _visit(self, fgraph, node, merge_table, history):
+        work_counts["visits"] += 1
         if merge_table is not None:
             pairs = merge_table.merge_node(fgraph, node)
             if pairs is not None:
@@ -239,6 +247,7 @@ class EquilibriumDriver:
             rw = entry.rewrite
             if check and not _matches_track(rw, node.op):
                 continue
+            work_counts["attempts"] += 1
             result = rw.transform(fgraph, node)
             if not result:
                 continue

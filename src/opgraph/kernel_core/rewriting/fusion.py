@@ -43,7 +43,7 @@ MAX_INPUTS = 32
 
 # Work done by the grouping (tests check it grows linearly with graph size):
 # "nodes" visited as group candidates, "cycle_steps" of the ancestor searches.
-work = Counter()
+work_counts = Counter()
 
 
 def _pattern(var):
@@ -87,7 +87,7 @@ class _RootAncestors:
                 if owner is not None and owner not in found:
                     found.add(owner)
                     heapq.heappush(heap, (-position[owner], owner))
-        work["cycle_steps"] += steps + 1
+        work_counts["cycle_steps"] += steps + 1
         return node in found
 
 
@@ -110,7 +110,7 @@ def _greedy_groups(fgraph, order, position):
     assigned = set()
     groups = []
     for node in reversed(order):
-        work["nodes"] += 1
+        work_counts["nodes"] += 1
         if node in assigned or not _fusable(node):
             continue
         pattern = _pattern(node.outputs[0])
@@ -121,7 +121,7 @@ def _greedy_groups(fgraph, order, position):
             cur = frontier.pop()
             for inp in cur.inputs:
                 prod = inp.owner
-                work["nodes"] += 1
+                work_counts["nodes"] += 1
                 if (prod is None or prod in members or prod in assigned or not _fusable(prod)
                         or _pattern(prod.outputs[0]) != pattern):
                     continue

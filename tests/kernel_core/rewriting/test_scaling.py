@@ -1,0 +1,95 @@
+"""Rewriting cost grows linearly with graph size (issue 3, "Cost").
+
+No wall-clock thresholds: the driver and fusion count their work (node visits,
+rule attempts, cycle-check steps) and the counts for a 4x larger graph must
+stay under 6x those of the smaller one.
+"""
+
+import pytest
+
+import opgraph.tensor as pt
+from opgraph.graph import rewrite_graph
+from opgraph.kernel_core.gradient import grad
+from opgraph.kernel_core.graph.traversal import io_toposort
+from opgraph.kernel_core.rewriting import driver, fusion
+from opgraph.kernel_core.scalar.composite import Composite
+
+
+def fuseable(n):
+    # Benchmark W6: a sum of n fuseable factors, with its gradient.
+    x = pt.vector("x")
+    factors = [pt.exp(-x / (i + 1)) * (x - i) ** 2 for i in range(n)]
+    cost = pt.add(*factors).sum()
+    return [cost, grad(cost, x)]
+
+
+def layers(n):
+    # Benchmark W6: n layers of sin(y.T) + cos(y).
+    y = pt.matrix("x")
+    for _ in range(n):
+        y = pt.sin(y.T) + pt.cos(y)
+    return [y]
+
+
+def times_one(n):
+    # One constant with n clients (was quadratic through list.remove).
+    y = pt.vector("x")
+    for _ in range(n):
+        y = y * 1.0
+    return [y]
+
+
+def side_sums(n):
+    # Every elementwise node also feeds a reduction: each fusion candidate has
+    # an outside client to check for cycles.  The total comes first so that the
+    # sums sit between the chain's nodes in the toposort.
+    x = pt.vector("x")
+    y, sums = x, []
+    for i in range(n):
+        y = pt.exp(y) if i % 2 else pt.sin(y)
+        sums.append(y.sum())
+    return [pt.add(*sums[:-1]), y]
+
+
+def work(build, n):
+    outputs = build(n)
+    size = len(io_toposort([], outputs))
+    driver.work_counts.clear()
+    fusion.work_counts.clear()
+    rewrite_graph(outputs, include=("fast_run",), exclude=("inplace",))
+    counts = {f"driver.{k}": v for k, v in driver.work_counts.items()}
+    counts.update({f"fusion.{k}": v for k, v in fusion.work_counts.items()})
+    return size, counts
+
+
+@pytest.mark.parametrize("build", [fuseable, layers, times_one, side_sums])
+def test_work_grows_linearly_with_graph_size(build):
+    size_small, small = work(build, 20)
+    size_big, big = work(build, 80)
+    assert 3.5 < size_big / size_small < 4.5  # the graphs really grow 4x
+    assert small["driver.visits"] > 0
+    for key, value in big.items():
+        ratio = value / max(small.get(key, 0), 1)
+        assert ratio < 6, f"{build.__name__}: {key} grew {ratio:.1f}x ({small.get(key)} -> {value}) for 4x nodes"
+
+
+def test_fusion_cycle_checks_are_exercised():
+    # The side-sum graph queries the ancestor search for every candidate.
+    _, counts = work(side_sums, 40)
+    assert counts["fusion.cycle_steps"] >= 40
+    out = rewrite_graph(side_sums(40), include=("fast_run",), exclude=("inplace",))
+    # the chain still fuses (the sums read the Composite's extra outputs)
+    assert isinstance(out[1].owner.op.scalar_op, Composite)
+
+
+def test_hundred_thousand_node_graph_rewrites_iteratively():
+    x = pt.vector("x")
+    y = x
+    n = 100_000
+    for i in range(n):
+        y = pt.sin(y) if i % 2 else pt.cos(y)
+    out = rewrite_graph(y, include=("fast_run",), exclude=("inplace",))
+    # Everything fuses into one Composite holding the whole chain.
+    assert isinstance(out.owner.op.scalar_op, Composite)
+    assert out.owner.inputs == [x]
+    assert len(out.owner.op.scalar_op.nodes) == n
