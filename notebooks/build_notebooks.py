@@ -136,10 +136,11 @@ def nb01():
         """),
         md("""
         The same with the cell magic: `%%pytensor` runs the cell and displays the graphs it defines
-        (here the last expression). `--format text` asks for the text tree only.
+        (here the last expression) as the text tree next to a drawing. `--format text|svg|both`
+        chooses the views.
         """),
         code("""
-        %%pytensor --format text
+        %%pytensor
         x = pt.tensor(shape=(3,), dtype="float64")
         y = pt.log(1 + x)
         y
@@ -212,7 +213,7 @@ def nb01():
         With the magic, `-r TAGS` shows the graph before and after, and which rules fired:
         """),
         code("""
-        %%pytensor -r stabilize --format text
+        %%pytensor -r stabilize
         y = pt.log(1 + x)
         """),
         md("""
@@ -291,8 +292,9 @@ def nb01():
         """),
         md("""
         The compiled graph is different from the one we wrote: `exp(sin(x))` was *fused* into one
-        `Composite` loop (shown in the `Inner graphs` section), it is computed once and reused, and
-        `d={0: [0]}` marks an op that writes its output into its input's buffer (*inplace*).
+        `Composite` loop (shown in the `Inner graphs` section) and is computed once and reused; the
+        batched matrix product without batch dimensions became a plain `dot`; and `d={0: [0]}`
+        marks an op that writes its output into its input's buffer (*inplace*).
         The number after each node is its position in the execution order.
         """),
         code("""
@@ -605,7 +607,7 @@ def nb04():
         The same with the magic: `-g WRT` differentiates the cell's (scalar) output.
         """),
         code("""
-        %%pytensor -g x --format text
+        %%pytensor -g x
         x = pt.vector("x")
         cost = pt.log1p(pt.exp(x)).sum()
         """),
@@ -856,7 +858,7 @@ def nb03():
         The `%%pytensor -r TAGS` magic shows the graph before and after and the list of rules:
         """),
         code("""
-        %%pytensor -r canonicalize,stabilize --format text
+        %%pytensor -r canonicalize,stabilize
         x = pt.vector("x")
         out = pt.log(1 + pt.exp(x)) * 1 + 0
         """),
@@ -1001,7 +1003,9 @@ def cache_demo_cell():
     """).strip("\n")
     tail = textwrap.dedent("""
         def compile_in_new_process():
-            run = subprocess.run([sys.executable, "-c", PROGRAM], env=env, capture_output=True, text=True, check=True)
+            run = subprocess.run([sys.executable, "-c", PROGRAM], env=env, capture_output=True, text=True)
+            if run.returncode != 0:
+                raise RuntimeError("the compile process failed:\\n" + run.stderr[-3000:])
             return float(run.stdout.split()[-1])
 
 
