@@ -77,14 +77,17 @@ class _Printer:
                 parts.append(str(self.topo_order[node]))
         return " ".join(parts)
 
-    def print_tree(self, root, root_marker=""):
+    def print_tree(self, root, inner_output=False):
+        """Print the tree under ``root``; inner-graph outputs get the ``←`` marker."""
         # Stack items: (variable, indent, marker, child_indent, depth)
-        stack = [(root, "", root_marker, " ", 0)]
+        if inner_output:
+            stack = [(root, " ", "← ", "    ", 0)]
+        else:
+            stack = [(root, "", "", " ", 0)]
         while stack:
             var, indent, marker, child_indent, depth = stack.pop()
             node = var.owner
-            text = self.line_text(var)
-            self.lines.append(f"{indent}{marker}{text}")
+            self.lines.append(f"{indent}{marker}{self.line_text(var)}")
             if node is None:
                 continue
             if node.op.inner_graphs() is not None and node not in self.inner_seen:
@@ -100,33 +103,8 @@ class _Printer:
             children = node.inputs
             for i in range(len(children) - 1, -1, -1):
                 last = i == len(children) - 1
-                mark = "└─ " if last else "├─ "
-                ext = "   " if last else "│  "
-                stack.append((children[i], child_indent, mark, child_indent + ext, depth + 1))
-
-    def print_inner_tree(self, out):
-        start = len(self.lines)
-        stack = [(out, " ", "← ", "    ", 0)]
-        while stack:
-            var, indent, marker, child_indent, depth = stack.pop()
-            node = var.owner
-            self.lines.append(f"{indent}{marker}{self.line_text(var)}")
-            if node is None:
-                continue
-            if node.op.inner_graphs() is not None and node not in self.inner_seen:
-                self.inner_seen.add(node)
-                self.inner_nodes.append(node)
-            if node in self.done:
-                if node.inputs:
-                    self.lines.append(f"{child_indent}└─ ···")
-                continue
-            self.done.add(node)
-            children = node.inputs
-            for i in range(len(children) - 1, -1, -1):
-                last = i == len(children) - 1
                 stack.append((children[i], child_indent, "└─ " if last else "├─ ",
                               child_indent + ("   " if last else "│  "), depth + 1))
-        return start
 
 
 def dprint_lines(obj, print_type=False, print_destroy_map=False, print_view_map=False,
@@ -163,7 +141,7 @@ def dprint_lines(obj, print_type=False, print_destroy_map=False, print_view_map=
             p.lines.append(p.line_text(node.outputs[0], header=True))
             _, inner_outputs = node.op.inner_graphs()
             for out in inner_outputs:
-                p.print_inner_tree(out)
+                p.print_tree(out, inner_output=True)
     return p.lines
 
 

@@ -175,3 +175,34 @@ def test_disk_cache_is_reused_and_survives_corruption(tmp_path):
     third = _run_py(CACHE_SCRIPT, env)
     assert third.returncode == 0, third.stderr
     assert "data saved" in third.stdout
+
+
+def test_corrupt_machine_code_alone_is_rebuilt(tmp_path):
+    # Only the .nbc files (machine code; the index stays valid) are corrupt: the
+    # first compile fails to load them, the entry drops them and compiles afresh.
+    env = dict(os.environ, PYTHONPATH=SRC, OPGRAPH_CACHE_DIR=str(tmp_path), NUMBA_DEBUG_CACHE="1")
+    assert _run_py(CACHE_SCRIPT, env).returncode == 0
+    for p in (tmp_path / "numba").rglob("*.nbc"):
+        p.write_bytes(b"garbage")
+    again = _run_py(CACHE_SCRIPT, env)
+    assert again.returncode == 0, again.stderr
+    assert "data saved" in again.stdout
+
+
+def test_fast_path_returns_fresh_outputs_and_checks_types():
+    import opgraph
+
+    x = pt.vector("x")
+    f = opgraph.function([x], [pt.exp(x), x, x[::-1], pt.exp(x)], mode="NUMBA")
+    xv = np.array([0.0, 1.0, 2.0])
+    a, b, c, d = f(xv)
+    np.testing.assert_allclose(a, np.exp(xv))
+    # Inputs and views of them are copies; two outputs never share a buffer.
+    assert b is not xv and not np.shares_memory(b, xv) and not np.shares_memory(c, xv)
+    assert not np.shares_memory(a, d)
+    # Arguments that are not exactly the compiled types take the checked path.
+    np.testing.assert_allclose(f([0.0, 1.0])[0], np.exp([0.0, 1.0]))
+    np.testing.assert_allclose(f(np.arange(3))[0], np.exp(np.arange(3.0)))
+    np.testing.assert_allclose(f(np.arange(6.0)[::2])[0], np.exp(np.arange(6.0)[::2]))
+    with pytest.raises(TypeError):
+        f(np.zeros((2, 2)))
