@@ -818,6 +818,18 @@ def nb03():
         print("stable:", stable.eval({x: big}))
         """),
         md("""
+        The same for `log(sum(exp(x)))`, which the stabilize phase rewrites to the max-shifted form
+        `max(x) + log(sum(exp(x - max(x))))`:
+        """),
+        code("""
+        lse = pt.log(pt.exp(x).sum())
+        stable_lse = rewrite_graph(lse, include=("stabilize",))
+        huge = np.array([1000.0, 1000.0])
+        with np.errstate(over="ignore"):
+            print("naive :", lse.eval({x: huge}))
+        print("stable:", stable_lse.eval({x: huge}), "=", 1000 + np.log(2))
+        """),
+        md("""
         ### specialize: faster ops
 
         Specialization swaps general ops for cheaper special cases, e.g. powers by constants:
