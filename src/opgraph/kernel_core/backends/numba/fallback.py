@@ -5,6 +5,11 @@ generated function stays one dispatch and the rest of the graph stays
 compiled; the price is that the module holds a Python callable, so it is
 compiled in memory and never written to the disk cache
 (``CodeContext.python_object`` marks it).
+
+Every op of the library has a Numba implementation; the one deliberate user
+of this fallback is ``QR(mode="complete")`` (numba's ``np.linalg.qr`` only
+gives the reduced factorisation; see ``linalg.py``).  Ops defined by users
+(``Op`` subclasses with a ``perform``) land here too.
 """
 
 from __future__ import annotations

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from opgraph.kernel_core.backends.numba.dispatch import numba_funcify
 import importlib
 
-from opgraph.kernel_core.backends.numba.dispatch import numba_funcify  # noqa: F811
+from opgraph.kernel_core.backends.numba.dispatch import numba_funcify
 
 # ``opgraph.kernel_core.tensor.shape`` the module (the package re-exports a ``shape`` function).
 sh = importlib.import_module("opgraph.kernel_core.tensor.shape")
