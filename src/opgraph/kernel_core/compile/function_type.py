@@ -364,8 +364,20 @@ class Function:
             else:
                 fixed = tuple((d, n) for d, n in enumerate(shape) if n is not None)
                 self._exact.append((dtype, len(shape), fixed))
+        self._direct = self._direct_entry()
 
     # -- calling --------------------------------------------------------------
+    def _direct_entry(self):
+        """The linker's direct entry (Numba: the compiled dispatcher) when a call can skip
+        this wrapper's work: no profile, no shared variables or updates, and argument
+        checks that the entry's own exact-type match makes redundant."""
+        direct = getattr(self._thunk, "direct", None)
+        if direct is None or self.profile is not None or self._shared_containers or self._update_containers:
+            return None
+        if not self.trust_input and any(e is None or e[2] for e in self._exact):
+            return None   # inputs with static shapes or non-tensor types need the checks
+        return direct
+
     @property
     def fn(self):
         return self._thunk
@@ -425,6 +437,17 @@ class Function:
         return values
 
     def __call__(self, *args, **kwargs):
+        direct = self._direct
+        if direct is not None and not kwargs:
+            # Fast path: the entry raises (TypeError) unless the arguments have exactly
+            # the compiled types; on any exception the checked path below runs and
+            # converts arguments or explains the error.
+            try:
+                outs = direct(*args)
+            except Exception:
+                pass
+            else:
+                return list(outs) if self._return_list else outs[0]
         profile = self.profile
         if profile is not None:
             t0 = time.perf_counter()

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 from numba.core import types
-from numba.extending import overload
+from numba.extending import intrinsic, overload
 
 
 def blas_operand(x):  # pragma: no cover - replaced by the overload inside njit code
@@ -22,3 +22,39 @@ def _blas_operand(x):
     if isinstance(x, types.Array) and x.layout in ("C", "F"):
         return lambda x: x
     return lambda x: np.ascontiguousarray(x)
+
+
+# -- large output buffers ---------------------------------------------------------
+# NumPy advises the kernel to back large arrays (>= 4 MiB) with transparent huge
+# pages; numba's allocator does not, so every fresh output pays one page fault per
+# 4 KiB -- several times the cost of the loop filling it (W2 in benchmarks/).
+# ``advise_huge_pages(a)`` does what NumPy does: madvise(MADV_HUGEPAGE) on the
+# page-aligned part of the buffer.  Linux only (the generated code calls it only
+# there); a failing madvise is harmless and ignored.
+
+HUGE_PAGE_BYTES = 1 << 22
+_MADV_HUGEPAGE = 14
+
+
+@intrinsic
+def advise_huge_pages(typingctx, arr):
+    from llvmlite import ir
+    from numba.core import cgutils
+
+    if not isinstance(arr, types.Array):
+        return None
+
+    def codegen(context, builder, sig, args):
+        ary = context.make_array(sig.args[0])(context, builder, args[0])
+        i64 = ir.IntType(64)
+        bytep = ir.IntType(8).as_pointer()
+        fnty = ir.FunctionType(ir.IntType(32), [bytep, i64, ir.IntType(32)])
+        madvise = cgutils.get_or_insert_function(builder.module, fnty, "madvise")
+        begin = builder.ptrtoint(ary.data, i64)
+        end = builder.add(begin, builder.mul(ary.nitems, ary.itemsize))
+        start = builder.and_(builder.add(begin, i64(4095)), i64(~4095))
+        builder.call(madvise, [builder.inttoptr(start, bytep), builder.sub(end, start),
+                               ir.IntType(32)(_MADV_HUGEPAGE)])
+        return context.get_dummy_value()
+
+    return types.none(arr), codegen

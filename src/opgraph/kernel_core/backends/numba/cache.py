@@ -88,19 +88,23 @@ def file_lock(path):
 
 
 def _numba_cache_ok(entry_dir):
-    """Whether every numba cache file in the entry unpickles (a corrupt one would crash the load)."""
+    """Whether numba's index files unpickle (cheap: signatures and stamps only).
+
+    The machine-code files (``.nbc``) are not unpickled here -- that costs as
+    much as loading them; a corrupt one makes the first compile fail, and
+    ``CacheEntry.drop_machine_code`` + a retry rebuilds it (see the linker)."""
     cache_dir = os.path.join(entry_dir, "__pycache__")
     if not os.path.isdir(cache_dir):
         return True
     for fname in os.listdir(cache_dir):
         path = os.path.join(cache_dir, fname)
         try:
-            with open(path, "rb") as f:
-                if fname.endswith(".nbi"):
+            if fname.endswith(".nbi"):
+                with open(path, "rb") as f:
                     pickle.load(f)
                     pickle.loads(f.read())
-                elif fname.endswith(".nbc"):
-                    pickle.loads(f.read())
+            elif fname.endswith(".nbc") and os.path.getsize(path) == 0:
+                return False
         except Exception:
             return False
     return True
@@ -158,6 +162,12 @@ class CacheEntry:
         self.module = module
         self.key = key
         self.lock_path = lock_path
+
+    def drop_machine_code(self):
+        """Delete numba's cache files of this entry (they failed to load)."""
+        path = getattr(self.module, "__file__", None)
+        if path:
+            shutil.rmtree(os.path.join(os.path.dirname(path), "__pycache__"), ignore_errors=True)
 
     def lock(self):
         if self.lock_path is None:

@@ -1,14 +1,20 @@
 """Whole-graph code generation: the source of ONE Python function for a FunctionGraph.
 
     def opgraph_graph(i0, k0):
-        v0 = elemwise_composite_1(i0)
-        v1 = dimshuffle_2(v0)
+        # elemwise_composite_1
+        _0_x0 = i0
+        ... (the body of elemwise_composite_1, its locals prefixed _0_)
+        v0_0 = _0_out0
+        # dimshuffle_2
         ...
-        return (v5,)
+        return (v5_0,)
 
-Each line calls the njit function its Op's implementation generated
-(``numba_funcify``); the graph function itself is njit-compiled, so a call is
-one dispatch into machine code.  Non-scalar constants are extra trailing
+Each Op's implementation generates an njit function (``numba_funcify``); the
+graph function inlines their bodies as source (``inline_call``), so numba
+types and compiles ONE function -- per-function compile overhead was most of
+the compile time -- and a call is one dispatch into machine code.  The
+per-node functions stay in the module, compiled lazily: only profiling and
+error reports (which run the graph node by node) use them.  Non-scalar constants are extra trailing
 arguments (source stays small and independent of data); scalar constants
 are literals.  The module text is deterministic in the graph, so its hash is
 the disk-cache key (``cache.py``).
@@ -16,6 +22,7 @@ the disk-cache key (``cache.py``).
 
 from __future__ import annotations
 
+import ast
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -25,6 +32,10 @@ from opgraph.kernel_core.graph.basic import Constant
 from opgraph.kernel_core.scalar.type import ScalarType
 
 GRAPH_FUNCTION = "opgraph_graph"
+# Implementations whose generated bodies are known to inline textually as is
+# (the others are called: e.g. literal-dependent code that numba types per call).
+_INLINED_FAMILIES = ("elemwise_", "dimshuffle_", "reduce_", "shape_", "tensor_from_scalar_",
+                     "scalar_from_tensor_", "dot_")
 
 
 @dataclass
@@ -46,6 +57,52 @@ def schedule(fgraph):
     except ImportError:
         return fgraph.toposort()
     return vm_schedule(fgraph)
+
+
+class _Renamer(ast.NodeTransformer):
+    def __init__(self, local_names, prefix):
+        self.local_names = local_names
+        self.prefix = prefix
+
+    def visit_Name(self, node):
+        if node.id in self.local_names:
+            node.id = self.prefix + node.id
+        return node
+
+
+def inline_call(source, args, target, prefix):
+    """Statements computing ``target = f(*args)`` from ``f``'s source, or None when
+    ``f`` cannot be inlined textually (an early return, a ``with`` block (objmode),
+    nested scopes).  Locals get ``prefix`` so inlined bodies never clash."""
+    if source is None:
+        return None
+    tree = ast.parse(source)
+    if len(tree.body) != 1 or not isinstance(tree.body[0], ast.FunctionDef):
+        return None
+    fn = tree.body[0]
+    if not fn.body or not isinstance(fn.body[-1], ast.Return) or fn.body[-1].value is None:
+        return None
+    params = [a.arg for a in fn.args.args]
+    if fn.args.vararg or fn.args.kwarg or fn.args.kwonlyargs or fn.args.defaults or len(params) != len(args):
+        return None
+    local_names = set(params)
+    for node in ast.walk(fn):
+        if node is fn:
+            continue
+        if isinstance(node, (ast.Return,)) and node is not fn.body[-1]:
+            return None
+        if isinstance(node, (ast.With, ast.FunctionDef, ast.Lambda, ast.ClassDef, ast.Global, ast.Nonlocal,
+                             ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp, ast.Yield)):
+            return None
+        if isinstance(node, ast.Name) and isinstance(node.ctx, (ast.Store, ast.Del)):
+            local_names.add(node.id)
+    renamer = _Renamer(local_names, prefix)
+    lines = [f"{prefix}{p} = {a}" for p, a in zip(params, args)]
+    for stmt in fn.body[:-1]:
+        lines.extend(ast.unparse(renamer.visit(stmt)).splitlines())
+    ret = renamer.visit(fn.body[-1]).value
+    lines.append(f"{target} = {ast.unparse(ret)}")
+    return lines
 
 
 def generate_module(fgraph, cache_flag=True):
@@ -84,7 +141,14 @@ def generate_module(fgraph, cache_flag=True):
             names[o] = f"v{k}_{j}"
             outs.append(names[o])
         target = outs[0] if len(outs) == 1 else ", ".join(outs)
-        body.append(f"    {target} = {fn}({args})")
+        inlined = None
+        if fn.startswith(_INLINED_FAMILIES):
+            inlined = inline_call(ctx.sources.get(fn), [name_of(v) for v in node.inputs], target, f"_{k}_")
+        if inlined is None:
+            body.append(f"    {target} = {fn}({args})")
+        else:
+            body.append(f"    # {fn}")
+            body.extend("    " + line for line in inlined)
     rets = [name_of(v) for v in fgraph.outputs]
     body.append("    return (" + "".join(f"{r}, " for r in rets) + ")")
     params = [names[v] for v in fgraph.inputs] + const_args

@@ -37,6 +37,7 @@ class CodeContext:
         self.imports = {}              # alias -> (module, attribute)
         self.objects = {}              # alias -> Python object (not cacheable)
         self.cacheable = True
+        self.sources = {}              # name -> undecorated source (codegen inlines these)
 
     def fresh(self, prefix):
         self._counter += 1
@@ -52,6 +53,7 @@ class CodeContext:
             return self._by_source[key]
         name = self.fresh(prefix)
         body = source.replace("{name}", name)
+        self.sources[name] = body
         if jit:
             deco = "@numba.njit(cache=_CACHE, error_model='numpy', inline='always')" if inline else \
                 "@numba.njit(cache=_CACHE, error_model='numpy')"

@@ -13,6 +13,8 @@ path (per-input 0/1 stride flags) when one is broadcast at run time.
 
 from __future__ import annotations
 
+import sys
+
 from opgraph.kernel_core.backends.numba.dispatch import np_dtype, numba_funcify
 from opgraph.kernel_core.backends.numba.scalar import statements_for
 from opgraph.kernel_core.tensor.elemwise import DimShuffle, Elemwise, ScalarFromTensor, TensorFromScalar
@@ -66,6 +68,13 @@ def elemwise_source(scalar_op, in_types, out_types, inplace_pattern, ctx):
             lines.append(f"        out{o} = np.empty({shape}, dtype={dt})")
         else:
             lines.append(f"    out{o} = np.empty({shape}, dtype={dt})")
+    if sys.platform.startswith("linux") and ndim > 0:
+        # Large fresh outputs: huge pages, as NumPy does (see array_kernels).
+        advise = ctx.import_name("opgraph.kernel_core.backends.numba.array_kernels", "advise_huge_pages")
+        for o in range(nout):
+            if o not in inplace_pattern:
+                lines.append(f"    if out{o}.nbytes >= {1 << 22}:")
+                lines.append(f"        {advise}(out{o})")
     # The body: load inputs, compute, store.
     in_dtypes = [t.dtype for t in in_types]
     out_dtypes = [t.dtype for t in out_types]

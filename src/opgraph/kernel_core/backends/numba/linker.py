@@ -107,6 +107,8 @@ class NumbaLinker:
             return VMLinker().make_thunk(fgraph, profile=profile)
 
     def _fast_thunk(self, fgraph, gm, entry):
+        import numba
+
         from opgraph.kernel_core.backends.numba.codegen import GRAPH_FUNCTION
 
         fn = getattr(entry.module, GRAPH_FUNCTION)
@@ -115,32 +117,55 @@ class NumbaLinker:
         sig = _numba_signature(list(fgraph.inputs) + const_vars)
         if sig is not None:
             with entry.lock():
-                fn.compile(sig)
+                # The module (so the dispatcher) is shared by every function of this graph.
+                fn._can_compile = True
+                try:
+                    try:
+                        fn.compile(sig)
+                    except (numba.core.errors.NumbaError, NotImplementedError):
+                        raise
+                    except Exception:
+                        # Unreadable machine code in the disk cache: drop it, compile afresh.
+                        entry.drop_machine_code()
+                        fn.compile(sig)
+                finally:
+                    fn._can_compile = False
+            # From now on a call with other argument types raises TypeError instead
+            # of compiling silently: the direct entry below relies on it to refuse
+            # anything that is not exactly the compiled types (see ``call``).
         copy_idx = _protected_copy_indices(fgraph, gm.order)
         node_runner = _NodeRunner(fgraph, gm, entry)
 
-        def thunk(args):
+        def call(args):
             try:
-                return list(fn(*args, *consts))
+                return fn(*args, *consts)
+            except TypeError:
+                if fn._can_compile:
+                    raise
+                # Other layouts (strided views, read-only arrays): compile lazily.
+                fn._can_compile = True
+                try:
+                    return fn(*args, *consts)
+                finally:
+                    fn._can_compile = False
+
+        def thunk(args):
+            if copy_idx:
+                args = list(args)
+                for i in copy_idx:
+                    args[i] = np.array(args[i], copy=True)
+            try:
+                return list(call(args))
             except Exception as exc:
                 node_runner.explain(args, exc)
                 raise
 
-        if copy_idx or consts:
-            def thunk(args):  # noqa: F811 - the variant with copies / constants
-                if copy_idx:
-                    args = list(args)
-                    for i in copy_idx:
-                        args[i] = np.array(args[i], copy=True)
-                try:
-                    return list(fn(*args, *consts))
-                except Exception as exc:
-                    node_runner.explain(args, exc)
-                    raise
-
         thunk.fgraph = fgraph
         thunk.source = gm.source
         thunk.dispatcher = fn
+        thunk.direct = None
+        if sig is not None and not copy_idx and not consts:
+            thunk.direct = _direct_entry(fn, _fresh_outputs(fgraph))
         return thunk
 
     def _profiled_thunk(self, fgraph, gm, entry, profile):
@@ -157,6 +182,72 @@ class NumbaLinker:
         thunk.fgraph = fgraph
         thunk.source = gm.source
         return thunk
+
+
+# Ops whose Numba code always returns a newly allocated array (never an input,
+# a view, or a constant): their outputs can be handed to the caller uncopied.
+_FRESH_OPS = ("Elemwise", "CAReduce", "Dot", "Shape", "Shape_i", "TensorFromScalar", "Blockwise")
+
+
+def _allocates(op):
+    from opgraph.kernel_core.tensor.blockwise import Blockwise
+
+    if isinstance(op, Blockwise):
+        from opgraph.kernel_core.tensor.dot import Dot
+
+        return isinstance(op.core_op, Dot)
+    return any(c.__name__ in _FRESH_OPS for c in type(op).__mro__)
+
+
+def _fresh_outputs(fgraph):
+    """Per graph output: whether the compiled code returns a buffer nobody else holds.
+
+    An output is fresh when it is allocated by an op of ``_FRESH_OPS`` or is an
+    inplace (``destroy_map``) result whose destroyed buffer is itself fresh; two
+    outputs sharing one buffer are not both fresh.  Anything else (inputs,
+    constants, views, fallback ``perform`` results) is copied by the caller.
+    """
+    fresh, roots = [], set()
+    for out in fgraph.outputs:
+        var, ok = out, True
+        while True:
+            node = var.owner
+            if node is None or isinstance(var, Constant):
+                ok = False
+                break
+            k = node.outputs.index(var)
+            destroyed = getattr(node.op, "destroy_map", {}).get(k)
+            if destroyed:
+                var = node.inputs[destroyed[0]]
+                continue
+            if getattr(node.op, "view_map", {}).get(k) or not _allocates(node.op):
+                ok = False
+            break
+        if ok and var in roots:
+            ok = False
+        roots.add(var)
+        fresh.append(ok)
+    return tuple(fresh)
+
+
+def _direct_entry(fn, fresh):
+    """``direct(*args) -> tuple of outputs``: the compiled dispatcher itself when every
+    output is fresh, else a wrapper copying the others.  Raises TypeError for
+    arguments that are not exactly the compiled types (the caller then takes the
+    checked path)."""
+    if all(fresh):
+        return fn
+    stale = [k for k, f in enumerate(fresh) if not f]
+
+    def direct(*args):
+        outs = list(fn(*args))
+        for k in stale:
+            v = outs[k]
+            if type(v) is np.ndarray:
+                outs[k] = v.copy()
+        return outs
+
+    return direct
 
 
 def _constant_vars(fgraph, gm):

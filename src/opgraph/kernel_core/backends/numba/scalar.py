@@ -46,6 +46,15 @@ def scalar_expression(op, args, in_dtypes, out_dtypes, ctx):
         return ["(" + f" {_INFIX[cls]} ".join(args) + ")"]
     if cls in _NP_UNARY:
         return [f"np.{_NP_UNARY[cls]}({args[0]})"]
+    if cls in _MATH_FLOAT and in_dtypes[0].startswith("complex"):
+        # math.* is real-only; NumPy's ufuncs take complex scalars inside numba.
+        name = _MATH_FLOAT[cls]
+        name = "arc" + name[1:] if name.startswith("a") else name
+        return [f"np.{name}({args[0]})"]
+    if cls is ps.Exp:
+        # Our vectorizable exp (scalar_kernels.vexp) instead of libm's.
+        fn = ctx.import_name(_KERNELS, "vexp")
+        return [f"{fn}({_as_float(args[0], in_dtypes[0])})"]
     if cls in _MATH_FLOAT:
         return [f"math.{_MATH_FLOAT[cls]}({_as_float(args[0], in_dtypes[0])})"]
     if cls in _MATH_UNARY:
