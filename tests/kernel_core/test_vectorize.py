@@ -237,3 +237,15 @@ def test_pt_vectorize_errors():
         h(pt.dmatrix("M"))
     with pytest.raises(TypeError):
         pt.vectorize(3)
+
+
+def test_batched_dot_keeps_the_readable_signature():
+    """Batching a Dot (by vectorize_graph or inside a gradient) names it (m,k),(k,n)->(m,n)."""
+    import opgraph
+
+    X, b = pt.tensor3("X"), pt.matrix("b")
+    text = opgraph.dprint(opgraph.grad((X @ b).sum(), [X, b]), file="str")
+    assert "i00" not in text and "Blockwise{dot, (m,k),(k,n)->(m,n)}" in text
+    m, v = pt.matrix("m"), pt.vector("v")
+    batched = vectorize_graph(pt.dot(m, v), {m: pt.tensor3("t")})
+    assert str(batched.owner.op) == "Blockwise{dot, (m,k),(k)->(m)}"

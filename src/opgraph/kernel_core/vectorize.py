@@ -51,17 +51,14 @@ def vectorize_node(op, node, *new_inputs):
 
 
 def _blockwise_fallback(op, node, new_inputs):
-    from opgraph.kernel_core.tensor.blockwise import Blockwise, signature_from_ndims
+    from opgraph.kernel_core.tensor.blockwise import Blockwise, core_signature
     from opgraph.kernel_core.tensor.type import TensorType
 
     for v in list(new_inputs) + list(node.outputs):
         if not isinstance(v.type, TensorType):
             raise NotImplementedError(
                 f"vectorize_graph: cannot batch {op}: it has a non-tensor input or output ({v}: {v.type})")
-    signature = getattr(op, "gufunc_signature", None)
-    if signature is None:
-        signature = signature_from_ndims([_ndim(i) for i in node.inputs], [_ndim(o) for o in node.outputs])
-    return Blockwise(op, signature).make_node(*new_inputs).outputs
+    return Blockwise(op, core_signature(op, node)).make_node(*new_inputs).outputs
 
 
 def _register(qualname):

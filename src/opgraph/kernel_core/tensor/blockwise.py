@@ -50,6 +50,16 @@ def signature_from_ndims(in_ndims, out_ndims):
     return f"{args('i', in_ndims)}->{args('o', out_ndims)}"
 
 
+def core_signature(op, node):
+    """The gufunc signature to batch ``node``: the op's own when it has one, else generic names."""
+    if hasattr(op, "signature_for"):
+        return op.signature_for(node)
+    signature = getattr(op, "gufunc_signature", None)
+    if signature is not None:
+        return signature
+    return signature_from_ndims([i.type.ndim for i in node.inputs], [o.type.ndim for o in node.outputs])
+
+
 def sum_to_broadcast(g, x):
     """Sum ``g`` over the axes ``x`` was broadcast along (leading extra axes and
     static length-1 axes of ``x``), so the result has ``x``'s rank and shape."""
@@ -274,8 +284,7 @@ def batch_graph(outputs, mapping):
         else:
             if not all(isinstance(i.type, TensorType) for i in new_inputs):
                 raise NotImplementedError(f"cannot batch {op}: it has non-tensor inputs")
-            sig = signature_from_ndims([i.type.ndim for i in node.inputs], [o.type.ndim for o in node.outputs])
-            new_outs = Blockwise(op, sig).make_node(*new_inputs).outputs
+            new_outs = Blockwise(op, core_signature(op, node)).make_node(*new_inputs).outputs
         memo.update(zip(node.outputs, new_outs))
     return [memo.get(o, o) for o in outputs]
 

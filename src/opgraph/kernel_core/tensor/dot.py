@@ -45,6 +45,14 @@ class Dot(Op):
     def __str__(self):
         return "dot"
 
+    def signature_for(self, node):
+        """The gufunc signature of this application: ``(m,k),(k,n)->(m,n)`` for matrices."""
+        nx, ny = (i.type.ndim for i in node.inputs)
+        left = "(m,k)" if nx == 2 else "(k)"
+        right = "(k,n)" if ny == 2 else "(k)"
+        out = ",".join(d for d, keep in (("m", nx == 2), ("n", ny == 2)) if keep)
+        return f"{left},{right}->({out})"
+
     def make_node(self, x, y):
         x, y = as_tensor_variable(x), as_tensor_variable(y)
         for name, v in (("first", x), ("second", y)):
