@@ -354,3 +354,31 @@ def test_every_op_is_covered():
         covered |= seen_by(family)
     missing = sorted(c.__name__ for c in _library_op_classes() - covered if c.__name__ not in NOT_COMPILED)
     assert not missing, f"ops without a NUMBA-vs-PYTHON case: {missing}"
+
+
+# -- errors ----------------------------------------------------------------------------------
+def test_bad_values_raise_in_both_modes():
+    """Out-of-bounds indices, bad split sizes, impossible broadcasts: both modes refuse them
+    (numba itself does not bound-check; the generated code does)."""
+    x = pt.matrix("x")
+    i = pt.lscalar("i")
+    iv = pt.lvector("iv")
+    sizes = pt.lvector("sizes")
+    v = pt.vector("v")
+    n = pt.lscalar("n")
+    outs = [x[i], x[iv], pt.set_subtensor(x[:, iv], 1.0), pt.take_along_axis(x[:1], iv[None, :], 1),
+            *pt.split(x, sizes, 2, axis=0), pt.alloc(v, n, 3), pt.repeat(x[:3], iv, axis=0)]
+    inputs = [x, i, iv, sizes, v, n]
+    fns = [opgraph.function(inputs, outs, mode=mode) for mode in ("NUMBA", "PYTHON")]
+    good = [np.arange(16.0).reshape(4, 4), np.int64(1), np.array([0, 1, 3]), np.array([1, 3]),
+            np.ones(3), np.int64(2)]
+    for f in fns:
+        f(*good)
+    bad_cases = {1: np.int64(4), 2: np.array([0, -5, 1]), 3: np.array([1, 1]), 4: np.ones(2)}
+    for pos, value in bad_cases.items():
+        args = list(good)
+        args[pos] = value
+        for f in fns:
+            # Both report the failing node (NodeRuntimeError wrapping the IndexError / ValueError).
+            with pytest.raises(Exception, match="Error"):
+                f(*args)

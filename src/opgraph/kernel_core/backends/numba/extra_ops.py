@@ -63,8 +63,13 @@ def _check_same_other_dims(a, b, axis, ndim, what):
 @numba_funcify.register(TakeAlongAxis)
 def _funcify_take_along_axis(op, node, ctx):
     nd, a = node.inputs[0].type.ndim, op.axis
-    lines = ["def {name}(x, idx):"] + _check_same_other_dims("x", "idx", a, nd, "take_along_axis")
-    lines += as_3d("x", "x3", a, nd) + as_3d("idx", "i3", a, nd)
+    # Like NumPy, the dims other than ``axis`` broadcast between x and the indices.
+    lines = ["def {name}(x, idx):",
+             f"    bs = np.broadcast_shapes(x.shape[:{a}] + (1,) + x.shape[{a + 1}:], "
+             f"idx.shape[:{a}] + (1,) + idx.shape[{a + 1}:])",
+             f"    xb = np.broadcast_to(x, bs[:{a}] + (x.shape[{a}],) + bs[{a + 1}:])",
+             f"    ib = np.broadcast_to(idx, bs[:{a}] + (idx.shape[{a}],) + bs[{a + 1}:])"]
+    lines += as_3d("xb", "x3", a, nd) + as_3d("ib", "i3", a, nd)
     lines += [f"    out3 = np.empty(i3.shape, dtype={np_dtype(node.outputs[0].type.dtype)})",
               "    n = x3.shape[1]",
               "    for o in range(i3.shape[0]):",
@@ -76,7 +81,7 @@ def _funcify_take_along_axis(op, node, ctx):
               "                if j < 0 or j >= n:",
               "                    raise IndexError('take_along_axis: index out of bounds')",
               "                out3[o, t, i] = x3[o, j, i]",
-              "    return out3.reshape(idx.shape)"]
+              "    return out3.reshape(ib.shape)"]
     return ctx.define("\n".join(lines) + "\n", prefix="take_along_axis")
 
 
