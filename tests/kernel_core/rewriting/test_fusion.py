@@ -89,3 +89,25 @@ def test_fusion_is_registered_under_its_tags():
     from opgraph.kernel_core.rewriting.api import known_tags
 
     assert {"fusion", "elemwise_fusion"} <= set(known_tags())
+
+
+def test_value_with_several_users_fuses_into_one_loop():
+    """logp = -((x - mu)**2)/2 and its gradient -(x - mu): one Composite, two outputs."""
+    import opgraph
+    from opgraph.gradient import grad
+    from opgraph.graph import rewrite_graph
+    from opgraph.kernel_core.graph.traversal import io_toposort
+
+    x, mu = pt.vector("x"), pt.scalar("mu")
+    logp = -((x - mu) ** 2) / 2
+    g = grad(logp.sum(), x)
+    fused = rewrite_graph([logp, g], include=("fast_run",), exclude=("inplace",))
+    composites = {n for n in io_toposort([x, mu], fused) if "Composite" in str(n.op)}
+    assert len(composites) == 1
+    (node,) = composites
+    assert len(node.outputs) == 2
+    f = opgraph.function([x, mu], fused, mode="PYTHON")
+    xv = np.linspace(-2, 2, 7)
+    lp, gv = f(xv, 0.5)
+    np.testing.assert_allclose(lp, -((xv - 0.5) ** 2) / 2)
+    np.testing.assert_allclose(gv, -(xv - 0.5))

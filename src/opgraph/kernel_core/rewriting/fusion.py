@@ -294,7 +294,63 @@ def _fuse_group(fgraph, members):
             new.name = old.name
         pairs.append((old, new))
     fgraph.replace_all(pairs, reason="elemwise_fusion")
-    return True
+    return new_node
+
+
+def _reaches_through_outside(consumer, producer, position):
+    """Whether some input of ``consumer`` not made by ``producer`` depends on ``producer``.
+
+    Merging the two nodes is safe exactly when this is False (no path
+    producer -> outside node -> consumer).  Only nodes placed between the
+    two in the toposort can be on such a path, which bounds the search.
+    """
+    low = position[producer]
+    stack = [i.owner for i in consumer.inputs
+             if i.owner is not None and i.owner is not producer and position.get(i.owner, -1) > low]
+    seen = set(stack)
+    while stack:
+        node = stack.pop()
+        work_counts["cycle_steps"] += 1
+        for inp in node.inputs:
+            owner = inp.owner
+            if owner is producer:
+                return True
+            if owner is not None and owner not in seen and position.get(owner, -1) > low:
+                seen.add(owner)
+                stack.append(owner)
+    return False
+
+
+def _merge_adjacent(fgraph):
+    """Merge an elementwise node into the elementwise node feeding it.
+
+    Greedy grouping gives a value with several users to the first group that
+    reaches it, which can leave a chain of two fused loops (``d = x - mu``
+    feeding both ``-d`` and ``-d**2/2``).  Merging them makes one loop that
+    reads the inputs once and writes every output once.
+    """
+    changed = True
+    while changed:
+        changed = False
+        order = fgraph.toposort()
+        position = {node: i for i, node in enumerate(order)}
+        for consumer in order:
+            if consumer not in fgraph.apply_nodes or not _fusable(consumer):
+                continue
+            pattern = _pattern(consumer.outputs[0])
+            for inp in consumer.inputs:
+                producer = inp.owner
+                if (producer is None or producer not in fgraph.apply_nodes or not _fusable(producer)
+                        or _pattern(producer.outputs[0]) != pattern):
+                    continue
+                if _reaches_through_outside(consumer, producer, position):
+                    continue
+                merged = _fuse_group(fgraph, [producer, consumer])
+                if merged:
+                    # The merged node can stand where the consumer stood.
+                    position[merged] = position[consumer]
+                    changed = True
+                    break
 
 
 @graph_rewriter(name="elemwise_fusion")
@@ -303,6 +359,7 @@ def elemwise_fusion(fgraph):
     for members in _find_groups(fgraph):
         if all(n in fgraph.apply_nodes for n in members):
             _fuse_group(fgraph, members)
+    _merge_adjacent(fgraph)
 
 
 register_rewrite(elemwise_fusion, "fusion", "fast_run", name="elemwise_fusion")
