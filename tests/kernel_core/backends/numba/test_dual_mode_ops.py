@@ -304,8 +304,6 @@ FAMILIES = {f.__name__[len("family_"):]: f for f in [
     family_construction, family_extra_ops, family_indexing, family_inc_set, family_dot_blockwise, family_linalg]}
 
 
-@pytest.mark.xfail(reason="scalar codegen casts bool to float with float(), which numba rejects "
-                          "(backends/numba/scalar.py; reported)", strict=False)
 def test_bool_to_float_cast():
     n = pt.lscalar("n")
     b = pt.vector("b", dtype="bool")

@@ -85,13 +85,22 @@ _register(ps.IsInf, lambda op, a, i, o, ctx: [f"(abs({a[0]}) == np.inf)" if i[0]
 _register(ps.Switch, lambda op, a, i, o, ctx: [f"({a[1]} if {a[0]} else {a[2]})"])
 _register(ps.Second, lambda op, a, i, o, ctx: [a[1]])
 _register(ps.Identity, lambda op, a, i, o, ctx: [a[0]])
-_register(ps.Cast, lambda op, a, i, o, ctx: [f"{cast_fn(op.dtype)}({a[0]})"])
+def _cast_expr(op, a, i, o, ctx):
+    if i[0] == "bool" and op.dtype != "bool":
+        # numba cannot call float()/int() on a boolean: select the value instead.
+        return [f"({np_dtype(op.dtype)}(1) if {a[0]} else {np_dtype(op.dtype)}(0))"]
+    return [f"{cast_fn(op.dtype)}({a[0]})"]
+
+
+_register(ps.Cast, _cast_expr)
 _register(ps.Arctan2, lambda op, a, i, o, ctx: [f"math.atan2({a[0]}, {a[1]})"])
 
 
 def cast_fn(dtype):
     """The cheapest-to-type conversion to ``dtype`` (Python builtins for the common ones)."""
     return {"float64": "float", "int64": "int", "bool": "bool"}.get(dtype) or np_dtype(dtype)
+
+
 _register(ps.Invert, lambda op, a, i, o, ctx: [f"(not {a[0]})" if i[0] == "bool" else f"(~{a[0]})"])
 
 
