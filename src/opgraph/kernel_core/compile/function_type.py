@@ -18,11 +18,11 @@ runs the thunk, writes the updates, and hands back fresh arrays.
 
 from __future__ import annotations
 
-import gc
 import time
 
 import numpy as np
 
+from opgraph.kernel_core.gc_pause import paused_gc
 from opgraph.kernel_core.graph.basic import Constant, Variable
 from opgraph.kernel_core.graph.fgraph import FunctionGraph
 from opgraph.kernel_core.graph.traversal import io_toposort
@@ -145,16 +145,9 @@ class FunctionMaker:
 
     def __init__(self, inputs, outputs, mode=None, updates=None, givens=None, profile=None,
                  on_unused_input="raise", name=None):
-        # Compiling allocates many small objects that all stay alive; Python's
-        # cyclic GC would rescan them again and again (seconds on 10^5-node
-        # graphs).  Pause it for the pipeline; nothing cyclic is leaked.
-        gc_enabled = gc.isenabled()
-        gc.disable()
-        try:
+        # Compiling allocates many small objects that all stay alive: see gc_pause.
+        with paused_gc():
             self._compile(inputs, outputs, mode, updates, givens, profile, on_unused_input, name)
-        finally:
-            if gc_enabled:
-                gc.enable()
 
     def _compile(self, inputs, outputs, mode, updates, givens, profile, on_unused_input, name):
         t_start = time.perf_counter()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib
 
+from opgraph.kernel_core.gc_pause import paused_gc
 from opgraph.kernel_core.graph.basic import Variable
 from opgraph.kernel_core.graph.fgraph import FunctionGraph
 from opgraph.kernel_core.graph.traversal import clone_get_equiv, explicit_graph_inputs
@@ -46,6 +47,11 @@ def rewrite_fgraph(fgraph, include=("canonicalize",), exclude=(), max_steps=None
 
     A ``RewriteHistory`` attached to ``fgraph`` records every step.
     """
+    with paused_gc():
+        return _rewrite_fgraph(fgraph, include, exclude, max_steps)
+
+
+def _rewrite_fgraph(fgraph, include, exclude, max_steps):
     load_rule_libraries()
     entries = rewrite_db.query(include, exclude)
     history = fgraph.get_feature(RewriteHistory)

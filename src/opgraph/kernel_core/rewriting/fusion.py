@@ -231,6 +231,9 @@ def _find_groups(fgraph):
     order = fgraph.toposort()
     position = {node: i for i, node in enumerate(order)}
     groups = _drop_mutually_dependent(order, _greedy_groups(fgraph, order, position))
+    groups = _GroupMerger(fgraph, groups, order, position).merged_groups(order)
+    # Merging keeps every group convex; re-checking pairs of groups is cheap insurance.
+    groups = _drop_mutually_dependent(order, groups)
     return [sorted(members, key=position.get) for members in groups]
 
 
@@ -297,60 +300,98 @@ def _fuse_group(fgraph, members):
     return new_node
 
 
-def _reaches_through_outside(consumer, producer, position):
-    """Whether some input of ``consumer`` not made by ``producer`` depends on ``producer``.
-
-    Merging the two nodes is safe exactly when this is False (no path
-    producer -> outside node -> consumer).  Only nodes placed between the
-    two in the toposort can be on such a path, which bounds the search.
-    """
-    low = position[producer]
-    stack = [i.owner for i in consumer.inputs
-             if i.owner is not None and i.owner is not producer and position.get(i.owner, -1) > low]
-    seen = set(stack)
-    while stack:
-        node = stack.pop()
-        work_counts["cycle_steps"] += 1
-        for inp in node.inputs:
-            owner = inp.owner
-            if owner is producer:
-                return True
-            if owner is not None and owner not in seen and position.get(owner, -1) > low:
-                seen.add(owner)
-                stack.append(owner)
-    return False
+# Bound on one "is there a path around?" search when merging two groups: past
+# it the merge is skipped, which keeps the pass linear on any graph.
+MERGE_SEARCH_BUDGET = 5000
 
 
-def _merge_adjacent(fgraph):
-    """Merge an elementwise node into the elementwise node feeding it.
+class _GroupMerger:
+    """Union of fusion groups that feed each other, checked for cycles.
 
     Greedy grouping gives a value with several users to the first group that
-    reaches it, which can leave a chain of two fused loops (``d = x - mu``
-    feeding both ``-d`` and ``-d**2/2``).  Merging them makes one loop that
-    reads the inputs once and writes every output once.
+    reaches it, which can leave two fused loops in a row (``d = x - mu``
+    feeding both ``-d`` and ``-d**2/2``).  Merging a consumer group with its
+    producer group is safe when no path leaves the producer and re-enters the
+    consumer through an outside node; each group tracks the outside nodes
+    feeding it, so a check searches upward from those only.
     """
-    changed = True
-    while changed:
-        changed = False
-        order = fgraph.toposort()
-        position = {node: i for i, node in enumerate(order)}
-        for consumer in order:
-            if consumer not in fgraph.apply_nodes or not _fusable(consumer):
+
+    def __init__(self, fgraph, groups, order, position):
+        self.position = position
+        self.sets, self.group_of = [], {}
+        for members in groups:
+            self._add(set(members))
+        for node in order:
+            if _fusable(node) and node not in self.group_of:
+                self._add({node})
+        self.parent = list(range(len(self.sets)))
+        self.feeders = [self._outside_feeders(s) for s in self.sets]
+        self.low = [min(position[n] for n in s) for s in self.sets]
+
+    def _add(self, members):
+        idx = len(self.sets)
+        self.sets.append(members)
+        for n in members:
+            self.group_of[n] = idx
+
+    @staticmethod
+    def _outside_feeders(members):
+        return {i.owner for n in members for i in n.inputs if i.owner is not None and i.owner not in members}
+
+    def find(self, i):
+        while self.parent[i] != i:
+            self.parent[i] = self.parent[self.parent[i]]
+            i = self.parent[i]
+        return i
+
+    def _path_around(self, p, c):
+        """Whether a path runs from group p to group c through a node outside both."""
+        sp, sc, low, position = self.sets[p], self.sets[c], self.low[p], self.position
+        stack = [n for n in self.feeders[c] if n not in sp and position[n] > low]
+        seen = set(stack)
+        steps = 0
+        while stack:
+            node = stack.pop()
+            steps += 1
+            if steps > MERGE_SEARCH_BUDGET:
+                work_counts["cycle_steps"] += steps
+                return True  # unknown: be safe
+            for inp in node.inputs:
+                owner = inp.owner
+                if owner is None or owner in seen:
+                    continue
+                if owner in sp:
+                    work_counts["cycle_steps"] += steps
+                    return True
+                if position[owner] > low and owner not in sc:
+                    seen.add(owner)
+                    stack.append(owner)
+        work_counts["cycle_steps"] += steps + 1
+        return False
+
+    def _union(self, p, c):
+        if len(self.sets[p]) > len(self.sets[c]):
+            p, c = c, p
+        merged = self.sets[c] | self.sets[p]
+        self.feeders[c] = {n for n in self.feeders[c] | self.feeders[p] if n not in merged}
+        self.sets[c], self.sets[p] = merged, set()
+        self.low[c] = min(self.low[c], self.low[p])
+        self.parent[p] = c
+        return c
+
+    def merged_groups(self, order):
+        for node in order:
+            if node not in self.group_of:
                 continue
-            pattern = _pattern(consumer.outputs[0])
-            for inp in consumer.inputs:
-                producer = inp.owner
-                if (producer is None or producer not in fgraph.apply_nodes or not _fusable(producer)
-                        or _pattern(producer.outputs[0]) != pattern):
+            pattern = _pattern(node.outputs[0])
+            for inp in node.inputs:
+                prod = inp.owner
+                if prod is None or prod not in self.group_of or _pattern(prod.outputs[0]) != pattern:
                     continue
-                if _reaches_through_outside(consumer, producer, position):
-                    continue
-                merged = _fuse_group(fgraph, [producer, consumer])
-                if merged:
-                    # The merged node can stand where the consumer stood.
-                    position[merged] = position[consumer]
-                    changed = True
-                    break
+                c, p = self.find(self.group_of[node]), self.find(self.group_of[prod])
+                if p != c and not self._path_around(p, c):
+                    self._union(p, c)
+        return [s for i, s in enumerate(self.sets) if self.parent[i] == i and len(s) > 1]
 
 
 @graph_rewriter(name="elemwise_fusion")
@@ -359,7 +400,6 @@ def elemwise_fusion(fgraph):
     for members in _find_groups(fgraph):
         if all(n in fgraph.apply_nodes for n in members):
             _fuse_group(fgraph, members)
-    _merge_adjacent(fgraph)
 
 
 register_rewrite(elemwise_fusion, "fusion", "fast_run", name="elemwise_fusion")
