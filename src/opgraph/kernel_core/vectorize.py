@@ -237,24 +237,14 @@ def _vectorize_blockwise(op, node, *new_inputs):
 
 # -- the graph walk --------------------------------------------------------------
 def _pairs(replace):
-    items = replace.items() if isinstance(replace, dict) else replace
-    pairs = []
-    for item in items:
-        try:
-            old, new = item
-        except (TypeError, ValueError):
-            raise TypeError("vectorize_graph: replace must be a dict {old: new} or a list of pairs") from None
-        if not isinstance(old, Variable):
-            raise TypeError(f"vectorize_graph: keys must be Variables, got {type(old).__name__}")
-        if not isinstance(new, Variable):
-            from opgraph.kernel_core.tensor.basic import as_tensor_variable
+    from opgraph.kernel_core.graph.replace import replacement_pairs
 
-            new = as_tensor_variable(new)
+    pairs = replacement_pairs(replace, who="vectorize_graph")
+    for old, new in pairs:
         if _ndim(new) < _ndim(old):
             raise ValueError(
                 f"vectorize_graph: the replacement {new} ({new.type.short_str()}) of {old} "
                 f"({old.type.short_str()}) has fewer dimensions; batch dimensions can only be added")
-        pairs.append((old, new))
     return pairs
 
 

@@ -15,7 +15,11 @@ from opgraph.kernel_core.graph.traversal import io_toposort
 __all__ = ["graph_replace", "clone_replace", "vectorize_graph"]
 
 
-def _pairs(replace):
+def replacement_pairs(replace, who="replace"):
+    """``replace`` ({old: new} or [(old, new)]) as a list of Variable pairs.
+
+    Non-Variable replacements become constants; ``who`` names the caller in errors.
+    """
     if replace is None:
         return []
     items = replace.items() if isinstance(replace, dict) else replace
@@ -24,16 +28,16 @@ def _pairs(replace):
         try:
             old, new = item
         except (TypeError, ValueError):
-            raise TypeError("replace must be a dict {old: new} or a sequence of (old, new) pairs") from None
+            raise TypeError(f"{who}: replace must be a dict {{old: new}} or a sequence of (old, new) pairs") from None
         if not isinstance(old, Variable):
-            raise TypeError(f"replace: keys must be Variables, got {type(old).__name__} {old!r:.40}")
+            raise TypeError(f"{who}: keys must be Variables, got {type(old).__name__} {old!r:.40}")
         if not isinstance(new, Variable):
             from opgraph.kernel_core.tensor.basic import as_tensor_variable
 
             try:
                 new = as_tensor_variable(new)
             except TypeError:
-                raise TypeError(f"replace: the replacement of {old} must be a Variable, "
+                raise TypeError(f"{who}: the replacement of {old} must be a Variable, "
                                 f"got {type(new).__name__}") from None
         pairs.append((old, new))
     return pairs
@@ -90,7 +94,7 @@ def graph_replace(outputs, replace=None, *, strict=True):
     """
     single, outs = _as_outputs(outputs)
     memo = {}
-    for old, new in _pairs(replace):
+    for old, new in replacement_pairs(replace):
         if strict and new.type != old.type:
             converted = old.type.convert_variable(new) if hasattr(old.type, "convert_variable") else None
             if converted is None:
@@ -110,7 +114,7 @@ def clone_replace(output, replace=None, rebuild_strict=True, copy_inputs_over=Tr
     """
     single, outs = _as_outputs(output)
     memo = {}
-    for old, new in _pairs(replace):
+    for old, new in replacement_pairs(replace):
         if rebuild_strict and new.type != old.type:
             converted = old.type.convert_variable(new) if hasattr(old.type, "convert_variable") else None
             if converted is None:

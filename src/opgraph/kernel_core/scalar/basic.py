@@ -267,30 +267,24 @@ class Reciprocal(FloatUnaryOp):
         return [-output_grads[0] / (inputs[0] * inputs[0])]
 
 
-class Maximum(BinaryScalarOp):
+class _ExtremumOp(BinaryScalarOp):
+    commutative = True
+
+    def pullback(self, inputs, outputs, output_grads):
+        # Like PyTensor and like the Max/Min reductions: at a tie every
+        # argument equal to the result receives the full gradient.
+        x, y = inputs
+        (gz,) = output_grads
+        tm = _tm()
+        return [gz * tm.eq(outputs[0], x), gz * tm.eq(outputs[0], y)]
+
+
+class Maximum(_ExtremumOp):
     nfunc = staticmethod(np.maximum)
-    commutative = True
-
-    def pullback(self, inputs, outputs, output_grads):
-        # Like PyTensor and like the Max reduction: at a tie every argument
-        # equal to the result receives the full gradient.
-        x, y = inputs
-        (gz,) = output_grads
-        tm = _tm()
-        return [gz * tm.eq(outputs[0], x), gz * tm.eq(outputs[0], y)]
 
 
-class Minimum(BinaryScalarOp):
+class Minimum(_ExtremumOp):
     nfunc = staticmethod(np.minimum)
-    commutative = True
-
-    def pullback(self, inputs, outputs, output_grads):
-        # Like PyTensor and like the Min reduction: at a tie every argument
-        # equal to the result receives the full gradient.
-        x, y = inputs
-        (gz,) = output_grads
-        tm = _tm()
-        return [gz * tm.eq(outputs[0], x), gz * tm.eq(outputs[0], y)]
 
 
 class Clip(ScalarOp):

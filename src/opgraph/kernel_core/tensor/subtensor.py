@@ -31,6 +31,7 @@ from opgraph.kernel_core.tensor.basic import as_tensor_variable
 from opgraph.kernel_core.tensor.elemwise import DimShuffle, scalar_from_tensor, tensor_from_scalar
 from opgraph.kernel_core.tensor.type import TensorType
 
+
 __all__ = [
     "Subtensor", "IncSubtensor", "AdvancedSubtensor1", "AdvancedSubtensor",
     "AdvancedIncSubtensor1", "AdvancedIncSubtensor", "IdxSlice",
@@ -389,16 +390,7 @@ class IncSubtensor(Op):
         return [input_shapes[0]]
 
     def L_op(self, inputs, outputs, output_grads):
-        x, y, *idx = inputs
-        (gz,) = output_grads
-        from opgraph.kernel_core.tensor.math import zeros_like
-
-        if self.set_instead_of_inc:
-            gx = IncSubtensor(self.idx_list, set_instead_of_inc=True)(gz, zeros_like(y), *idx)
-        else:
-            gx = gz
-        gy = _reduce_like(Subtensor(self.idx_list)(gz, *idx), y)
-        return [gx, gy] + [None] * len(idx)
+        return _inc_pullback(self, IncSubtensor, Subtensor, inputs, output_grads)
 
 
 def _check_assignable(y, sub_shape, op):
@@ -408,6 +400,20 @@ def _check_assignable(y, sub_shape, op):
         if ys is not None and ss is not None and ys != 1 and ys != ss:
             raise ValueError(f"{op}: value {y} of shape {y.type.shape} does not broadcast to the selection "
                              f"of shape {sub_shape}")
+
+
+def _inc_pullback(op, inc_cls, get_cls, inputs, output_grads):
+    """Gradients of x[idx] += y (or = y): gz for x (zeroed at idx when setting), gz[idx] for y."""
+    from opgraph.kernel_core.tensor.math import zeros_like
+
+    x, y, *idx = inputs
+    (gz,) = output_grads
+    if op.set_instead_of_inc:
+        gx = inc_cls(op.idx_list, set_instead_of_inc=True)(gz, zeros_like(y), *idx)
+    else:
+        gx = gz
+    gy = _reduce_like(get_cls(op.idx_list)(gz, *idx), y)
+    return [gx, gy] + [None] * len(idx)
 
 
 def _reduce_like(g, y):
@@ -648,16 +654,7 @@ class AdvancedIncSubtensor(Op):
         return [input_shapes[0]]
 
     def L_op(self, inputs, outputs, output_grads):
-        from opgraph.kernel_core.tensor.math import zeros_like
-
-        x, y, *idx = inputs
-        (gz,) = output_grads
-        if self.set_instead_of_inc:
-            gx = AdvancedIncSubtensor(self.idx_list, set_instead_of_inc=True)(gz, zeros_like(y), *idx)
-        else:
-            gx = gz
-        gy = _reduce_like(AdvancedSubtensor(self.idx_list)(gz, *idx), y)
-        return [gx, gy] + [None] * len(idx)
+        return _inc_pullback(self, AdvancedIncSubtensor, AdvancedSubtensor, inputs, output_grads)
 
 
 # -- the entry point ------------------------------------------------------------
