@@ -1,6 +1,7 @@
 """njit helpers on arrays that generated modules import (only when compiling).
 
-``blas_operand(x)`` hands BLAS a C- or Fortran-contiguous array as is (numba's
+``reshaped_view(x, shape, strides)`` adds / drops length-1 axes keeping a
+contiguous array contiguous.  ``blas_operand(x)`` hands BLAS a C- or Fortran-contiguous array as is (numba's
 ``np.dot`` passes the transpose flag, so ``X.T`` of a C array costs no copy)
 and copies only genuinely strided views.  It is an ``overload``: the choice is
 made per layout at typing time, and the compiled code stays disk-cacheable.
@@ -22,6 +23,19 @@ def _blas_operand(x):
     if isinstance(x, types.Array) and x.layout in ("C", "F"):
         return lambda x: x
     return lambda x: np.ascontiguousarray(x)
+
+
+def reshaped_view(x, shape, strides):  # pragma: no cover - replaced by the overload inside njit code
+    return np.lib.stride_tricks.as_strided(x, shape=shape, strides=strides)
+
+
+@overload(reshaped_view, inline="always")
+def _reshaped_view(x, shape, strides):
+    """``x`` with length-1 axes added / dropped: a reshape (still C-contiguous, so loops
+    over it vectorize) when ``x`` is C-contiguous, else a strided view."""
+    if isinstance(x, types.Array) and x.layout == "C":
+        return lambda x, shape, strides: x.reshape(shape)
+    return lambda x, shape, strides: np.lib.stride_tricks.as_strided(x, shape=shape, strides=strides)
 
 
 # -- large output buffers ---------------------------------------------------------

@@ -96,6 +96,9 @@ def literal(value, dtype):
         text = f"complex({v.real!r}, {v.imag!r})"
     else:
         text = repr(v)
+    if dtype == "float64":
+        # A bare float literal is a float64 to numba, and costs no typed call to np.float64.
+        return f"({text})"
     return f"np.{dtype}({text})"
 
 

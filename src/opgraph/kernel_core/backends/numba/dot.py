@@ -24,9 +24,18 @@ def dot_source(x_type, y_type, out_type, ctx):
         op = ctx.import_name("opgraph.kernel_core.backends.numba.array_kernels", "blas_operand")
         if x_type.ndim == 2 and y_type.ndim == 2 and y_type.shape[1] == 1:
             # matrix @ column: gemv (gemm with one column is markedly slower).
-            lines.append(f"    return np.dot({op}({cx}), {op}({cy}[:, 0]))[:, None]")
+            # (a reshape, not [:, None]: the result stays C-contiguous for the loops using it)
+            view = ctx.import_name("opgraph.kernel_core.backends.numba.array_kernels", "reshaped_view")
+            lines.append(f"    yy = {cy}")
+            lines.append(f"    col = {view}(yy, (yy.shape[0],), (yy.strides[0],))")
+            lines.append(f"    r = np.dot({op}({cx}), {op}(col))")
+            lines.append("    return r.reshape((r.shape[0], 1))")
         elif x_type.ndim == 2 and y_type.ndim == 2 and x_type.shape[0] == 1:
-            lines.append(f"    return np.dot({op}(({cy}).T), {op}({cx}[0]))[None, :]")
+            view = ctx.import_name("opgraph.kernel_core.backends.numba.array_kernels", "reshaped_view")
+            lines.append(f"    xx = {cx}")
+            lines.append(f"    row = {view}(xx, (xx.shape[1],), (xx.strides[1],))")
+            lines.append(f"    r = np.dot({op}(({cy}).T), {op}(row))")
+            lines.append("    return r.reshape((1, r.shape[0]))")
         else:
             lines.append(f"    return np.asarray(np.dot({op}({cx}), {op}({cy})))")
     else:

@@ -6,9 +6,11 @@ and writes memory a single time.  Outputs listed in ``inplace_pattern`` reuse
 the input buffer (when its runtime shape is the output's) instead of
 allocating.
 
-Broadcasting: dims statically known to be 1 index 0.  Other dims take a fast
-path when every input has the output's length at run time, and a general
-path (per-input 0/1 stride flags) when one is broadcast at run time.
+Broadcasting: dims statically known to be 1 index 0, and inputs that are one
+number are read once before the loop.  An input broadcast at run time along
+another dim is first expanded to the output's length, so a single loop nest,
+indexed without strides, serves every call (it vectorizes, and there is only
+one copy of the body for numba to compile).
 """
 
 from __future__ import annotations
@@ -20,18 +22,10 @@ from opgraph.kernel_core.backends.numba.scalar import statements_for
 from opgraph.kernel_core.tensor.elemwise import DimShuffle, Elemwise, ScalarFromTensor, TensorFromScalar
 
 
-def _index(ndim, static_one, mode, i):
+def _index(ndim, static_one):
     if ndim == 0:
         return "()"
-    parts = []
-    for d in range(ndim):
-        if static_one[d]:
-            parts.append("0")
-        elif mode == "fast":
-            parts.append(f"j{d}")
-        else:
-            parts.append(f"j{d} * b{i}_{d}")
-    return ", ".join(parts)
+    return ", ".join("0" if static_one[d] else f"j{d}" for d in range(ndim))
 
 
 def elemwise_source(scalar_op, in_types, out_types, inplace_pattern, ctx):
@@ -57,17 +51,21 @@ def elemwise_source(scalar_op, in_types, out_types, inplace_pattern, ctx):
     shape = "(" + "".join(f"n{d}, " for d in range(ndim)) + ")"
     same_terms = [f"x{i}.shape[{d}] == n{d}" for i in range(nin) for d in range(ndim) if not static_one[i][d]]
     lines.append(f"    same = {' and '.join(same_terms) if same_terms else 'True'}")
-    # Output buffers: reuse a destroyed input when allowed and shapes agree.
+    # Output buffers.  Fresh ones are allocated up front; an inplace output reuses its
+    # destroyed input when the shapes agree.  Where they always agree, the loop stores
+    # into the input array itself: LLVM then sees a load and a store of the same
+    # element and can vectorize, where a runtime alias check between "out" and the
+    # input (the same buffer, selected at run time) would always fail and fall back
+    # to scalar code.
+    def reuse_or_allocate(o, pad):
+        i = inplace_pattern[o]
+        dt = np_dtype(out_types[o].dtype)
+        return [f"{pad}if x{i}.shape == {shape}:", f"{pad}    out{o} = x{i}", f"{pad}else:",
+                f"{pad}    out{o} = np.empty({shape}, dtype={dt})"]
+
     for o, t in enumerate(out_types):
-        dt = np_dtype(t.dtype)
-        if o in inplace_pattern:
-            i = inplace_pattern[o]
-            lines.append(f"    if x{i}.shape == {shape}:")
-            lines.append(f"        out{o} = x{i}")
-            lines.append("    else:")
-            lines.append(f"        out{o} = np.empty({shape}, dtype={dt})")
-        else:
-            lines.append(f"    out{o} = np.empty({shape}, dtype={dt})")
+        if o not in inplace_pattern:
+            lines.append(f"    out{o} = np.empty({shape}, dtype={np_dtype(t.dtype)})")
     if sys.platform.startswith("linux") and ndim > 0:
         # Large fresh outputs: huge pages, as NumPy does (see array_kernels).
         advise = ctx.import_name("opgraph.kernel_core.backends.numba.array_kernels", "advise_huge_pages")
@@ -75,6 +73,11 @@ def elemwise_source(scalar_op, in_types, out_types, inplace_pattern, ctx):
             if o not in inplace_pattern:
                 lines.append(f"    if out{o}.nbytes >= {1 << 22}:")
                 lines.append(f"        {advise}(out{o})")
+    # Inputs broadcast along every axis are one number: read it once, before the loop
+    # (fewer loads, and fewer pointers for the vectorizer to check for overlap).
+    hoisted = [i for i in range(nin) if ndim > 0 and all(static_one[i])]
+    for i in hoisted:
+        lines.append(f"    a{i} = x{i}[{_index(ndim, static_one[i])}]")
     # The body: load inputs, compute, store.
     in_dtypes = [t.dtype for t in in_types]
     out_dtypes = [t.dtype for t in out_types]
@@ -82,32 +85,56 @@ def elemwise_source(scalar_op, in_types, out_types, inplace_pattern, ctx):
     args = [f"a{i}" for i in range(nin)]
     exprs = statements_for(scalar_op, args, in_dtypes, out_dtypes, ctx, body)
 
-    def emit(mode, indent):
+    def emit(indent, targets):
         pad = "    " * indent
         out = []
         for d in range(ndim):
             out.append(pad + "    " * d + f"for j{d} in range(n{d}):")
         inner = pad + "    " * ndim
         for i in range(nin):
-            out.append(f"{inner}a{i} = x{i}[{_index(ndim, static_one[i], mode, i)}]")
+            if i not in hoisted:
+                out.append(f"{inner}a{i} = x{i}[{_index(ndim, static_one[i])}]")
         out.extend(inner + b for b in body)
         oidx = "()" if ndim == 0 else ", ".join(f"j{d}" for d in range(ndim))
         for o, e in enumerate(exprs):
-            out.append(f"{inner}out{o}[{oidx}] = {e}")
+            out.append(f"{inner}{targets[o]}[{oidx}] = {e}")
         return out
 
-    if ndim == 0 or not same_terms:
-        lines.extend(emit("fast", 1))
-    else:
-        lines.append("    if same:")
-        lines.extend(emit("fast", 2))
-        lines.append("    else:")
+    # Inplace outputs whose input has the output's shape whenever "same" holds (no
+    # axis of the input is statically 1 where the output's is not) store straight
+    # into that input; the others reuse it when the shapes agree at run time.
+    direct = {o: i for o, i in inplace_pattern.items()
+              if all(out_static_one[d] or not static_one[i][d] for d in range(ndim))}
+    if ndim > 0 and same_terms:
+        # An input broadcast at run time (length 1 where the output is longer, not
+        # known statically) is first expanded to the output's length, so ONE loop
+        # nest (indexed without strides, vectorizable) serves every case: half the
+        # code for numba to compile compared with a second, broadcasting loop.
+        lines.append("    if not same:")
         for i in range(nin):
-            for d in range(ndim):
-                if not static_one[i][d]:
-                    lines.append(f"        b{i}_{d} = 1 if x{i}.shape[{d}] != 1 else 0")
-        lines.extend(emit("general", 2))
-    del out_static_one
+            dims = [d for d in range(ndim) if not static_one[i][d]]
+            if not dims or i in hoisted:
+                continue
+            full = "(" + "".join("1, " if static_one[i][d] else f"n{d}, " for d in range(ndim)) + ")"
+            cond = " or ".join(f"x{i}.shape[{d}] != n{d}" for d in dims)
+            lines.append(f"        if {cond}:")
+            for d in dims:
+                lines.append(f"            b{d} = 1 if x{i}.shape[{d}] != 1 else 0")
+            lines.append(f"            e{i} = np.empty({full}, dtype={np_dtype(in_types[i].dtype)})")
+            for k, d in enumerate(dims):
+                lines.append("            " + "    " * k + f"for j{d} in range(n{d}):")
+            pad = "            " + "    " * len(dims)
+            dst = ", ".join("0" if static_one[i][d] else f"j{d}" for d in range(ndim))
+            src = ", ".join("0" if static_one[i][d] else f"j{d} * b{d}" for d in range(ndim))
+            lines.append(f"{pad}e{i}[{dst}] = x{i}[{src}]")
+            lines.append(f"            x{i} = e{i}")
+    for o in inplace_pattern:
+        if o in direct and ndim > 0 and same_terms:
+            lines.append(f"    out{o} = x{direct[o]}")
+        else:
+            lines.extend(reuse_or_allocate(o, "    "))
+    lines.extend(emit(1, [f"x{direct[o]}" if o in direct and ndim > 0 and same_terms else f"out{o}"
+                                  for o in range(nout)]))
     rets = [f"out{o}" for o in range(nout)]
     lines.append("    return " + (rets[0] if nout == 1 else "(" + ", ".join(rets) + ")"))
     return "\n".join(lines) + "\n"
@@ -143,6 +170,17 @@ def _funcify_dimshuffle(op, node, ctx):
         # Dropping every axis: a 0-d array (a copy; numba has no 0-d views).
         expr = f"np.asarray({expr}[{', '.join(idx)}])" if idx else expr
     elif idx and any(i != ":" for i in idx):
+        if expr == "x" and op.input_ndim > 0:
+            # Only adding / dropping length-1 axes: a reshape keeps a contiguous array
+            # contiguous (indexing makes numba type it as any-layout, and loops over
+            # any-layout arrays do not vectorize); strided inputs get an as_strided view.
+            kept_axes = [d for d in op.new_order if d != "x"]
+            shape = "".join("1, " if d == "x" else f"x.shape[{d}], " for d in op.new_order)
+            strides = "".join("0, " if d == "x" else f"x.strides[{d}], " for d in op.new_order)
+            if kept_axes == sorted(kept_axes):
+                view = ctx.import_name("opgraph.kernel_core.backends.numba.array_kernels", "reshaped_view")
+                return ctx.define(f"def {{name}}(x):\n    return {view}(x, ({shape}), ({strides}))\n",
+                                  prefix="dimshuffle")
         expr = f"{expr}[{', '.join(idx)}]"
     return ctx.define(f"def {{name}}(x):\n    return {expr}\n", prefix="dimshuffle")
 

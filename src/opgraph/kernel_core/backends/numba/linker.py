@@ -89,7 +89,9 @@ class NumbaLinker:
         return gm, entry
 
     def make_thunk(self, fgraph, profile=None):
-        import numba  # noqa: F401  (compiling is the moment numba gets imported)
+        from opgraph.kernel_core.backends.numba.numba_import import import_numba
+
+        numba = import_numba()  # compiling is the moment numba gets imported
 
         try:
             gm, entry = self._build(fgraph)

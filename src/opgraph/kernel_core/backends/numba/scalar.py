@@ -29,6 +29,7 @@ _MATH_FLOAT = {ps.Exp: "exp", ps.Expm1: "expm1", ps.Log: "log", ps.Log2: "log2",
                ps.Tan: "tan", ps.Arcsin: "asin", ps.Arccos: "acos", ps.Arctan: "atan",
                ps.Sinh: "sinh", ps.Cosh: "cosh", ps.Tanh: "tanh", ps.Arcsinh: "asinh",
                ps.Arccosh: "acosh", ps.Arctanh: "atanh"}
+_VECTORIZABLE = {ps.Exp: "vexp", ps.Log: "vlog", ps.Log1p: "vlog1p"}
 _MATH_UNARY = {ps.Erf: "erf", ps.Erfc: "erfc", ps.Gammaln: "lgamma", ps.Gamma: "gamma"}
 _KERNEL_UNARY = {ps.Sigmoid: "sigmoid", ps.Softplus: "softplus", ps.Log1mexp: "log1mexp",
                  ps.Psi: "psi", ps.Tri_gamma: "tri_gamma", ps.Erfinv: "erfinv", ps.Erfcx: "erfcx"}
@@ -51,9 +52,9 @@ def scalar_expression(op, args, in_dtypes, out_dtypes, ctx):
         name = _MATH_FLOAT[cls]
         name = "arc" + name[1:] if name.startswith("a") else name
         return [f"np.{name}({args[0]})"]
-    if cls is ps.Exp:
-        # Our vectorizable exp (scalar_kernels.vexp) instead of libm's.
-        fn = ctx.import_name(_KERNELS, "vexp")
+    if cls in _VECTORIZABLE:
+        # Our vectorizable exp / log (scalar_kernels) instead of libm's scalar calls.
+        fn = ctx.import_name(_KERNELS, _VECTORIZABLE[cls])
         return [f"{fn}({_as_float(args[0], in_dtypes[0])})"]
     if cls in _MATH_FLOAT:
         return [f"math.{_MATH_FLOAT[cls]}({_as_float(args[0], in_dtypes[0])})"]
@@ -135,7 +136,12 @@ def composite_statements(op, args, ctx, prefix="t"):
         exprs = statements_for(node.op, ins, in_dtypes, out_dtypes, ctx, lines, f"{tag}_{k}c")
         for j, (o, e) in enumerate(zip(node.outputs, exprs)):
             local = f"{tag}_{k}_{j}"
-            lines.append(f"{local} = {cast_fn(o.type.dtype)}({e})")
+            if o.type.dtype == "float64" and not isinstance(node.op, Composite) and \
+                    all(d == "float64" for d in in_dtypes):
+                # Arithmetic on float64 is float64: no cast call for numba to type.
+                lines.append(f"{local} = {e}")
+            else:
+                lines.append(f"{local} = {cast_fn(o.type.dtype)}({e})")
             names[o] = local
     outs = []
     for o in op.outputs:

@@ -1,0 +1,98 @@
+"""Importing numba without importing all of ``scipy.linalg``.
+
+Numba's implementation registry (loaded on the first compile, and on the first
+load from its disk cache) runs ``import scipy.linalg.cython_blas`` to check that
+BLAS exists.  Importing that submodule runs ``scipy/linalg/__init__.py`` first,
+which imports most of SciPy (array-API compat layer, numpy.f2py, ...): about a
+third of a second, more than half the cost of loading a cached graph in a new
+process, for a graph that may not use linear algebra at all.
+
+``import_numba()`` imports the ``cython_blas`` extension alone -- with a
+placeholder ``scipy.linalg`` package in ``sys.modules`` only while it loads --
+then removes the placeholder, so a later ``import scipy.linalg`` runs the real
+package, which then finds ``cython_blas`` already loaded (a one-shot import
+hook re-attaches it as an attribute of the real package).  Numba's BLAS calls
+look the functions up in ``sys.modules['scipy.linalg.cython_blas']``, which is
+the real extension module.  Any failure leaves things as they were: numba then
+imports scipy.linalg itself, as usual.
+"""
+
+from __future__ import annotations
+
+import importlib.abc
+import importlib.util
+import sys
+import types
+
+_BLAS = "scipy.linalg.cython_blas"
+
+
+class _ReattachBlas(importlib.abc.MetaPathFinder):
+    """When the real ``scipy.linalg`` is imported, give it its ``cython_blas`` attribute back."""
+
+    def find_spec(self, name, path=None, target=None):
+        if name != "scipy.linalg":
+            return None
+        sys.meta_path.remove(self)
+        spec = importlib.util.find_spec(name)
+        if spec is None or spec.loader is None:
+            return spec
+        loader = spec.loader
+        exec_module = loader.exec_module
+
+        def exec_and_reattach(module):
+            blas = sys.modules.get(_BLAS)
+            if blas is not None:
+                module.cython_blas = blas
+            exec_module(module)
+
+        spec.loader = _LoaderProxy(loader, exec_and_reattach)
+        return spec
+
+
+class _LoaderProxy(importlib.abc.Loader):
+    def __init__(self, loader, exec_module):
+        self._loader = loader
+        self.exec_module = exec_module
+
+    def create_module(self, spec):
+        return self._loader.create_module(spec)
+
+    def __getattr__(self, name):
+        return getattr(self._loader, name)
+
+
+def _preload_cython_blas():
+    if "scipy.linalg" in sys.modules or _BLAS in sys.modules:
+        return
+    try:
+        import scipy
+    except ImportError:
+        return
+    spec = importlib.util.find_spec("scipy.linalg")
+    if spec is None or not spec.submodule_search_locations:
+        return
+    placeholder = types.ModuleType("scipy.linalg")
+    placeholder.__path__ = list(spec.submodule_search_locations)
+    had_attr = "linalg" in scipy.__dict__
+    sys.modules["scipy.linalg"] = placeholder
+    try:
+        importlib.import_module(_BLAS)
+    except Exception:
+        sys.modules.pop(_BLAS, None)
+        return
+    finally:
+        if sys.modules.get("scipy.linalg") is placeholder:
+            del sys.modules["scipy.linalg"]
+        if not had_attr and scipy.__dict__.get("linalg") is placeholder:
+            del scipy.linalg
+    sys.meta_path.insert(0, _ReattachBlas())
+
+
+def import_numba():
+    """``import numba``, preloading only the BLAS part of scipy.linalg numba checks for."""
+    if "numba" not in sys.modules:
+        _preload_cython_blas()
+    import numba
+
+    return numba
