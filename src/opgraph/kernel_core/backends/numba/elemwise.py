@@ -28,6 +28,23 @@ def _index(ndim, static_one):
     return ", ".join("0" if static_one[d] else f"j{d}" for d in range(ndim))
 
 
+def _expand_function(ndim, ctx):
+    """An inlined helper: ``x`` itself when its shape is ``s``, else ``x`` broadcast to ``s`` (a copy)."""
+    sizes = [f"s{d}" for d in range(ndim)]
+    lines = [f"def {{name}}(x, {', '.join(sizes)}):",
+             "    if " + " and ".join(f"x.shape[{d}] == s{d}" for d in range(ndim)) + ":",
+             "        return x"]
+    lines += [f"    b{d} = 1 if x.shape[{d}] != 1 else 0" for d in range(ndim)]
+    lines.append(f"    e = np.empty(({''.join(f's{d}, ' for d in range(ndim))}), dtype=x.dtype)")
+    for d in range(ndim):
+        lines.append("    " * (d + 1) + f"for j{d} in range(s{d}):")
+    idx = ", ".join(f"j{d}" for d in range(ndim))
+    src = ", ".join(f"j{d} * b{d}" for d in range(ndim))
+    lines.append("    " * (ndim + 1) + f"e[{idx}] = x[{src}]")
+    lines.append("    return e")
+    return ctx.define("\n".join(lines) + "\n", prefix="expand", inline=True)
+
+
 def elemwise_source(scalar_op, in_types, out_types, inplace_pattern, ctx):
     """Source (with ``{name}``) of the loop nest computing ``Elemwise(scalar_op)``."""
     nin, nout = len(in_types), len(out_types)
@@ -50,7 +67,6 @@ def elemwise_source(scalar_op, in_types, out_types, inplace_pattern, ctx):
             lines.append(f"        raise ValueError('Elemwise: input shapes do not broadcast along axis {d}')")
     shape = "(" + "".join(f"n{d}, " for d in range(ndim)) + ")"
     same_terms = [f"x{i}.shape[{d}] == n{d}" for i in range(nin) for d in range(ndim) if not static_one[i][d]]
-    lines.append(f"    same = {' and '.join(same_terms) if same_terms else 'True'}")
     # Output buffers.  Fresh ones are allocated up front; an inplace output reuses its
     # destroyed input when the shapes agree.  Where they always agree, the loop stores
     # into the input array itself: LLVM then sees a load and a store of the same
@@ -100,34 +116,24 @@ def elemwise_source(scalar_op, in_types, out_types, inplace_pattern, ctx):
             out.append(f"{inner}{targets[o]}[{oidx}] = {e}")
         return out
 
-    # Inplace outputs whose input has the output's shape whenever "same" holds (no
-    # axis of the input is statically 1 where the output's is not) store straight
-    # into that input; the others reuse it when the shapes agree at run time.
+    # Inplace outputs whose input has the output's shape once expanded (no axis of
+    # the input is statically 1 where the output's is not) store straight into that
+    # input; the others reuse it when the shapes agree at run time.
     direct = {o: i for o, i in inplace_pattern.items()
               if all(out_static_one[d] or not static_one[i][d] for d in range(ndim))}
     if ndim > 0 and same_terms:
         # An input broadcast at run time (length 1 where the output is longer, not
         # known statically) is first expanded to the output's length, so ONE loop
         # nest (indexed without strides, vectorizable) serves every case: half the
-        # code for numba to compile compared with a second, broadcasting loop.
-        lines.append("    if not same:")
+        # code for numba to compile compared with a second, broadcasting loop.  (An
+        # unconditional call: a conditional reassignment keeps LLVM from vectorizing.)
         for i in range(nin):
             dims = [d for d in range(ndim) if not static_one[i][d]]
             if not dims or i in hoisted:
                 continue
-            full = "(" + "".join("1, " if static_one[i][d] else f"n{d}, " for d in range(ndim)) + ")"
-            cond = " or ".join(f"x{i}.shape[{d}] != n{d}" for d in dims)
-            lines.append(f"        if {cond}:")
-            for d in dims:
-                lines.append(f"            b{d} = 1 if x{i}.shape[{d}] != 1 else 0")
-            lines.append(f"            e{i} = np.empty({full}, dtype={np_dtype(in_types[i].dtype)})")
-            for k, d in enumerate(dims):
-                lines.append("            " + "    " * k + f"for j{d} in range(n{d}):")
-            pad = "            " + "    " * len(dims)
-            dst = ", ".join("0" if static_one[i][d] else f"j{d}" for d in range(ndim))
-            src = ", ".join("0" if static_one[i][d] else f"j{d} * b{d}" for d in range(ndim))
-            lines.append(f"{pad}e{i}[{dst}] = x{i}[{src}]")
-            lines.append(f"            x{i} = e{i}")
+            expand = _expand_function(ndim, ctx)
+            full = ", ".join("1" if static_one[i][d] else f"n{d}" for d in range(ndim))
+            lines.append(f"    x{i} = {expand}(x{i}, {full})")
     for o in inplace_pattern:
         if o in direct and ndim > 0 and same_terms:
             lines.append(f"    out{o} = x{direct[o]}")

@@ -92,6 +92,9 @@ class NumbaLinker:
         from opgraph.kernel_core.backends.numba.numba_import import import_numba
 
         numba = import_numba()  # compiling is the moment numba gets imported
+        from opgraph.kernel_core.backends.numba.allocator import settle_heap
+
+        settle_heap()  # outputs reuse freed heap memory instead of fresh pages (see allocator.py)
 
         try:
             gm, entry = self._build(fgraph)
