@@ -42,7 +42,7 @@ def _expand_function(ndim, ctx):
     src = ", ".join(f"j{d} * b{d}" for d in range(ndim))
     lines.append("    " * (ndim + 1) + f"e[{idx}] = x[{src}]")
     lines.append("    return e")
-    return ctx.define("\n".join(lines) + "\n", prefix="expand", inline=True)
+    return ctx.define("\n".join(lines) + "\n", prefix="expand")
 
 
 def elemwise_source(scalar_op, in_types, out_types, inplace_pattern, ctx):
