@@ -68,25 +68,34 @@ def bench_pytensor(build, n, repeat):
 
 
 def main(argv=()):
+    """Print the comparison; return table records (workload, implementation, seconds) for run_all."""
+    from common import report
+
     sizes = tuple(int(a) for a in argv) or SIZES
     print(f"W6 rewrite time, include=('fast_run',), exclude=('inplace',); sizes {sizes}")
+    records = []
     for name, build in (("fuseable", fuseable), ("chain", chain)):
         ours, theirs = {}, {}
         for n in sizes:
-            # Several runs at every size (the growth ratio compares like with like).
+            # Several runs at every size (the growth ratio compares like with like); PyTensor's
+            # large graphs take seconds each, so it gets fewer runs there.
             repeat = 5 if n <= 50 else 3 if n <= 1000 else 1
             ours[n] = bench_opgraph(build, n, repeat)
-            theirs[n] = bench_pytensor(build, n, 1)
+            theirs[n] = bench_pytensor(build, n, 3 if n <= 50 else 1)
             line = f"{name:9s} n={n:4d}  opgraph {ours[n]:8.3f} s"
+            rows = [("opgraph fast_run rewrite", ours[n])]
             if theirs[n] is not None:
                 line += f"   pytensor {theirs[n]:8.3f} s   ratio {theirs[n] / ours[n]:6.1f}x"
+                rows.append(("pytensor fast_run rewrite", theirs[n]))
             print(line)
+            records += [(f"W6 rewrite {name} n={n} (CPU time)", label, sec) for label, sec in rows]
         lo, hi = sizes[0], sizes[-1]
         growth = ours[hi] / ours[lo]
         line = f"{name:9s} growth {hi}/{lo}: opgraph {growth:5.1f}x"
         if theirs[hi] is not None and theirs[lo] is not None:
             line += f"   pytensor {theirs[hi] / theirs[lo]:5.1f}x"
         print(line)
+    return records
 
 
 if __name__ == "__main__":

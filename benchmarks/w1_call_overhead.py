@@ -2,25 +2,28 @@
 
 import numpy as np
 
-from common import available, report, timeit
+from common import check_same, compile_all, jax_module, report, timeit
 
-import opgraph
-import opgraph.tensor as pt
+
+def build(pt, grad):
+    x = pt.vector("x")
+    return [x], pt.exp(x)
 
 
 def main():
-    x = pt.vector("x")
     xv = np.random.default_rng(0).standard_normal(1000)
-    f = opgraph.function([x], pt.exp(x), mode="NUMBA")
-    ft = opgraph.function([x], pt.exp(x), mode="NUMBA", trust_input=True)
-    rows = [("numpy", timeit(lambda: np.exp(xv))),
-            ("opgraph NUMBA", timeit(lambda: f(xv))),
-            ("opgraph NUMBA trust_input", timeit(lambda: ft(xv)))]
-    if available("jax"):
-        import jax
-        import jax.numpy as jnp
-
+    rows = [("numpy", timeit(lambda: np.exp(xv)))]
+    # Checked inputs (the default) and trust_input=True, for opgraph and each PyTensor mode.
+    checked, trusted = compile_all(build, trust_input=False), compile_all(build, trust_input=True)
+    for (label, f), (_, ft) in zip(checked, trusted):
+        check_same(f(xv), np.exp(xv))
+        rows.append((label, timeit(lambda: f(xv))))
+        rows.append((f"{label} trust_input", timeit(lambda: ft(xv))))
+    jx = jax_module()
+    if jx:
+        jax, jnp = jx
         jf = jax.jit(jnp.exp)
+        check_same(jf(xv), np.exp(xv))
         rows.append(("jax", timeit(lambda: jf(xv).block_until_ready())))
     return report("W1 exp(1e3)", rows)
 

@@ -2,18 +2,26 @@
 
 import numpy as np
 
-from common import report, timeit
+from common import check_same, compile_all, jax_module, report, timeit
 
-import opgraph
-import opgraph.tensor as pt
-from opgraph.gradient import grad
+
+def build(pt, grad):
+    x, mu = pt.vector("x"), pt.scalar("mu")
+    logp = -((x - mu) ** 2) / 2
+    return [x, mu], [logp, grad(logp.sum(), x)]
+
+
+def jax_logp_grad(jax):
+    def logp(x, mu):
+        return -((x - mu) ** 2) / 2
+
+    return jax.jit(lambda x, mu: (logp(x, mu), jax.grad(lambda v: logp(v, mu).sum())(x)))
 
 
 def main(sizes=(10**5, 10**6, 10**7)):
-    x, mu = pt.vector("x"), pt.scalar("mu")
-    logp = -((x - mu) ** 2) / 2
-    g = grad(logp.sum(), x)
-    f = opgraph.function([x, mu], [logp, g], mode="NUMBA", trust_input=True)
+    fns = compile_all(build, trust_input=True)
+    jx = jax_module()
+    jf = jax_logp_grad(jx[0]) if jx else None
     lines = []
     for n in sizes:
         xv = np.random.default_rng(0).standard_normal(n)
@@ -24,9 +32,14 @@ def main(sizes=(10**5, 10**6, 10**7)):
             return -(d ** 2) / 2, -d
 
         out = np.empty_like(xv)
-        rows = [("numpy", timeit(numpy_version)),
-                ("opgraph NUMBA", timeit(lambda: f(xv, muv))),
-                ("memcpy (2 outputs)", 2 * timeit(lambda: np.copyto(out, xv)))]
+        rows = [("numpy", timeit(numpy_version))]
+        for label, f in fns:
+            check_same(f(xv, muv), numpy_version())
+            rows.append((label, timeit(lambda: f(xv, muv))))
+        if jf:
+            check_same(jf(xv, muv), numpy_version())
+            rows.append(("jax", timeit(lambda: jx[0].block_until_ready(jf(xv, muv)))))
+        rows.append(("memcpy (2 outputs)", 2 * timeit(lambda: np.copyto(out, xv))))
         lines += report(f"W2 logp+grad n={n:.0e}", rows)
     return lines
 

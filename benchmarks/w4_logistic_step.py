@@ -2,21 +2,16 @@
 
 import numpy as np
 
-from common import report, timeit
-
-import opgraph
-import opgraph.tensor as pt
-from opgraph.gradient import grad
+from common import check_same, compile_all, jax_module, report, timeit
 
 
-def build():
+def build(pt, grad):
     X, y = pt.matrix("X"), pt.vector("y")
     alpha, beta, lr = pt.scalar("alpha"), pt.vector("beta"), pt.scalar("lr")
     p = pt.sigmoid(alpha + X @ beta)
     loss = -(y * pt.log(p) + (1 - y) * pt.log(1 - p)).mean()
     ga, gb = grad(loss, [alpha, beta])
-    return opgraph.function([X, y, alpha, beta, lr], [loss, alpha - lr * ga, beta - lr * gb],
-                            mode="NUMBA", trust_input=True)
+    return [X, y, alpha, beta, lr], [loss, alpha - lr * ga, beta - lr * gb]
 
 
 def numpy_step(X, y, alpha, beta, lr):
@@ -27,16 +22,36 @@ def numpy_step(X, y, alpha, beta, lr):
     return loss, alpha - lr * d.sum(), beta - lr * (X.T @ d)
 
 
+def jax_step(jax, jnp):
+    def loss(alpha, beta, X, y):
+        p = jax.nn.sigmoid(alpha + X @ beta)
+        return -(y * jnp.log(p) + (1 - y) * jnp.log(1 - p)).mean()
+
+    def step(X, y, alpha, beta, lr):
+        value, (ga, gb) = jax.value_and_grad(loss, argnums=(0, 1))(alpha, beta, X, y)
+        return value, alpha - lr * ga, beta - lr * gb
+
+    return jax.jit(step)
+
+
 def main(shapes=((100, 5), (100_000, 50))):
-    f = build()
+    fns = compile_all(build, trust_input=True)
+    jx = jax_module()
+    jf = jax_step(*jx) if jx else None
     lines = []
     rng = np.random.default_rng(0)
     for n, k in shapes:
         X = rng.standard_normal((n, k))
         y = (rng.random(n) > 0.5).astype(float)
         args = (X, y, np.array(0.1), rng.standard_normal(k), np.array(0.01))
-        np.testing.assert_allclose(f(*args)[0], numpy_step(*args)[0])
-        rows = [("numpy", timeit(lambda: numpy_step(*args))), ("opgraph NUMBA", timeit(lambda: f(*args)))]
+        expected = numpy_step(*args)
+        rows = [("numpy", timeit(lambda: numpy_step(*args)))]
+        for label, f in fns:
+            check_same(f(*args), expected)
+            rows.append((label, timeit(lambda: f(*args))))
+        if jf:
+            check_same(jf(*args), expected)
+            rows.append(("jax", timeit(lambda: jx[0].block_until_ready(jf(*args)))))
         lines += report(f"W4 logistic step {n}x{k}", rows)
     return lines
 
