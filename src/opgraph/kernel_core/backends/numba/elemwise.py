@@ -28,14 +28,18 @@ def _index(ndim, static_one):
     return ", ".join("0" if static_one[d] else f"j{d}" for d in range(ndim))
 
 
-def _expand_function(ndim, ctx):
-    """An inlined helper: ``x`` itself when its shape is ``s``, else ``x`` broadcast to ``s`` (a copy)."""
+def _expand_function(ndim, dtype, ctx):
+    """A shared helper: ``x`` itself when its shape is ``s``, else ``x`` broadcast to ``s`` (a copy).
+
+    One helper per (ndim, dtype), allocating with the literal dtype (not ``x.dtype``):
+    numba compiles each distinct ``np.empty`` overload instance as a function of its
+    own, and the outputs' allocations already use the literal-dtype one."""
     sizes = [f"s{d}" for d in range(ndim)]
     lines = [f"def {{name}}(x, {', '.join(sizes)}):",
              "    if " + " and ".join(f"x.shape[{d}] == s{d}" for d in range(ndim)) + ":",
              "        return x"]
     lines += [f"    b{d} = 1 if x.shape[{d}] != 1 else 0" for d in range(ndim)]
-    lines.append(f"    e = np.empty(({''.join(f's{d}, ' for d in range(ndim))}), dtype=x.dtype)")
+    lines.append(f"    e = np.empty(({''.join(f's{d}, ' for d in range(ndim))}), dtype={np_dtype(dtype)})")
     for d in range(ndim):
         lines.append("    " * (d + 1) + f"for j{d} in range(s{d}):")
     idx = ", ".join(f"j{d}" for d in range(ndim))
@@ -131,7 +135,7 @@ def elemwise_source(scalar_op, in_types, out_types, inplace_pattern, ctx):
             dims = [d for d in range(ndim) if not static_one[i][d]]
             if not dims or i in hoisted:
                 continue
-            expand = _expand_function(ndim, ctx)
+            expand = _expand_function(ndim, in_types[i].dtype, ctx)
             full = ", ".join("1" if static_one[i][d] else f"n{d}" for d in range(ndim))
             lines.append(f"    x{i} = {expand}(x{i}, {full})")
     for o in inplace_pattern:

@@ -126,7 +126,8 @@ class NumbaLinker:
                 fn._can_compile = True
                 try:
                     try:
-                        fn.compile(sig)
+                        if not _load_cached_overload(fn, sig):
+                            fn.compile(sig)
                     except (numba.core.errors.NumbaError, NotImplementedError):
                         raise
                     except Exception:
@@ -187,6 +188,44 @@ class NumbaLinker:
         thunk.fgraph = fgraph
         thunk.source = gm.source
         return thunk
+
+
+def _load_cached_overload(fn, sig):
+    """Load ``fn``'s machine code for ``sig`` from numba's disk cache; False on a miss.
+
+    Numba's own ``Dispatcher.compile`` first refreshes the target context --
+    importing and installing every implementation registry (numba.np.*,
+    numba.cpython.*, typed containers, ...) -- although rebuilding cached
+    machine code needs none of them, only the NRT.  That refresh is about a
+    third of loading a cached graph in a new process.  Here the refresh is
+    skipped for the load alone; a miss (or any later compilation) goes
+    through ``fn.compile``, which refreshes as usual.
+    """
+    from numba.core.caching import FunctionCache
+    from numba.core.compiler_lock import global_compiler_lock
+    from numba.core.runtime import rtsys
+
+    cache = getattr(fn, "_cache", None)
+    if type(cache) is not FunctionCache or getattr(fn, "overloads", None):
+        return False
+    targetctx = fn.targetctx
+    with global_compiler_lock:
+        rtsys.initialize(targetctx)  # the one part of the refresh the machine code needs
+        targetctx.refresh = _no_refresh  # shadows the method for this load only
+        try:
+            cres = cache.load_overload(sig, targetctx)
+        finally:
+            del targetctx.refresh
+        if cres is None or cres.objectmode:
+            return False
+        fn._cache_hits[sig] += 1
+        targetctx.insert_user_function(cres.entry_point, cres.fndesc, [cres.library])
+        fn.add_overload(cres)
+    return True
+
+
+def _no_refresh():
+    pass
 
 
 # Ops whose Numba code always returns a newly allocated array (never an input,

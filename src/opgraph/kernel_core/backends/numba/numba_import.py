@@ -90,9 +90,22 @@ def _preload_cython_blas():
 
 
 def import_numba():
-    """``import numba``, preloading only the BLAS part of scipy.linalg numba checks for."""
+    """``import numba``, preloading only the BLAS part of scipy.linalg numba checks for.
+
+    Numba also imports ``coverage`` when it is installed (to report the lines of
+    jitted code to an active coverage run): a tenth of a second of a cached
+    graph's load.  No run can be active unless ``coverage`` is already imported,
+    so otherwise numba is shown it as missing while it imports."""
     if "numba" not in sys.modules:
         _preload_cython_blas()
+        hide_coverage = "coverage" not in sys.modules
+        if hide_coverage:
+            sys.modules["coverage"] = None  # makes ``import coverage`` raise ImportError
+        try:
+            import numba
+        finally:
+            if hide_coverage and sys.modules.get("coverage", 0) is None:
+                del sys.modules["coverage"]
     import numba
 
     return numba

@@ -20,7 +20,10 @@ def _funcify_shape(op, node, ctx):
 
 @numba_funcify.register(sh.Shape_i)
 def _funcify_shape_i(op, node, ctx):
-    return ctx.define(f"def {{name}}(x):\n    return np.asarray(np.int64(x.shape[{op.i}]))\n", prefix="shape_i")
+    # np.empty + store, not np.asarray(np.int64(...)): numba compiles each distinct
+    # overload instance (asarray's two) as a separate function, a large part of compile time.
+    return ctx.define(f"def {{name}}(x):\n    out = np.empty((), dtype=np.int64)\n"
+                      f"    out[()] = x.shape[{op.i}]\n    return out\n", prefix="shape_i")
 
 
 @numba_funcify.register(sh.Reshape)
