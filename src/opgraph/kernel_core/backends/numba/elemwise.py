@@ -141,6 +141,10 @@ def elemwise_source(scalar_op, in_types, out_types, inplace_pattern, ctx):
     for o in inplace_pattern:
         if o in direct and ndim > 0 and same_terms:
             lines.append(f"    out{o} = x{direct[o]}")
+        elif ndim == 0:
+            # 0-d shapes always agree: no run-time test, no never-taken allocation
+            # (less code for numba to type and lower).
+            lines.append(f"    out{o} = x{inplace_pattern[o]}")
         else:
             lines.extend(reuse_or_allocate(o, "    "))
     lines.extend(emit(1, [f"x{direct[o]}" if o in direct and ndim > 0 and same_terms else f"out{o}"

@@ -34,7 +34,8 @@ def _funcify_careduce(op, node, ctx):
     lines = ["def {name}(x):"]
     extremum = cls in (red.Max, red.Min)
     if not kept and not extremum:
-        return ctx.define(_full_reduction_source(cls, ndim, odt, node.outputs[0].type.dtype),
+        return ctx.define(_full_reduction_source(cls, ndim, odt, node.outputs[0].type.dtype,
+                                                 x.type.dtype),
                           prefix=f"reduce_{type(op).__name__.lower()}")
     if extremum:
         lines.append("    if x.size == 0:")
@@ -63,29 +64,34 @@ def _funcify_careduce(op, node, ctx):
     return ctx.define("\n".join(lines) + "\n", prefix=f"reduce_{type(op).__name__.lower()}")
 
 
-def _full_reduction_source(cls, ndim, odt, out_dtype):
+def _full_reduction_source(cls, ndim, odt, out_dtype, in_dtype):
     """Reducing every axis: accumulate in locals (registers), not in the output array."""
     step = _STEP[cls].replace("acc", "a0")
-    lines = ["def {name}(x):", f"    a0 = {odt}({_INIT[cls]})"]
+    # A float64 sum of float64 needs no casts: each ``np.float64(...)`` call is one
+    # more call site for numba to type and lower (a sizeable share of compile time).
+    plain = cls is red.Sum and out_dtype == "float64" and in_dtype == "float64"
+    cast = (lambda e: e) if plain else (lambda e: f"{odt}({e})")
+    zero = "0.0" if plain else f"{odt}(0)"
+    lines = ["def {name}(x):", f"    a0 = {zero if plain else cast(_INIT[cls])}"]
     if cls is red.Sum and ndim == 1 and out_dtype.startswith("float"):
         # Four interleaved partial sums: four times the throughput of one serial chain
         # (floating-point adds are not reassociated for us), and more accurate.
-        lines += [f"    a1 = {odt}(0)", f"    a2 = {odt}(0)", f"    a3 = {odt}(0)",
+        lines += [f"    a1 = {zero}", f"    a2 = {zero}", f"    a3 = {zero}",
                   "    n = x.shape[0]",
                   "    m = n - n % 4",
                   "    for j in range(0, m, 4):",
-                  f"        a0 += {odt}(x[j])",
-                  f"        a1 += {odt}(x[j + 1])",
-                  f"        a2 += {odt}(x[j + 2])",
-                  f"        a3 += {odt}(x[j + 3])",
+                  f"        a0 += {cast('x[j]')}",
+                  f"        a1 += {cast('x[j + 1]')}",
+                  f"        a2 += {cast('x[j + 2]')}",
+                  f"        a3 += {cast('x[j + 3]')}",
                   "    for j in range(m, n):",
-                  f"        a0 += {odt}(x[j])",
+                  f"        a0 += {cast('x[j]')}",
                   "    a0 = (a0 + a1) + (a2 + a3)"]
     else:
         for d in range(ndim):
             lines.append("    " * (d + 1) + f"for j{d} in range(x.shape[{d}]):")
         xidx = "(" + "".join(f"j{d}, " for d in range(ndim)) + ")"
-        lines.append("    " * (ndim + 1) + f"v = {odt}(x[{xidx}])")
+        lines.append("    " * (ndim + 1) + f"v = {cast(f'x[{xidx}]')}")
         lines.append("    " * (ndim + 1) + f"a0 = {step}")
     lines += [f"    out = np.empty((), dtype={odt})", "    out[()] = a0", "    return out"]
     return "\n".join(lines) + "\n"
