@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import sys
 
+import numpy as np
+
 from opgraph.kernel_core.backends.numba.dispatch import np_dtype, numba_funcify
 from opgraph.kernel_core.backends.numba.scalar import statements_for
 from opgraph.kernel_core.tensor.elemwise import DimShuffle, Elemwise, ScalarFromTensor, TensorFromScalar
@@ -86,13 +88,18 @@ def elemwise_source(scalar_op, in_types, out_types, inplace_pattern, ctx):
     for o, t in enumerate(out_types):
         if o not in inplace_pattern:
             lines.append(f"    out{o} = np.empty({shape}, dtype={np_dtype(t.dtype)})")
-    if sys.platform.startswith("linux") and ndim > 0:
-        # Large fresh outputs: huge pages, as NumPy does (see array_kernels).
+    fresh = [o for o in range(nout) if o not in inplace_pattern]
+    if sys.platform.startswith("linux") and ndim > 0 and fresh and not all(out_static_one):
+        # Large fresh outputs: huge pages, as NumPy does (see array_kernels).  (Not for
+        # outputs statically of one element.)  Outputs of one itemsize share a single
+        # size test: fewer branches for numba to compile.
         advise = ctx.import_name("opgraph.kernel_core.backends.numba.array_kernels", "advise_huge_pages")
-        for o in range(nout):
-            if o not in inplace_pattern:
-                lines.append(f"    if out{o}.nbytes >= {1 << 22}:")
-                lines.append(f"        {advise}(out{o})")
+        by_size = {}
+        for o in fresh:
+            by_size.setdefault(np.dtype(out_types[o].dtype).itemsize, []).append(o)
+        for group in by_size.values():
+            lines.append(f"    if out{group[0]}.nbytes >= {1 << 22}:")
+            lines.extend(f"        {advise}(out{o})" for o in group)
     # Inputs broadcast along every axis are one number: read it once, before the loop
     # (fewer loads, and fewer pointers for the vectorizer to check for overlap).
     hoisted = [i for i in range(nin) if ndim > 0 and all(static_one[i])]
