@@ -353,8 +353,11 @@ def _cast_value_to(y, dtype, what):
                     f"cast them explicitly")
 
 
-class IncSubtensor(Op):
-    """``x`` with ``x[idx]`` set to (or incremented by) ``y``."""
+class _IncSubtensorBase(Op):
+    """Shared by basic and advanced inc/set: ``x`` with ``x[idx]`` set to or incremented by ``y``.
+
+    Subclasses name the op that reads ``x[idx]`` (``read_op``), used by the pullback.
+    """
 
     __props__ = ("idx_list", "inplace", "set_instead_of_inc")
 
@@ -363,6 +366,16 @@ class IncSubtensor(Op):
         self.inplace = bool(inplace)
         self.set_instead_of_inc = bool(set_instead_of_inc)
         self.destroy_map = {0: [0]} if inplace else {}
+
+    def infer_shape(self, fgraph, node, input_shapes):
+        return [input_shapes[0]]
+
+    def L_op(self, inputs, outputs, output_grads):
+        return _inc_pullback(self, type(self), self.read_op, inputs, output_grads)
+
+
+class IncSubtensor(_IncSubtensorBase):
+    """``x`` with ``x[idx]`` set to (or incremented by) ``y``."""
 
     def __str__(self):
         name = "SetSubtensor" if self.set_instead_of_inc else "IncSubtensor"
@@ -386,11 +399,6 @@ class IncSubtensor(Op):
             out[index] += y
         output_storage[0][0] = out
 
-    def infer_shape(self, fgraph, node, input_shapes):
-        return [input_shapes[0]]
-
-    def L_op(self, inputs, outputs, output_grads):
-        return _inc_pullback(self, IncSubtensor, Subtensor, inputs, output_grads)
 
 
 def _check_assignable(y, sub_shape, op):
@@ -616,16 +624,8 @@ def _adv_numpy_index(idx_list, values):
                  if isinstance(e, slice) else e for e in entries)
 
 
-class AdvancedIncSubtensor(Op):
+class AdvancedIncSubtensor(_IncSubtensorBase):
     """``x`` with ``x[index]`` (advanced) set / incremented by ``y``; inc accumulates like np.add.at."""
-
-    __props__ = ("idx_list", "inplace", "set_instead_of_inc")
-
-    def __init__(self, idx_list, inplace=False, set_instead_of_inc=False):
-        self.idx_list = tuple(idx_list)
-        self.inplace = bool(inplace)
-        self.set_instead_of_inc = bool(set_instead_of_inc)
-        self.destroy_map = {0: [0]} if inplace else {}
 
     def __str__(self):
         name = "AdvancedSetSubtensor" if self.set_instead_of_inc else "AdvancedIncSubtensor"
@@ -650,11 +650,6 @@ class AdvancedIncSubtensor(Op):
             np.add.at(out, tuple(i for group in index for i in group), y)
         output_storage[0][0] = out
 
-    def infer_shape(self, fgraph, node, input_shapes):
-        return [input_shapes[0]]
-
-    def L_op(self, inputs, outputs, output_grads):
-        return _inc_pullback(self, AdvancedIncSubtensor, AdvancedSubtensor, inputs, output_grads)
 
 
 # -- the entry point ------------------------------------------------------------
@@ -793,3 +788,8 @@ def set_subtensor(x, y, inplace=False):
 def inc_subtensor(x, y, inplace=False, set_instead_of_inc=False):
     """``x`` is an indexed variable (``a[idx]``): returns ``a`` with ``a[idx] += y``."""
     return _inc_or_set(x, y, set_instead_of_inc, inplace)
+
+
+# The op each inc/set pullback reads ``gz[idx]`` with (defined after both classes exist).
+IncSubtensor.read_op = Subtensor
+AdvancedIncSubtensor.read_op = AdvancedSubtensor

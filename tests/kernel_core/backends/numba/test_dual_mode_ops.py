@@ -325,7 +325,7 @@ def test_numba_equals_python(family):
 NOT_COMPILED = {
     "ScalarOp", "UnaryScalarOp", "BinaryScalarOp", "FloatUnaryOp", "FloatBinaryOp", "ComparisonOp",
     "_BitwiseOp", "_RoundingOp", "CAReduce", "_Accumulating", "_ArgExtremum", "_Extremum", "_Logical",
-    "_SortBase", "_CoreOp", "_ExtremumOp",
+    "_SortBase", "_CoreOp", "_ExtremumOp", "_IncSubtensorBase",
     "ConsiderConstant",   # gradient-only marker, removed by canonicalize
 }
 
