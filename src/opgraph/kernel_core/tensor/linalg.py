@@ -278,6 +278,16 @@ def _solve_out_type(A, b, b_ndim):
     return TensorType(dt, shape)
 
 
+def _solve_node(op, A, b, what):
+    """The Apply of a linear solve ``A x = b`` (b of ``op.b_ndim`` dimensions), checked."""
+    A = _check_core_matrix(A, what, square=True)
+    b = as_tensor_variable(b)
+    if b.type.ndim != op.b_ndim:
+        raise TypeError(f"{what}: b = {b} must have {op.b_ndim} dimensions here, got {b.type.short_str()}")
+    _check_system(A, b, op.b_ndim, what)
+    return Apply(op, [A, b], [_solve_out_type(A, b, op.b_ndim).make_variable()])
+
+
 class Solve(_CoreOp):
     """``x`` with ``A @ x = b`` (``assume_a`` in gen, sym, her, pos)."""
 
@@ -295,12 +305,7 @@ class Solve(_CoreOp):
         return f"Solve{{assume_a={self.assume_a!r}, b_ndim={self.b_ndim}}}"
 
     def make_node(self, A, b):
-        A = _check_core_matrix(A, "solve", square=True)
-        b = as_tensor_variable(b)
-        if b.type.ndim != self.b_ndim:
-            raise TypeError(f"solve: b = {b} must have {self.b_ndim} dimensions here, got {b.type.short_str()}")
-        _check_system(A, b, self.b_ndim, "solve")
-        return Apply(self, [A, b], [_solve_out_type(A, b, self.b_ndim).make_variable()])
+        return _solve_node(self, A, b, "solve")
 
     def perform(self, node, inputs, output_storage):
         A, b = inputs
@@ -367,12 +372,7 @@ class SolveTriangular(_CoreOp):
         return f"SolveTriangular{{lower={self.lower}{extra}}}"
 
     def make_node(self, A, b):
-        A = _check_core_matrix(A, "solve_triangular", square=True)
-        b = as_tensor_variable(b)
-        if b.type.ndim != self.b_ndim:
-            raise TypeError(f"solve_triangular: b = {b} must have {self.b_ndim} dimensions, got {b.type.short_str()}")
-        _check_system(A, b, self.b_ndim, "solve_triangular")
-        return Apply(self, [A, b], [_solve_out_type(A, b, self.b_ndim).make_variable()])
+        return _solve_node(self, A, b, "solve_triangular")
 
     def perform(self, node, inputs, output_storage):
         A, b = inputs
