@@ -29,3 +29,14 @@ def test_readme_has_exactly_two_setup_commands():
     assert len(commands) == 2
     assert "jupyter lab notebooks/" in commands[0]
     assert "pytest" in commands[1]
+
+
+def test_ci_runs_the_readme_test_command():
+    """.ci/run spells out the README's test command (and runs exactly it)."""
+    text = README.read_text()
+    readme_cmd = text.split("<!-- test-command -->", 1)[1].split("```bash\n", 1)[1].split("\n", 1)[0]
+    ci = (README.parent / ".ci" / "run").read_text()
+    assert f"test_command='{readme_cmd}'" in ci
+    install, run = (part.strip() for part in readme_cmd.split("&&"))
+    ci_lines = [line.strip() for line in ci.splitlines()]
+    assert install in ci_lines and run in ci_lines
