@@ -222,21 +222,18 @@ class _Extremum(CAReduce):
         hit = tm.eq(x, _expand_reduced(out, self.axis, nd))
         return [tm.mul(tm.cast(hit, x.type.dtype), g)]
 
+    def np_reduce(self, x, axis, dtype):
+        if x.size == 0:
+            raise ValueError(f"{type(self).__name__} of an empty array has no identity")
+        return self.np_func(x, axis=axis)
+
 
 class Max(_Extremum):
-    @staticmethod
-    def np_reduce(x, axis, dtype):
-        if x.size == 0:
-            raise ValueError("Max of an empty array has no identity")
-        return np.max(x, axis=axis)
+    np_func = staticmethod(np.max)
 
 
 class Min(_Extremum):
-    @staticmethod
-    def np_reduce(x, axis, dtype):
-        if x.size == 0:
-            raise ValueError("Min of an empty array has no identity")
-        return np.min(x, axis=axis)
+    np_func = staticmethod(np.min)
 
 
 class _Logical(CAReduce):
