@@ -20,7 +20,7 @@ from opgraph.kernel_core.rewriting.history import RewriteHistory
 
 # Rule libraries register themselves on import; fusion / inplace belong to the
 # Numba backend and may be absent during bring-up.
-_LIBRARIES = ("canonicalize", "stabilize", "specialize", "shape", "subtensor", "linalg", "blockwise", "fusion", "inplace")
+_LIBRARIES = ("canonicalize", "reduction", "stabilize", "specialize", "shape", "subtensor", "linalg", "blockwise", "fusion", "inplace")
 _loaded = False
 
 

@@ -12,7 +12,8 @@
 Each Op's implementation generates an njit function (``numba_funcify``); the
 graph function inlines their bodies as source (``inline_call``), so numba
 types and compiles ONE function -- per-function compile overhead was most of
-the compile time -- and a call is one dispatch into machine code.  The
+the compile time -- and a call is one dispatch into machine code.  Values of
+one element are computed as numbers where the op allows (``scalar_form.py``).  The
 per-node functions stay in the module, compiled lazily: only profiling and
 error reports (which run the graph node by node) use them.  Non-scalar constants are extra trailing
 arguments (source stays small and independent of data); scalar constants
@@ -22,12 +23,15 @@ the disk-cache key (``cache.py``).
 
 from __future__ import annotations
 
-import ast
+import keyword
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from opgraph.kernel_core.backends.numba.dispatch import CodeContext, literal, load_op_implementations, numba_funcify
+from opgraph.kernel_core.backends.numba.inlining import inline_call
+from opgraph.kernel_core.backends.numba.scalar_form import (box_function, element_index, holds_one_number,
+                                                            number_inputs_variant, scalar_form)
 from opgraph.kernel_core.graph.basic import Constant
 from opgraph.kernel_core.scalar.type import ScalarType
 
@@ -59,64 +63,26 @@ def schedule(fgraph):
     return vm_schedule(fgraph)
 
 
-class _Renamer(ast.NodeTransformer):
-    def __init__(self, local_names, prefix):
-        self.local_names = local_names
-        self.prefix = prefix
-
-    def visit_Name(self, node):
-        if node.id in self.local_names:
-            node.id = self.prefix + node.id
-        return node
-
-
-def inline_call(source, args, target, prefix):
-    """Statements computing ``target = f(*args)`` from ``f``'s source, or None when
-    ``f`` cannot be inlined textually (an early return, a ``with`` block (objmode),
-    nested scopes).  Locals get ``prefix`` so inlined bodies never clash."""
-    if source is None:
-        return None
-    tree = ast.parse(source)
-    if len(tree.body) != 1 or not isinstance(tree.body[0], ast.FunctionDef):
-        return None
-    fn = tree.body[0]
-    if not fn.body or not isinstance(fn.body[-1], ast.Return) or fn.body[-1].value is None:
-        return None
-    params = [a.arg for a in fn.args.args]
-    if fn.args.vararg or fn.args.kwarg or fn.args.kwonlyargs or fn.args.defaults or len(params) != len(args):
-        return None
-    local_names = set(params)
-    for node in ast.walk(fn):
-        if node is fn:
-            continue
-        if isinstance(node, (ast.Return,)) and node is not fn.body[-1]:
-            return None
-        if isinstance(node, (ast.With, ast.FunctionDef, ast.Lambda, ast.ClassDef, ast.Global, ast.Nonlocal,
-                             ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp, ast.Yield)):
-            return None
-        if isinstance(node, ast.Name) and isinstance(node.ctx, (ast.Store, ast.Del)):
-            local_names.add(node.id)
-    renamer = _Renamer(local_names, prefix)
-    lines = [f"{prefix}{p} = {a}" for p, a in zip(params, args)]
-    for stmt in fn.body[:-1]:
-        lines.extend(ast.unparse(renamer.visit(stmt)).splitlines())
-    ret = renamer.visit(fn.body[-1]).value
-    lines.append(f"{target} = {ast.unparse(ret)}")
-    return lines
-
-
 def generate_module(fgraph, cache_flag=True):
     """Generate the module source computing ``fgraph``."""
     load_op_implementations()
     ctx = CodeContext()
     order = schedule(fgraph)
-    names = {}
+    body = []
+    # Each variable has up to two names in the graph function: ``arrays`` in the
+    # array convention of the per-node functions (tensors as arrays, ScalarType
+    # values as numbers) and ``numbers`` for one-element values held as a number
+    # (scalar_form.py).  Either is made from the other on first need.
+    arrays, numbers = {}, {}
     for k, v in enumerate(fgraph.inputs):
-        names[v] = f"i{k}"
+        arrays[v] = f"i{k}"
+        if isinstance(v.type, ScalarType):
+            numbers[v] = arrays[v]
     const_args, constants, const_seen = [], [], {}
+    boxed = []
 
-    def name_of(v):
-        n = names.get(v)
+    def array_of(v):
+        n = arrays.get(v)
         if n is not None:
             return n
         if isinstance(v, Constant):
@@ -127,31 +93,78 @@ def generate_module(fgraph, cache_flag=True):
                 const_seen[key] = f"k{len(constants)}"
                 constants.append(v.data)
                 const_args.append(const_seen[key])
-            names[v] = const_seen[key]
-            return names[v]
+            arrays[v] = const_seen[key]
+            return arrays[v]
+        if v in numbers:
+            box = box_function(v.type.ndim, v.type.dtype, ctx)
+            arrays[v] = f"b{len(boxed)}"   # one name per variable: boxes may be destroyed inplace
+            boxed.append(v)
+            body.append(f"    {arrays[v]} = {box}({numbers[v]})")
+            return arrays[v]
         raise ValueError(f"codegen: variable {v} is used before it is computed")
 
-    body, node_functions = [], []
+    def number_of(v):
+        n = numbers.get(v)
+        if n is not None:
+            return n
+        if isinstance(v, Constant):
+            return literal(np.asarray(v.data).reshape(()), v.type.dtype)
+        arr = array_of(v)
+        if isinstance(v.type, ScalarType):
+            return arr
+        numbers[v] = f"{arr}n"
+        body.append(f"    {numbers[v]} = {arr}[{element_index(v.type.ndim)}]")
+        return numbers[v]
+
+    def has_number(v):
+        return v in numbers or (isinstance(v, Constant) and holds_one_number(v))
+
+    node_functions = []
     for k, node in enumerate(order):
+        # The array-convention function of the node: profiling and error reports run it.
         fn = numba_funcify(node.op, node, ctx)
         node_functions.append(fn)
-        args = ", ".join(name_of(v) for v in node.inputs)
+        prefix = f"_{k}_"
+        if all(holds_one_number(o) for o in node.outputs):
+            lines = []
+            exprs = scalar_form(node.op, node, ctx,
+                                lambda i, as_number: number_of(node.inputs[i]) if as_number
+                                else array_of(node.inputs[i]), prefix, lines)
+            if exprs is not None:
+                body.append(f"    # {fn} (on numbers)")
+                body.extend("    " + line for line in lines)
+                for j, (o, e) in enumerate(zip(node.outputs, exprs)):
+                    if e.isidentifier() and not keyword.iskeyword(e):
+                        numbers[o] = e   # the same number under another name: no copy
+                    else:
+                        numbers[o] = f"s{k}_{j}"
+                        body.append(f"    {numbers[o]} = {e}")
+                    if isinstance(o.type, ScalarType):
+                        arrays[o] = numbers[o]
+                continue
         outs = []
         for j, o in enumerate(node.outputs):
-            names[o] = f"v{k}_{j}"
-            outs.append(names[o])
+            arrays[o] = f"v{k}_{j}"
+            outs.append(arrays[o])
         target = outs[0] if len(outs) == 1 else ", ".join(outs)
         inlined = None
-        if fn.startswith(_INLINED_FAMILIES):
-            inlined = inline_call(ctx.sources.get(fn), [name_of(v) for v in node.inputs], target, f"_{k}_")
+        variant = number_inputs_variant(node.op, node, ctx, [has_number(v) for v in node.inputs])
+        if variant is not None:
+            source, as_number = variant
+            args = [number_of(v) if i in as_number else array_of(v) for i, v in enumerate(node.inputs)]
+            inlined = inline_call(source, args, target, prefix)
+        elif fn.startswith(_INLINED_FAMILIES):
+            args = [array_of(v) for v in node.inputs]
+            inlined = inline_call(ctx.sources.get(fn), args, target, prefix)
         if inlined is None:
-            body.append(f"    {target} = {fn}({args})")
+            args = [array_of(v) for v in node.inputs]
+            body.append(f"    {target} = {fn}({', '.join(args)})")
         else:
             body.append(f"    # {fn}")
             body.extend("    " + line for line in inlined)
-    rets = [name_of(v) for v in fgraph.outputs]
+    rets = [array_of(v) for v in fgraph.outputs]
     body.append("    return (" + "".join(f"{r}, " for r in rets) + ")")
-    params = [names[v] for v in fgraph.inputs] + const_args
+    params = [arrays[v] for v in fgraph.inputs] + const_args
 
     header = [
         "# Generated by opgraph's Numba backend; do not edit (the disk cache is keyed on this text).",
@@ -169,6 +182,6 @@ def generate_module(fgraph, cache_flag=True):
     source = "\n".join(header) + "\n\n\n" + "\n\n\n".join(ctx.definitions + ["\n".join(graph_fn)]) + "\n"
     return GeneratedModule(source=source, cacheable=ctx.cacheable, objects=dict(ctx.objects),
                            constants=constants, order=order, node_functions=node_functions,
-                           var_names=names, n_inputs=len(fgraph.inputs))
+                           var_names=arrays, n_inputs=len(fgraph.inputs))
 
 

@@ -22,6 +22,7 @@ This module never imports numba: generating source is pure Python.
 from __future__ import annotations
 
 import textwrap
+from contextlib import contextmanager
 from functools import singledispatch
 
 import numpy as np
@@ -38,6 +39,17 @@ class CodeContext:
         self.objects = {}              # alias -> Python object (not cacheable)
         self.cacheable = True
         self.sources = {}              # name -> undecorated source (codegen inlines these)
+        self.in_loops = True           # code generated now may run in a loop (see run_once)
+
+    @contextmanager
+    def run_once(self):
+        """Code generated meanwhile runs once per call, not per element: scalar kernels
+        need not be the vectorizable ones (which cost numba more to compile)."""
+        before, self.in_loops = self.in_loops, False
+        try:
+            yield
+        finally:
+            self.in_loops = before
 
     def fresh(self, prefix):
         self._counter += 1

@@ -20,7 +20,8 @@ import sys
 import numpy as np
 
 from opgraph.kernel_core.backends.numba.dispatch import np_dtype, numba_funcify
-from opgraph.kernel_core.backends.numba.scalar import statements_for
+from opgraph.kernel_core.backends.numba.scalar import statements_for, typed
+from opgraph.kernel_core.backends.numba.scalar_form import holds_one_number, number_inputs_variant, scalar_form
 from opgraph.kernel_core.tensor.elemwise import DimShuffle, Elemwise, ScalarFromTensor, TensorFromScalar
 
 
@@ -51,8 +52,9 @@ def _expand_function(ndim, dtype, ctx):
     return ctx.define("\n".join(lines) + "\n", prefix="expand")
 
 
-def elemwise_source(scalar_op, in_types, out_types, inplace_pattern, ctx):
-    """Source (with ``{name}``) of the loop nest computing ``Elemwise(scalar_op)``."""
+def elemwise_source(scalar_op, in_types, out_types, inplace_pattern, ctx, number_inputs=()):
+    """Source (with ``{name}``) of the loop nest computing ``Elemwise(scalar_op)``; the
+    inputs in ``number_inputs`` (each of one element) are passed as numbers."""
     nin, nout = len(in_types), len(out_types)
     ndim = out_types[0].ndim
     xs = [f"x{i}" for i in range(nin)]
@@ -104,7 +106,7 @@ def elemwise_source(scalar_op, in_types, out_types, inplace_pattern, ctx):
     # (fewer loads, and fewer pointers for the vectorizer to check for overlap).
     hoisted = [i for i in range(nin) if ndim > 0 and all(static_one[i])]
     for i in hoisted:
-        lines.append(f"    a{i} = x{i}[{_index(ndim, static_one[i])}]")
+        lines.append(f"    a{i} = x{i}" if i in number_inputs else f"    a{i} = x{i}[{_index(ndim, static_one[i])}]")
     # The body: load inputs, compute, store.
     in_dtypes = [t.dtype for t in in_types]
     out_dtypes = [t.dtype for t in out_types]
@@ -216,3 +218,40 @@ def _funcify_tensor_from_scalar(op, node, ctx):
 def _funcify_scalar_from_tensor(op, node, ctx):
     dt = np_dtype(node.outputs[0].type.dtype)
     return ctx.define(f"def {{name}}(x):\n    return {dt}(x[()])\n", prefix="scalar_from_tensor")
+
+
+# -- inside the graph function, one-element values as numbers (scalar_form.py) --
+
+@scalar_form.register(Elemwise)
+def _elemwise_on_numbers(op, node, ctx, value, prefix, lines):
+    if not all(holds_one_number(v) for v in node.inputs):
+        return None
+    args = [value(i, True) for i in range(len(node.inputs))]
+    in_dtypes = [v.type.dtype for v in node.inputs]
+    with ctx.run_once():
+        exprs = statements_for(op.scalar_op, args, in_dtypes, [o.type.dtype for o in node.outputs], ctx, lines,
+                               prefix + "t")
+    return [typed(op.scalar_op, e, in_dtypes, o.type.dtype) for o, e in zip(node.outputs, exprs)]
+
+
+@number_inputs_variant.register(Elemwise)
+def _elemwise_number_inputs(op, node, ctx, available):
+    # A one-element input of a loop is read once before the loop: as a number it needs
+    # no array at all.  (Not an input the node overwrites: that one is an array.)
+    destroyed = set(op.inplace_pattern.values())
+    as_number = {i for i, v in enumerate(node.inputs)
+                 if available[i] and i not in destroyed and v.type.ndim > 0 and holds_one_number(v)}
+    if not as_number:
+        return None
+    src = elemwise_source(op.scalar_op, [v.type for v in node.inputs], [o.type for o in node.outputs],
+                          dict(op.inplace_pattern), ctx, number_inputs=as_number)
+    return src.replace("{name}", "f"), as_number
+
+
+@scalar_form.register(DimShuffle)
+@scalar_form.register(TensorFromScalar)
+@scalar_form.register(ScalarFromTensor)
+def _same_number(op, node, ctx, value, prefix, lines):
+    # Adding or dropping length-1 axes, or changing between a number and a 0-d
+    # tensor, leaves the number as it is.
+    return [value(0, True)]

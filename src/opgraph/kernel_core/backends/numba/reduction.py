@@ -7,6 +7,8 @@ indices, so any ``axis`` tuple works on any layout without copies.
 from __future__ import annotations
 
 from opgraph.kernel_core.backends.numba.dispatch import np_dtype, numba_funcify
+from opgraph.kernel_core.backends.numba.inlining import inline_call
+from opgraph.kernel_core.backends.numba.scalar_form import scalar_form
 from opgraph.kernel_core.tensor import reduction as red
 
 _INIT = {red.Sum: "0", red.Prod: "1", red.All: "True", red.Any: "False"}
@@ -64,8 +66,9 @@ def _funcify_careduce(op, node, ctx):
     return ctx.define("\n".join(lines) + "\n", prefix=f"reduce_{type(op).__name__.lower()}")
 
 
-def _full_reduction_source(cls, ndim, odt, out_dtype, in_dtype):
-    """Reducing every axis: accumulate in locals (registers), not in the output array."""
+def _full_reduction_source(cls, ndim, odt, out_dtype, in_dtype, as_number=False):
+    """Reducing every axis: accumulate in locals (registers), not in the output array.
+    ``as_number``: return the number itself, not a 0-d array."""
     step = _STEP[cls].replace("acc", "a0")
     # A float64 sum of float64 needs no casts: each ``np.float64(...)`` call is one
     # more call site for numba to type and lower (a sizeable share of compile time).
@@ -93,8 +96,23 @@ def _full_reduction_source(cls, ndim, odt, out_dtype, in_dtype):
         xidx = "(" + "".join(f"j{d}, " for d in range(ndim)) + ")"
         lines.append("    " * (ndim + 1) + f"v = {cast(f'x[{xidx}]')}")
         lines.append("    " * (ndim + 1) + f"a0 = {step}")
-    lines += [f"    out = np.empty((), dtype={odt})", "    out[()] = a0", "    return out"]
+    if as_number:
+        lines.append("    return a0")
+    else:
+        lines += [f"    out = np.empty((), dtype={odt})", "    out[()] = a0", "    return out"]
     return "\n".join(lines) + "\n"
+
+
+@scalar_form.register(red.CAReduce)
+def _full_reduction_on_numbers(op, node, ctx, value, prefix, lines):
+    cls = next((c for c in type(op).__mro__ if c in _STEP), None)
+    x = node.inputs[0]
+    if cls is None or cls in (red.Max, red.Min) or node.outputs[0].type.ndim:
+        return None
+    src = _full_reduction_source(cls, x.type.ndim, np_dtype(node.outputs[0].type.dtype),
+                                 node.outputs[0].type.dtype, x.type.dtype, as_number=True)
+    lines.extend(inline_call(src.replace("{name}", "f"), [value(0, False)], f"{prefix}r", prefix))
+    return [f"{prefix}r"]
 
 
 @numba_funcify.register(red._ArgExtremum)

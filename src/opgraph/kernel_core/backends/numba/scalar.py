@@ -11,6 +11,7 @@ from __future__ import annotations
 from functools import singledispatch
 
 from opgraph.kernel_core.backends.numba.dispatch import literal, np_dtype, numba_funcify
+from opgraph.kernel_core.backends.numba.scalar_form import scalar_form
 from opgraph.kernel_core.graph.basic import Constant
 from opgraph.kernel_core.scalar import basic as ps
 from opgraph.kernel_core.scalar.basic import ScalarOp
@@ -52,7 +53,7 @@ def scalar_expression(op, args, in_dtypes, out_dtypes, ctx):
         name = _MATH_FLOAT[cls]
         name = "arc" + name[1:] if name.startswith("a") else name
         return [f"np.{name}({args[0]})"]
-    if cls in _VECTORIZABLE:
+    if cls in _VECTORIZABLE and ctx.in_loops:
         # Our vectorizable exp / log (scalar_kernels) instead of libm's scalar calls.
         fn = ctx.import_name(_KERNELS, _VECTORIZABLE[cls])
         return [f"{fn}({_as_float(args[0], in_dtypes[0])})"]
@@ -136,17 +137,21 @@ def composite_statements(op, args, ctx, prefix="t"):
         exprs = statements_for(node.op, ins, in_dtypes, out_dtypes, ctx, lines, f"{tag}_{k}c")
         for j, (o, e) in enumerate(zip(node.outputs, exprs)):
             local = f"{tag}_{k}_{j}"
-            if o.type.dtype == "float64" and not isinstance(node.op, Composite) and \
-                    all(d == "float64" for d in in_dtypes):
-                # Arithmetic on float64 is float64: no cast call for numba to type.
-                lines.append(f"{local} = {e}")
-            else:
-                lines.append(f"{local} = {cast_fn(o.type.dtype)}({e})")
+            lines.append(f"{local} = {typed(node.op, e, in_dtypes, o.type.dtype)}")
             names[o] = local
     outs = []
     for o in op.outputs:
         outs.append(names[o] if o in names else literal(o.data, o.type.dtype))
     return lines, outs
+
+
+def typed(op, expr, in_dtypes, out_dtype):
+    """``expr`` (an output of ``op``) converted to ``out_dtype`` where it might not be already."""
+    if isinstance(op, Composite):
+        return expr   # a Composite's outputs are typed locals (or typed literals) already
+    if out_dtype == "float64" and all(d == "float64" for d in in_dtypes):
+        return expr   # arithmetic on float64 is float64: no cast call for numba to type
+    return f"{cast_fn(out_dtype)}({expr})"
 
 
 def statements_for(op, args, in_dtypes, out_dtypes, ctx, lines, prefix="t"):
@@ -158,13 +163,24 @@ def statements_for(op, args, in_dtypes, out_dtypes, ctx, lines, prefix="t"):
     return scalar_expression(op, args, in_dtypes, out_dtypes, ctx)
 
 
+@scalar_form.register(ScalarOp)
+def _scalar_node_on_numbers(op, node, ctx, value, prefix, lines):
+    args = [value(i, True) for i in range(len(node.inputs))]
+    in_dtypes = [v.type.dtype for v in node.inputs]
+    with ctx.run_once():
+        exprs = statements_for(op, args, in_dtypes, [o.type.dtype for o in node.outputs], ctx, lines,
+                               prefix + "t")
+    return [f"{cast_fn(o.type.dtype)}({e})" for o, e in zip(node.outputs, exprs)]
+
+
 @numba_funcify.register(ScalarOp)
 def _funcify_scalar_node(op, node, ctx):
     """A scalar op applied to scalar variables: a tiny function returning numbers."""
     args = [f"x{i}" for i in range(len(node.inputs))]
     lines = []
-    exprs = statements_for(op, args, [v.type.dtype for v in node.inputs],
-                           [o.type.dtype for o in node.outputs], ctx, lines)
+    with ctx.run_once():
+        exprs = statements_for(op, args, [v.type.dtype for v in node.inputs],
+                               [o.type.dtype for o in node.outputs], ctx, lines)
     outs = [f"{cast_fn(o.type.dtype)}({e})" for o, e in zip(node.outputs, exprs)]
     body = "\n".join("    " + line for line in lines)
     ret = outs[0] if len(outs) == 1 else "(" + ", ".join(outs) + ",)"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib
 
 from opgraph.kernel_core.backends.numba.dispatch import numba_funcify
+from opgraph.kernel_core.backends.numba.scalar_form import scalar_form
 
 # ``opgraph.kernel_core.tensor.shape`` the module (the package re-exports a ``shape`` function).
 sh = importlib.import_module("opgraph.kernel_core.tensor.shape")
@@ -47,3 +48,14 @@ def _funcify_specify_shape(op, node, ctx):
         lines.append(f"        raise ValueError('SpecifyShape: axis {d} does not have the specified length')")
     lines.append("    return x")
     return ctx.define("\n".join(lines) + "\n", prefix="specify_shape")
+
+
+@scalar_form.register(sh.Shape_i)
+def _shape_i_on_numbers(op, node, ctx, value, prefix, lines):
+    return [f"{value(0, False)}.shape[{op.i}]"]
+
+
+@scalar_form.register(sh.Shape)
+def _shape_of_vector_on_numbers(op, node, ctx, value, prefix, lines):
+    # The shape of a vector is one number (a vector of length 1).
+    return [f"{value(0, False)}.shape[0]"]
