@@ -206,3 +206,20 @@ def test_fast_path_returns_fresh_outputs_and_checks_types():
     np.testing.assert_allclose(f(np.arange(6.0)[::2])[0], np.exp(np.arange(6.0)[::2]))
     with pytest.raises(TypeError):
         f(np.zeros((2, 2)))
+
+
+def test_numba_import_skips_yaml_unless_a_numba_config_file_is_there(tmp_path):
+    pytest.importorskip("yaml")
+    env = dict(os.environ, PYTHONPATH=os.path.abspath(SRC))
+    code = ("import sys\nfrom opgraph.kernel_core.backends.numba.numba_import import import_numba\n"
+            "numba = import_numba()\nprint('yaml' in sys.modules, numba.config.DEBUG_CACHE)")
+
+    def run(cwd):
+        r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=cwd,
+                           timeout=300)
+        assert r.returncode == 0, r.stderr
+        return r.stdout.split()
+
+    assert run(tmp_path) == ["False", "0"]
+    (tmp_path / ".numba_config.yaml").write_text("debug_cache: 1\n")
+    assert run(tmp_path) == ["True", "1"]   # numba still reads its config file

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import importlib.abc
 import importlib.util
+import os
 import sys
 import types
 
@@ -89,23 +90,35 @@ def _preload_cython_blas():
     sys.meta_path.insert(0, _ReattachBlas())
 
 
-def import_numba():
-    """``import numba``, preloading only the BLAS part of scipy.linalg numba checks for.
+def _modules_numba_need_not_see():
+    """Optional modules numba imports at import time that this process cannot need.
 
-    Numba also imports ``coverage`` when it is installed (to report the lines of
-    jitted code to an active coverage run): a tenth of a second of a cached
-    graph's load.  No run can be active unless ``coverage`` is already imported,
-    so otherwise numba is shown it as missing while it imports."""
+    ``coverage``: numba reports the lines of jitted code to an active coverage
+    run, and none can be active unless ``coverage`` is already imported.
+    ``yaml``: numba reads ``.numba_config.yaml`` from the working directory, and
+    there is none.  Each is a few hundredths of a second of loading a cached graph."""
+    hidden = []
+    if "coverage" not in sys.modules:
+        hidden.append("coverage")
+    if "yaml" not in sys.modules and not os.path.isfile(".numba_config.yaml"):
+        hidden.append("yaml")
+    return hidden
+
+
+def import_numba():
+    """``import numba``, preloading only the BLAS part of scipy.linalg numba checks for,
+    and showing numba the optional modules it cannot need as missing while it imports."""
     if "numba" not in sys.modules:
         _preload_cython_blas()
-        hide_coverage = "coverage" not in sys.modules
-        if hide_coverage:
-            sys.modules["coverage"] = None  # makes ``import coverage`` raise ImportError
+        hidden = _modules_numba_need_not_see()
+        for name in hidden:
+            sys.modules[name] = None  # makes ``import name`` raise ImportError
         try:
             import numba
         finally:
-            if hide_coverage and sys.modules.get("coverage", 0) is None:
-                del sys.modules["coverage"]
+            for name in hidden:
+                if name in sys.modules and sys.modules[name] is None:
+                    del sys.modules[name]
     import numba
 
     return numba
