@@ -24,6 +24,7 @@ import warnings
 
 import numpy as np
 
+from opgraph.kernel_core.backends.numba.numba_import import needs_blas, preload_blas
 from opgraph.kernel_core.graph.basic import Constant
 
 
@@ -126,13 +127,17 @@ class NumbaLinker:
                 fn._can_compile = True
                 try:
                     try:
+                        if needs_blas(gm.source):
+                            preload_blas()   # loading numba's linear algebra imports cython_blas
                         if not _load_cached_overload(fn, sig):
+                            preload_blas()   # so does compiling (numba's registries load)
                             fn.compile(sig)
                     except (numba.core.errors.NumbaError, NotImplementedError):
                         raise
                     except Exception:
                         # Unreadable machine code in the disk cache: drop it, compile afresh.
                         entry.drop_machine_code()
+                        preload_blas()
                         fn.compile(sig)
                 finally:
                     fn._can_compile = False
@@ -149,6 +154,7 @@ class NumbaLinker:
                 if fn._can_compile:
                     raise
                 # Other layouts (strided views, read-only arrays): compile lazily.
+                preload_blas()
                 fn._can_compile = True
                 try:
                     return fn(*args, *consts)
@@ -316,6 +322,7 @@ class _NodeRunner:
         self.fns = [getattr(entry.module, name) for name in gm.node_functions]
         self.entry = entry
         if compile_now:
+            preload_blas()
             with entry.lock():
                 for node, fn in zip(self.order, self.fns):
                     sig = _numba_signature(node.inputs)
@@ -325,6 +332,7 @@ class _NodeRunner:
     def run(self, args, profile=None):
         from opgraph.kernel_core.runtime_errors import node_error
 
+        preload_blas()   # the node functions compile on first use
         values = dict(zip(self.fgraph.inputs, args))
         clock = time.perf_counter
         for node, fn in zip(self.order, self.fns):

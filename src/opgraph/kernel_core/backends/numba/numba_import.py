@@ -7,7 +7,7 @@ which imports most of SciPy (array-API compat layer, numpy.f2py, ...): about a
 third of a second, more than half the cost of loading a cached graph in a new
 process, for a graph that may not use linear algebra at all.
 
-``import_numba()`` imports the ``cython_blas`` extension alone -- with a
+``preload_blas()`` imports the ``cython_blas`` extension alone -- with a
 placeholder ``scipy.linalg`` package in ``sys.modules`` only while it loads --
 then removes the placeholder, so a later ``import scipy.linalg`` runs the real
 package, which then finds ``cython_blas`` already loaded (a one-shot import
@@ -15,6 +15,11 @@ hook re-attaches it as an attribute of the real package).  Numba's BLAS calls
 look the functions up in ``sys.modules['scipy.linalg.cython_blas']``, which is
 the real extension module.  Any failure leaves things as they were: numba then
 imports scipy.linalg itself, as usual.
+
+The preload itself costs a hundredth of a second, so it happens only when it
+is needed: before numba compiles anything (its registries then load), and
+before machine code calling BLAS / LAPACK runs (``needs_blas``).  Loading a
+cached graph without linear algebra imports no SciPy at all.
 """
 
 from __future__ import annotations
@@ -105,11 +110,19 @@ def _modules_numba_need_not_see():
     return hidden
 
 
+def preload_blas():
+    """Make ``scipy.linalg.cython_blas`` importable without importing scipy.linalg (idempotent)."""
+    _preload_cython_blas()
+
+
+def needs_blas(source):
+    """Whether generated source calls numba's BLAS / LAPACK-backed functions."""
+    return "np.dot(" in source or "np.linalg." in source
+
+
 def import_numba():
-    """``import numba``, preloading only the BLAS part of scipy.linalg numba checks for,
-    and showing numba the optional modules it cannot need as missing while it imports."""
+    """``import numba``, showing it the optional modules it cannot need as missing while it imports."""
     if "numba" not in sys.modules:
-        _preload_cython_blas()
         hidden = _modules_numba_need_not_see()
         for name in hidden:
             sys.modules[name] = None  # makes ``import name`` raise ImportError
