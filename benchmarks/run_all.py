@@ -73,7 +73,9 @@ def main(runs=3):
         "- Every implementation's outputs are checked against the NumPy reference before timing.",
         "- W5: \"compile\" is `function(...)` plus the first call (PyTensor NUMBA and JAX compile at the first "
         "call), in a fresh process; cold uses a new empty cache directory (opgraph `OPGRAPH_CACHE_DIR`, "
-        "PyTensor `base_compiledir`, JAX `jax_compilation_cache_dir`), then a second process reuses it.",
+        "PyTensor `base_compiledir`, JAX `jax_compilation_cache_dir`), then a second process reuses it. "
+        "opgraph's modules are byte-compiled first, as installing a package does (this machine sets "
+        "PYTHONDONTWRITEBYTECODE=1; PyTensor and JAX come byte-compiled from site-packages).",
         *blas_note(),
         "- W6: CPU time of `rewrite_graph(outputs, include=(\"fast_run\",), exclude=(\"inplace\",))` "
         "(`benchmarks/bench_rewrite.py`).",

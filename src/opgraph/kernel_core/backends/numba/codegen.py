@@ -1,13 +1,14 @@
 """Whole-graph code generation: the source of ONE Python function for a FunctionGraph.
 
-    def opgraph_graph(i0, k0):
-        # elemwise_composite_1
-        _0_x0 = i0
-        ... (the body of elemwise_composite_1, its locals prefixed _0_)
-        v0_0 = _0_out0
-        # dimshuffle_2
+    def opgraph_graph(i0, i1):
+        i1n = i1[()]
+        # elemwise_exp_2 (on numbers)
+        s1_0 = math.exp(i1n)
+        # elemwise_Composite_3
+        ... (its body, reading i0 and s1_0, locals prefixed _2_)
+        v2_0 = _2_out0
         ...
-        return (v5_0,)
+        return (v2_0, b0, )
 
 Each Op's implementation generates an njit function (``numba_funcify``); the
 graph function inlines their bodies as source (``inline_call``), so numba

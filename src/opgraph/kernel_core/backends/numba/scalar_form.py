@@ -13,7 +13,7 @@ A rule ``scalar_form(op, node, ctx, value, prefix, lines)`` returns one
 source expression per output, or None when it does not apply (before asking
 for any input).  ``value(i, as_scalar)`` gives input ``i`` as a number or as
 an array; ``lines`` takes statements; locals must start with ``prefix``.
-Rules live with their op family (elemwise.py, reduction.py, shape.py).
+Rules live with their op family (scalar.py, elemwise.py, reduction.py, shape.py).
 The per-node njit functions (profiling, error reports) keep the array
 convention: scalar forms exist only inside the whole-graph function.
 """
