@@ -176,3 +176,51 @@ def test_tile_gradient_with_length_one_axes():
     verify_grad(lambda a: pt.tile(a, (2, 1)), [rng.normal(size=(3, 4))])
     verify_grad(lambda a: pt.tile(a, (3, 2)), [rng.normal(size=(1, 2))])
     verify_grad(lambda a: pt.tile(a, (2, 2)), [rng.normal(size=(3,))])
+
+
+def _cumprod_grad_by_brute_force(xv, w):
+    """d/dx_i sum_j w_j prod_{k <= j} x_k = sum_{j >= i} w_j prod_{k <= j, k != i} x_k."""
+    grad = np.zeros_like(xv)
+    for i in range(len(xv)):
+        for j in range(i, len(xv)):
+            grad[i] += w[j] * np.prod(np.delete(xv[:j + 1], i))
+    return grad
+
+
+@pytest.mark.parametrize("xv", [
+    [2.0, 0.0, 3.0, 0.5],          # one zero
+    [0.0, 1.5, -2.0, 4.0],         # zero first
+    [1.5, -2.0, 4.0, 0.0],         # zero last
+    [3.0, 0.0, 2.0, 0.0, 5.0],     # two zeros: only the first one has a gradient
+    [0.0, 0.0, 1.0],
+    [1.5, 2.0, -0.5],              # no zero
+])
+def test_cumprod_gradient_is_exact_where_x_has_zeros(xv):
+    from opgraph.gradient import grad
+
+    xv = np.array(xv)
+    w = np.linspace(0.5, 2.0, len(xv))
+    x = pt.vector("x")
+    g = grad((pt.cumprod(x) * w).sum(), x)
+    got = g.eval({x: xv})
+    assert np.all(np.isfinite(got))
+    np.testing.assert_allclose(got, _cumprod_grad_by_brute_force(xv, w), rtol=1e-12, atol=1e-12)
+
+
+def test_cumprod_gradient_with_zeros_along_an_axis_and_flattened():
+    rng = np.random.default_rng(1)
+    data = rng.uniform(0.5, 1.5, size=(3, 4))
+    data[0, 1] = data[2, 0] = data[2, 3] = 0.0
+    for fun in (lambda a: pt.cumprod(a, axis=1), lambda a: pt.cumprod(a, axis=0), lambda a: pt.cumprod(a)):
+        verify_grad(fun, [data])
+
+
+def test_cumprod_gradient_with_zeros_compiles_to_numba():
+    import opgraph
+    from opgraph.gradient import grad
+
+    x = pt.matrix("x")
+    g = grad((pt.cumprod(x, axis=1) * 2.0).sum(), x)
+    v = np.array([[2.0, 0.0, 3.0, 0.5], [0.0, 1.0, 2.0, 0.0]])
+    want = np.array([[2.0 * (1 + 0 + 0 + 0), 2.0 * (2 + 6 + 3), 0.0, 0.0], [2.0 * (1 + 1 + 2 + 0), 0.0, 0.0, 0.0]])
+    np.testing.assert_allclose(opgraph.function([x], g, mode="NUMBA")(v), want)

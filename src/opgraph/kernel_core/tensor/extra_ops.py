@@ -328,11 +328,14 @@ class CumOp(Op):
     infer_shape = _SortBase.infer_shape
 
     def L_op(self, inputs, outputs, output_grads):
-        """Reverse cumulative sum of g, written as total - cumsum(g) + g (no flip needed).
+        """A reverse cumulative sum along the axis.
 
-        For cumprod, d out_j / d x_i = out_j / x_i (j >= i): exact for non-zero x only.
+        cumsum: grad_i = sum_{j >= i} g_j.
+        cumprod: grad_i = sum_{j >= i} g_j prod_{k <= j, k != i} x_k, without dividing
+        by zero.  Before the first zero of a slice it is revcumsum(g * out)_i / x_i.  At
+        that zero it is revcumsum(g * out')_i, with out' the cumulative product of x
+        with that zero taken as 1.  After it, every product holds the zero: 0.
         """
-        from opgraph.kernel_core.tensor.reduction import sum as _sum
         from opgraph.kernel_core.tensor.shape import flatten, reshape, shape
 
         (x,) = inputs
@@ -342,16 +345,28 @@ class CumOp(Op):
         tm = _tm()
         g = as_tensor_variable(output_grads[0])
         ax = 0 if self.axis is None else self.axis
-        if self.mode == "mul":
-            g = tm.mul(g, out)
-
-        rev = tm.add(tm.sub(_sum(g, axis=ax, keepdims=True), CumOp(ax, "add")(g)), g)
-        if self.mode == "mul":
+        if self.mode == "add":
+            grad = _reverse_cumsum(g, ax)
+        else:
             xs = x if self.axis is not None else flatten(x)
-            rev = tm.true_div(rev, xs)
+            is_zero = tm.eq(xs, 0)
+            zeros_so_far = CumOp(ax, "add")(is_zero)
+            before = tm.eq(zeros_so_far, 0)
+            first_zero = tm.and_(is_zero, tm.eq(zeros_so_far, 1))
+            divided = tm.true_div(_reverse_cumsum(tm.mul(g, out), ax), tm.switch(before, xs, 1))
+            out_skipping = CumOp(ax, "mul")(tm.switch(first_zero, 1, xs))
+            at_zero = _reverse_cumsum(tm.mul(g, out_skipping), ax)
+            grad = tm.switch(before, divided, tm.switch(first_zero, at_zero, 0))
         if self.axis is None and x.type.ndim != 1:
-            rev = reshape(rev, shape(x), ndim=x.type.ndim)
-        return [rev]
+            grad = reshape(grad, shape(x), ndim=x.type.ndim)
+        return [grad]
+
+
+def _reverse_cumsum(v, axis):
+    """sum_{j >= i} v_j along ``axis``: a cumsum of the reversed array, reversed back
+    (each entry sums only its own terms: no cancellation against the total)."""
+    flip = (slice(None),) * axis + (slice(None, None, -1),)
+    return CumOp(axis, "add")(v[flip])[flip]
 
 
 def cumsum(x, axis=None):
