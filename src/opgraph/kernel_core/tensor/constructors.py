@@ -59,16 +59,11 @@ def col(name=None, dtype=None):
 
 _PREFIX = {"d": "float64", "f": "float32", "i": "int32", "l": "int64", "b": "int8",
            "c": "complex64", "z": "complex128", "w": "int16"}
-_KINDS = {"scalar": scalar, "vector": vector, "matrix": matrix, "row": row, "col": col,
-          "tensor3": tensor3, "tensor4": tensor4, "tensor5": tensor5}
+# ``pt.dvector``, ``pt.irow``, ...: TensorTypes (as in PyTensor); calling one makes a variable.
+_SHAPES = {"scalar": (), "vector": (None,), "matrix": (None, None), "row": (1, None), "col": (None, 1),
+           "tensor3": (None,) * 3, "tensor4": (None,) * 4, "tensor5": (None,) * 5}
 
 for _p, _dt in _PREFIX.items():
-    for _k, _f in _KINDS.items():
-        def _make(name=None, shape=None, _f=_f, _dt=_dt, _k=_k):
-            if _k in ("row", "col"):
-                return _f(name, dtype=_dt)
-            return _f(name, dtype=_dt, shape=shape)
-
-        _make.__name__ = _p + _k
-        globals()[_p + _k] = _make
+    for _k, _shape in _SHAPES.items():
+        globals()[_p + _k] = TensorType(_dt, _shape)
         __all__.append(_p + _k)
