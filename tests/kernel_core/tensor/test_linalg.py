@@ -7,6 +7,7 @@ import scipy.linalg
 from hypothesis import given, settings, strategies as st
 
 import opgraph.tensor as pt
+from opgraph.gradient import grad
 from opgraph.kernel_core.gradient import verify_grad
 from opgraph.kernel_core.tensor import linalg as la
 from opgraph.kernel_core.tensor.blockwise import Blockwise
@@ -286,8 +287,26 @@ def test_svd_qr_gradients():
     verify_grad(lambda x: la.svd(x, compute_uv=False), [rng.standard_normal((2, 3, 4))], rng=rng)
     verify_grad(lambda x: la.qr(x)[1], [a], rng=rng)
     verify_grad(lambda x: la.qr(x)[0], [a], rng=rng)
-    with pytest.raises(NotImplementedError, match="singular vectors"):
-        verify_grad(lambda x: la.svd(x)[0], [a], rng=rng)
+    x = pt.matrix("x", shape=(4, 3))
+    with pytest.raises(NotImplementedError, match="full_matrices=False"):
+        grad((la.svd(x)[0] ** 2).sum(), x)   # U's fourth column is arbitrary
+
+
+@pytest.mark.parametrize("shape", [(4, 3), (3, 4), (3, 3), (2, 3, 4)])
+def test_svd_singular_vector_gradients(shape):
+    rng = _rng()
+    a = rng.standard_normal(shape)
+    # Singular vectors are defined up to sign: differentiate sign-invariant functions of them.
+    verify_grad(lambda x: la.svd(x, full_matrices=False)[0] ** 2, [a], rng=rng)
+    verify_grad(lambda x: la.svd(x, full_matrices=False)[2] ** 2, [a], rng=rng)
+
+    def reweighted(x):
+        U, s, Vh = la.svd(x, full_matrices=False)
+        return pt.matmul(U * pt.expand_dims(s ** 2, -2), Vh)
+
+    verify_grad(reweighted, [a], rng=rng)
+    if shape[-1] == shape[-2]:
+        verify_grad(lambda x: la.svd(x, full_matrices=True)[2] ** 2, [a], rng=rng)
 
 
 def test_kron_diag_trace_norm_gradients():

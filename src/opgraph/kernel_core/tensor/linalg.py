@@ -580,24 +580,65 @@ class SVD(_CoreOp):
         return [(m, k), (k,), (k, n)]
 
     def L_op(self, inputs, outputs, output_grads):
+        """Townsend (2016), for real x = U S Vh with k = min(m, n) singular values:
+
+            x_bar = U [J S + diag(s_bar) + S K] Vh + (I - U U^T) U_bar S^-1 Vh + U S^-1 Vh_bar (I - Vh^T Vh)
+            J = F o (U^T U_bar - U_bar^T U),  K = F o (Vh Vh_bar^T - Vh_bar Vh^T),
+            F_ij = 1 / (s_j^2 - s_i^2) off the diagonal, 0 on it.
+
+        Defined for distinct non-zero singular values (like the decomposition's
+        vectors themselves).  With full_matrices=True the columns of U / rows of Vh
+        beyond k are an arbitrary completion that x does not determine: a matrix known
+        to be non-square raises, and otherwise they contribute nothing.
+        """
         (x,) = inputs
-        if self.compute_uv:
-            gU, gs, gVh = output_grads
-            if not (_is_zero(gU) and _is_zero(gVh)):
-                raise NotImplementedError("the gradient of svd's singular vectors is not implemented; "
-                                          "differentiate through the singular values only")
-            U, s, Vh = outputs
-        else:
+        if not self.compute_uv:
             (gs,) = output_grads
+            if _is_zero(gs):
+                return [None]
             U, s, Vh = svd(x, full_matrices=False, compute_uv=True)
-        if _is_zero(gs):
-            return [None]
-        if self.compute_uv and self.full_matrices:
+            return [_mm(U * _row(as_tensor_variable(gs)), Vh)]
+        gU, gs, gVh = output_grads
+        U, s, Vh = outputs
+        vectors = not (_is_zero(gU) and _is_zero(gVh))
+        if self.full_matrices:
+            m, n = x.type.shape[-2:]
+            if vectors and m is not None and n is not None and m != n:
+                raise NotImplementedError("the gradient of svd's singular vectors with full_matrices=True needs a "
+                                          "square matrix; use full_matrices=False")
             from opgraph.kernel_core.tensor.shape import shape_i
 
             k = s.type.shape[-1] if s.type.shape[-1] is not None else shape_i(s, s.type.ndim - 1)
             U, Vh = U[..., :, :k], Vh[..., :k, :]
-        return [_mm(U * _row(as_tensor_variable(gs)), Vh)]
+            if vectors:
+                gU = None if _is_zero(gU) else as_tensor_variable(gU)[..., :, :k]
+                gVh = None if _is_zero(gVh) else as_tensor_variable(gVh)[..., :k, :]
+        if not vectors:
+            return [_mm(U * _row(as_tensor_variable(gs)), Vh)]
+        return [_svd_vectors_pullback(U, s, Vh, _as_batch_grad(gU, U), _as_batch_grad(gs, s),
+                                      _as_batch_grad(gVh, Vh))]
+
+
+def _svd_vectors_pullback(U, s, Vh, gU, gs, gVh):
+    from opgraph.kernel_core.tensor.construction import eye
+    from opgraph.kernel_core.tensor.shape import shape_i
+
+    k = shape_i(s, s.type.ndim - 1)
+    identity = eye(k, dtype=s.type.dtype)
+    s2 = s * s
+    # 1 / (s_j^2 - s_i^2) off the diagonal; the diagonal's denominator is made 1, then masked.
+    F = (1 - identity) / (_row(s2) - _col(s2) + identity)
+    UtgU = _mm(_mT(U), gU)
+    VhgV = _mm(Vh, _mT(gVh))
+    J = F * (UtgU - _mT(UtgU))
+    K = F * (VhgV - _mT(VhgV))
+    core = J * _row(s) + identity * _row(gs) + _col(s) * K
+    inv_s = 1 / s
+    # Components of U_bar outside U's column space, and of Vh_bar outside Vh's row space
+    # (zero when U, resp. Vh, is square).
+    u_rest = (gU - _mm(U, UtgU)) * _row(inv_s)
+    vh_rest = _col(inv_s) * (gVh - _mm(_mT(VhgV), Vh))
+    return _mm(_mm(U, core) + u_rest, Vh) + _mm(U, vh_rest)
 
 
 def svd(a, full_matrices=True, compute_uv=True):
