@@ -209,17 +209,25 @@ def test_fast_path_returns_fresh_outputs_and_checks_types():
 
 
 def test_numba_import_skips_yaml_unless_a_numba_config_file_is_there(tmp_path):
-    pytest.importorskip("yaml")
-    env = dict(os.environ, PYTHONPATH=os.path.abspath(SRC))
+    # A stand-in ``yaml`` (PyYAML need not be installed) that records being imported.
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "yaml.py").write_text(
+        "def safe_load(f):\n"
+        "    return dict((k.strip(), int(v)) for k, v in (line.split(':') for line in f if line.strip()))\n")
+    work = tmp_path / "work"
+    work.mkdir()
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(site), os.path.abspath(SRC)]))
+    env.pop("NUMBA_DEBUG_CACHE", None)
     code = ("import sys\nfrom opgraph.kernel_core.backends.numba.numba_import import import_numba\n"
             "numba = import_numba()\nprint('yaml' in sys.modules, numba.config.DEBUG_CACHE)")
 
-    def run(cwd):
-        r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=cwd,
+    def run():
+        r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=work,
                            timeout=300)
         assert r.returncode == 0, r.stderr
         return r.stdout.split()
 
-    assert run(tmp_path) == ["False", "0"]
-    (tmp_path / ".numba_config.yaml").write_text("debug_cache: 1\n")
-    assert run(tmp_path) == ["True", "1"]   # numba still reads its config file
+    assert run() == ["False", "0"]
+    (work / ".numba_config.yaml").write_text("debug_cache: 1\n")
+    assert run() == ["True", "1"]   # numba still reads its config file
