@@ -34,7 +34,7 @@ def sum_of_fill(fgraph, node):
         # ``value`` has one element, so the fill has ``shaped``'s shape.
         size = shape_i(shaped, d) if size is None else size * shape_i(shaped, d)
     out = node.outputs[0]
-    total = with_dtype(number, out) if size is None else tm.mul(with_dtype(number, out), tm.cast(size, out.type.dtype))
+    total = number if size is None else tm.mul(with_dtype(number, out), tm.cast(size, out.type.dtype))
     return [with_dtype(total, out)]
 
 

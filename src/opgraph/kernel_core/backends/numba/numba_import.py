@@ -110,9 +110,18 @@ def _modules_numba_need_not_see():
     return hidden
 
 
+_blas_preload_tried = False
+
+
 def preload_blas():
-    """Make ``scipy.linalg.cython_blas`` importable without importing scipy.linalg (idempotent)."""
-    _preload_cython_blas()
+    """Make ``scipy.linalg.cython_blas`` importable without importing scipy.linalg.
+
+    Tried once per process: callers sit on per-run paths (profiling), and without
+    SciPy a repeated attempt would search the import path every time."""
+    global _blas_preload_tried
+    if not _blas_preload_tried:
+        _blas_preload_tried = True
+        _preload_cython_blas()
 
 
 def needs_blas(source):

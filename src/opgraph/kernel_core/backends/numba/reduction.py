@@ -16,13 +16,18 @@ _STEP = {red.Sum: "acc + v", red.Prod: "acc * v", red.All: "acc and v", red.Any:
          red.Max: "np.maximum(acc, v)", red.Min: "np.minimum(acc, v)"}
 
 
+def _reduction_class(op):
+    """The reduction ``op`` performs (the class keying _INIT / _STEP), or None."""
+    return next((c for c in type(op).__mro__ if c in _STEP), None)
+
+
 def _axes(op, ndim):
     return tuple(range(ndim)) if op.axis is None else tuple(op.axis)
 
 
 @numba_funcify.register(red.CAReduce)
 def _funcify_careduce(op, node, ctx):
-    cls = next((c for c in type(op).__mro__ if c in _STEP), None)
+    cls = _reduction_class(op)
     if cls is None:
         from opgraph.kernel_core.backends.numba.fallback import perform_in_objmode
 
@@ -105,7 +110,7 @@ def _full_reduction_source(cls, ndim, odt, out_dtype, in_dtype, as_number=False)
 
 @scalar_form.register(red.CAReduce)
 def _full_reduction_on_numbers(op, node, ctx, value, prefix, lines):
-    cls = next((c for c in type(op).__mro__ if c in _STEP), None)
+    cls = _reduction_class(op)
     x = node.inputs[0]
     if cls is None or cls in (red.Max, red.Min) or node.outputs[0].type.ndim:
         return None
