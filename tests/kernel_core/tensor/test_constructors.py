@@ -28,3 +28,21 @@ def test_generic_constructors_take_a_dtype_and_check_shapes():
         pt.matrix("m", shape=(2,))
     with pytest.raises(TypeError, match="name must be a string"):
         pt.tensor((2, 3))
+
+
+def test_plural_constructors_make_several_variables():
+    x, y = pt.dscalars("x", "y")
+    assert (x.name, y.name) == ("x", "y") and x.type == y.type == pt.dscalar
+    two = pt.dscalars(2)
+    assert len(two) == 2 and two[0] is not two[1] and all(v.name is None for v in two)
+    assert pt.imatrices("m").type == pt.imatrix            # one name: one variable (as PyTensor)
+    a, b = pt.lvectors(["a", "b"])
+    assert a.type == pt.lvector and b.name == "b"
+    assert [v.type for v in pt.fvectors(1)] == [pt.fvector]
+    assert pt.dtensor3s("p", "q")[1].type == pt.dtensor3
+    assert pt.matrices("u", "v")[0].type.ndim == 2
+    assert pt.lscalars(0) == []
+    with pytest.raises(TypeError, match="dscalars: expected names"):
+        pt.dscalars("x", 3)
+    with pytest.raises(ValueError, match=">= 0"):
+        pt.dscalars(-1)

@@ -67,3 +67,40 @@ for _p, _dt in _PREFIX.items():
     for _k, _shape in _SHAPES.items():
         globals()[_p + _k] = TensorType(_dt, _shape)
         __all__.append(_p + _k)
+
+
+def _plural(make, plural):
+    """``pt.dscalars("x", "y")`` -> [x, y]; ``pt.dscalars(3)`` -> 3 unnamed; one name -> one variable.
+
+    PyTensor's rules, except that a single string is one name (PyTensor splits
+    ``dscalars("xy")`` into two one-letter names).
+    """
+    def make_many(*names):
+        if len(names) == 1 and isinstance(names[0], (list, tuple)):
+            names = tuple(names[0])
+        if len(names) == 1 and isinstance(names[0], int) and not isinstance(names[0], bool):
+            if names[0] < 0:
+                raise ValueError(f"{plural}: the number of variables must be >= 0, got {names[0]}")
+            return [make() for _ in range(names[0])]
+        for n in names:
+            if not isinstance(n, str):
+                raise TypeError(f"{plural}: expected names (strings) or one count (int), got {n!r}")
+        if len(names) == 1:
+            return make(names[0])
+        return [make(n) for n in names]
+
+    make_many.__name__ = plural
+    make_many.__doc__ = f"Several symbolic inputs at once: ``a, b = {plural}('a', 'b')`` or ``{plural}(2)``."
+    return make_many
+
+
+_PLURAL = {"scalar": "scalars", "vector": "vectors", "matrix": "matrices", "row": "rows", "col": "cols",
+           "tensor3": "tensor3s", "tensor4": "tensor4s", "tensor5": "tensor5s"}
+
+for _k, _pl in _PLURAL.items():
+    # Unprefixed forms use config.floatX when called, like pt.scalar.
+    globals()[_pl] = _plural(globals()[_k], _pl)
+    __all__.append(_pl)
+    for _p in _PREFIX:
+        globals()[_p + _pl] = _plural(globals()[_p + _k], _p + _pl)
+        __all__.append(_p + _pl)
