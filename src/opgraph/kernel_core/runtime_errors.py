@@ -1,9 +1,19 @@
 """Short, precise runtime errors: the node, its input shapes and dtypes, and
-the user's source line that built it."""
+the user's source line that built it.
+
+A failure keeps its original exception type: ``node_error`` returns an
+instance of a class derived from both the original type (``IndexError``,
+``np.linalg.LinAlgError``, ...) and ``NodeRuntimeError``, so
+``except IndexError`` around a compiled call still works and
+``except NodeRuntimeError`` catches every node failure.  The derived classes
+are made once per original type (``error_class``).
+"""
 
 from __future__ import annotations
 
 import numpy as np
+
+__all__ = ["NodeRuntimeError", "node_error", "error_class", "describe_value", "source_of"]
 
 
 def describe_value(v):
@@ -28,21 +38,79 @@ def source_of(var):
 
 
 class NodeRuntimeError(RuntimeError):
-    """A node failed while computing; carries the node and the original error."""
+    """A node failed while computing; carries the node and the original error.
+
+    Instances raised by compiled functions are also instances of the original
+    error's type (see ``error_class``).
+    """
 
     def __init__(self, message, node=None, original=None):
-        super().__init__(message)
+        # BaseException.__init__ directly: the original type's __init__ may
+        # require other arguments (UnicodeDecodeError, custom errors).
+        BaseException.__init__(self, message)
         self.node = node
         self.original = original
 
+    def __str__(self):
+        # One message for every derived class (KeyError would repr() it).
+        return self.args[0] if self.args else ""
+
+    def __reduce__(self):
+        # Derived classes are made at run time and cannot be found by name:
+        # a pickled error (sent from a worker process) is a NodeRuntimeError.
+        return (NodeRuntimeError, (str(self),))
+
+
+_classes = {}
+
+
+def error_class(exc_type):
+    """The class raised for a node failing with ``exc_type``: a subclass of both
+    ``exc_type`` and ``NodeRuntimeError`` (None when Python cannot combine them,
+    e.g. two exception types with different C layouts)."""
+    if issubclass(exc_type, NodeRuntimeError):
+        return exc_type
+    cls = _classes.get(exc_type)
+    if cls is None and exc_type not in _classes:
+        try:
+            # The original type first, so its __new__ builds the instance (OSError's
+            # refuses any other); NodeRuntimeError's methods are copied in.
+            cls = type(exc_type.__name__, (exc_type, NodeRuntimeError),
+                       {"__module__": exc_type.__module__,
+                        "__qualname__": getattr(exc_type, "__qualname__", exc_type.__name__),
+                        "__doc__": f"{exc_type.__name__} raised by a node of a compiled graph.",
+                        "__init__": NodeRuntimeError.__init__, "__str__": NodeRuntimeError.__str__,
+                        "__reduce__": NodeRuntimeError.__reduce__})
+        except TypeError:   # "multiple bases have instance lay-out conflict"
+            cls = None
+        _classes[exc_type] = cls
+    return cls
+
 
 def node_error(node, inputs, exc):
-    """Build a few-line error for a failure of ``node`` on ``inputs``."""
+    """Build a few-line error for a failure of ``node`` on ``inputs``.
+
+    The result is an instance of ``exc``'s own type (and of NodeRuntimeError);
+    when the two types cannot be combined, ``exc`` itself is returned with the
+    context added as a note.
+    """
+    if isinstance(exc, NodeRuntimeError):
+        return exc   # already explained (a node running an inner compiled graph)
     shapes = ", ".join(describe_value(v) for v in inputs)
     lines = [f"{type(exc).__name__} in {node.op}: {exc}",
              f"  node inputs: {shapes}"]
     src = source_of(node.outputs[0])
     if src:
         lines.append(f"  built at {src}")
-    err = NodeRuntimeError("\n".join(lines), node=node, original=exc)
+    cls = error_class(type(exc))
+    if cls is None:
+        exc.add_note("\n".join(lines[1:]) + f"\n  (in {node.op})")
+        return exc
+    message = "\n".join(lines)
+    try:
+        err = cls.__new__(cls, message)
+        NodeRuntimeError.__init__(err, message, node=node, original=exc)
+    except Exception:   # a __new__ that needs other arguments: keep the original
+        exc.add_note("\n".join(lines[1:]) + f"\n  (in {node.op})")
+        return exc
     return err
