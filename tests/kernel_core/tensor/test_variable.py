@@ -56,3 +56,50 @@ def test_iteration_needs_static_length():
 def test_dprint_method_returns_text_with_file_str():
     x = pt.vector("x")
     assert x.sum().dprint(file="str") == "Sum{axes=None} [id A]\n └─ x [id B]\n"
+
+
+def test_set_and_inc_methods_on_indexed_variables():
+    x = pt.dvector("x")
+    i = pt.lvector("i")
+    xv = np.arange(4.0)
+    np.testing.assert_array_equal(x[1:].set(7.0).eval({x: xv}), [0, 7, 7, 7])
+    np.testing.assert_array_equal(x[i].inc(1.0).eval({x: xv, i: [0, 0, 3]}), [2, 1, 2, 4])
+    with pytest.raises(TypeError, match="set_subtensor expects an indexed variable"):
+        x.set(1.0)
+    with pytest.raises(TypeError, match="inc_subtensor expects an indexed variable"):
+        x.inc(1.0)
+
+
+def test_inc_subtensor_ignore_duplicates_is_numpy_fancy_iadd():
+    x = pt.dvector("x")
+    i = pt.lvector("i")
+    xv, iv, yv = np.arange(4.0), np.array([0, 0, 3, 0]), np.array([1.0, 2.0, 3.0, 4.0])
+    y = pt.dvector("y")
+    want_acc, want_once = xv.copy(), xv.copy()
+    np.add.at(want_acc, iv, yv)
+    want_once[iv] += yv
+    got_acc = pt.inc_subtensor(x[i], y).eval({x: xv, i: iv, y: yv})
+    got_once = pt.inc_subtensor(x[i], y, ignore_duplicates=True).eval({x: xv, i: iv, y: yv})
+    np.testing.assert_array_equal(got_acc, want_acc)
+    np.testing.assert_array_equal(got_once, want_once)
+    assert not np.array_equal(want_acc, want_once)
+
+
+def test_scalar_variables_have_arithmetic_and_comparison_operators():
+    import opgraph
+    import opgraph.scalar as ps
+
+    x, n = ps.float64("x"), ps.int64("n")
+    e = (x + 1) * n - x / 2 ** x + 3 % n - (-x) + abs(x) // 1
+    c = [x < n, x <= n, x > n, x >= n]
+    assert isinstance(e, ps.ScalarVariable) and e.type == ps.float64
+    assert all(v.type == ps.bool_ for v in c)
+    assert x == x and x != n and len({x, n}) == 2  # identity equality: variables stay dict keys
+    f = opgraph.function([x, n], [e, *c], mode="PYTHON")
+    xv, nv = 1.5, 3
+    got = f(xv, nv)
+    assert got[0] == pytest.approx((xv + 1) * nv - xv / 2 ** xv + 3 % nv + xv + abs(xv) // 1)
+    assert [bool(g) for g in got[1:]] == [True, True, False, False]
+    assert isinstance(x + pt.dvector("v"), pt.TensorVariable)  # mixing with a tensor gives a tensor graph
+    with pytest.raises(TypeError, match="no truth value"):
+        bool(x)

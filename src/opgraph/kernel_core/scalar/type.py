@@ -88,8 +88,56 @@ class ScalarType(Type):
         return str(data)
 
 
+def _binary(op_name, reflected=False):
+    def method(self, other):
+        from opgraph.kernel_core.scalar import basic
+
+        if isinstance(other, Variable) and not isinstance(other.type, ScalarType):
+            return NotImplemented  # a tensor: its reflected operator builds the (tensor) graph
+        op = getattr(basic, op_name)
+        return op(other, self) if reflected else op(self, other)
+
+    method.__name__ = f"__{'r' if reflected else ''}{op_name.rstrip('_')}__"
+    return method
+
+
+def _unary(op_name):
+    def method(self):
+        from opgraph.kernel_core.scalar import basic
+
+        return getattr(basic, op_name)(self)
+
+    return method
+
+
 class ScalarVariable(Variable):
-    pass
+    """A symbolic scalar (``opgraph.scalar.float64("x")``) with Python's operators.
+
+    Equality stays identity (variables are dict keys): use ``opgraph.scalar.eq``.
+    """
+
+    __eq__ = object.__eq__
+    __hash__ = object.__hash__
+
+    __add__, __radd__ = _binary("add"), _binary("add", True)
+    __sub__, __rsub__ = _binary("sub"), _binary("sub", True)
+    __mul__, __rmul__ = _binary("mul"), _binary("mul", True)
+    __truediv__, __rtruediv__ = _binary("true_div"), _binary("true_div", True)
+    __floordiv__, __rfloordiv__ = _binary("int_div"), _binary("int_div", True)
+    __mod__, __rmod__ = _binary("mod"), _binary("mod", True)
+    __pow__, __rpow__ = _binary("pow"), _binary("pow", True)
+    __and__, __rand__ = _binary("and_"), _binary("and_", True)
+    __or__, __ror__ = _binary("or_"), _binary("or_", True)
+    __xor__, __rxor__ = _binary("xor"), _binary("xor", True)
+    __lt__, __le__ = _binary("lt"), _binary("le")
+    __gt__, __ge__ = _binary("gt"), _binary("ge")
+    __neg__, __abs__, __invert__ = _unary("neg"), _unary("abs_"), _unary("invert")
+
+    def __pos__(self):
+        return self
+
+    def __bool__(self):
+        raise TypeError(f"{self} is symbolic: it has no truth value (use opgraph.scalar.switch)")
 
 
 class ScalarConstant(Constant, ScalarVariable):

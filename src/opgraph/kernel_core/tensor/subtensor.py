@@ -785,8 +785,17 @@ def set_subtensor(x, y, inplace=False):
     return _inc_or_set(x, y, True, inplace)
 
 
-def inc_subtensor(x, y, inplace=False, set_instead_of_inc=False):
-    """``x`` is an indexed variable (``a[idx]``): returns ``a`` with ``a[idx] += y``."""
+def inc_subtensor(x, y, inplace=False, set_instead_of_inc=False, ignore_duplicates=False):
+    """``x`` is an indexed variable (``a[idx]``): returns ``a`` with ``a[idx] += y``.
+
+    Repeated indices accumulate (``np.add.at``); ``ignore_duplicates=True`` gives NumPy's
+    ``a[idx] += y`` instead (each position written once, the last repeat wins): that is
+    ``a[idx] = a[idx] + y``, built as such.
+    """
+    if ignore_duplicates and not set_instead_of_inc:
+        from opgraph.kernel_core.tensor.math import add
+
+        return _inc_or_set(x, add(x, y), True, inplace)
     return _inc_or_set(x, y, set_instead_of_inc, inplace)
 
 

@@ -152,6 +152,18 @@ class _TensorOps:
 
         return getitem(self, index)
 
+    def set(self, y, **kwargs):
+        """``x[i].set(v)``: ``x`` with ``x[i] = v`` (``set_subtensor``); ``self`` must be indexed."""
+        from opgraph.kernel_core.tensor.subtensor import set_subtensor
+
+        return set_subtensor(self, y, **kwargs)
+
+    def inc(self, y, **kwargs):
+        """``x[i].inc(v)``: ``x`` with ``x[i] += v`` (``inc_subtensor``); ``self`` must be indexed."""
+        from opgraph.kernel_core.tensor.subtensor import inc_subtensor
+
+        return inc_subtensor(self, y, **kwargs)
+
     # -- shape ------------------------------------------------------------
     @property
     def ndim(self):
