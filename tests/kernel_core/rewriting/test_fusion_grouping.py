@@ -2,16 +2,18 @@
 
 The reference below grows groups the same greedy way but, for each candidate,
 searches every path leaving the whole trial group (the original quadratic
-check).  On random elementwise / reduction / transpose graphs both must give
-the same groups, and the fused graph must stay acyclic and compute the same
-values.
+check).  On random elementwise / reduction / view (subtensor, dimshuffle)
+graphs, with and without their gradients, both must give the same groups;
+every final group (after merging) must be convex by brute force, and the
+fused graph must stay acyclic and compute the same values.
 """
 
 import numpy as np
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import opgraph.tensor as pt
+from opgraph.gradient import grad
 from opgraph.kernel_core.evaluate import evaluate
 from opgraph.kernel_core.graph.fgraph import FunctionGraph
 from opgraph.kernel_core.rewriting import fusion
@@ -68,12 +70,33 @@ def reference_groups(fgraph):
     return groups, order, position
 
 
-STEP = st.tuples(st.sampled_from(["exp", "sin", "neg", "add", "mul", "sum", "T", "row_add"]),
-                 st.integers(0, 10**6), st.integers(0, 10**6))
+KINDS = ["exp", "sin", "neg", "add", "mul", "sum", "T", "row_add", "rev", "rev_cols", "set_rev"]
+STEP = st.tuples(st.sampled_from(KINDS), st.integers(0, 10**6), st.integers(0, 10**6))
 
 
-def build(steps):
-    """A random graph over a square matrix: elementwise ops, column sums and transposes."""
+def is_convex(fgraph, members):
+    """Brute force: no path leaves ``members`` and comes back into it."""
+    stack = [c for n in members for o in n.outputs for c, _ in fgraph.clients.get(o, ())
+             if c != "output" and c not in members]
+    seen = set()
+    while stack:
+        node = stack.pop()
+        if node in seen:
+            continue
+        seen.add(node)
+        for o in node.outputs:
+            for c, _ in fgraph.clients.get(o, ()):
+                if c == "output":
+                    continue
+                if c in members:
+                    return False
+                stack.append(c)
+    return True
+
+
+def build(steps, with_grad=False):
+    """A random graph over a square matrix: elementwise ops, column sums, transposes,
+    reversed views (Subtensor), set_subtensor; optionally with its gradient."""
     x = pt.matrix("x", shape=(3, 3))
     mats, rows = [x], []
     for kind, a, b in steps:
@@ -92,9 +115,18 @@ def build(steps):
             rows.append(u.sum(axis=0, keepdims=True))
         elif kind == "T":
             mats.append(u.T)
+        elif kind == "rev":
+            mats.append(u[::-1])
+        elif kind == "rev_cols":
+            mats.append(u[:, ::-1] * v)
+        elif kind == "set_rev":
+            mats.append(pt.set_subtensor(u[::-1][:1], v[:1]) + 1)
         elif rows:
             mats.append(u + pt.cos(rows[b % len(rows)]))
     outputs = mats[-2:] + rows[-1:] if len(mats) > 1 else mats + rows[-1:]
+    if with_grad:
+        cost = sum((o * (k + 1.0)).sum() for k, o in enumerate(outputs))
+        outputs = outputs + [grad(cost, x)]
     return x, outputs
 
 
@@ -113,6 +145,52 @@ def test_groups_match_brute_force_and_fused_graph_is_correct(steps):
     after = evaluate(list(fg.outputs), {fg.inputs[0]: xv})
     for b, a in zip(before, after):
         np.testing.assert_allclose(a, b, rtol=1e-12)
+
+
+@settings(max_examples=60)
+@given(st.lists(STEP, min_size=2, max_size=20), st.booleans())
+def test_views_and_gradients_fuse_into_convex_groups(steps, with_grad):
+    # Views and the IncSubtensors of their gradients are the outside nodes through
+    # which a merged group could feed itself (issue 21's cycle).  The whole
+    # rewrite pipeline runs first, as in compilation.
+    x, outputs = build(steps, with_grad)
+    fg = FunctionGraph([x], outputs)
+    xv = np.linspace(-1, 1, 9).reshape(3, 3)
+    before = evaluate(list(fg.outputs), {fg.inputs[0]: xv})
+    rewrite_fgraph(fg, include=("canonicalize", "stabilize", "specialize"))
+    expected, order, position = reference_groups(fg)
+    got = fusion._greedy_groups(fg, order, position)
+    assert [set(g) for g in got] == [set(g) for g in expected]
+    for members in fusion._find_groups(fg):
+        assert is_convex(fg, set(members))
+    rewrite_fgraph(fg, include=("fusion",))
+    fg.check_integrity()  # toposort raises on a cycle
+    after = evaluate(list(fg.outputs), {fg.inputs[0]: xv})
+    for b, a in zip(before, after):
+        np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)
+
+
+def test_merged_singletons_do_not_wrap_around_a_fused_group():
+    # Issue 21: x + 1 feeds both the fused product and (through the gradient's
+    # IncSubtensor) the group consuming that product; merging the two groups
+    # made a group feeding itself, and compilation failed with "the graph
+    # contains a cycle".
+    import opgraph
+    from opgraph.kernel_core.compile.mode import Mode
+
+    x = pt.vector("x")
+    y = (x + 1) * x[::-1] + 1 / (x * x + 1)
+    outs = [y, grad(y.sum(), x)]
+    fg = FunctionGraph([x], outs)
+    rewrite_fgraph(fg, include=("canonicalize", "stabilize", "specialize"))
+    for members in fusion._find_groups(fg):
+        assert is_convex(fg, set(members))
+    f = opgraph.function([x], outs, mode=Mode(linker="py", optimizer="fast_run"))
+    xv = np.array([0.5, -1.0, 2.0])
+    yv, gv = f(xv)
+    np.testing.assert_allclose(yv, (xv + 1) * xv[::-1] + 1 / (xv * xv + 1))
+    expected_g = xv[::-1] + ((xv + 1))[::-1] - 2 * xv / (xv * xv + 1) ** 2
+    np.testing.assert_allclose(gv, expected_g)
 
 
 def test_mutually_dependent_groups_are_not_both_fused():

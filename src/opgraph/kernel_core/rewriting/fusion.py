@@ -369,6 +369,18 @@ class _GroupMerger:
         work_counts["cycle_steps"] += steps + 1
         return False
 
+    def _can_merge(self, p, c):
+        """Whether the union of groups p and c is still convex.
+
+        p feeds c directly, but c may also feed p through outside nodes (a
+        group grown by merging singletons is not ordered after its producer
+        group): ``x + 1`` feeding both a fused product and, through an
+        IncSubtensor, the group that consumes that product.  Each group is
+        convex, so the union is convex iff no path runs around in EITHER
+        direction (a path leaving the union first leaves one group and first
+        re-enters the other one)."""
+        return not self._path_around(p, c) and not self._path_around(c, p)
+
     def _union(self, p, c):
         if len(self.sets[p]) > len(self.sets[c]):
             p, c = c, p
@@ -389,7 +401,7 @@ class _GroupMerger:
                 if prod is None or prod not in self.group_of or _pattern(prod.outputs[0]) != pattern:
                     continue
                 c, p = self.find(self.group_of[node]), self.find(self.group_of[prod])
-                if p != c and not self._path_around(p, c):
+                if p != c and self._can_merge(p, c):
                     self._union(p, c)
         return [s for i, s in enumerate(self.sets) if self.parent[i] == i and len(s) > 1]
 
