@@ -170,6 +170,7 @@ class FunctionMaker:
         self.linker = self.mode.get_linker()
         self.thunk = self.linker.make_thunk(self.fgraph, profile=profile)
         t_link = time.perf_counter()
+        self.destroyed_inputs = self._destroyed_inputs()
 
         if profile is not None:
             profile.graph_time = t_graph - t_start
@@ -295,6 +296,26 @@ class FunctionMaker:
             self.profile.rewrites_applied = counts
         return counts
 
+    def _destroyed_inputs(self):
+        """Positions (in ``fgraph.inputs``) of the inputs the compiled graph overwrites
+        without copying them first: the mutable ones (protected ones are copied by
+        the linker).  A call must copy such an argument when it shares memory with
+        another argument, or the other one would be read after being overwritten."""
+        from opgraph.kernel_core.compile.supervisor import destroyed_roots, view_roots
+
+        order = self.order
+        roots = view_roots(order)
+        position = {v: k for k, v in enumerate(self.fgraph.inputs)}
+        sup = self.fgraph.get_feature(Supervisor)
+        protected = sup.protected if sup is not None else set(self.fgraph.inputs)
+        found = set()
+        for node in order:
+            for _, var in destroyed_roots(node, roots):
+                k = position.get(var)
+                if k is not None and var not in protected:
+                    found.add(k)
+        return tuple(sorted(found))
+
     @property
     def order(self):
         """The execution order of the compiled graph's nodes."""
@@ -336,6 +357,7 @@ class Function:
         self._shared_containers = list(maker.shared_containers)
         self._update_containers = list(maker.update_containers)
         self._out_borrow = [o.borrow for o in maker.outputs]
+        self._destroyed = maker.destroyed_inputs
         self._input_vars = maker.fgraph.inputs[:maker.n_explicit]
         self._name_to_pos = {}
         for pos, i in enumerate(self._in):
@@ -365,7 +387,8 @@ class Function:
         this wrapper's work: no profile, no shared variables or updates, and argument
         checks that the entry's own exact-type match makes redundant."""
         direct = getattr(self._thunk, "direct", None)
-        if direct is None or self.profile is not None or self._shared_containers or self._update_containers:
+        if direct is None or self.profile is not None or self._shared_containers or self._update_containers \
+                or self._destroyed:
             return None
         if not self.trust_input and any(e is None or e[2] for e in self._exact):
             return None   # inputs with static shapes or non-tensor types need the checks
@@ -457,6 +480,8 @@ class Function:
         else:
             shared_values = ()
             all_values = values
+        if self._destroyed:
+            self._unalias(all_values)
         if profile is not None:
             t_vm = time.perf_counter()
             outs = self._thunk(all_values)
@@ -487,6 +512,19 @@ class Function:
         if self._return_list:
             return results
         return results[0]
+
+    def _unalias(self, values):
+        """Copy each argument the graph overwrites that shares memory with another
+        argument (``f(v, v)`` with both inputs mutable, or a mutable input given a
+        shared variable's own array): in place, in ``values``."""
+        for i in self._destroyed:
+            v = values[i]
+            if not isinstance(v, np.ndarray):
+                continue
+            for j, other in enumerate(values):
+                if j != i and isinstance(other, np.ndarray) and np.may_share_memory(v, other):
+                    values[i] = v.copy()
+                    break
 
     # -- inspection -----------------------------------------------------------
     def get_shared(self):
