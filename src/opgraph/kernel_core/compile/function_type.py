@@ -535,20 +535,18 @@ class Function:
                      id_type="CHAR", **_):
         from opgraph.kernel_core.printing.dprint import dprint_lines
 
-        topo = {node: i for i, node in enumerate(self.maker.order)}
-        return dprint_lines(list(self.maker.fgraph.outputs), print_type=print_type,
-                            print_destroy_map=print_destroy_map, print_view_map=print_view_map,
-                            topo_order=topo, depth=depth, id_type=id_type)
+        # dprint_lines reads the outputs, inputs and execution order from the Function itself.
+        return dprint_lines(self, print_type=print_type, print_destroy_map=print_destroy_map,
+                            print_view_map=print_view_map, depth=depth, id_type=id_type)
 
     def dprint(self, file=None, print_type=False, print_destroy_map=False, print_view_map=False, depth=-1,
                id_type="CHAR", **kwargs):
         """Print the compiled graph with each node's position in the execution order."""
         from opgraph.kernel_core.printing.dprint import dprint
 
-        topo = {node: i for i, node in enumerate(self.maker.order)}
-        return dprint(list(self.maker.fgraph.outputs), file=file, print_type=print_type,
-                      print_destroy_map=print_destroy_map, print_view_map=print_view_map, depth=depth,
-                      id_type=id_type, topo_order=topo, **kwargs)
+        # dprint reads the outputs, inputs (print_fgraph_inputs) and execution order from the Function.
+        return dprint(self, file=file, print_type=print_type, print_destroy_map=print_destroy_map,
+                      print_view_map=print_view_map, depth=depth, id_type=id_type, **kwargs)
 
     def __repr__(self):
         ins = ", ".join(str(i.variable) for i in self._in)

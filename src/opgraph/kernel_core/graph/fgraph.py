@@ -320,7 +320,7 @@ class FunctionGraph:
     def dprint(self, **kwargs):
         from opgraph.kernel_core.printing.dprint import dprint
 
-        return dprint(list(self.outputs), **kwargs)
+        return dprint(self, **kwargs)  # a FunctionGraph: print_fgraph_inputs can list its inputs
 
     def __contains__(self, item):
         if isinstance(item, Apply):
