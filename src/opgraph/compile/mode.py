@@ -1,4 +1,7 @@
-"""Public: compilation modes (mirrors pytensor.compile.mode)."""
+"""Public: compilation modes (mirrors pytensor.compile.mode), and ``optdb``."""
 
 from opgraph.kernel_core.compile.mode import *  # noqa: F401,F403
-from opgraph.kernel_core.compile.mode import __all__  # noqa: F401
+from opgraph.kernel_core.compile.mode import __all__ as _mode_all
+from opgraph.kernel_core.rewriting.optdb import optdb
+
+__all__ = [*_mode_all, "optdb"]

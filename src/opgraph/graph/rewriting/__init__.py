@@ -6,3 +6,4 @@ from opgraph.kernel_core.rewriting.db import (  # noqa: F401
 )
 from opgraph.kernel_core.rewriting.history import RewriteHistory, RewriteRecord  # noqa: F401
 from opgraph.kernel_core.rewriting.pattern import P, PatternRule, pattern_rule, register_table  # noqa: F401
+from opgraph.graph.rewriting import basic, db, utils  # noqa: F401,E402

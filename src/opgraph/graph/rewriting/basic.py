@@ -1,3 +1,17 @@
-"""PyTensor's module path for the rewriter decorators."""
+"""``opgraph.graph.rewriting.basic``: PyTensor's rewriter classes and decorators.
 
-from opgraph.kernel_core.rewriting.db import GraphRewriter, NodeRewriter, graph_rewriter, node_rewriter  # noqa: F401
+A re-export of the engine: the classes wrap opgraph's own database and driver
+(``opgraph.kernel_core.rewriting``)."""
+
+from opgraph._pytensor_api import missing_names
+from opgraph.kernel_core.rewriting.db import GraphRewriter, NodeRewriter, graph_rewriter, node_rewriter
+from opgraph.kernel_core.rewriting.pattern import PatternNodeRewriter
+from opgraph.kernel_core.rewriting.rewriters import (
+    EquilibriumGraphRewriter, MergeOptimizer, RemovalNodeRewriter, SequentialGraphRewriter,
+    SequentialNodeRewriter, SubstitutionNodeRewriter, WalkingGraphRewriter, in2out, out2in,
+)
+
+__all__ = ["GraphRewriter", "NodeRewriter", "graph_rewriter", "node_rewriter", "PatternNodeRewriter",
+           "EquilibriumGraphRewriter", "MergeOptimizer", "RemovalNodeRewriter", "SequentialGraphRewriter",
+           "SequentialNodeRewriter", "SubstitutionNodeRewriter", "WalkingGraphRewriter", "in2out", "out2in"]
+__getattr__ = missing_names(__name__)

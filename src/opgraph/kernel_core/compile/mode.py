@@ -17,10 +17,14 @@ imports numba.
 
 from __future__ import annotations
 
-__all__ = ["Mode", "get_mode", "predefined_modes", "FAST_RUN_TAGS", "FAST_COMPILE_TAGS",
+__all__ = ["Mode", "get_mode", "get_default_mode", "predefined_modes", "FAST_RUN_TAGS", "FAST_COMPILE_TAGS",
            "registered_tags"]
 
-FAST_RUN_TAGS = ("canonicalize", "stabilize", "specialize", "fusion", "inplace")
+import warnings
+
+# "fast_run" also selects user rewriters registered under that tag alone
+# (``optdb.register("simplify", simplify, "fast_run", position=0.5)``).
+FAST_RUN_TAGS = ("fast_run", "canonicalize", "stabilize", "specialize", "fusion", "inplace")
 FAST_COMPILE_TAGS = ("fast_compile",)
 
 _OPTIMIZERS = {"fast_run": FAST_RUN_TAGS, "fast_compile": FAST_COMPILE_TAGS, "merge": (), None: ()}
@@ -28,12 +32,30 @@ _LINKERS = ("vm", "py", "numba")
 
 
 def registered_tags():
-    """Tags the rewrite database knows, or None when the rewrite system is absent."""
-    try:
-        from opgraph.kernel_core.rewriting.api import known_tags
-    except ImportError:
-        return None
+    """Tags the rewrite database knows (loading every rule library)."""
+    from opgraph.kernel_core.rewriting.api import known_tags
+
     return set(known_tags())
+
+
+# Tags already warned about: PyTensor ignores an unknown tag in
+# Mode.including/excluding; opgraph says so, once per tag.
+_warned_tags = set()
+
+
+def _drop_unknown(tags, known, what):
+    kept = []
+    for t in tags:
+        if t in known:
+            kept.append(t)
+            continue
+        if t not in _warned_tags:
+            _warned_tags.add(t)
+            from opgraph.kernel_core.rewriting.db import unknown_tags_message
+
+            warnings.warn(f"Mode.{what}: {unknown_tags_message([t], known)}; ignored (as PyTensor does)",
+                          stacklevel=4)
+    return tuple(kept)
 
 
 def _numba_linker():
@@ -59,9 +81,21 @@ class Mode:
                                  "or a linker object with make_thunk(fgraph, profile=None)")
         elif not hasattr(linker, "make_thunk"):
             raise TypeError(f"Mode: linker must be a name or have make_thunk(fgraph, profile=None), got {linker!r}")
-        if optimizer not in _OPTIMIZERS:
+        from opgraph.kernel_core.rewriting.optdb import RewriteDatabaseQuery
+
+        if optimizer == "None":  # PyTensor's spelling of no rewrites
+            optimizer = None
+        if isinstance(optimizer, RewriteDatabaseQuery):
+            # A query is the tags it names (PyTensor: Mode(optimizer=RewriteDatabaseQuery(...))).
+            if optimizer.require:
+                raise NotImplementedError("Mode(optimizer=RewriteDatabaseQuery(require=...)) is not implemented "
+                                          "in opgraph; use include/exclude tags")
+            include = tuple(optimizer.include) + tuple(include)
+            exclude = tuple(optimizer.exclude) + tuple(exclude)
+            optimizer = None
+        elif not isinstance(optimizer, (str, type(None))) or optimizer not in _OPTIMIZERS:
             raise ValueError(f"Mode: unknown optimizer {optimizer!r}; use one of "
-                             f"{', '.join(repr(k) for k in _OPTIMIZERS)}")
+                             f"{', '.join(repr(k) for k in _OPTIMIZERS)} or a RewriteDatabaseQuery")
         self.linker = linker
         self.optimizer = optimizer
         self.include = tuple(include)
@@ -90,17 +124,17 @@ class Mode:
 
     # -- what the pipeline asks ------------------------------------------------
     def rewrite_tags(self):
-        """(include, exclude) restricted to the tags the rewrite database knows.
+        """(include, exclude) for the rewrite database.
 
-        Phases that no helper has registered rules for yet are silently skipped;
-        tags the user added explicitly are kept so a typo still gets an error.
+        A tag added with ``including`` / ``excluding`` that the database does
+        not know (yet) is dropped with a warning, once per tag: PyTensor
+        ignores such tags, and a rule registered later under that tag is then
+        picked up by the next compilation.
         """
-        base = _OPTIMIZERS[self.optimizer]
         known = registered_tags()
-        if known is not None:
-            base = tuple(t for t in base if t in known)
-        include = tuple(dict.fromkeys(base + self.include))
-        exclude = tuple(dict.fromkeys(self.exclude))
+        base = _OPTIMIZERS[self.optimizer]
+        include = tuple(dict.fromkeys(base + _drop_unknown(self.include, known, "including")))
+        exclude = tuple(dict.fromkeys(_drop_unknown(self.exclude, known, "excluding")))
         return include, exclude
 
     def get_linker(self):
@@ -147,6 +181,11 @@ predefined_modes = {
     "FAST_COMPILE": Mode(linker="vm", optimizer="fast_compile", name="FAST_COMPILE"),
     "PYTHON": Mode(linker="py", optimizer="fast_compile", name="PYTHON"),
 }
+
+
+def get_default_mode():
+    """The Mode ``opgraph.config.mode`` names."""
+    return get_mode(None)
 
 
 def get_mode(mode=None):

@@ -14,13 +14,15 @@ from opgraph.kernel_core.gc_pause import paused_gc
 from opgraph.kernel_core.graph.basic import Variable
 from opgraph.kernel_core.graph.fgraph import FunctionGraph
 from opgraph.kernel_core.graph.traversal import clone_get_equiv, explicit_graph_inputs
-from opgraph.kernel_core.rewriting.db import PHASES, rewrite_db
+from opgraph.kernel_core.rewriting.db import PHASES, GraphRewriter, NodeRewriter, rewrite_db
 from opgraph.kernel_core.rewriting.driver import EquilibriumDriver, run_graph_rewriter
 from opgraph.kernel_core.rewriting.history import RewriteHistory
 
-# Rule libraries register themselves on import; fusion / inplace belong to the
-# Numba backend and may be absent during bring-up.
-_LIBRARIES = ("canonicalize", "reduction", "stabilize", "specialize", "shape", "subtensor", "linalg", "blockwise", "fusion", "inplace")
+# Rule libraries register themselves on import.  Every one is part of opgraph:
+# a library that fails to import is a bug, and it fails loudly (no quiet
+# fallback to a smaller rule set).
+_LIBRARIES = ("canonicalize", "reduction", "stabilize", "specialize", "shape", "subtensor", "linalg", "blockwise",
+              "fusion", "inplace")
 _loaded = False
 
 
@@ -28,13 +30,9 @@ def load_rule_libraries():
     global _loaded
     if _loaded:
         return
-    _loaded = True
     for name in _LIBRARIES:
-        try:
-            importlib.import_module(f"opgraph.kernel_core.rewriting.{name}")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"opgraph.kernel_core.rewriting.{name}":
-                raise
+        importlib.import_module(f"opgraph.kernel_core.rewriting.{name}")
+    _loaded = True  # only once every library imported: a failure is raised again next time
 
 
 def known_tags():
@@ -42,18 +40,21 @@ def known_tags():
     return sorted(rewrite_db.known_tags())
 
 
-def rewrite_fgraph(fgraph, include=("canonicalize",), exclude=(), max_steps=None):
+def rewrite_fgraph(fgraph, include=("canonicalize",), exclude=(), max_steps=None, require=(), phase=None):
     """Rewrite ``fgraph`` in place; returns the number of rewrites applied.
 
-    A ``RewriteHistory`` attached to ``fgraph`` records every step.
+    A ``RewriteHistory`` attached to ``fgraph`` records every step.  ``phase``
+    restricts the run to one phase's rules (``optdb["canonicalize"]``).
     """
     with paused_gc():
-        return _rewrite_fgraph(fgraph, include, exclude, max_steps)
+        return _rewrite_fgraph(fgraph, include, exclude, max_steps, require, phase)
 
 
-def _rewrite_fgraph(fgraph, include, exclude, max_steps):
+def _rewrite_fgraph(fgraph, include, exclude, max_steps, require=(), phase=None):
     load_rule_libraries()
-    entries = rewrite_db.query(include, exclude)
+    entries = rewrite_db.query(include, exclude, require)
+    if phase is not None:
+        entries = [e for e in entries if e.position == PHASES[phase]]
     history = fgraph.get_feature(RewriteHistory)
     positions = sorted({e.position for e in entries}) or [PHASES["canonicalize"]]
     total = 0
@@ -97,15 +98,26 @@ def _fgraph_of(outputs, clone):
 
 
 def rewrite_graph(graph, include=("canonicalize",), exclude=(), clone=True, history=None, max_steps=None,
-                  **kwargs):
+                  custom_rewrite=None, require=(), **kwargs):
     """Return a rewritten copy of ``graph`` (a Variable, a list of Variables or a FunctionGraph).
 
-    ``include`` / ``exclude`` are tags (``canonicalize``, ``stabilize``,
-    ``specialize``, ``fast_run``, rule names, ...).  The argument is never
-    mutated.  Pass ``history=RewriteHistory()`` to get the applied steps.
+    ``include`` / ``exclude`` / ``require`` are tags (``canonicalize``,
+    ``stabilize``, ``specialize``, ``fast_run``, rule names, ...).  The
+    argument is never mutated (``clone=False`` rewrites a FunctionGraph in
+    place).  ``custom_rewrite`` (a GraphRewriter, e.g. ``in2out(...)``, or a
+    NodeRewriter) runs after the selected rules, as in PyTensor.  Pass
+    ``history=RewriteHistory()`` to get the applied steps.
     """
     if kwargs:
         raise TypeError(f"rewrite_graph got unexpected keyword argument(s) {', '.join(kwargs)}")
+    if custom_rewrite is not None:
+        if isinstance(custom_rewrite, NodeRewriter):
+            from opgraph.kernel_core.rewriting.rewriters import in2out
+
+            custom_rewrite = in2out(custom_rewrite)
+        elif not isinstance(custom_rewrite, GraphRewriter):
+            raise TypeError(f"rewrite_graph: custom_rewrite must be a GraphRewriter or NodeRewriter, "
+                            f"got {type(custom_rewrite).__name__}")
     if isinstance(graph, FunctionGraph):
         fgraph = graph.clone_get_equiv()[0] if clone else graph
         result_kind = "fgraph"
@@ -123,12 +135,14 @@ def rewrite_graph(graph, include=("canonicalize",), exclude=(), clone=True, hist
                         f"got {type(graph).__name__}")
     # Validate the tags before doing any work.
     load_rule_libraries()
-    rewrite_db.query(include, exclude)
+    rewrite_db.query(include, exclude, require)
     if history is not None:
         if not isinstance(history, RewriteHistory):
             raise TypeError(f"history must be a RewriteHistory, got {type(history).__name__}")
         fgraph.attach_feature(history)
-    rewrite_fgraph(fgraph, include, exclude, max_steps=max_steps)
+    rewrite_fgraph(fgraph, include, exclude, max_steps=max_steps, require=require)
+    if custom_rewrite is not None:
+        custom_rewrite.rewrite(fgraph)
     if history is not None:
         fgraph.remove_feature(history)
     if result_kind == "fgraph":

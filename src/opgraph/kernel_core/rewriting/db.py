@@ -18,7 +18,9 @@ tagged ``fast_compile``.  Every rule is also tagged with its own name, so
 
 from __future__ import annotations
 
+import difflib
 import itertools
+import types
 
 PHASES = {"canonicalize": 1, "stabilize": 2, "specialize": 3, "fusion": 4, "inplace": 5}
 # Tags that select whole groups of phases rather than individual rules.
@@ -28,52 +30,110 @@ _order = itertools.count()
 
 
 class NodeRewriter:
-    """A rewrite of one node: ``fn(fgraph, node)`` -> None | list | dict.
+    """A rewrite of one node: ``transform(fgraph, node)`` -> None/False | list | dict.
 
-    ``tracks`` is a list of Op classes or Op instances; an ``Elemwise``
-    instance matches every Elemwise node with an equal ``scalar_op`` (and an
-    Elemwise *class* of scalar op, e.g. ``tracks=[Elemwise(ps.log)]``).
-    ``tracks=None`` means every node.
+    Built from a function (``NodeRewriter(fn, tracks)``, or ``@node_rewriter``),
+    or subclassed the way PyTensor documents it: override ``transform`` and,
+    optionally, ``tracks()`` (subclasses need not call ``__init__``).
+
+    ``tracks()`` returns a list of Op classes or Op instances; an ``Elemwise``
+    instance (``pt.log``) matches every Elemwise node with an equal
+    ``scalar_op``.  ``None`` means every node.
     """
 
-    def __init__(self, fn, tracks=None, name=None):
+    # Class-level defaults, so a subclass that skips __init__ still works.
+    fn = None
+    name = None
+    _tracks = None
+
+    def __init__(self, fn=None, tracks=None, name=None):
         self.fn = fn
-        self.tracks = None if tracks is None else list(tracks)
-        self.name = name or getattr(fn, "__name__", type(self).__name__)
-        self.__doc__ = getattr(fn, "__doc__", None)
+        self._tracks = _as_track_list(tracks)
+        self.name = name or getattr(fn, "__name__", None)
+        if fn is not None:
+            self.__doc__ = getattr(fn, "__doc__", None)
+
+    def tracks(self):
+        return self._tracks
 
     def transform(self, fgraph, node):
+        if self.fn is None:
+            raise NotImplementedError(f"{type(self).__name__} must define transform(fgraph, node)")
         return self.fn(fgraph, node)
 
     def __call__(self, fgraph, node):
         return self.transform(fgraph, node)
 
+    def __str__(self):
+        return self.name or type(self).__name__
+
     def __repr__(self):
-        return f"<NodeRewriter {self.name}>"
+        return f"<NodeRewriter {self}>"
+
+
+def _as_track_list(tracks):
+    if tracks is None:
+        return None
+    if not isinstance(tracks, (list, tuple)):
+        tracks = [tracks]
+    return list(tracks)
+
+
+def rewriter_name(rewriter):
+    """The name a rewriter is registered and reported under: its ``name``, else ``str()``."""
+    name = getattr(rewriter, "name", None)
+    return name if isinstance(name, str) and name else str(rewriter)
 
 
 class GraphRewriter:
-    """A whole-graph pass: ``fn(fgraph)``; returns nothing (changes go through fgraph.replace)."""
+    """A whole-graph pass: ``apply(fgraph)`` changes the graph through ``fgraph.replace``.
 
-    def __init__(self, fn, name=None):
+    Built from a function (``GraphRewriter(fn)`` / ``@graph_rewriter``) or
+    subclassed as in PyTensor: override ``apply`` (and ``add_requirements`` to
+    attach features); ``rewrite(fgraph)`` runs both.
+    """
+
+    fn = None
+    name = None
+
+    def __init__(self, fn=None, name=None):
         self.fn = fn
-        self.name = name or getattr(fn, "__name__", type(self).__name__)
-        self.__doc__ = getattr(fn, "__doc__", None)
+        self.name = name or getattr(fn, "__name__", None)
+        if fn is not None:
+            self.__doc__ = getattr(fn, "__doc__", None)
+
+    def add_requirements(self, fgraph):
+        """Attach the features ``apply`` needs (none by default)."""
 
     def apply(self, fgraph):
+        if self.fn is None:
+            raise NotImplementedError(f"{type(self).__name__} must define apply(fgraph)")
         return self.fn(fgraph)
 
+    def rewrite(self, fgraph, *args, **kwargs):
+        self.add_requirements(fgraph)
+        return self.apply(fgraph, *args, **kwargs)
+
     def __call__(self, fgraph):
-        return self.apply(fgraph)
+        return self.rewrite(fgraph)
+
+    def __str__(self):
+        return self.name or type(self).__name__
 
     def __repr__(self):
-        return f"<GraphRewriter {self.name}>"
+        return f"<GraphRewriter {self}>"
 
 
-def node_rewriter(tracks, name=None):
-    """Decorator: turn ``fn(fgraph, node)`` into a NodeRewriter tracking ``tracks``."""
-    if tracks is not None and not isinstance(tracks, (list, tuple)):
-        tracks = [tracks]
+def node_rewriter(tracks, name=None, inplace=False, requirements=()):
+    """Decorator: turn ``fn(fgraph, node)`` into a NodeRewriter tracking ``tracks``.
+
+    ``tracks``: Op classes, Op instances or Elemwise functions (``pt.abs``), or None.
+    ``inplace`` / ``requirements`` are accepted for PyTensor compatibility;
+    opgraph's driver installs what destructive rewrites need itself.
+    """
+    if isinstance(tracks, types.FunctionType):  # used bare: @node_rewriter
+        raise TypeError("node_rewriter needs the list of Ops it tracks: @node_rewriter([pt.log]) "
+                        "(or tracks=None for every node)")
 
     def deco(fn):
         return NodeRewriter(fn, tracks, name=name)
@@ -101,6 +161,10 @@ class Entry:
         self.tags = frozenset(tags) | {name}
         self.position = position
         self.order = next(_order)
+        # optimizer_verbose reports a user rewriter by its own str() (PyTensor
+        # prints str(rewriter)), opgraph's rules by their registered name.
+        own_str = getattr(type(rewrite).__str__, "__module__", "") or ""
+        self.display = str(rewrite) if not own_str.startswith(("opgraph.", "builtins")) else name
 
     @property
     def is_graph_rewriter(self):
@@ -121,7 +185,7 @@ class RewriteDatabase:
                 "@node_rewriter([...]) or @graph_rewriter()")
         if not isinstance(rewrite, (NodeRewriter, GraphRewriter)):
             raise TypeError(f"register_rewrite: expected a NodeRewriter or GraphRewriter, got {rewrite!r}")
-        name = name or rewrite.name
+        name = name or rewriter_name(rewrite)
         for t in tags:
             if not isinstance(t, str):
                 raise TypeError(f"register_rewrite: tags must be strings, got {t!r}")
@@ -152,21 +216,35 @@ class RewriteDatabase:
             tags |= e.tags
         return tags
 
-    def query(self, include=(), exclude=()):
-        """Entries selected by ``include`` minus those carrying a tag in ``exclude``."""
+    def query(self, include=(), exclude=(), require=()):
+        """Entries selected by ``include``, carrying every ``require`` tag, minus ``exclude``."""
         include, exclude = _as_tags(include, "include"), _as_tags(exclude, "exclude")
-        known = self.known_tags()
-        unknown = [t for t in include + exclude if t not in known]
+        require = _as_tags(require, "require")
+        unknown = self.unknown_tags(include + exclude + require)
         if unknown:
-            raise ValueError(
-                f"Unknown rewrite tag{'s' if len(unknown) > 1 else ''} {', '.join(map(repr, unknown))}; "
-                f"known tags: {', '.join(sorted(known))}")
+            raise ValueError(unknown_tags_message(unknown, self.known_tags()))
         wanted = set()
         for t in include:
             wanted.add(t)
             wanted.update(META_TAGS.get(t, ()))
-        excluded = set(exclude)
-        return [e for e in self.entries() if e.tags & wanted and not e.tags & excluded]
+        excluded, required = set(exclude), set(require)
+        return [e for e in self.entries()
+                if e.tags & wanted and not e.tags & excluded and required <= e.tags]
+
+    def unknown_tags(self, tags):
+        known = self.known_tags()
+        return [t for t in dict.fromkeys(tags) if t not in known]
+
+
+def unknown_tags_message(unknown, known):
+    """One short line: the unknown tags and, for each, the closest known ones (not all of them)."""
+    parts = []
+    for t in unknown:
+        close = difflib.get_close_matches(t, sorted(known), n=3, cutoff=0.6)
+        hint = f" (closest known tags: {', '.join(map(repr, close))})" if close else ""
+        parts.append(f"{t!r}{hint}")
+    return (f"Unknown rewrite tag{'s' if len(unknown) > 1 else ''} {'; '.join(parts)}; "
+            "opgraph.graph.rewriting.known_tags() lists them all")
 
 
 def _as_tags(tags, what):

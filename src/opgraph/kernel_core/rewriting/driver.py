@@ -10,6 +10,8 @@ folding run on every visited node, whatever the selected tags.
 
 from __future__ import annotations
 
+import sys
+import types
 import warnings
 from collections import Counter, deque
 
@@ -26,11 +28,17 @@ work_counts = Counter()
 
 
 class _Worklist(Feature):
-    """Feeds the driver the nodes a change may have made rewritable."""
+    """Feeds the driver the nodes a change may have made rewritable.
 
-    def __init__(self):
+    ``follow_clients=False`` (a single walk, PyTensor's ``in2out``) only adds
+    the nodes a replacement created, not the old nodes whose inputs changed.
+    """
+
+    def __init__(self, follow_clients=True, follow_new=True):
         self.queue = deque()
         self.queued = set()
+        self.follow_clients = follow_clients
+        self.follow_new = follow_new
 
     def push(self, node):
         if node not in self.queued:
@@ -43,21 +51,35 @@ class _Worklist(Feature):
         return node
 
     def on_import(self, fgraph, node, reason):
-        self.push(node)
+        if self.follow_new:
+            self.push(node)
 
     def on_change_input(self, fgraph, node, i, old, new, reason):
-        if node != "output":
+        if node != "output" and self.follow_clients:
             self.push(node)
+
+
+def tracks_of(rewriter):
+    """``rewriter.tracks()`` (PyTensor's protocol: a method), as a list or None."""
+    tracks = rewriter.tracks
+    if isinstance(tracks, (types.MethodType, types.FunctionType)):
+        tracks = tracks()
+    if tracks is None:
+        return None
+    if not isinstance(tracks, (list, tuple)):
+        tracks = [tracks]
+    return list(tracks)
 
 
 def _track_keys(rewriter):
     """Index keys of a node rewriter: an Op class, or ("elemwise", scalar op class)."""
     from opgraph.kernel_core.tensor.elemwise import Elemwise
 
-    if rewriter.tracks is None:
+    tracks = tracks_of(rewriter)
+    if tracks is None:
         return [None]
     keys = []
-    for t in rewriter.tracks:
+    for t in tracks:
         if isinstance(t, Elemwise):
             keys.append(("elemwise", type(t.scalar_op)))
         elif isinstance(t, type):
@@ -71,9 +93,10 @@ def _matches_track(rewriter, op):
     """Instances in ``tracks`` must equal the node's op (class tracks match by index)."""
     from opgraph.kernel_core.tensor.elemwise import Elemwise
 
-    if rewriter.tracks is None:
+    tracks = tracks_of(rewriter)
+    if tracks is None:
         return True
-    for t in rewriter.tracks:
+    for t in tracks:
         if isinstance(t, type):
             if isinstance(op, t):
                 return True
@@ -88,9 +111,10 @@ def _matches_track(rewriter, op):
 def _needs_check(rewriter):
     from opgraph.kernel_core.tensor.elemwise import Elemwise
 
-    if rewriter.tracks is None:
+    tracks = tracks_of(rewriter)
+    if tracks is None:
         return False
-    for t in rewriter.tracks:
+    for t in tracks:
         if isinstance(t, type):
             continue
         if isinstance(t, Elemwise):
@@ -160,8 +184,15 @@ def _normalize_result(node, result):
 class EquilibriumDriver:
     """Apply ``entries`` (database entries of node rewriters) until nothing changes."""
 
-    def __init__(self, entries, merge=True, constant_folding=True, phase=None, max_rewrites=None):
+    def __init__(self, entries, merge=True, constant_folding=True, phase=None, max_rewrites=None,
+                 follow_clients=True, follow_new=True, reverse=False):
+        """``follow_clients=False`` with ``reverse`` gives one walk (PyTensor's
+        ``in2out`` / ``out2in``): every node once in (reverse) topological
+        order, plus the nodes replacements create."""
         self.entries = list(entries)
+        self.follow_clients = follow_clients
+        self.follow_new = follow_new
+        self.reverse = reverse
         self.merge = merge
         self.constant_folding = constant_folding
         self.phase = phase
@@ -204,13 +235,14 @@ class EquilibriumDriver:
     def apply(self, fgraph, max_steps=None):
         """Run to a fixed point; returns the number of replacements applied."""
         history = fgraph.get_feature(RewriteHistory)
-        work = _Worklist()
+        work = _Worklist(self.follow_clients, self.follow_new)
         fgraph.attach_feature(work)
         merge_table = MergeTable() if self.merge else None
         limit = self.max_rewrites or (100 * len(fgraph.apply_nodes) + 10000)
         applied = 0
         try:
-            for node in fgraph.toposort():
+            order = fgraph.toposort()
+            for node in (reversed(order) if self.reverse else order):
                 work.push(node)
             if history is not None:
                 history.discard_pending()
@@ -252,11 +284,11 @@ class EquilibriumDriver:
             if not result:
                 continue
             pairs = _normalize_result(node, result)
-            if self._apply(fgraph, node, pairs, entry.name, entry.tags - {entry.name}, history):
+            if self._apply(fgraph, node, pairs, entry.name, entry.tags - {entry.name}, history, entry.display):
                 return True
         return False
 
-    def _apply(self, fgraph, node, pairs, rule, tags, history):
+    def _apply(self, fgraph, node, pairs, rule, tags, history, display=None):
         checked = []
         old_vars = set(o for o, _ in pairs)
         for old, new in pairs:
@@ -271,7 +303,10 @@ class EquilibriumDriver:
             checked.append((old, adapted))
         if not checked:
             return False
+        verbose = _optimizer_verbose()
         for old, new in checked:
+            if verbose:
+                _print_rewrite(display or rule, old, new)
             fgraph.replace(old, new, reason=rule)
         self.stats[rule] = self.stats.get(rule, 0) + 1
         if history is not None:
@@ -279,10 +314,21 @@ class EquilibriumDriver:
         return True
 
 
+def _optimizer_verbose():
+    from opgraph.kernel_core.config import config
+
+    return config.optimizer_verbose
+
+
+def _print_rewrite(rule, old, new):
+    """One line per replacement, as PyTensor's ``optimizer_verbose`` prints it."""
+    print(f"rewriting: rewrite {rule} replaces {old} of {old.owner} with {new} of {new.owner}", file=sys.stdout)
+
+
 def run_graph_rewriter(fgraph, entry, phase, history):
     """Run a whole-graph pass, recording it as one history step when it changed the graph."""
     before = len(history.records) if history is not None else 0
-    entry.rewrite.apply(fgraph)
+    entry.rewrite.rewrite(fgraph)
     if history is not None and len(history.records) == before and (history._imported or history._pruned):
         history.record(entry.name, entry.tags - {entry.name}, phase, [], [])
 

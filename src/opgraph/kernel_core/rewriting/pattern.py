@@ -48,10 +48,7 @@ def scalar_constant_value(var):
         return None
     if var.owner is None and not isinstance(var, Constant):
         return None
-    try:
-        return get_underlying_scalar_constant(var)
-    except Exception:
-        return None
+    return get_underlying_scalar_constant(var)
 
 
 class Pattern:
@@ -372,6 +369,85 @@ def _safe_cast(src, dst):
         return False
 
 
+def from_tuple(pattern, where="pattern"):
+    """PyTensor's tuple pattern syntax as an opgraph pattern.
+
+    ``(op, sub, ...)`` applies ``op`` (an Elemwise function like ``pt.abs``,
+    an Op instance or an Op class); a string is a pattern variable; a number
+    (or a scalar Constant) matches a constant of that value;
+    ``{"pattern": p, "constraint": fn}`` adds a condition ``fn(variable)``.
+    """
+    if isinstance(pattern, Pattern):
+        return pattern
+    if isinstance(pattern, str):
+        return VarPattern(pattern)
+    if isinstance(pattern, numbers.Number) and not isinstance(pattern, bool):
+        return ConstPattern(pattern)
+    if isinstance(pattern, Constant):
+        value = scalar_constant_value(pattern)
+        if value is None:
+            raise TypeError(f"{where}: only scalar constants can appear in a pattern, got {pattern!r}")
+        return ConstPattern(value)
+    if isinstance(pattern, dict):
+        if "pattern" not in pattern:
+            raise TypeError(f"{where}: a dict pattern needs a 'pattern' key, got keys {sorted(pattern)}")
+        extra = set(pattern) - {"pattern", "constraint"}
+        if extra:
+            raise TypeError(f"{where}: unknown dict pattern key(s) {sorted(extra)}; use 'pattern' and 'constraint'")
+        inner = from_tuple(pattern["pattern"], where)
+        constraint = pattern.get("constraint")
+        if constraint is None:
+            return inner
+        if isinstance(inner, VarPattern):
+            return VarPattern(inner.name, when=constraint)
+        if isinstance(inner, OpPattern):
+            previous = inner.when
+            inner.when = (lambda node: constraint(node.outputs[0])) if previous is None else \
+                (lambda node: previous(node) and constraint(node.outputs[0]))
+            return inner
+        raise TypeError(f"{where}: a constraint applies to a variable or an operation pattern")
+    if isinstance(pattern, tuple) and pattern:
+        op, *args = pattern
+        from opgraph.kernel_core.graph.op import Op
+
+        if not (isinstance(op, Op) or (isinstance(op, type) and issubclass(op, Op))):
+            raise TypeError(f"{where}: the first item of {pattern!r:.60} must be an Op (e.g. pt.log), got {op!r}")
+        return OpPattern(op, *[from_tuple(a, where) for a in args])
+    raise TypeError(f"{where}: cannot read {pattern!r:.60} as a pattern (expected a tuple (op, ...), "
+                    "a variable name, a number or a {'pattern': ..., 'constraint': ...} dict)")
+
+
+class PatternNodeRewriter(PatternRule):
+    _given_name = None
+
+    """PyTensor's ``PatternNodeRewriter(in_pattern, out_pattern)`` on tuple patterns.
+
+    ``PatternNodeRewriter((pt.abs, (pt.sqr, "x")), (pt.sqr, "x"))``.  Add and
+    Mul match their inputs in any order.  ``allow_multiple_clients`` and
+    ``values_eq_approx`` are accepted for compatibility; matched inner nodes
+    are not required to have a single client.
+    """
+
+    def __init__(self, in_pattern, out_pattern, allow_multiple_clients=False, name=None, tracks=(),
+                 get_nodes=None, values_eq_approx=None):
+        if get_nodes is not None:
+            raise NotImplementedError("PatternNodeRewriter(get_nodes=...) is not implemented in opgraph")
+        lhs = from_tuple(in_pattern, "PatternNodeRewriter in_pattern")
+        if not isinstance(lhs, OpPattern):
+            raise TypeError("PatternNodeRewriter: in_pattern must be an operation, e.g. (pt.log, (pt.add, 1, 'x'))")
+        rhs = out_pattern if callable(out_pattern) and not isinstance(out_pattern, (Pattern, tuple)) \
+            else from_tuple(out_pattern, "PatternNodeRewriter out_pattern")
+        self.in_pattern, self.out_pattern = in_pattern, out_pattern
+        self.allow_multiple_clients = allow_multiple_clients
+        self._given_name = name
+        super().__init__(lhs, rhs, name=name)
+        if tracks:
+            self._tracks = list(tracks)
+
+    def __str__(self):
+        return self._given_name or super().__str__()
+
+
 def pattern_rule(lhs, rhs, name=None, when=None):
     return PatternRule(lhs, rhs, name=name, when=when)
 
@@ -387,5 +463,6 @@ def register_table(table, *tags):
     return rules
 
 
-__all__ = ["P", "Pattern", "VarPattern", "ConstPattern", "OpPattern", "PatternRule", "pattern_rule",
+__all__ = ["P", "Pattern", "VarPattern", "ConstPattern", "OpPattern", "PatternRule", "PatternNodeRewriter",
+           "from_tuple", "pattern_rule",
            "register_table", "scalar_constant_value"]
