@@ -224,3 +224,235 @@ def test_cumprod_gradient_with_zeros_compiles_to_numba():
     v = np.array([[2.0, 0.0, 3.0, 0.5], [0.0, 1.0, 2.0, 0.0]])
     want = np.array([[2.0 * (1 + 0 + 0 + 0), 2.0 * (2 + 6 + 3), 0.0, 0.0], [2.0 * (1 + 1 + 2 + 0), 0.0, 0.0, 0.0]])
     np.testing.assert_allclose(opgraph.function([x], g, mode="NUMBA")(v), want)
+
+
+# -- everyday NumPy functions: linspace ... choose, searchsorted, unique ----------------------
+def _close(got, want):
+    got, want = np.asarray(got), np.asarray(want)
+    assert got.shape == want.shape, (got.shape, want.shape)
+    np.testing.assert_allclose(got, want, equal_nan=True)
+
+
+MV = np.arange(12.0).reshape(3, 4)
+TV = np.arange(24.0).reshape(2, 3, 4)
+
+
+def test_swapaxes_and_moveaxis_are_dimshuffles():
+    t = pt.dtensor3("t")
+    for out, want in [(pt.swapaxes(t, 0, 2), np.swapaxes(TV, 0, 2)), (pt.swapaxes(t, -1, 1), np.swapaxes(TV, -1, 1)),
+                      (pt.moveaxis(t, 0, -1), np.moveaxis(TV, 0, -1)),
+                      (pt.moveaxis(t, [0, 1], [2, 0]), np.moveaxis(TV, [0, 1], [2, 0]))]:
+        assert isinstance(out.owner.op, pt.DimShuffle)
+        _close(out.eval({t: TV}), want)
+    with pytest.raises(ValueError, match="moveaxis: repeated axis"):
+        pt.moveaxis(t, [0, 0], [1, 2])
+    with pytest.raises(ValueError, match="swapaxes: axis 3 is out of bounds"):
+        pt.swapaxes(t, 0, 3)
+
+
+@given(shift=st.integers(-9, 9), shape=hnp.array_shapes(min_dims=1, max_dims=3, min_side=0, max_side=4),
+       data=st.data())
+def test_roll_matches_numpy(shift, shape, data):
+    xv = np.arange(float(np.prod(shape))).reshape(shape)
+    axis = data.draw(st.one_of(st.none(), st.integers(-len(shape), len(shape) - 1)))
+    x = pt.tensor("x", shape=(None,) * len(shape))
+    k = pt.lscalar("k")
+    out = pt.roll(x, k, axis=axis)
+    _close(out.eval({x: xv, k: shift}), np.roll(xv, shift, axis=axis))
+    _eval_infer_shape(out, {x: xv, k: shift})
+
+
+def test_roll_tuple_axes_and_gradient():
+    t = pt.dtensor3("t")
+    _close(pt.roll(t, (1, -2), axis=(0, 2)).eval({t: TV}), np.roll(TV, (1, -2), axis=(0, 2)))
+    verify_grad(lambda a: pt.roll(a, 3, axis=1) * np.arange(4.0), [np.random.default_rng(1).normal(size=(2, 4))])
+    with pytest.raises(TypeError, match="roll: shift must be an integer scalar"):
+        pt.roll(t, 1.5)
+
+
+@pytest.mark.parametrize("endpoint", [True, False])
+@pytest.mark.parametrize("n", [0, 1, 2, 5])
+def test_linspace_matches_numpy(n, endpoint):
+    k = pt.lscalar("k")
+    y, step = pt.linspace(1.0, 3.0, k, endpoint=endpoint, retstep=True)
+    want, want_step = np.linspace(1.0, 3.0, n, endpoint=endpoint, retstep=True)
+    _close(y.eval({k: n}), want)
+    _close(step.eval({k: n}), want_step)
+    _close(pt.logspace(0.0, 2.0, k, base=2.0, endpoint=endpoint).eval({k: n}),
+           np.logspace(0.0, 2.0, n, base=2.0, endpoint=endpoint))
+
+
+def test_linspace_family_arrays_axis_dtype():
+    v = pt.dvector("v")
+    vv = np.array([3.0, 1.0, 2.0, 5.0])
+    _close(pt.linspace(v, 10.0, 5, axis=1).eval({v: vv}), np.linspace(vv, 10.0, 5, axis=1))
+    got = pt.linspace(0, 10, 4, dtype="int64").eval()
+    assert got.dtype == np.int64
+    _close(got, np.linspace(0, 10, 4, dtype="int64"))
+    assert pt.linspace(0, 1, 3).dtype == "float64"
+    assert pt.linspace(pt.fscalar("a"), 1, 3).dtype == "float32"
+    _close(pt.logspace(0, 2, 5).eval(), np.logspace(0, 2, 5))
+    _close(pt.geomspace(1, 1000, 4).eval(), np.geomspace(1, 1000, 4))
+    _close(pt.geomspace(-1, -1000, 4, endpoint=False).eval(), np.geomspace(-1, -1000, 4, endpoint=False))
+    _close(pt.geomspace(v, 1000.0, 3, axis=-1).eval({v: vv}), np.geomspace(vv, 1000.0, 3, axis=-1))
+    assert pt.geomspace(3.0, 7.0, 5).eval()[-1] == 7.0  # exact bounds, as NumPy
+
+
+def test_linspace_geomspace_gradients():
+    verify_grad(lambda a, b: pt.linspace(a, b, 5) ** 2, [np.array(0.5), np.array(2.0)])
+    verify_grad(lambda a, b: pt.linspace(a, b, 4, endpoint=False, axis=1),
+                [np.array([0.5, 1.0]), np.array([2.0, 3.0])])
+    verify_grad(lambda a, b: pt.geomspace(a, b, 4), [np.array(1.5), np.array(20.0)])
+    verify_grad(lambda a: pt.logspace(a, 1.0, 3), [np.array(0.3)])
+
+
+def _np_fill_diagonal(a, val):
+    a = a.copy()
+    np.fill_diagonal(a, val)
+    return a
+
+
+def test_fill_diagonal_matches_numpy_and_has_gradients():
+    m = pt.dmatrix("m")
+    _close(pt.fill_diagonal(m, 5.0).eval({m: MV}), _np_fill_diagonal(MV, 5.0))
+    _close(pt.fill_diagonal(m.T, 5.0).eval({m: MV}), _np_fill_diagonal(MV.T, 5.0))
+    cube = np.ones((3, 3, 3))
+    _close(pt.fill_diagonal(pt.as_tensor_variable(cube), 2.0).eval(), _np_fill_diagonal(cube, 2.0))
+    rng = np.random.default_rng(2)
+    verify_grad(lambda a, v: pt.fill_diagonal(a, v) ** 2, [rng.normal(size=(3, 4)), np.array(1.5)])
+    with pytest.raises(ValueError, match="at least 2 dimensions"):
+        pt.fill_diagonal(pt.dvector("v"), 1.0)
+    with pytest.raises(TypeError, match="val must be a scalar"):
+        pt.fill_diagonal(m, pt.dvector("v"))
+
+
+@pytest.mark.parametrize("offset", [-4, -1, 0, 1, 3, 6])
+def test_fill_diagonal_offset_matches_numpy(offset):
+    m, k = pt.dmatrix("m"), pt.lscalar("k")
+    want = MV.copy()
+    r = np.arange(max(0, min(3 - max(-offset, 0), 4 - max(offset, 0))))
+    want[r + max(-offset, 0), r + max(offset, 0)] = 9.0
+    _close(pt.fill_diagonal_offset(m, 9.0, k).eval({m: MV, k: offset}), want)
+    if offset in (-1, 1):
+        verify_grad(lambda a, v: pt.fill_diagonal_offset(a, v, offset) * 3.0,
+                    [np.random.default_rng(3).normal(size=(3, 4)), np.array(0.5)])
+
+
+@given(xv=hnp.arrays("int64", st.integers(0, 8), elements=st.integers(0, 6)), minlength=st.integers(0, 9))
+def test_bincount_matches_numpy(xv, minlength):
+    x, w = pt.lvector("x"), pt.dvector("w")
+    wv = np.linspace(-1.0, 2.0, len(xv))
+    _close(pt.bincount(x).eval({x: xv}), np.bincount(xv))
+    _close(pt.bincount(x, w, minlength=minlength).eval({x: xv, w: wv}), np.bincount(xv, wv, minlength=minlength))
+
+
+def test_bincount_dtypes_gradient_and_negative_values():
+    x = pt.lvector("x")
+    assert pt.bincount(x).dtype == "int64"
+    assert pt.bincount(x, pt.fvector("w")).dtype == "float32"
+    xv = np.array([0, 2, 2, 5])
+    verify_grad(lambda w: pt.bincount(xv, w) ** 2, [np.array([0.5, 1.0, -2.0, 3.0])])
+    with pytest.raises(IndexError, match="out of bounds"):
+        pt.bincount(x).eval({x: np.array([0, -1])})
+    with pytest.raises(TypeError, match="bincount: x must be an integer vector"):
+        pt.bincount(pt.dvector("v"))
+
+
+def test_compress_matches_numpy_and_has_a_gradient():
+    m, c = pt.dmatrix("m"), pt.lvector("c")
+    for cond, axis in [([1, 0, 1, 1], 1), ([0, 1], 0), ([0, 1, 1, 0, 1], None), ([True, False, True], 0)]:
+        _close(pt.compress(c, m, axis=axis).eval({m: MV, c: np.array(cond, dtype="int64")}),
+               np.compress(cond, MV, axis=axis))
+    verify_grad(lambda a: pt.compress(np.array([1, 0, 1]), a, axis=0), [np.random.default_rng(4).normal(size=(3, 2))])
+
+
+def test_choose_matches_numpy_modes_and_gradient():
+    a, m, v = pt.lmatrix("a"), pt.dmatrix("m"), pt.dvector("v")
+    av = np.array([[0, 1, 2, 1], [2, 0, 0, 1], [1, 1, 2, 0]])
+    vv = np.array([-1.0, -2.0, -3.0, -4.0])
+    _close(pt.choose(a, [m, m * 10, v]).eval({a: av, m: MV, v: vv}), np.choose(av, [MV, MV * 10, vv]))
+    stacked = np.stack([MV, -MV])
+    _close(pt.choose(a, pt.as_tensor_variable(stacked)).eval({a: av % 2}), np.choose(av % 2, stacked))
+    _close(pt.choose(a, [m, -m], mode="wrap").eval({a: av, m: MV}), np.choose(av, [MV, -MV], mode="wrap"))
+    _close(pt.choose(a, [m, -m], mode="clip").eval({a: av - 1, m: MV}), np.choose(av - 1, [MV, -MV], mode="clip"))
+    with pytest.raises(IndexError):
+        pt.choose(a, [m, -m]).eval({a: av - 1, m: MV})
+    with pytest.raises(ValueError, match="choose: mode must be"):
+        pt.choose(a, [m], mode="bad")
+    rng = np.random.default_rng(5)
+    verify_grad(lambda p, q: pt.choose(av[:, :2] % 2, [p, q]), [rng.normal(size=(3, 2)), rng.normal(size=2)])
+
+
+@given(xv=hnp.arrays("float64", st.integers(0, 6), elements=st.sampled_from([0.0, 1.0, 2.5, np.nan, -3.0])),
+       vv=hnp.arrays("float64", st.integers(0, 4), elements=st.sampled_from([-5.0, 0.0, 1.0, 2.0, 2.5, np.nan])),
+       side=st.sampled_from(["left", "right"]))
+def test_searchsorted_matches_numpy(xv, vv, side):
+    x, v = pt.dvector("x"), pt.dvector("v")
+    xs = np.sort(xv)
+    out = pt.searchsorted(x, v, side=side)
+    _same(out.eval({x: xs, v: vv}), np.searchsorted(xs, vv, side=side))
+    by_sorter = pt.searchsorted(x, v, side=side, sorter=pt.argsort(x))
+    _same(by_sorter.eval({x: xv, v: vv}), np.searchsorted(xv, vv, side=side, sorter=np.argsort(xv, kind="stable")))
+    _eval_infer_shape(out, {x: xs, v: vv})
+
+
+def test_searchsorted_node():
+    x, m = pt.dvector("x"), pt.dmatrix("m")
+    out = pt.searchsorted(x, m, side="right")
+    assert str(out.owner.op) == "Searchsorted{side=right}" and out.type == pt.lmatrix
+    with pytest.raises(ValueError, match="side must be 'left' or 'right'"):
+        pt.searchsorted(x, m, side="middle")
+    with pytest.raises(ValueError, match="x must be a vector"):
+        pt.searchsorted(m, x)
+    from opgraph.kernel_core.gradient import grad
+
+    # An integer-valued (step) function: no gradient flows into x or v.
+    g = grad((pt.cast(pt.searchsorted(x, m), "float64") * m).sum(), m, disconnected_inputs="ignore")
+    _close(g.eval({x: np.array([1.0, 2.0]), m: MV}), np.searchsorted([1.0, 2.0], MV).astype(float))
+
+
+@given(case=array_and_axis(), flags=st.tuples(st.booleans(), st.booleans(), st.booleans()))
+def test_unique_matches_numpy(case, flags):
+    data, axis = case
+    x = _var(data)
+    outs = pt.unique(x, *flags, axis=axis)
+    outs = outs if isinstance(outs, list) else [outs]
+    want = np.unique(data, *flags, axis=axis)
+    want = list(want) if isinstance(want, tuple) else [want]
+    for o, w in zip(outs, want, strict=True):
+        _same(o.eval({x: data}), w)
+        _eval_infer_shape(o, {x: data})
+
+
+def test_unique_node_and_no_gradient():
+    f = pt.dvector("f")
+    vals, counts = pt.unique(f, return_counts=True)
+    assert str(vals.owner.op) == "Unique{return_counts, axis=None}"
+    _same(vals.eval({f: np.array([2.0, np.nan, 2.0, np.nan])}), np.array([2.0, np.nan]))
+    from opgraph.kernel_core.gradient import grad
+
+    with pytest.raises(NotImplementedError, match="unique has no gradient"):
+        grad(vals.sum(), f)
+
+
+def test_tile_with_symbolic_reps():
+    m, r, k = pt.dmatrix("m"), pt.lvector("r"), pt.iscalar("k")
+    mv = np.arange(6.0).reshape(2, 3)
+    _close(pt.tile(m, r, ndim=3).eval({m: mv, r: [2, 1, 2]}), np.tile(mv, [2, 1, 2]))
+    _close(pt.tile(m, (k, 2)).eval({m: mv, k: 3}), np.tile(mv, (3, 2)))
+    _close(pt.tile(m, pt.as_tensor_variable(np.array([1, 3]))).eval({m: mv}), np.tile(mv, [1, 3]))
+    with pytest.raises(ValueError, match="pass ndim="):
+        pt.tile(m, r)
+    with pytest.raises(TypeError, match="tile: reps must be integers"):
+        pt.tile(m, pt.dvector("q"))
+    verify_grad(lambda a: pt.tile(a, pt.as_tensor_variable(np.array([2, 1]))), [mv])
+
+
+def test_max_and_argmax():
+    m = pt.dmatrix("m")
+    mx, am = pt.max_and_argmax(m, axis=1)
+    rng = np.random.default_rng(6).normal(size=(3, 4))
+    _close(mx.eval({m: rng}), rng.max(axis=1))
+    _same(am.eval({m: rng}), rng.argmax(axis=1))
+    mx, am = pt.max_and_argmax(m)
+    assert mx.type.ndim == am.type.ndim == 0

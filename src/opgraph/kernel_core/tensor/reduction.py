@@ -21,7 +21,7 @@ from opgraph.kernel_core.tensor.type import TensorType
 
 __all__ = [
     "CAReduce", "Sum", "Prod", "Max", "Min", "All", "Any", "Argmax", "Argmin",
-    "sum", "prod", "max", "min", "all", "any", "argmax", "argmin",
+    "sum", "prod", "max", "min", "all", "any", "argmax", "argmin", "max_and_argmax",
     "mean", "var", "std", "logsumexp", "normalize_axis",
 ]
 
@@ -204,10 +204,12 @@ class Prod(_Accumulating):
 
 
 class _Extremum(CAReduce):
-    """Max / Min: the gradient goes to every position equal to the extremum.
+    """Max / Min: the gradient goes to the positions equal to the extremum.
 
-    Ties: each tied position receives the full output gradient (like PyTensor),
-    so the input gradient of a slice with k tied maxima sums to k * g.
+    Ties: the k positions tied for the extremum share the output gradient
+    evenly (g / k each), so the input gradient of each reduced slice sums to g:
+    a valid subgradient (the mean of the one-sided ones).  PyTensor gives each
+    tied position the full g (k * g in total), which double-counts.
     """
 
     def L_op(self, inputs, outputs, output_grads):
@@ -219,8 +221,11 @@ class _Extremum(CAReduce):
             return [tm.zeros_like(x, dtype=config.floatX)]
         nd = x.type.ndim
         g = _expand_reduced(as_tensor_variable(g), self.axis, nd)
-        hit = tm.eq(x, _expand_reduced(out, self.axis, nd))
-        return [tm.mul(tm.cast(hit, x.type.dtype), g)]
+        hit = tm.cast(tm.eq(x, _expand_reduced(out, self.axis, nd)), x.type.dtype)
+        # How many positions tie for each extremum (>= 1 unless it is NaN, where
+        # no position equals it: 0 / 1 keeps that gradient 0).
+        ties = _expand_reduced(Sum(self.axis)(hit), self.axis, nd)
+        return [tm.mul(tm.true_div(hit, tm.maximum(ties, 1)), g)]
 
     def np_reduce(self, x, axis, dtype):
         if x.size == 0:
@@ -355,6 +360,11 @@ def argmax(x, axis=None, keepdims=False):
 
 def argmin(x, axis=None, keepdims=False):
     return _arg(Argmin, x, axis, keepdims)
+
+
+def max_and_argmax(a, axis=None, keepdims=False):
+    """PyTensor's ``[max(a, axis), argmax(a, axis)]`` (two nodes; merge/CSE share the input)."""
+    return [max(a, axis=axis, keepdims=keepdims), argmax(a, axis=axis, keepdims=keepdims)]
 
 
 def _count(x, axes, float_dtype):

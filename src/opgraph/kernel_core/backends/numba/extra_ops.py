@@ -1,4 +1,5 @@
-"""Repeat, TakeAlongAxis, AddAlongAxis, Sort, ArgSort and CumOp as generated njit code.
+"""Repeat, TakeAlongAxis, AddAlongAxis, Sort, ArgSort, CumOp, Searchsorted and Unique as
+generated njit code.
 
 Every op works along one axis; the array is viewed as ``(outer, n, inner)``
 (a C-contiguous copy reshaped), so one small loop nest serves every ndim and
@@ -8,7 +9,9 @@ axis and stays cheap to compile.
 from __future__ import annotations
 
 from opgraph.kernel_core.backends.numba.dispatch import np_dtype, numba_funcify
-from opgraph.kernel_core.tensor.extra_ops import AddAlongAxis, ArgSortOp, CumOp, RepeatOp, SortOp, TakeAlongAxis
+from opgraph.kernel_core.tensor.extra_ops import (
+    AddAlongAxis, ArgSortOp, CumOp, RepeatOp, SearchsortedOp, SortOp, TakeAlongAxis, Unique,
+)
 
 
 def as_3d(src, dst, axis, ndim, pad="    "):
@@ -149,3 +152,121 @@ def _funcify_cumop(op, node, ctx):
             f"    acc = {dt}(acc {sym} {dt}(row[j]))",
             "    res[j] = acc"]
     return _along_axis(node, op.axis, stmt, node.outputs[0].type.dtype, "cum" + op.mode, ctx)
+
+
+# NumPy's order: NaN sorts after every number (and equals itself for unique).
+_NAN_HELPERS = """
+    def lt(a, b):
+        return a < b or (b != b and a == a)
+
+    def same(a, b):
+        return a == b or (a != a and b != b)
+"""
+
+
+@numba_funcify.register(SearchsortedOp)
+def _funcify_searchsorted(op, node, ctx):
+    has_sorter = len(node.inputs) == 3
+    key = "x[sorter[mid]]" if has_sorter else "x[mid]"
+    # left: first i with not x[i] < val; right: first i with val < x[i].
+    test = f"lt({key}, val)" if op.side == "left" else f"not lt(val, {key})"
+    src = f"""
+def {{name}}(x, v{', sorter' if has_sorter else ''}):
+{_NAN_HELPERS}
+    vf = np.ascontiguousarray(v).reshape(v.size)
+    out = np.empty(v.size, dtype=np.int64)
+    n = x.shape[0]
+    for t in range(v.size):
+        val = vf[t]
+        lo = 0
+        hi = n
+        while lo < hi:
+            mid = (lo + hi) // 2
+            if {test}:
+                lo = mid + 1
+            else:
+                hi = mid
+        out[t] = lo
+    return out.reshape(v.shape)
+"""
+    return ctx.define(src, prefix="searchsorted")
+
+
+@numba_funcify.register(Unique)
+def _funcify_unique(op, node, ctx):
+    x = node.inputs[0]
+    nd = x.type.ndim
+    dt = np_dtype(x.type.dtype)
+    wanted = ["vals"] + [name for flag, name in ((op.return_index, "first"), (op.return_inverse, "inv"),
+                                                 (op.return_counts, "counts")) if flag]
+    if op.axis is None:
+        # Stable sort, then one pass grouping equal neighbours: the first of a group has the
+        # smallest index (return_index), every member's group is its inverse.
+        body = """
+    flat = np.ascontiguousarray(x).reshape(x.size)
+    n = flat.size
+    perm = np.argsort(flat, kind='mergesort')
+    uvals = np.empty(n, dtype=%s)
+    ufirst = np.empty(n, dtype=np.int64)
+    ucounts = np.zeros(n, dtype=np.int64)
+    uinv = np.empty(n, dtype=np.int64)
+    k = -1
+    for t in range(n):
+        j = perm[t]
+        if k < 0 or not same(flat[j], uvals[k]):
+            k += 1
+            uvals[k] = flat[j]
+            ufirst[k] = j
+        ucounts[k] += 1
+        uinv[j] = k
+    m = k + 1
+    vals = uvals[:m].copy()
+    inv = uinv.reshape(x.shape)
+""" % dt
+    else:
+        a = op.axis
+        perm = [a] + [d for d in range(nd) if d != a]
+        inv_perm = [perm.index(d) for d in range(nd)]
+        rest = " * ".join(f"xt.shape[{d}]" for d in range(1, nd)) or "1"
+        out_shape = "(m, " + "".join(f"xt.shape[{d}], " for d in range(1, nd)) + ")"
+        # Rows (slices along axis) sorted lexicographically: stable sorts by each column,
+        # last column first (a radix sort), then equal neighbours grouped.
+        body = f"""
+    xt = np.ascontiguousarray(np.transpose(x, {tuple(perm)!r}))
+    n = xt.shape[0]
+    w = {rest}
+    x2 = xt.reshape((n, w))
+    order = np.arange(n)
+    for c in range(w - 1, -1, -1):
+        keys = np.empty(n, dtype={dt})
+        for t in range(n):
+            keys[t] = x2[order[t], c]
+        order = order[np.argsort(keys, kind='mergesort')]
+    ufirst = np.empty(n, dtype=np.int64)
+    ucounts = np.zeros(n, dtype=np.int64)
+    inv = np.empty(n, dtype=np.int64)
+    k = -1
+    for t in range(n):
+        j = order[t]
+        new = k < 0
+        if not new:
+            r = ufirst[k]
+            for c in range(w):
+                if not same(x2[j, c], x2[r, c]):
+                    new = True
+                    break
+        if new:
+            k += 1
+            ufirst[k] = j
+        ucounts[k] += 1
+        inv[j] = k
+    m = k + 1
+    rows = np.empty((m, w), dtype={dt})
+    for t in range(m):
+        rows[t] = x2[ufirst[t]]
+    vals = np.ascontiguousarray(np.transpose(rows.reshape({out_shape}), {tuple(inv_perm)!r}))
+"""
+    tail = "\n    first = ufirst[:m].copy()\n    counts = ucounts[:m].copy()\n"
+    ret = wanted[0] if len(wanted) == 1 else "(" + ", ".join(wanted) + ")"
+    src = "def {name}(x):" + _NAN_HELPERS + body + tail + f"    return {ret}\n"
+    return ctx.define(src, prefix="unique")
