@@ -1,9 +1,13 @@
-"""``opgraph.gradient``: symbolic differentiation (PyTensor's ``pytensor.gradient``)."""
+"""``opgraph.gradient``: PyTensor's ``pytensor.gradient``: symbolic differentiation.
 
-from opgraph.kernel_core.gradient import (  # noqa: F401
-    ConsiderConstant, DisconnectedInputError, GradientError, Lop, Rop, consider_constant, grad, hessian,
-    jacobian, verify_grad,
-)
+A re-export of the engine (see ``opgraph._pytensor_api`` for PyTensor names
+opgraph does not implement)."""
 
-__all__ = ["grad", "jacobian", "hessian", "Lop", "Rop", "verify_grad", "consider_constant",
-           "DisconnectedInputError", "GradientError"]
+from importlib import import_module
+
+from opgraph._pytensor_api import missing_names
+_gradient = import_module("opgraph.kernel_core.gradient")
+from opgraph.kernel_core.gradient import *  # noqa: F401,F403
+
+__all__ = [*_gradient.__all__]
+__getattr__ = missing_names(__name__)

@@ -1,8 +1,14 @@
-"""``opgraph.printing``: text and graphical views of graphs."""
+"""``opgraph.printing`` (PyTensor's ``pytensor.printing``): text and graphical views of
+graphs, re-exported from the engine."""
 
-from opgraph.kernel_core.printing.dprint import debugprint, dprint  # noqa: F401
+from importlib import import_module
 
-try:
-    from opgraph.kernel_core.printing.graphviz import pydotprint  # noqa: F401
-except ImportError:  # pragma: no cover - during bring-up only
-    pass
+from opgraph._pytensor_api import missing_names
+
+_dprint = import_module("opgraph.kernel_core.printing.dprint")
+_graphviz = import_module("opgraph.kernel_core.printing.graphviz")
+from opgraph.kernel_core.printing.dprint import *  # noqa: F401,F403,E402
+from opgraph.kernel_core.printing.graphviz import *  # noqa: F401,F403,E402
+
+__all__ = [*_dprint.__all__, *_graphviz.__all__]
+__getattr__ = missing_names(__name__)

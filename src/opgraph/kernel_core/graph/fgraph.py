@@ -85,7 +85,10 @@ def _type_mismatch(old, new):
 class FunctionGraph:
     """Inputs, outputs and every Apply between them, with clients."""
 
-    def __init__(self, inputs=None, outputs=None, features=(), clone=True, name=None):
+    def __init__(self, inputs=None, outputs=None, features=(), clone=True, name=None, memo=None,
+                 copy_inputs=True, update_mapping=None):
+        """``clone=True`` works on a copy of the graph; ``memo`` (a dict) then receives
+        the original -> copy map (entries already in it are used as given)."""
         outputs = as_variable_list(outputs)
         if inputs is None:
             inputs = [v for v in graph_inputs(outputs) if not isinstance(v, Constant)]
@@ -94,7 +97,8 @@ class FunctionGraph:
             if not isinstance(v, Variable):
                 raise TypeError(f"FunctionGraph expects Variables, got {type(v).__name__}")
         if clone:
-            memo = clone_get_equiv(inputs, outputs, copy_inputs=True, copy_orphans=False)
+            memo = clone_get_equiv(inputs, outputs, copy_inputs=copy_inputs, copy_orphans=False,
+                                   memo={} if memo is None else memo)
             inputs = [memo[i] for i in inputs]
             outputs = [memo[o] for o in outputs]
             self.equiv = memo
@@ -104,6 +108,7 @@ class FunctionGraph:
             if i.owner is not None:
                 raise ValueError(f"FunctionGraph input {i} is computed by {i.owner.op}; inputs must be roots")
         self.name = name
+        self.update_mapping = dict(update_mapping or {})
         self.inputs = []
         self.outputs = list(outputs)
         self.clients = {}
@@ -326,3 +331,6 @@ class FunctionGraph:
         if isinstance(item, Apply):
             return item in self.apply_nodes
         return item in self.variables
+
+
+__all__ = ["FunctionGraph", "Feature", "InconsistencyError", "Clients"]

@@ -84,3 +84,8 @@ class Op:
     def inner_graphs(self):
         """Ops with inner graphs (Composite, ...) return (inputs, outputs)."""
         return None
+
+
+# The public names: everything defined here (PyTensor's module re-exports them).
+__all__ = [_n for _n, _v in list(globals().items())
+           if not _n.startswith("_") and getattr(_v, "__module__", None) == __name__]

@@ -5,9 +5,9 @@ from __future__ import annotations
 from opgraph.kernel_core.graph.basic import Apply, Constant, Variable, as_variable_list
 
 
-def ancestors(outputs, blockers=()):
+def ancestors(outputs, blockers=None):
     """Every variable the outputs depend on (outputs included), depth-first order."""
-    blockers = set(blockers)
+    blockers = set(blockers or ())
     seen = set()
     order = []
     stack = list(reversed(as_variable_list(outputs)))
@@ -22,20 +22,27 @@ def ancestors(outputs, blockers=()):
     return order
 
 
-def graph_inputs(outputs, blockers=()):
+def graph_inputs(outputs, blockers=None):
     """The root variables (no owner, or blocked) the outputs depend on, constants included."""
-    blockers = set(blockers)
+    blockers = set(blockers or ())
     return [v for v in ancestors(outputs, blockers) if v.owner is None or v in blockers]
 
 
 def explicit_graph_inputs(outputs):
-    """Root variables that are not constants: what a user must feed."""
-    return [v for v in graph_inputs(outputs) if not isinstance(v, Constant)]
+    """Root variables that are neither constants nor shared variables: what a user must feed."""
+    from opgraph.kernel_core.compile.shared import SharedVariable  # compile builds on graph: import late
+
+    return [v for v in graph_inputs(outputs) if not isinstance(v, (Constant, SharedVariable))]
 
 
-def io_toposort(inputs, outputs):
-    """Apply nodes between inputs and outputs, each after the nodes it depends on."""
+def io_toposort(inputs, outputs, orderings=None, clients=None):
+    """Apply nodes between inputs and outputs, each after the nodes it depends on.
+
+    ``orderings`` ({node: [nodes that must run before it]}) adds dependencies;
+    ``clients`` is accepted for PyTensor's signature (the order does not need it).
+    """
     inputs = set(inputs)
+    orderings = orderings or {}
     order = []
     done = set()
     visiting = set()
@@ -57,6 +64,9 @@ def io_toposort(inputs, outputs):
             raise ValueError("the graph contains a cycle")
         visiting.add(node)
         stack.append((node, True))
+        for before in reversed(orderings.get(node, ())):
+            if before not in done:
+                stack.append((before, False))
         for inp in reversed(node.inputs):
             owner = inp.owner
             if owner is not None and inp not in inputs and owner not in done:
@@ -64,11 +74,14 @@ def io_toposort(inputs, outputs):
     return order
 
 
-def toposort(outputs, blockers=()):
-    return io_toposort(blockers, outputs)
+def toposort(outputs, blockers=None):
+    """Apply nodes computing ``outputs`` (a Variable or a list), dependencies first;
+    the walk stops at ``blockers``."""
+    return io_toposort(list(blockers or ()), outputs)
 
 
 def applys_between(inputs, outputs):
+    """Apply nodes on some path from ``inputs`` to ``outputs``, dependencies first."""
     return io_toposort(inputs, outputs)
 
 
@@ -87,6 +100,39 @@ def variables_between(inputs, outputs):
             seen.add(v)
             result.append(v)
     return result
+
+
+vars_between = variables_between  # PyTensor's name
+
+
+def orphans_between(inputs, outputs):
+    """Roots the outputs depend on that are not among ``inputs`` (constants included)."""
+    inputs = set(inputs)
+    return [v for v in variables_between(inputs, outputs) if v.owner is None and v not in inputs]
+
+
+def walk(nodes, expand, bfs=True, return_children=False, hash_fn=id):
+    """Visit ``nodes`` and whatever ``expand(node)`` returns, each once (iterative).
+
+    Yields each node (or ``(node, children)`` when ``return_children``),
+    breadth-first by default, depth-first with ``bfs=False``; ``hash_fn``
+    identifies nodes already visited.
+    """
+    from collections import deque
+
+    pending = deque(nodes)
+    seen = set()
+    while pending:
+        node = pending.popleft() if bfs else pending.pop()
+        key = hash_fn(node)
+        if key in seen:
+            continue
+        seen.add(key)
+        children = expand(node)
+        yield (node, children) if return_children else node
+        if children:
+            children = list(children)
+            pending.extend(children if bfs else reversed(children))
 
 
 def clone_get_equiv(inputs, outputs, copy_inputs=True, copy_orphans=True, memo=None):
@@ -177,3 +223,8 @@ def is_in_ancestors(node_or_var, target):
 
 def vars_of(x):
     return [v for v in as_variable_list(x) if isinstance(v, Variable)]
+
+
+__all__ = ["ancestors", "graph_inputs", "explicit_graph_inputs", "io_toposort", "toposort", "applys_between",
+           "variables_between", "vars_between", "orphans_between", "walk", "clone_get_equiv", "clone",
+           "equal_computations", "is_in_ancestors"]

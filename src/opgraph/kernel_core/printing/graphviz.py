@@ -422,3 +422,8 @@ def pydotprint(fct, outfile=None, return_image=False, format="svg", print_output
     if print_output_file:
         print(f"The output file is available at {outfile}")
     return outfile
+
+
+# The public names: everything defined here (PyTensor's module re-exports them).
+__all__ = [_n for _n, _v in list(globals().items())
+           if not _n.startswith("_") and getattr(_v, "__module__", None) == __name__]

@@ -762,3 +762,8 @@ def cast_op(dtype):
 
 def is_scalar_var(x):
     return isinstance(x, Variable) and isinstance(x.type, ScalarType)
+
+
+# The public names: everything defined here (PyTensor's module re-exports them).
+__all__ = [_n for _n, _v in list(globals().items())
+           if not _n.startswith("_") and getattr(_v, "__module__", None) == __name__]

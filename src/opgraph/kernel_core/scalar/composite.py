@@ -188,3 +188,8 @@ class Composite(ScalarOp):
             return [None] * len(inputs)
         return grad(None, wrt=list(inputs), known_grads=known, disconnected_inputs="ignore",
                     return_disconnected="None")
+
+
+# The public names: everything defined here (PyTensor's module re-exports them).
+__all__ = [_n for _n, _v in list(globals().items())
+           if not _n.startswith("_") and getattr(_v, "__module__", None) == __name__]

@@ -158,6 +158,10 @@ bool_ = get_scalar_type("bool")
 int8 = get_scalar_type("int8")
 int64 = get_scalar_type("int64")
 float64 = get_scalar_type("float64")
+# One type per supported dtype (``ps.float32``, ``ps.uint8``, ...), as PyTensor's scalar module has.
+for _dt in SUPPORTED_DTYPES:
+    if _dt != "bool":
+        globals()[_dt] = get_scalar_type(_dt)
 
 
 def scalar_constant(value, dtype=None):
@@ -172,3 +176,8 @@ def as_scalar(x, dtype=None):
             return x
         raise TypeError(f"{x} is not a scalar variable")
     return scalar_constant(x, dtype)
+
+
+# The public names: everything defined here (PyTensor's module re-exports them).
+__all__ = [_n for _n, _v in list(globals().items())
+           if not _n.startswith("_") and getattr(_v, "__module__", None) == __name__]

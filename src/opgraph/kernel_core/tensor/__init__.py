@@ -17,3 +17,9 @@ from opgraph.kernel_core.tensor.blockwise import *  # noqa: F401,F403
 from opgraph.kernel_core.tensor import linalg  # noqa: F401
 from opgraph.kernel_core.tensor.linalg import diag, kron, trace  # noqa: F401  (top-level pt.diag, pt.trace, pt.kron)
 from opgraph.kernel_core.tensor.vectorize_fn import *  # noqa: F401,F403
+
+import types as _types  # noqa: E402
+
+# Every name above but the submodules (``opgraph.tensor`` has public modules of its own).
+__all__ = [_n for _n, _v in list(globals().items())
+           if not _n.startswith("_") and not isinstance(_v, _types.ModuleType)]

@@ -160,3 +160,8 @@ def get_underlying_scalar_constant(x):
             continue
         return None
     return None
+
+
+# The public names: everything defined here (PyTensor's module re-exports them).
+__all__ = [_n for _n, _v in list(globals().items())
+           if not _n.startswith("_") and getattr(_v, "__module__", None) == __name__]

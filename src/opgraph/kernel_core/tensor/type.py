@@ -173,3 +173,8 @@ def broadcast_static_shapes(shapes, names=None):
         else:
             out.append(None)
     return tuple(out)
+
+
+# The public names: everything defined here (PyTensor's module re-exports them).
+__all__ = [_n for _n, _v in list(globals().items())
+           if not _n.startswith("_") and getattr(_v, "__module__", None) == __name__]

@@ -309,3 +309,8 @@ class TensorConstant(_TensorOps, Constant):
 
 TensorType.variable_class = TensorVariable
 TensorType.constant_class = TensorConstant
+
+
+# The public names: everything defined here (PyTensor's module re-exports them).
+__all__ = [_n for _n, _v in list(globals().items())
+           if not _n.startswith("_") and getattr(_v, "__module__", None) == __name__]

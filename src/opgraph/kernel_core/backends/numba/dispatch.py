@@ -144,3 +144,8 @@ def load_op_implementations():
             # An op family whose module (or whose ops' module) does not exist yet.
             if not exc.name or not exc.name.startswith("opgraph"):
                 raise
+
+
+# The public names: everything defined here (PyTensor's module re-exports them).
+__all__ = [_n for _n, _v in list(globals().items())
+           if not _n.startswith("_") and getattr(_v, "__module__", None) == __name__]

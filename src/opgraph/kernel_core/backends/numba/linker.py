@@ -363,3 +363,8 @@ class _NodeRunner:
             raise
         except Exception:
             return
+
+
+# The public names: everything defined here (PyTensor's module re-exports them).
+__all__ = [_n for _n, _v in list(globals().items())
+           if not _n.startswith("_") and getattr(_v, "__module__", None) == __name__]

@@ -1,0 +1,13 @@
+"""``opgraph.compile.builders``: PyTensor's ``pytensor.compile.builders``: OpFromGraph.
+
+A re-export of the engine (see ``opgraph._pytensor_api`` for PyTensor names
+opgraph does not implement)."""
+
+from importlib import import_module
+
+from opgraph._pytensor_api import missing_names
+_compile_builders = import_module("opgraph.kernel_core.compile.builders")
+from opgraph.kernel_core.compile.builders import *  # noqa: F401,F403
+
+__all__ = [*_compile_builders.__all__]
+__getattr__ = missing_names(__name__)

@@ -1,0 +1,1 @@
+"""``opgraph.link``: backends (PyTensor's ``pytensor.link``)."""
