@@ -36,7 +36,7 @@ __all__ = [
     "Det", "SLogDet", "MatrixInverse", "Solve", "SolveTriangular", "Cholesky", "Eigh", "SVD", "QR",
     "Kron", "ExtractDiag", "AllocDiag", "EmbedDiag",
     "det", "slogdet", "inv", "matrix_inverse", "solve", "solve_triangular", "cholesky", "eigh", "eigvalsh",
-    "svd", "qr", "kron", "norm", "diag", "diagonal", "trace",
+    "svd", "qr", "kron", "norm", "diag", "diagonal", "trace", "Pinv", "pinv",
 ]
 
 _FLOAT_OUT = {"float16": "float32", "float32": "float32", "float64": "float64",
@@ -249,8 +249,51 @@ def inv(x):
 matrix_inverse = inv
 
 
+class Pinv(_CoreOp):
+    """Moore-Penrose pseudo-inverse (``np.linalg.pinv``)."""
+
+    __props__ = ("hermitian",)
+    gufunc_signature = "(m,n)->(n,m)"
+
+    def __init__(self, hermitian=False):
+        self.hermitian = bool(hermitian)
+
+    def make_node(self, x):
+        x = _check_core_matrix(x, "pinv")
+        m, n = x.type.shape
+        return Apply(self, [x], [TensorType(_float_dtype(x.type.dtype), (n, m)).make_variable()])
+
+    def perform(self, node, inputs, output_storage):
+        out = np.linalg.pinv(inputs[0], hermitian=self.hermitian)
+        output_storage[0][0] = np.asarray(out, dtype=node.outputs[0].type.dtype)
+
+    def infer_shape(self, fgraph, node, input_shapes):
+        m, n = input_shapes[0]
+        return [(n, m)]
+
+    def L_op(self, inputs, outputs, output_grads):
+        # d(A+) = -Z dA Z + Z Z^T dA^T (I - A Z) + (I - Z A) dA^T Z^T Z  (Z = A+, Golub & Pereyra),
+        # transposed term by term for the pullback.
+        (A,), (Z,), (gZ,) = inputs, outputs, output_grads
+        ZT, gZT = _mT(Z), _mT(as_tensor_variable(gZ))
+        AZ, ZA = _mm(A, Z), _mm(Z, A)
+        term1 = -_mm(_mm(ZT, gZ), ZT)
+        term2 = _mm(_mm(gZT, Z), ZT) - _mm(AZ, _mm(_mm(gZT, Z), ZT))
+        term3 = _mm(_mm(ZT, Z), gZT) - _mm(_mm(_mm(ZT, Z), gZT), ZA)
+        return [term1 + term2 + term3]
+
+
+def pinv(x, hermitian=False):
+    """Pseudo-inverse of (each matrix in) ``x``."""
+    return _apply(Pinv(hermitian), _check_matrix(x, "pinv"))
+
+
 # -- linear systems ----------------------------------------------------------------
 _ASSUME_A = ("gen", "sym", "her", "pos")
+# scipy's long names and the structured cases solve() builds from other ops.
+_ASSUME_A_ALIASES = {None: "gen", "general": "gen", "symmetric": "sym", "hermitian": "her",
+                     "positive definite": "pos", "diagonal": "diagonal", "tridiagonal": "tridiagonal",
+                     "lower triangular": "lower triangular", "upper triangular": "upper triangular"}
 
 
 def _b_ndim(b, b_ndim):
@@ -339,12 +382,31 @@ class Solve(_CoreOp):
         return [gA, gb]
 
 
-def solve(a, b, assume_a="gen", lower=False, b_ndim=None, check_finite=True):
-    """Solve ``a @ x = b`` for ``x`` (``b`` a vector or a matrix; leading dims batch)."""
+def solve(a, b, assume_a="gen", lower=False, b_ndim=None, check_finite=True, transposed=False):
+    """Solve ``a @ x = b`` (``transposed=True``: ``a.T @ x = b``) for ``x``; ``b`` a vector or a
+    matrix, leading dims batch.  ``assume_a`` as scipy: gen, sym, her, pos, diagonal,
+    tridiagonal, lower triangular, upper triangular (scipy's long names accepted)."""
     a = _check_matrix(a, "solve", square=True)
     b = as_tensor_variable(b)
     b_ndim = _b_ndim(b, b_ndim)
-    op = Solve(assume_a, lower, b_ndim)
+    kind = _ASSUME_A_ALIASES.get(assume_a, assume_a)
+    if kind not in _ASSUME_A and kind not in _ASSUME_A_ALIASES.values():
+        names = ", ".join(repr(k) for k in list(_ASSUME_A) + [k for k in _ASSUME_A_ALIASES if k])
+        raise ValueError(f"solve: assume_a must be one of {names}; got {assume_a!r}")
+    if kind == "diagonal":
+        # Only the diagonal is read; a transposed diagonal matrix is itself.
+        d = diagonal(a, 0, a.type.ndim - 2, a.type.ndim - 1)
+        return b / (d if b_ndim == 1 else _col(d))
+    if kind in ("lower triangular", "upper triangular"):
+        return solve_triangular(a, b, trans=int(bool(transposed)), lower=kind.startswith("lower"), b_ndim=b_ndim)
+    if kind == "tridiagonal":
+        # Entries off the three diagonals are not read (as LAPACK's gtsv): mask them, then solve.
+        a = _tril(_triu(a, -1), 1)
+        kind = "gen"
+    if transposed and kind == "gen":
+        a = _mT(a)
+    # sym / her / pos: a.T is a (her: its conjugate, real here), so transposed changes nothing.
+    op = Solve(kind, lower, b_ndim)
     return _apply(op, a, b)
 
 
@@ -941,12 +1003,9 @@ def norm(x, ord=None, axis=None, keepdims=False):
         if ord is None:
             out = tm.sqrt(red.sum(tm.sqr(tm.abs(x))))
             return _keep(out, tuple(range(nd)), nd, keepdims)
-        if nd == 1:
-            axis = (0,)
-        elif nd == 2:
-            axis = (0, 1)
-        else:
-            raise ValueError(f"norm: ord={ord!r} needs a vector or a matrix (or axis=), got {x.type.short_str()}")
+        # A batch of matrices (..., m, n) with ord given: one matrix norm per matrix, as
+        # NumPy's norm(x, ord, axis=(-2, -1)).
+        axis = (0,) if nd == 1 else (nd - 2, nd - 1)
     elif isinstance(axis, (int, np.integer)):
         axis = (int(axis),)
     axis = tuple(int(a) % nd if -nd <= a < nd else _bad_axis(a, x) for a in axis)
@@ -1002,3 +1061,14 @@ def _keep(out, axes, nd, keepdims):
     for d in range(nd):
         order.append("x" if d in axes else next(it))
     return DimShuffle(out.type.ndim, order)(out)
+
+
+# Families in their own files, re-exported here so ``pt.linalg`` holds every linear-algebra name.
+from opgraph.kernel_core.tensor import linalg_derived as _derived  # noqa: E402
+from opgraph.kernel_core.tensor import linalg_expm as _expm  # noqa: E402
+from opgraph.kernel_core.tensor import linalg_lu as _lu  # noqa: E402
+from opgraph.kernel_core.tensor.linalg_derived import *  # noqa: E402,F401,F403
+from opgraph.kernel_core.tensor.linalg_expm import *  # noqa: E402,F401,F403
+from opgraph.kernel_core.tensor.linalg_lu import *  # noqa: E402,F401,F403
+
+__all__ += _derived.__all__ + _expm.__all__ + _lu.__all__

@@ -262,3 +262,163 @@ def _funcify_alloc_diag(op, node, ctx):
              f"        out[t + {max(0, -k)}, t + {max(0, k)}] = v[t]",
              "    return out"]
     return ctx.define("\n".join(lines) + "\n", prefix="alloc_diag")
+
+
+# -- LU, pivots, pseudo-inverse, matrix exponential ---------------------------------------
+from opgraph.kernel_core.tensor.linalg import Pinv  # noqa: E402
+from opgraph.kernel_core.tensor.linalg_expm import Expm  # noqa: E402
+from opgraph.kernel_core.tensor.linalg_lu import LU, LUFactor, PivotToPermutation  # noqa: E402
+
+
+def _lu_elimination_lines(dt):
+    """Lines factoring ``w`` (a copy of ``a``) in place, LAPACK getrf style: partial pivoting on
+    the largest magnitude (first one on ties), ``perm`` and ``piv`` recording the row swaps."""
+    return [
+        "    m = a.shape[0]",
+        "    n = a.shape[1]",
+        "    k = min(m, n)",
+        f"    w = a.astype({dt})",
+        "    perm = np.arange(m)",
+        "    piv = np.empty(k, dtype=np.int32)",
+        "    for j in range(k):",
+        "        p = j",
+        "        best = abs(w[j, j])",
+        "        for i in range(j + 1, m):",
+        "            v = abs(w[i, j])",
+        "            if v > best:",
+        "                best = v",
+        "                p = i",
+        "        piv[j] = p",
+        "        if p != j:",
+        "            for c in range(n):",
+        "                t = w[j, c]",
+        "                w[j, c] = w[p, c]",
+        "                w[p, c] = t",
+        "            t2 = perm[j]",
+        "            perm[j] = perm[p]",
+        "            perm[p] = t2",
+        "        d = w[j, j]",
+        "        if d != 0:",
+        "            for i in range(j + 1, m):",
+        "                w[i, j] /= d",
+        "                f = w[i, j]",
+        "                for c in range(j + 1, n):",
+        "                    w[i, c] -= f * w[j, c]",
+    ]
+
+
+@numba_funcify.register(LUFactor)
+def _funcify_lu_factor(op, node, ctx):
+    dt = np_dtype(node.outputs[0].type.dtype)
+    lines = ["def {name}(a):"] + _lu_elimination_lines(dt) + ["    return w, piv"]
+    return ctx.define("\n".join(lines) + "\n", prefix="lu_factor")
+
+
+@numba_funcify.register(LU)
+def _funcify_lu(op, node, ctx):
+    dt = np_dtype(node.outputs[-1].type.dtype)
+    lines = ["def {name}(a):"] + _lu_elimination_lines(dt) + [
+        f"    L = np.zeros((m, k), dtype={dt})",
+        f"    U = np.zeros((k, n), dtype={dt})",
+        "    for i in range(m):",
+        "        for c in range(min(i, k)):",
+        "            L[i, c] = w[i, c]",
+        "        if i < k:",
+        "            L[i, i] = 1.0",
+        "    for r in range(k):",
+        "        for c in range(r, n):",
+        "            U[r, c] = w[r, c]",
+    ]
+    # a[perm] = L @ U, so a = P @ L @ U with P[perm[i], i] = 1, and L[p] with p = perm's inverse.
+    if op.permute_l:
+        lines += [f"    PL = np.empty((m, k), dtype={dt})",
+                  "    for i in range(m):",
+                  "        PL[perm[i], :] = L[i, :]",
+                  "    return PL, U"]
+    elif op.p_indices:
+        lines += ["    p = np.empty(m, dtype=np.int64)",
+                  "    for i in range(m):",
+                  "        p[perm[i]] = i",
+                  "    return p, L, U"]
+    else:
+        lines += [f"    P = np.zeros((m, m), dtype={dt})",
+                  "    for i in range(m):",
+                  "        P[perm[i], i] = 1.0",
+                  "    return P, L, U"]
+    return ctx.define("\n".join(lines) + "\n", prefix="lu")
+
+
+@numba_funcify.register(PivotToPermutation)
+def _funcify_pivot_to_permutation(op, node, ctx):
+    lines = ["def {name}(piv):",
+             "    n = piv.shape[0]",
+             "    perm = np.arange(n)",
+             "    for i in range(n):",
+             "        k = piv[i]",
+             "        if k < 0 or k >= n:",
+             "            raise IndexError('pivot_to_permutation: a pivot is out of range')",
+             "        t = perm[i]",
+             "        perm[i] = perm[k]",
+             "        perm[k] = t"]
+    if op.inverse:
+        lines += ["    inv = np.empty(n, dtype=np.int64)",
+                  "    for i in range(n):",
+                  "        inv[perm[i]] = i",
+                  "    return inv"]
+    else:
+        lines.append("    return perm")
+    return ctx.define("\n".join(lines) + "\n", prefix="pivot_to_perm")
+
+
+@numba_funcify.register(Pinv)
+def _funcify_pinv(op, node, ctx):
+    dt = node.outputs[0].type.dtype
+    # numba's pinv has no ``hermitian`` flag; the SVD route gives the same matrix.
+    src = ["def {name}(x):", f"    return np.linalg.pinv({_as_float('x', node.inputs[0], dt)})"]
+    return ctx.define("\n".join(src) + "\n", prefix="pinv")
+
+
+# Degree-13 Pade approximant with scaling and squaring (Higham 2005): its coefficients and
+# the 1-norm up to which no scaling is needed.
+_PADE13 = (64764752532480000.0, 32382376266240000.0, 7771770303897600.0, 1187353796428800.0,
+           129060195264000.0, 10559470521600.0, 670442572800.0, 33522128640.0, 1323241920.0,
+           40840800.0, 960960.0, 16380.0, 182.0, 1.0)
+_THETA13 = 5.371920351148152
+
+
+@numba_funcify.register(Expm)
+def _funcify_expm(op, node, ctx):
+    dt = node.outputs[0].type.dtype
+    b = _PADE13
+    lines = ["def {name}(x):"] + _square_check("x", "expm") + [
+        "    n = x.shape[0]",
+        "    a = np.empty((n, n), dtype=np.float64)  # C-contiguous, so '@' takes the BLAS path",
+        "    a[:, :] = x",
+        "    if n == 0:",
+        f"        return np.empty((0, 0), dtype={np_dtype(dt)})",
+        "    norm1 = 0.0",
+        "    for c in range(n):",
+        "        col = 0.0",
+        "        for r in range(n):",
+        "            col += abs(a[r, c])",
+        "        norm1 = max(norm1, col)",
+        "    if not np.isfinite(norm1):",
+        f"        return np.full((n, n), np.nan, dtype={np_dtype(dt)})",
+        "    s = 0",
+        f"    if norm1 > {_THETA13!r}:",
+        f"        s = int(np.ceil(np.log2(norm1 / {_THETA13!r})))",
+        "        a = a / (2.0 ** s)",
+        "    ident = np.eye(n)",
+        "    a2 = a @ a",
+        "    a4 = a2 @ a2",
+        "    a6 = a4 @ a2",
+        f"    u = a @ (a6 @ ({b[13]!r} * a6 + {b[11]!r} * a4 + {b[9]!r} * a2)"
+        f" + {b[7]!r} * a6 + {b[5]!r} * a4 + {b[3]!r} * a2 + {b[1]!r} * ident)",
+        f"    v = a6 @ ({b[12]!r} * a6 + {b[10]!r} * a4 + {b[8]!r} * a2)"
+        f" + {b[6]!r} * a6 + {b[4]!r} * a4 + {b[2]!r} * a2 + {b[0]!r} * ident",
+        "    r = np.linalg.solve(v - u, v + u)",
+        "    for _ in range(s):",
+        "        r = r @ r",
+        f"    return r.astype({np_dtype(dt)})",
+    ]
+    return ctx.define("\n".join(lines) + "\n", prefix="expm")
