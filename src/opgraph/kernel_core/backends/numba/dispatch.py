@@ -137,7 +137,7 @@ def load_op_implementations():
     import importlib
 
     for family in ("scalar", "elemwise", "reduction", "shape", "subtensor", "dot", "linalg",
-                   "extra_ops", "blockwise", "join", "construction"):
+                   "extra_ops", "blockwise", "join", "construction", "op_from_graph"):
         try:
             importlib.import_module(f"opgraph.kernel_core.backends.numba.{family}")
         except ModuleNotFoundError as exc:
