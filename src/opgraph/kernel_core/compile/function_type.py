@@ -406,6 +406,11 @@ class Function:
                          for p, i in enumerate(self._in)) or "no inputs"
 
     def _filter(self, pos, var, inp, value):
+        if isinstance(value, np.ma.MaskedArray):
+            # np.asarray would drop the mask silently and compute on the hidden values.
+            raise TypeError(f"{self._label()}: bad argument for {_describe(inp.variable, pos)}: masked arrays "
+                            "are not supported (the mask would be ignored); pass value.filled(...) or "
+                            "np.asarray(value)")
         try:
             return var.type.filter(value, strict=False, allow_downcast=inp.allow_downcast)
         except (TypeError, ValueError) as exc:
@@ -457,13 +462,19 @@ class Function:
         if direct is not None and not kwargs:
             # Fast path: the entry raises (TypeError) unless the arguments have exactly
             # the compiled types; on any exception the checked path below runs and
-            # converts arguments or explains the error.
-            try:
-                outs = direct(*args)
-            except Exception:
-                pass
+            # converts arguments or explains the error.  Numba's dispatcher takes any
+            # ndarray subclass for an array (a masked array would lose its mask), so
+            # only plain ndarrays go this way.
+            for a in args:
+                if type(a) is not _ndarray:
+                    break
             else:
-                return list(outs) if self._return_list else outs[0]
+                try:
+                    outs = direct(*args)
+                except Exception:
+                    pass
+                else:
+                    return list(outs) if self._return_list else outs[0]
         profile = self.profile
         if profile is not None:
             t0 = time.perf_counter()
@@ -482,12 +493,17 @@ class Function:
             all_values = values
         if self._destroyed:
             self._unalias(all_values)
-        if profile is not None:
-            t_vm = time.perf_counter()
-            outs = self._thunk(all_values)
-            profile.add_thunk_time(time.perf_counter() - t_vm)
-        else:
-            outs = self._thunk(all_values)
+        try:
+            if profile is not None:
+                t_vm = time.perf_counter()
+                outs = self._thunk(all_values)
+                profile.add_thunk_time(time.perf_counter() - t_vm)
+            else:
+                outs = self._thunk(all_values)
+        except Exception:
+            if self.trust_input:
+                self._explain_untrusted(values)   # raises when an argument has the wrong type
+            raise
 
         # Never hand out an array the caller or the function still owns: copy
         # values that are inputs, views, read-only (constants) or returned twice.
@@ -512,6 +528,42 @@ class Function:
         if self._return_list:
             return results
         return results[0]
+
+    def _explain_untrusted(self, values):
+        """With ``trust_input=True`` nothing is checked before the call; when the call
+        fails, name the argument whose type is wrong (one line, instead of the
+        backend's typing error).  A NumPy scalar given for a 0-d input is named only
+        when nothing else is wrong (the Python VM accepts it, Numba does not)."""
+        soft = None
+        for pos, (value, var, inp) in enumerate(zip(values, self._input_vars, self._in)):
+            exact = self._exact[pos]
+            if exact is not None:
+                dtype, ndim, fixed = exact
+                if type(value) is np.ndarray and value.dtype == dtype and value.ndim == ndim \
+                        and all(value.shape[d] == n for d, n in fixed):
+                    continue
+                if isinstance(value, np.generic) and value.dtype == dtype and ndim == 0:
+                    if soft is None:
+                        soft = (pos, var, inp, f"the NumPy scalar {value.dtype}({value!r}) (pass a 0-d array)")
+                    continue
+            else:
+                try:
+                    var.type.filter(value, strict=True)
+                    continue
+                except (TypeError, ValueError):
+                    pass
+            if isinstance(value, np.ndarray):
+                got = f"{type(value).__name__} {value.dtype} shape {value.shape}"
+            else:
+                got = type(value).__name__
+            self._raise_untrusted(pos, var, inp, got)
+        if soft is not None:
+            self._raise_untrusted(*soft)
+
+    def _raise_untrusted(self, pos, var, inp, got):
+        raise TypeError(f"{self._label()} (trust_input=True): {_describe(inp.variable, pos)} expects "
+                        f"{var.type.short_str()}, got {got}; pass exactly that type, or compile "
+                        "with trust_input=False to have arguments converted") from None
 
     def _unalias(self, values):
         """Copy each argument the graph overwrites that shares memory with another
@@ -552,6 +604,9 @@ class Function:
         ins = ", ".join(str(i.variable) for i in self._in)
         label = f" {self.name!r}" if self.name else ""
         return f"<opgraph.Function{label} ({ins}) mode={self.maker.mode}>"
+
+
+_ndarray = np.ndarray
 
 
 class _Missing:
