@@ -48,7 +48,10 @@ def test_function_and_profile_panels():
     assert "Compiled function" in html and "Compile time" in html and "Sum{axes=None}" in html
     assert "Time per Op class" in html and "Time per node" in html
     p = profile_html(f.profile)
-    assert p.count('class="opg-bar"') >= 2 and "Elemwise{Exp}" in p or "Exp" in p
+    # one bar per op class and per node (the precedence of the old ``a and b or c`` made this always true)
+    prof = f.profile
+    assert p.count('class="opg-bar"') == len(prof.op_class_table()) + len(prof.node_table()) >= 2
+    assert "Elemwise{Exp}" in p and "#0 Exp" in p
     assert "Calls: 1" in p
 
 

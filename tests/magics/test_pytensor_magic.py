@@ -196,3 +196,13 @@ def test_line_magic_errors_are_one_line(shell):
     assert "is a int, not a graph" in cap.stderr
     cap = run_magic(shell, "")
     assert "no expression" in cap.stderr
+
+
+def test_large_graph_cell_shows_a_summary(shell):
+    cell = "x = pt.vector('x')\ny = x\nfor _ in range(10_000):\n    y = pt.exp(y)\n"
+    cap = run_magic(shell, "", cell)
+    assert cap.stderr == ""
+    [out] = [o.data for o in cap.outputs if "text/html" in o.data]
+    assert "Large graph: 10,000 nodes" in out["text/html"] and "Large graph: 10,000 nodes" in out["text/plain"]
+    # the whole tree would be ~1 MB of text (450 M characters before dprint was linear)
+    assert len(out["text/html"]) + len(out["text/plain"]) < 50_000

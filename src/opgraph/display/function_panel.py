@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-from opgraph.display.graph_panel import graph_body
+from opgraph.display.graph_panel import graph_body, graph_text
 from opgraph.display.html_parts import panel
 from opgraph.display.profile_panel import compile_breakdown_html, profile_body
 
 
 def function_text(fn, print_type=False):
-    """The compiled graph as ``fn.dprint`` prints it (toposort indices, destroy maps)."""
-    try:
-        return fn.dprint(file="str", print_type=print_type, print_destroy_map=True)
-    except TypeError:
-        return fn.dprint(file="str")
+    """The compiled graph as ``fn.dprint`` prints it (toposort indices, destroy maps); summarised when large."""
+    return graph_text(fn, print_type=print_type, print_destroy_map=True)
 
 
 def function_html(fn, format="both", print_type=False, title=None):

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from opgraph.display.expr_text import expr_text
 from opgraph.display.html_parts import STYLE, esc, legend
-from opgraph.kernel_core.printing.dprint import _Printer
+from opgraph.display.graph_panel import SEE_ALL, SUMMARY_DEPTH, SUMMARY_DRAW_NODES, SUMMARY_LINES, SUMMARY_NODES
+from opgraph.kernel_core.printing.dprint import count_nodes, make_printer
 from opgraph.kernel_core.printing.graphviz import INSTALL_HINT, render_svg
 
 REMOVED_COLOR = "#d62728"
@@ -18,16 +19,19 @@ ADDED_COLOR = "#2ca02c"
 
 def marked_dprint_html(outputs, nodes, cls):
     """dprint of ``outputs`` as HTML, lines of Apply ``nodes`` wrapped in ``<span class=cls>``."""
-    p = _Printer(False, False, False, None, -1, "CHAR")
-    for out in outputs:
-        p.print_tree(out)
+    n_nodes = count_nodes(list(outputs))
+    large = n_nodes > SUMMARY_NODES  # summarised as the graph panel does
+    p = make_printer(list(outputs), depth=SUMMARY_DEPTH if large else -1,
+                     max_lines=SUMMARY_LINES if large else None, mark_cut=large)
     marks = {f"[id {p.ids[n]}]" for n in nodes if n in p.ids}
-    rows = []
+    rows = [esc(f"Large graph: {n_nodes:,} nodes; showing the top {SUMMARY_DEPTH} levels.")] if large else []
     for line in p.lines:
         text = esc(line)
         if any(m in line for m in marks) and "···" not in line:
             text = f'<span class="{cls}">{text}</span>'
         rows.append(text)
+    if large:
+        rows.append(esc(SEE_ALL))
     return '<pre class="opg-text">' + "\n".join(rows) + "</pre>"
 
 
@@ -38,7 +42,10 @@ def _side(label, outputs, nodes, cls, color, format, roots=()):
         try:
             marks = {n: color for n in nodes}
             marks.update({v: color for v in roots if v.owner is None})  # e.g. a folded constant
-            svg = render_svg(outputs, highlight=marks)
+            if count_nodes(list(outputs)) > SUMMARY_NODES:
+                svg = render_svg(outputs, highlight=marks, max_nodes=SUMMARY_DRAW_NODES, collapse_threshold=0)
+            else:
+                svg = render_svg(outputs, highlight=marks)
         except Exception:
             svg = None
     if format in ("text", "both") or svg is None:

@@ -16,6 +16,7 @@ from IPython.core.magic import Magics, cell_magic, line_magic, magics_class
 from IPython.display import display
 
 from opgraph.display import function_html, graph_html, profile_html
+from opgraph.display.function_panel import function_text
 from opgraph.display.graph_panel import graph_text
 from opgraph.display.rewrite_panel import rewrite_html, rules_text
 from opgraph.magics import engine_calls
@@ -158,8 +159,7 @@ class PytensorMagics(Magics):
                 values = engine_calls.input_values(fn_inputs, given)
                 result.values = engine_calls.run_profiled(fn, values)
                 result.profile = getattr(fn, "profile", None)
-            publish(function_html(fn, format=args.format, print_type=args.type),
-                    fn.dprint(file="str") if hasattr(fn, "dprint") else repr(fn))
+            publish(function_html(fn, format=args.format, print_type=args.type), function_text(fn, args.type))
 
     # -- line magic -------------------------------------------------------------
     @line_magic("pytensor")

@@ -123,6 +123,17 @@ def test_huge_graphs_truncate_and_stay_iterative():
     assert len(box_lines(dot)) <= 200
 
 
+def test_truncated_wide_graph_draws_one_edge_from_the_summary_node_per_box():
+    x = pt.vector("x")
+    y = pt.add(*[pt.exp(x * (k / 2000)) for k in range(2000)])
+    dot = gv.graph_to_dot(y, max_nodes=50)
+    assert "more nodes" in dot and "max_nodes=None" in dot
+    # 49 Exp boxes lose their inputs to the summary node, the Add box 1951 of its inputs:
+    # one dashed edge per box, not one per dropped input.
+    assert dot.count("more -> ") == 50
+    assert len(dot) < 20_000
+
+
 @needs_dot
 def test_svg_parses_and_highlight():
     x = pt.vector("x")

@@ -303,8 +303,15 @@ def graph_to_dot(obj, print_type=False, highlight=None, max_nodes=400, collapse_
                 if more_id is None:
                     more_id = "more"
                     lines.append(f'  more [shape=ellipse, style="dashed,filled", fillcolor="{KIND_COLORS["collapsed"]}", '
-                                 f'label="… {len(dropped)} more nodes", tooltip="not drawn: graph too large"];')
-                src = more_id
+                                 f'label="… {len(dropped)} more nodes", '
+                                 f'tooltip="not drawn (graph too large): pydotprint(graph, max_nodes=None) draws them"];')
+                # One edge per box from the summary node, however many dropped inputs
+                # (a 10^4-term sum would otherwise draw 10^4 edges from it).
+                key = (more_id, box.id)
+                if key not in drawn_edges:
+                    drawn_edges.add(key)
+                    lines.append(f'  {more_id} -> {box.id} [style=dashed];')
+                continue
             else:
                 src = var_node(inp, "constant" if isinstance(inp, Constant) else "input")
             key = (src, box.id, i if len(node.inputs) > 1 and src_node is not None else None, inp)
