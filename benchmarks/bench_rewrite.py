@@ -3,7 +3,9 @@
 Two workloads, at n = 25 and n = 200:
 
 * fuseable: the sum of n elementwise factors of a vector, and its gradient;
-* chain:    n layers of ``y = sin(y.T) + cos(y)`` on a square matrix.
+* chain:    n layers of ``y = sin(y.T) + cos(y)`` on a square matrix;
+* pysum:    a Python ``sum()`` of 10 n terms ``exp(x + i)`` (a chain of binary adds the
+            canonicalizer flattens in one step; it was quadratic, issue 21).
 
 Each is rewritten with ``include=("fast_run",), exclude=("inplace",)``; the
 script prints the times and the growth ratio (time at 200 / time at 25; a
@@ -35,6 +37,11 @@ def chain(pt, grad, n):
     for _ in range(n):
         y = pt.sin(y.T) + pt.cos(y)
     return [y]
+
+
+def pysum(pt, grad, n):
+    x = pt.vector("x")
+    return [sum(pt.exp(x + i) for i in range(10 * n))]
 
 
 def best_of(fn, repeat):
@@ -74,7 +81,7 @@ def main(argv=()):
     sizes = tuple(int(a) for a in argv) or SIZES
     print(f"W6 rewrite time, include=('fast_run',), exclude=('inplace',); sizes {sizes}")
     records = []
-    for name, build in (("fuseable", fuseable), ("chain", chain)):
+    for name, build in (("fuseable", fuseable), ("chain", chain), ("pysum", pysum)):
         ours, theirs = {}, {}
         for n in sizes:
             # Several runs at every size (the growth ratio compares like with like); PyTensor's

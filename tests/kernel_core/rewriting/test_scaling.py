@@ -9,6 +9,7 @@ import pytest
 
 import opgraph.tensor as pt
 from opgraph.graph import rewrite_graph
+from opgraph.graph.rewriting import RewriteHistory
 from opgraph.kernel_core.gradient import grad
 from opgraph.kernel_core.graph.traversal import io_toposort
 from opgraph.kernel_core.rewriting import driver, fusion
@@ -51,18 +52,25 @@ def side_sums(n):
     return [pt.add(*sums[:-1]), y]
 
 
-def work(build, n):
+def python_sum(n):
+    # A Python sum() of n terms: a chain of n binary adds (issue 21: add_canonical
+    # used to rebuild a growing Add at every level, N^2.6 overall).
+    x = pt.vector("x")
+    return [sum(pt.exp(x + i) for i in range(n))]
+
+
+def work(build, n, include=("fast_run",)):
     outputs = build(n)
     size = len(io_toposort([], outputs))
     driver.work_counts.clear()
     fusion.work_counts.clear()
-    rewrite_graph(outputs, include=("fast_run",), exclude=("inplace",))
+    rewrite_graph(outputs, include=include, exclude=("inplace",))
     counts = {f"driver.{k}": v for k, v in driver.work_counts.items()}
     counts.update({f"fusion.{k}": v for k, v in fusion.work_counts.items()})
     return size, counts
 
 
-@pytest.mark.parametrize("build", [fuseable, layers, times_one, side_sums])
+@pytest.mark.parametrize("build", [fuseable, layers, times_one, side_sums, python_sum])
 def test_work_grows_linearly_with_graph_size(build):
     size_small, small = work(build, 20)
     size_big, big = work(build, 80)
@@ -71,6 +79,24 @@ def test_work_grows_linearly_with_graph_size(build):
     for key, value in big.items():
         ratio = value / max(small.get(key, 0), 1)
         assert ratio < 6, f"{build.__name__}: {key} grew {ratio:.1f}x ({small.get(key)} -> {value}) for 4x nodes"
+
+
+def test_python_sum_is_flattened_in_one_step():
+    # The canonicalizer alone: the work of flattening (terms looked at) and of
+    # the driver grows like the number of terms, and one Add of all n terms results.
+    size_small, small = work(python_sum, 100, include=("canonicalize",))
+    size_big, big = work(python_sum, 400, include=("canonicalize",))
+    assert small["driver.flatten_steps"] >= 100
+    for key in ("driver.flatten_steps", "driver.visits", "driver.attempts", "driver.applied"):
+        ratio = big[key] / small[key]
+        assert ratio < 6, f"python_sum: {key} grew {ratio:.1f}x ({small[key]} -> {big[key]}) for 4x terms"
+    history = RewriteHistory()
+    total = rewrite_graph(python_sum(400)[0], include=("canonicalize",), history=history)
+    assert len(total.owner.inputs) == 400
+    flattened = [r for r in history.records if r.rule == "add_canonical"]
+    # The root takes in the whole chain in one step (it used to fire 399 times);
+    # the other firing is the first term's own x + 0 -> x.
+    assert len(flattened) == 2
 
 
 def test_fusion_cycle_checks_are_exercised():

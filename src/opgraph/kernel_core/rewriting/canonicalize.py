@@ -13,7 +13,7 @@ import numpy as np
 
 from opgraph.kernel_core.graph.basic import Constant
 from opgraph.kernel_core.rewriting.db import node_rewriter, register_rewrite
-from opgraph.kernel_core.rewriting.driver import compatible_replacement
+from opgraph.kernel_core.rewriting.driver import compatible_replacement, work_counts
 from opgraph.kernel_core.rewriting.pattern import P, register_table
 from opgraph.kernel_core.scalar import basic as ps
 from opgraph.kernel_core.tensor import math as tm
@@ -126,6 +126,7 @@ def _canonical_terms(fgraph, node, scalar_cls, neutral, combine):
     stack = list(reversed(node.inputs))
     while stack:
         v = stack.pop()
+        work_counts["flatten_steps"] += 1
         if is_elemwise(v, scalar_cls) and v.owner is not node and len(fgraph.clients.get(v, [])) == 1 \
                 and v.type.dtype == node.outputs[0].type.dtype:
             stack.extend(reversed(v.owner.inputs))
@@ -148,8 +149,27 @@ def _canonical_terms(fgraph, node, scalar_cls, neutral, combine):
     return terms, consts, const_data, changed
 
 
+def _absorbed_by_client(fgraph, node, scalar_cls):
+    """Whether ``node``'s only client is the same op, which will flatten ``node`` into itself.
+
+    Only the root of a tree of nested sums (products) is canonicalized: it
+    takes in the whole tree in one step.  Canonicalizing every level on the way
+    up would rebuild a growing node per level, quadratic in the tree's size
+    (a Python ``sum()`` of N terms is such a chain).
+    """
+    out = node.outputs[0]
+    clients = fgraph.clients.get(out, [])
+    if len(clients) != 1:
+        return False
+    client = clients[0][0]
+    return (client != "output" and is_elemwise(client, scalar_cls) and len(client.outputs) == 1
+            and client.outputs[0].type.dtype == out.type.dtype)
+
+
 def _canonicalize_assoc(fgraph, node, scalar_cls, elem, neutral, combine):
     out = node.outputs[0]
+    if _absorbed_by_client(fgraph, node, scalar_cls):
+        return None
     terms, consts, const_data, changed = _canonical_terms(fgraph, node, scalar_cls, neutral, combine)
     if not changed:
         return None
@@ -186,7 +206,7 @@ def mul_canonical(fgraph, node):
     result = _canonicalize_assoc(fgraph, node, ps.Mul, tm.mul, 1, np.multiply)
     if result is not None:
         return result
-    if len(node.inputs) == 2:
+    if len(node.inputs) == 2 and not _absorbed_by_client(fgraph, node, ps.Mul):
         for i, inp in enumerate(node.inputs):
             if isinstance(inp, Constant) and np.asarray(inp.data).size and np.all(np.asarray(inp.data) == -1):
                 new = with_dtype(tm.neg(node.inputs[1 - i]), node.outputs[0])
