@@ -207,6 +207,25 @@ def family_extra_ops():
                                            np.array([[0, 3, 3], [1, 1, 0], [2, 0, 1]])])
 
 
+def family_everyday():
+    """linspace ... choose are built from other ops; Searchsorted and Unique have kernels."""
+    m = pt.matrix("m")
+    v = pt.vector("v")
+    k = pt.lscalar("k")
+    xi = pt.lvector("xi")
+    a = pt.lmatrix("a")
+    outs = [pt.linspace(0.5, v[0], k), pt.linspace(v, 3.0, 4, endpoint=False, axis=1), pt.logspace(0.0, 1.0, k),
+            pt.geomspace(1.0, 50.0, 5), pt.roll(m, k, axis=1), pt.roll(m, -1), pt.swapaxes(m, 0, 1) + 0,
+            pt.moveaxis(m[None], 0, 2) + 0, pt.fill_diagonal(m, v[1]), pt.fill_diagonal_offset(m, 7.0, k),
+            pt.bincount(xi), pt.bincount(xi, v, minlength=7), pt.compress(xi, m, axis=1), pt.choose(a, [m, -m, v]),
+            pt.searchsorted(pt.sort(v), m), pt.searchsorted(v, m, side="right", sorter=pt.argsort(v)),
+            *pt.unique(m, True, True, True), *pt.unique(a, True, True, True, axis=1), pt.unique(xi),
+            pt.max_and_argmax(m, axis=0)[1], pt.tile(v, pt.stack([k, 1]))]
+    return run_both([m, v, k, xi, a], outs,
+                    [np.array([[1.0, 2, 1, 3], [np.nan, 2, 2, 0], [1, 3, 3, 1]]), np.array([3.0, 1.0, 2.0, 1.0]),
+                     np.int64(2), np.array([0, 1, 1, 3]), np.array([[0, 1, 2, 1], [2, 0, 0, 1], [0, 1, 2, 1]])])
+
+
 def family_indexing():
     x = pt.matrix("x")
     v = pt.vector("v")
@@ -299,9 +318,37 @@ def family_linalg():
                      _spd(4, (2, 3)), np.array([[4, 1, 0], [1, 5, 2], [0, 2, 6]])], allow_objmode=OBJMODE_ALLOWED)
 
 
+
+def family_linalg_factorizations():
+    A = pt.matrix("A")
+    W = pt.matrix("W")
+    b = pt.vector("b")
+    B = pt.matrix("B")
+    lu_f = la.lu_factor(A)
+    outs = [*la.lu(A), *la.lu(W), *la.lu(W.T, permute_l=True), *la.lu(A, p_indices=True), *lu_f,
+            la.lu_solve(lu_f, b), la.lu_solve(lu_f, B, trans=1), la.pivot_to_permutation(lu_f[1], inverse=True),
+            la.cho_solve((la.cholesky(A), True), b), la.expm(A), la.expm(A * 0.01), la.pinv(W),
+            la.matrix_power(A, 3), la.solve(A, b, transposed=True), la.solve(A, B, assume_a="tridiagonal"),
+            grad(la.expm(A).sum() + (la.lu(A)[1] ** 2).sum(), A)]
+    return run_both([A, W, b, B], [Case(o, rtol=1e-7, atol=1e-10) for o in outs],
+                    [_spd(4), RNG.normal(size=(3, 5)), RNG.normal(size=4), RNG.normal(size=(4, 3))])
+
+def family_op_from_graph():
+    """OpFromGraph (its inner graph generated into the outer function), with a tensor constant,
+    an integer input and a view output inside, and its gradient (another OpFromGraph)."""
+    from opgraph.compile.builders import OpFromGraph
+
+    x, n = pt.vector("x"), pt.lscalar("n")
+    op = OpFromGraph([x, n], [pt.exp(x) * pt.constant(np.array([1.0, 2.0, 3.0])) + n, x[::-1]])
+    v, k = pt.vector("v"), pt.lscalar("k")
+    u, r = op(v, k)
+    return run_both([v, k], [u, r, grad((u * r).sum(), v)], [np.array([0.5, -1.0, 2.0]), np.int64(3)])
+
+
 FAMILIES = {f.__name__[len("family_"):]: f for f in [
     family_elemwise_float, family_elemwise_dtypes, family_reductions, family_shape, family_join,
-    family_construction, family_extra_ops, family_indexing, family_inc_set, family_dot_blockwise, family_linalg]}
+    family_construction, family_extra_ops, family_everyday, family_indexing, family_inc_set, family_dot_blockwise, family_linalg,
+    family_linalg_factorizations, family_op_from_graph]}
 
 
 def test_bool_to_float_cast():
