@@ -271,12 +271,19 @@ class _ExtremumOp(BinaryScalarOp):
     commutative = True
 
     def pullback(self, inputs, outputs, output_grads):
-        # Like PyTensor and like the Max/Min reductions: at a tie every
-        # argument equal to the result receives the full gradient.
+        # The larger (smaller) argument gets the gradient; at a tie x == y it is
+        # split evenly, half to each: a valid subgradient (the mean of the two
+        # one-sided ones, what central differences measure), and maximum(a, a)
+        # has gradient 1, not 2 (PyTensor gives each tied argument the full
+        # gradient).  A NaN argument passes no gradient to either.
         x, y = inputs
         (gz,) = output_grads
         tm = _tm()
-        return [gz * tm.eq(outputs[0], x), gz * tm.eq(outputs[0], y)]
+        wins = tm.gt(x, y) if isinstance(self, Maximum) else tm.lt(x, y)
+        loses = tm.lt(x, y) if isinstance(self, Maximum) else tm.gt(x, y)
+        half = gz * 0.5
+        tie = tm.eq(x, y)
+        return [tm.switch(tie, half, gz * wins), tm.switch(tie, half, gz * loses)]
 
 
 class Maximum(_ExtremumOp):

@@ -147,8 +147,46 @@ def expand_dims(x, axis):
     return DimShuffle(x.type.ndim, order)(x)
 
 
+def check_no_runtime_broadcast(node, values):
+    """Raise ValueError when a dim not statically 1 has length 1 where the output's is longer.
+
+    Design decision (issue 21, as PyTensor >= 2.19): an Elemwise broadcasts an
+    input only along the dims its *type* says have length 1.  The alternative,
+    broadcasting whatever has length 1 at run time, makes every pullback sum
+    over axes that are unknown when the gradient graph is built (an extra
+    reduction in every fused gradient chain), and the shape rewrites
+    (``shape_of_elemwise``) already rely on the static pattern.  A run-time
+    broadcast that would give a wrong gradient is an error instead.
+    """
+    ndim = node.outputs[0].type.ndim
+    for d in range(ndim):
+        length = None
+        for i, (var, x) in enumerate(zip(node.inputs, values)):
+            if var.type.shape[d] == 1:
+                continue
+            n = x.shape[d]
+            if length is None:
+                length, first = n, i
+            elif n != length:
+                if 1 in (n, length):
+                    j = i if n == 1 else first
+                    raise ValueError(
+                        f"{node.op}: input {j} ({node.inputs[j]}, {node.inputs[j].type.short_str()}) has run-time "
+                        f"length 1 along axis {d} where the others have {max(n, length)}; run-time broadcasting "
+                        "of a dim not declared broadcastable is not supported: give it shape 1 in its type "
+                        "(e.g. pt.tensor(shape=(1, None)), specify_broadcastable) or broadcast it explicitly")
+                raise ValueError(f"{node.op}: input shapes {[np.shape(v) for v in values]} do not broadcast "
+                                 f"along axis {d} (inputs {first} and {i})")
+
+
 class Elemwise(Op):
-    """Apply ``scalar_op`` element by element, broadcasting like NumPy."""
+    """Apply ``scalar_op`` element by element, broadcasting like NumPy.
+
+    Only dims whose static type length is 1 broadcast (see
+    ``check_no_runtime_broadcast``): an input of type ``(None,)`` that arrives
+    with length 1 next to a longer one raises ValueError, in PYTHON and NUMBA
+    mode alike, so a gradient can never keep a broadcast shape.
+    """
 
     __props__ = ("scalar_op", "inplace_pattern")
 
@@ -197,6 +235,8 @@ class Elemwise(Op):
         return Apply(self, inputs, outputs)
 
     def perform(self, node, inputs, output_storage):
+        if len(inputs) > 1:
+            check_no_runtime_broadcast(node, inputs)
         with np.errstate(all="ignore"):
             results = self.scalar_op.impl(*inputs)
         if self.scalar_op.nout == 1:

@@ -411,7 +411,11 @@ def _check_assignable(y, sub_shape, op):
 
 
 def _inc_pullback(op, inc_cls, get_cls, inputs, output_grads):
-    """Gradients of x[idx] += y (or = y): gz for x (zeroed at idx when setting), gz[idx] for y."""
+    """Gradients of x[idx] += y (or = y): gz for x (zeroed at idx when setting), gz[idx] for y.
+
+    Setting through an advanced index that repeats a position keeps the last
+    write (NumPy's order), so only that element of y reaches the output:
+    ``_last_write_wins`` zeroes the gradient of the overwritten ones."""
     from opgraph.kernel_core.tensor.math import zeros_like
 
     x, y, *idx = inputs
@@ -420,8 +424,46 @@ def _inc_pullback(op, inc_cls, get_cls, inputs, output_grads):
         gx = inc_cls(op.idx_list, set_instead_of_inc=True)(gz, zeros_like(y), *idx)
     else:
         gx = gz
-    gy = _reduce_like(get_cls(op.idx_list)(gz, *idx), y)
+    sel = get_cls(op.idx_list)(gz, *idx)
+    if op.set_instead_of_inc and inc_cls is not IncSubtensor:
+        sel = _last_write_wins(sel, x, lambda t: get_cls(op.idx_list)(t, *idx),
+                               lambda t, v: inc_cls(op.idx_list, set_instead_of_inc=True)(t, v, *idx), idx)
+    gy = _reduce_like(sel, y)
     return [gx, gy] + [None] * len(idx)
+
+
+def _may_repeat(idx):
+    """Whether advanced index inputs may select one position twice (constants are checked)."""
+    arrays = [i for i in idx if getattr(i.type, "ndim", 0) > 0 and i.type.dtype != "bool"]
+    if not arrays:
+        return False  # slices, scalars and masks never repeat a position
+    if len(arrays) == 1 and isinstance(arrays[0], Constant):
+        data = np.asarray(arrays[0].data).ravel()
+        # (A negative index may alias a positive one: conservatively a repeat.)
+        return bool((data < 0).any()) or np.unique(data).size != data.size
+    return True
+
+
+def _last_write_wins(sel, x, read, write, idx):
+    """``sel`` (the output gradient read at idx) zeroed where a later write overwrote the element.
+
+    Each selected element gets a label (its flat position in the selection); the
+    labels are written into an int64 copy of x's shape with the same index, so
+    each position keeps the label of its last write, and reading them back tells
+    which elements won."""
+    if not _may_repeat(idx):
+        return sel
+    from opgraph.kernel_core.tensor.construction import alloc, arange
+    from opgraph.kernel_core.tensor.math import eq, switch, zeros_like
+    from opgraph.kernel_core.tensor.shape import reshape, shape, shape_i
+
+    n = shape_i(sel, 0)
+    for d in range(1, sel.type.ndim):
+        n = n * shape_i(sel, d)
+    labels = reshape(arange(n, dtype="int64"), shape(sel), ndim=sel.type.ndim)
+    board = alloc(as_tensor_variable(np.int64(-1)), *[shape_i(x, d) for d in range(x.type.ndim)])
+    won = eq(read(write(board, labels)), labels)
+    return switch(won, sel, zeros_like(sel))
 
 
 def _reduce_like(g, y):
@@ -528,7 +570,11 @@ class AdvancedIncSubtensor1(Op):
         x, y, i = inputs
         (gz,) = output_grads
         gx = AdvancedIncSubtensor1(set_instead_of_inc=True)(gz, zeros_like(y), i) if self.set_instead_of_inc else gz
-        return [gx, _reduce_like(AdvancedSubtensor1()(gz, i), y), None]
+        sel = AdvancedSubtensor1()(gz, i)
+        if self.set_instead_of_inc:  # repeated indices: the last write wins (_last_write_wins)
+            sel = _last_write_wins(sel, x, lambda t: AdvancedSubtensor1()(t, i),
+                                   lambda t, v: AdvancedIncSubtensor1(set_instead_of_inc=True)(t, v, i), [i])
+        return [gx, _reduce_like(sel, y), None]
 
 
 def _adv_entries(idx_list, inputs):

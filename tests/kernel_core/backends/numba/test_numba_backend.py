@@ -85,11 +85,17 @@ def test_broadcasting_and_dimshuffle():
                                np.arange(24.0).reshape(2, 3, 4)])
 
 
-def test_runtime_broadcast_of_unknown_length_one_dims():
-    a, b = pt.matrix("a"), pt.matrix("b")
-    f = opgraph.function([a, b], pt.exp(a) + b, mode="NUMBA")
+def test_length_one_dims_broadcast_only_when_static():
+    # As PyTensor >= 2.19: a dim of unknown length that is 1 at run time does not
+    # broadcast (its gradient would keep the broadcast shape); a static 1 does.
+    a, b, r = pt.matrix("a"), pt.matrix("b"), pt.tensor("r", shape=(1, None))
+    f = opgraph.function([a, b, r], [pt.exp(a) + b, pt.exp(a) + r], mode="NUMBA")
     av, bv = np.ones((3, 4)), np.arange(4.0)[None, :]
-    np.testing.assert_allclose(f(av, bv), np.exp(av) + bv)
+    got = f(av, av, bv)
+    np.testing.assert_allclose(got[0], np.exp(av) + av)
+    np.testing.assert_allclose(got[1], np.exp(av) + bv)
+    with pytest.raises(Exception, match="input 1 has run-time length 1 along axis 0"):
+        f(av, bv, bv)
 
 
 def test_reductions():

@@ -7,10 +7,10 @@ the input buffer (when its runtime shape is the output's) instead of
 allocating.
 
 Broadcasting: dims statically known to be 1 index 0, and inputs that are one
-number are read once before the loop.  An input broadcast at run time along
-another dim is first expanded to the output's length, so a single loop nest,
-indexed without strides, serves every call (it vectorizes, and there is only
-one copy of the body for numba to compile).
+number are read once before the loop.  Like PyTensor >= 2.19, a dim not
+statically 1 never broadcasts: every such dim has the output's length (checked
+before the loop, ValueError otherwise), so a single loop nest, indexed without
+strides, serves every call, and gradients never keep a broadcast shape.
 """
 
 from __future__ import annotations
@@ -31,25 +31,10 @@ def _index(ndim, static_one):
     return ", ".join("0" if static_one[d] else f"j{d}" for d in range(ndim))
 
 
-def _expand_function(ndim, dtype, ctx):
-    """A shared helper: ``x`` itself when its shape is ``s``, else ``x`` broadcast to ``s`` (a copy).
-
-    One helper per (ndim, dtype), allocating with the literal dtype (not ``x.dtype``):
-    numba compiles each distinct ``np.empty`` overload instance as a function of its
-    own, and the outputs' allocations already use the literal-dtype one."""
-    sizes = [f"s{d}" for d in range(ndim)]
-    lines = [f"def {{name}}(x, {', '.join(sizes)}):",
-             "    if " + " and ".join(f"x.shape[{d}] == s{d}" for d in range(ndim)) + ":",
-             "        return x"]
-    lines += [f"    b{d} = 1 if x.shape[{d}] != 1 else 0" for d in range(ndim)]
-    lines.append(f"    e = np.empty(({''.join(f's{d}, ' for d in range(ndim))}), dtype={np_dtype(dtype)})")
-    for d in range(ndim):
-        lines.append("    " * (d + 1) + f"for j{d} in range(s{d}):")
-    idx = ", ".join(f"j{d}" for d in range(ndim))
-    src = ", ".join(f"j{d} * b{d}" for d in range(ndim))
-    lines.append("    " * (ndim + 1) + f"e[{idx}] = x[{src}]")
-    lines.append("    return e")
-    return ctx.define("\n".join(lines) + "\n", prefix="expand")
+def _runtime_broadcast_message(i, d):
+    return (f"Elemwise: input {i} has run-time length 1 along axis {d} where the others are longer; "
+            "run-time broadcasting of a dim not declared broadcastable is not supported: give it shape 1 "
+            "in its type (specify_broadcastable) or broadcast it explicitly")
 
 
 def elemwise_source(scalar_op, in_types, out_types, inplace_pattern, ctx, number_inputs=()):
@@ -67,12 +52,18 @@ def elemwise_source(scalar_op, in_types, out_types, inplace_pattern, ctx, number
         if not cands:
             lines.append(f"    n{d} = 1")
             continue
-        lines.append(f"    n{d} = x{cands[0]}.shape[{d}]")
+        c0 = cands[0]
+        lines.append(f"    n{d} = x{c0}.shape[{d}]")
+        # Only static length-1 dims broadcast (check_no_runtime_broadcast in
+        # tensor/elemwise.py, the same rule and messages as PYTHON mode).
         for i in cands[1:]:
-            lines.append(f"    if n{d} == 1:")
-            lines.append(f"        n{d} = x{i}.shape[{d}]")
-            lines.append(f"    elif x{i}.shape[{d}] != 1 and x{i}.shape[{d}] != n{d}:")
-            lines.append(f"        raise ValueError('Elemwise: input shapes do not broadcast along axis {d}')")
+            lines.append(f"    if x{i}.shape[{d}] != n{d}:")
+            lines.append(f"        if x{i}.shape[{d}] == 1:")
+            lines.append(f"            raise ValueError('{_runtime_broadcast_message(i, d)}')")
+            lines.append(f"        if n{d} == 1:")
+            lines.append(f"            raise ValueError('{_runtime_broadcast_message(c0, d)}')")
+            lines.append(f"        raise ValueError('Elemwise: input shapes do not broadcast along axis {d} "
+                         f"(inputs {c0} and {i})')")
     shape = "(" + "".join(f"n{d}, " for d in range(ndim)) + ")"
     same_terms = [f"x{i}.shape[{d}] == n{d}" for i in range(nin) for d in range(ndim) if not static_one[i][d]]
     # Output buffers.  Fresh ones are allocated up front; an inplace output reuses its
@@ -134,19 +125,6 @@ def elemwise_source(scalar_op, in_types, out_types, inplace_pattern, ctx, number
     # input; the others reuse it when the shapes agree at run time.
     direct = {o: i for o, i in inplace_pattern.items()
               if all(out_static_one[d] or not static_one[i][d] for d in range(ndim))}
-    if ndim > 0 and same_terms:
-        # An input broadcast at run time (length 1 where the output is longer, not
-        # known statically) is first expanded to the output's length, so ONE loop
-        # nest (indexed without strides, vectorizable) serves every case: half the
-        # code for numba to compile compared with a second, broadcasting loop.  (An
-        # unconditional call: a conditional reassignment keeps LLVM from vectorizing.)
-        for i in range(nin):
-            dims = [d for d in range(ndim) if not static_one[i][d]]
-            if not dims or i in hoisted:
-                continue
-            expand = _expand_function(ndim, in_types[i].dtype, ctx)
-            full = ", ".join("1" if static_one[i][d] else f"n{d}" for d in range(ndim))
-            lines.append(f"    x{i} = {expand}(x{i}, {full})")
     for o in inplace_pattern:
         if o in direct and ndim > 0 and same_terms:
             lines.append(f"    out{o} = x{direct[o]}")
