@@ -131,7 +131,8 @@ def family_elemwise_dtypes():
             pt.and_(b, c), pt.or_(b, c), pt.xor(b, c), pt.invert(b), pt.switch(b, i, j), a + i, a * 3, u + 1,
             u + a, pt.cast(b, "int8") + 1, Case(f * 2 + 1, rtol=1e-6), Case(pt.exp(f), rtol=1e-6),
             Case(f + i, rtol=1e-6), pt.cast(i, "float64") / 3, pt.eq(i, j), pt.lt(a, u),
-            m + pt.cast(i[:3], "float64")[:, None], pt.exp(m).T * 2, m.T + 1, m[None, :, :] * m[:, None, :1],
+            m + pt.cast(i[:3], "float64")[:, None], pt.exp(m).T * 2, m.T + 1,
+            m[None, :, :] * pt.specify_broadcastable(m[:, None, :1], 2),  # only static 1s broadcast
             z * 2 + 1, pt.abs(z)]  # complex exp: scalar.py casts the argument to float64 (reported)
     iv, jv = np.array([5, -3, 7, 0, 9]), np.array([2, 4, -2, 3, 1])
     return run_both([i, j, a, u, b, c, f, m, z], outs,
