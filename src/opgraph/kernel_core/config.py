@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import difflib
 import os
 
 _DEFAULTS = {
@@ -14,7 +16,46 @@ _DEFAULTS = {
 _CHOICES = {
     "floatX": ("float64", "float32"),
     "mode": ("FAST_RUN", "NUMBA", "PYTHON", "FAST_COMPILE"),
+    # Test values are not implemented: only PyTensor's "off" (and "ignore") mean anything.
+    "compute_test_value": ("off", "ignore"),
 }
+_BOOLEANS = {"optimizer_verbose"}
+_BOOL_STRINGS = {"true": True, "1": True, "false": False, "0": False}
+
+
+def _unknown_option(name):
+    close = difflib.get_close_matches(name, sorted(_DEFAULTS), n=1)
+    hint = f" (did you mean {close[0]!r}?)" if close else ""
+    return AttributeError(f"opgraph.config has no option {name!r}{hint}; options: {', '.join(sorted(_DEFAULTS))}")
+
+
+class _ChangeFlags(contextlib.ContextDecorator):
+    """``config.change_flags(...)``: a context manager and a decorator; the old
+    values come back on exit, also when the body raises."""
+
+    def __init__(self, config, values):
+        for name in values:
+            if name not in _DEFAULTS:
+                raise _unknown_option(name)
+        self._config = config
+        self._values = values
+        self._saved = []  # a stack: the same object may be re-entered (a recursive decorated function)
+
+    def __enter__(self):
+        store = object.__getattribute__(self._config, "_values")
+        old = {k: store[k] for k in self._values}
+        self._saved.append(old)
+        try:
+            for k, v in self._values.items():
+                setattr(self._config, k, v)
+        except BaseException:
+            store.update(self._saved.pop())
+            raise
+        return self._config
+
+    def __exit__(self, *exc):
+        object.__getattribute__(self._config, "_values").update(self._saved.pop())
+        return False
 
 
 class Config:
@@ -31,31 +72,36 @@ class Config:
         try:
             return object.__getattribute__(self, "_values")[name]
         except KeyError:
-            raise AttributeError(f"opgraph.config has no option {name!r}; options: {', '.join(sorted(_DEFAULTS))}") from None
+            raise _unknown_option(name) from None
 
     def __setattr__(self, name, value):
         if name not in self._values:
-            raise AttributeError(f"opgraph.config has no option {name!r}; options: {', '.join(sorted(_DEFAULTS))}")
+            raise _unknown_option(name)
+        if name in _BOOLEANS:
+            if isinstance(value, str) and value.strip().lower() in _BOOL_STRINGS:
+                value = _BOOL_STRINGS[value.strip().lower()]
+            if not isinstance(value, bool):
+                raise ValueError(f"config.{name} must be True or False, got {value!r}")
+        if name == "compute_test_value" and value not in _CHOICES[name]:
+            raise ValueError(f"config.compute_test_value={value!r}: test values are not implemented in opgraph "
+                             "(only 'off' is supported); evaluate with var.eval({...}) instead")
         choices = _CHOICES.get(name)
         if choices is not None and value not in choices:
             raise ValueError(f"config.{name} must be one of {', '.join(choices)}, got {value!r}")
         self._values[name] = value
 
-    def change(self, **kwargs):
-        import contextlib
+    def change_flags(self, args=(), **kwargs):
+        """Set options for a block or a function, restoring them after (PyTensor's ``change_flags``).
 
-        @contextlib.contextmanager
-        def _ctx():
-            old = {k: getattr(self, k) for k in kwargs}
-            try:
-                for k, v in kwargs.items():
-                    setattr(self, k, v)
-                yield self
-            finally:
-                for k, v in old.items():
-                    self._values[k] = v
+        ``with config.change_flags(floatX="float32"): ...`` or
+        ``@config.change_flags(optimizer_verbose=True)``; a dict may be passed
+        positionally.
+        """
+        values = dict(args)
+        values.update(kwargs)
+        return _ChangeFlags(self, values)
 
-        return _ctx()
+    change = change_flags
 
     def __repr__(self):
         return "Config(" + ", ".join(f"{k}={v!r}" for k, v in self._values.items()) + ")"
