@@ -901,9 +901,9 @@ def nb03():
         registered with the canonicalizations so that it runs by default:
         """),
         code("""
+        import opgraph.scalar as ps
         from opgraph.graph.rewriting import node_rewriter
-        from opgraph.kernel_core.scalar import basic as ps
-        from opgraph.kernel_core.tensor.elemwise import Elemwise
+        from opgraph.tensor.elemwise import Elemwise
 
 
         @node_rewriter([Elemwise(ps.cos)])
