@@ -206,3 +206,46 @@ def test_large_graph_cell_shows_a_summary(shell):
     assert "Large graph: 10,000 nodes" in out["text/html"] and "Large graph: 10,000 nodes" in out["text/plain"]
     # the whole tree would be ~1 MB of text (450 M characters before dprint was linear)
     assert len(out["text/html"]) + len(out["text/plain"]) < 50_000
+
+
+def plain(cap):
+    """Captured output without the terminal colour codes of IPython's tracebacks."""
+    import re
+
+    return re.sub(r"\x1b\[[0-9;]*m", "", cap.stdout + cap.stderr)
+
+
+def test_bad_input_value_is_one_usage_line(shell):
+    cap = run_magic(shell, "-c PYTHON -p -i 'x=np.ones((2, 2))'", "x = pt.vector('x')\ny = pt.exp(x).sum()\n")
+    lines = cap.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("%%pytensor: -i:") and CELL_USAGE in lines[0]
+    assert "expected 1 dimensions" in lines[0] and "'x'" in lines[0]
+    assert "Traceback" not in plain(cap)
+
+
+def test_syntax_error_points_at_the_cells_line(shell):
+    out = plain(run_magic(shell, "", "x = pt.vector('x')\ny = (x +\n"))
+    assert "<unknown>" not in out
+    assert "line 2" in out and "y = (x +" in out and "'(' was never closed" in out
+    assert len(out.strip().splitlines()) <= 5
+
+
+def test_user_error_traceback_starts_at_the_cell_and_shows_its_line(shell):
+    out = plain(run_magic(shell, "", "x = pt.vector('x')\ny = 1 / 0\n"))
+    assert "----> 2 y = 1 / 0" in out and "ZeroDivisionError" in out
+    assert "outputs.py" not in out and "pytensor_magic.py" not in out
+    assert "Could not get source" not in out
+
+
+def test_cells_get_ipython_syntax_like_normal_cells(shell):
+    import os
+
+    run_magic(shell, "", "x = pt.vector('x')\nhere = %pwd\ny = pt.exp(x)\n")
+    assert shell.user_ns["here"] == os.getcwd()
+    assert [str(v) for v in shell.user_ns["_pytensor"].outputs] == ["Exp.0"]
+
+
+def test_line_magic_user_error_shows_the_expression(shell):
+    out = plain(run_magic(shell, "pt.exp(1 / 0)"))
+    assert "ZeroDivisionError" in out and "pt.exp(1 / 0)" in out
+    assert "pytensor_magic.py" not in out

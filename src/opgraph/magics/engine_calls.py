@@ -121,8 +121,18 @@ def input_values(fn_inputs, given):
 
 
 def run_profiled(fn, values):
-    """Warm up once (jit), forget that call, then time one call."""
-    fn(*values)
+    """Warm up once (jit), forget that call, then time one call.
+
+    The values come from ``-i``: a value the function rejects (wrong rank,
+    dtype, shapes that do not match) is the user's option, so it becomes one
+    usage line, not a traceback through the compiled function.
+    """
+    try:
+        fn(*values)
+    except Exception as exc:
+        msg = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+        raise MagicOptionError(f"-i: the compiled function rejected these values: {type(exc).__name__}: "
+                               f"{msg}") from None
     prof = getattr(fn, "profile", None)
     if prof is not None and hasattr(prof, "reset_calls"):
         prof.reset_calls()

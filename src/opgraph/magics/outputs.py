@@ -21,9 +21,13 @@ class CellResult:
         self.value = value        # the last expression's value (may be a Function, ...)
 
 
-def split_last_expression(source):
-    """(module without the last expression, expression or None)."""
-    tree = ast.parse(source)
+def split_last_expression(source, filename="<%%pytensor>"):
+    """(module without the last expression, expression or None).
+
+    Parsed with ``filename`` so that a SyntaxError names the cell and its line
+    (not ``<unknown>``), with Python's full message ("'(' was never closed").
+    """
+    tree = ast.parse(source, filename)
     last = None
     if tree.body and isinstance(tree.body[-1], ast.Expr):
         last = ast.Expression(tree.body.pop().value)
@@ -34,12 +38,19 @@ def is_variable_list(value):
     return isinstance(value, (list, tuple)) and value and all(isinstance(v, Variable) for v in value)
 
 
-def run_cell_body(source, namespace, filename="<%%pytensor>"):
-    """Execute ``source`` in ``namespace``; returns (value of last expression or None, names rebound)."""
-    tree, last = split_last_expression(source)
+def run_cell_body(source, namespace, filename="<%%pytensor>", compiler=None):
+    """Execute ``source`` in ``namespace``; returns (value of last expression or None, names rebound).
+
+    ``filename`` names the code in tracebacks; with IPython's ``compiler`` the
+    caller registers the source under that name (``shell.compile.cache``) so
+    tracebacks show the cell's lines.
+    """
+    # IPython's compiler (shell.compile) keeps the __future__ flags of earlier cells.
+    compile_ = compiler if compiler is not None else compile
+    tree, last = split_last_expression(source, filename)
     before = {k: id(v) for k, v in namespace.items()}
-    exec(compile(tree, filename, "exec"), namespace)
-    value = eval(compile(last, filename, "eval"), namespace) if last is not None else None
+    exec(compile_(tree, filename, "exec"), namespace)
+    value = eval(compile_(last, filename, "eval"), namespace) if last is not None else None
     changed = [k for k, v in namespace.items()
                if not k.startswith("_") and (k not in before or before[k] != id(v))]
     return value, changed

@@ -74,6 +74,29 @@ class PytensorMagics(Magics):
             ns.setdefault(k, v)
         return ns
 
+    def _cell_source(self, cell):
+        """(Python source, file name) of a cell, compiled as IPython compiles a normal cell.
+
+        The cell gets IPython's input transforms (``%magic`` and ``!cmd`` lines) and
+        is registered with the shell's compiler, so tracebacks and SyntaxErrors
+        point at the cell's own lines (``File <ipython-input-...>:2``).
+        """
+        source = self.shell.transform_cell(cell)
+        filename = self.shell.compile.cache(source, self.shell.execution_count, raw_code=cell)
+        return source, filename
+
+    def _show_user_error(self, exc, filename):
+        """The traceback of an error in the user's code, from the user's own frame on."""
+        if isinstance(exc, SyntaxError):
+            self.shell.showsyntaxerror(filename)
+            return
+        tb = exc.__traceback__
+        while tb is not None and tb.tb_frame.f_code.co_filename != filename:
+            tb = tb.tb_next
+        # No frame of the cell (the error is in the magic itself): show everything.
+        # tb_offset=0: the shell's default (1) would skip the first, here the user's, frame.
+        self.shell.showtraceback((type(exc), exc, tb if tb is not None else exc.__traceback__), tb_offset=0)
+
     def _store(self, result, name):
         ns = self.shell.user_ns
         ns["_pytensor"] = result
@@ -90,10 +113,11 @@ class PytensorMagics(Magics):
             usage_error(f"%%pytensor: {exc}", CELL_USAGE)
             return None
         ns = self._namespace()
+        source, filename = self._cell_source(cell)
         try:
-            value, changed = run_cell_body(cell, ns)
-        except Exception:
-            self.shell.showtraceback()
+            value, changed = run_cell_body(source, ns, filename, compiler=self.shell.compile)
+        except Exception as exc:
+            self._show_user_error(exc, filename)
             return None
         try:
             found = find_outputs(value, changed, ns, show=args.show)
@@ -171,13 +195,16 @@ class PytensorMagics(Magics):
             usage_error(f"%pytensor: {exc}", LINE_USAGE)
             return None
         ns = self._namespace()
+        source, filename = self._cell_source(args.expr)
         try:
-            value = eval(compile(args.expr, "<%pytensor>", "eval"), ns)
+            code = self.shell.compile(source.strip(), filename, "eval")
         except SyntaxError as exc:
             usage_error(f"%pytensor: not an expression: {exc.msg}", LINE_USAGE)
             return None
-        except Exception:
-            self.shell.showtraceback()
+        try:
+            value = eval(code, ns)
+        except Exception as exc:
+            self._show_user_error(exc, filename)
             return None
         try:
             found = find_outputs(value, [], ns)
