@@ -12,6 +12,7 @@ from opgraph.kernel_core.tensor.subtensor import *  # noqa: F401,F403
 from opgraph.kernel_core.tensor.join import *  # noqa: F401,F403
 from opgraph.kernel_core.tensor.construction import *  # noqa: F401,F403
 from opgraph.kernel_core.tensor.extra_ops import *  # noqa: F401,F403
+from opgraph.kernel_core.tensor.complex import *  # noqa: F401,F403
 from opgraph.kernel_core.tensor.dot import *  # noqa: F401,F403
 from opgraph.kernel_core.tensor.blockwise import *  # noqa: F401,F403
 from opgraph.kernel_core.tensor import linalg  # noqa: F401

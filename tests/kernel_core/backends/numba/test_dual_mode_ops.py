@@ -215,16 +215,19 @@ def family_everyday():
     k = pt.lscalar("k")
     xi = pt.lvector("xi")
     a = pt.lmatrix("a")
+    z = pt.vector("z", dtype="complex128")
     outs = [pt.linspace(0.5, v[0], k), pt.linspace(v, 3.0, 4, endpoint=False, axis=1), pt.logspace(0.0, 1.0, k),
             pt.geomspace(1.0, 50.0, 5), pt.roll(m, k, axis=1), pt.roll(m, -1), pt.swapaxes(m, 0, 1) + 0,
             pt.moveaxis(m[None], 0, 2) + 0, pt.fill_diagonal(m, v[1]), pt.fill_diagonal_offset(m, 7.0, k),
             pt.bincount(xi), pt.bincount(xi, v, minlength=7), pt.compress(xi, m, axis=1), pt.choose(a, [m, -m, v]),
             pt.searchsorted(pt.sort(v), m), pt.searchsorted(v, m, side="right", sorter=pt.argsort(v)),
             *pt.unique(m, True, True, True), *pt.unique(a, True, True, True, axis=1), pt.unique(xi),
-            pt.max_and_argmax(m, axis=0)[1], pt.tile(v, pt.stack([k, 1]))]
-    return run_both([m, v, k, xi, a], outs,
+            pt.max_and_argmax(m, axis=0)[1], pt.tile(v, pt.stack([k, 1])),
+            pt.real(z), pt.imag(z), pt.conj(z), pt.complex(v, v * 2), pt.angle(z), pt.imag(v)]
+    return run_both([m, v, k, xi, a, z], outs,
                     [np.array([[1.0, 2, 1, 3], [np.nan, 2, 2, 0], [1, 3, 3, 1]]), np.array([3.0, 1.0, 2.0, 1.0]),
-                     np.int64(2), np.array([0, 1, 1, 3]), np.array([[0, 1, 2, 1], [2, 0, 0, 1], [0, 1, 2, 1]])])
+                     np.int64(2), np.array([0, 1, 1, 3]), np.array([[0, 1, 2, 1], [2, 0, 0, 1], [0, 1, 2, 1]]),
+                     np.array([1 + 2j, -3j, 2, 0.5 - 0.5j])])
 
 
 def family_indexing():

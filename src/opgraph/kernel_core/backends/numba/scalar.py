@@ -188,3 +188,22 @@ def _funcify_scalar_node(op, node, ctx):
         f"def {{name}}({', '.join(args)}):\n    return {ret}\n"
     return ctx.define(src, prefix=f"scalar_{op.name}".replace("{", "").replace("}", "")
                       if not isinstance(op, Composite) else "composite")
+
+
+# Complex numbers (scalar/complex.py): numba's complex scalars have .real / .imag / .conjugate().
+from opgraph.kernel_core.scalar import complex as _pc  # noqa: E402
+
+
+def _part(attr):
+    def expr(op, a, i, o, ctx):
+        if i[0].startswith("complex"):
+            return [f"{a[0]}.{attr}"]
+        return [a[0] if attr == "real" else f"{np_dtype(o[0])}(0)"]
+
+    return expr
+
+
+_register(_pc.Real, _part("real"))
+_register(_pc.Imag, _part("imag"))
+_register(_pc.Conj, lambda op, a, i, o, ctx: [f"{a[0]}.conjugate()" if i[0].startswith("complex") else a[0]])
+_register(_pc.Complex, lambda op, a, i, o, ctx: [f"{np_dtype(o[0])}(complex({a[0]}, {a[1]}))"])
