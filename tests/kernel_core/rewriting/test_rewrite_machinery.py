@@ -42,9 +42,11 @@ def test_returns_the_same_kind():
     assert isinstance(rewrite_graph([y, y * 1]), list)
     assert isinstance(rewrite_graph((y,)), tuple)
     fg = FunctionGraph([x], [y * 1])
+    before = ops(fg.outputs[0])
     out = rewrite_graph(fg)
     assert isinstance(out, FunctionGraph) and out is not fg
-    assert ops(fg.outputs[0]) == ["ExpandDims{axis=0}", "Add", "Log", "Mul"] or "Mul" in ops(fg.outputs[0])
+    # the given graph is left as it was (the old `== [...] or "Mul" in ...` accepted nearly anything)
+    assert ops(fg.outputs[0]) == before and "Mul" in before
     assert "Mul" not in ops(out.outputs[0])
 
 
