@@ -456,3 +456,14 @@ def test_max_and_argmax():
     _same(am.eval({m: rng}), rng.argmax(axis=1))
     mx, am = pt.max_and_argmax(m)
     assert mx.type.ndim == am.type.ndim == 0
+
+
+def test_elemwise_outer_is_numpy_ufunc_outer():
+    x, m = pt.dvector("x"), pt.dmatrix("m")
+    xv, mv = np.array([1.0, -2.0]), np.arange(6.0).reshape(2, 3)
+    for op, np_op in [(pt.add, np.add), (pt.mul, np.multiply), (pt.maximum, np.maximum), (pt.lt, np.less)]:
+        _same(op.outer(x, m).eval({x: xv, m: mv}), np_op.outer(xv, mv))
+    _same(pt.sub.outer(x, 3.0).eval({x: xv}), np.subtract.outer(xv, 3.0))
+    verify_grad(lambda a, b: pt.mul.outer(a, b), [xv, np.array([0.5, 2.0, 3.0])])
+    with pytest.raises(TypeError, match="Exp.outer needs a binary op"):
+        pt.exp.outer(x, x)

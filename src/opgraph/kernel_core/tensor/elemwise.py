@@ -208,6 +208,16 @@ class Elemwise(Op):
     def nout(self):
         return self.scalar_op.nout
 
+    def outer(self, x, y):
+        """NumPy's ``ufunc.outer``: ``out[i..., j...] = op(x[i...], y[j...])`` (``pt.add.outer(x, y)``),
+        x's axes first, then y's, through ExpandDims and broadcasting."""
+        if not (self.scalar_op.variadic or self.scalar_op.nin == 2):
+            raise TypeError(f"{self}.outer needs a binary op; {self} takes {self.scalar_op.nin} input(s)")
+        x, y = _as_tensor(x), _as_tensor(y)
+        xe = DimShuffle(x.type.ndim, list(range(x.type.ndim)) + ["x"] * y.type.ndim)(x) if y.type.ndim else x
+        ye = DimShuffle(y.type.ndim, ["x"] * x.type.ndim + list(range(y.type.ndim)))(y) if x.type.ndim else y
+        return self(xe, ye)
+
     def inner_graphs(self):
         # Elemwise(Composite) shows the Composite's scalar graph in dprint.
         return self.scalar_op.inner_graphs()
