@@ -79,3 +79,15 @@ def test_step_view_text_of_a_large_graph_is_a_summary():
     html = marked_dprint_html([y], [y.owner], "opg-new")
     assert "Large graph: 10,000 nodes" in html and '<span class="opg-new">Exp [id A]</span>' in html
     assert len(html) < 5_000
+
+
+def test_rules_text_lists_at_most_max_rows():
+    from types import SimpleNamespace
+
+    from opgraph.display.rewrite_panel import rules_text
+
+    x = pt.vector("x")
+    records = [SimpleNamespace(rule=f"r{k}", tags=("canonicalize",), replaced=[x * 1], new=[x]) for k in range(500)]
+    lines = rules_text(records, max_rows=200).splitlines()
+    assert len(lines) == 201 and lines[0].startswith("1. r0 [canonicalize]") and lines[-1].startswith("… 300 more")
+    assert len(rules_text(records[:3]).splitlines()) == 3

@@ -32,12 +32,15 @@ def rules_table(records, max_rows=200):
             f'<th class="l">replaced → by</th></tr>{"".join(rows)}</table>{more}')
 
 
-def rules_text(records):
+def rules_text(records, max_rows=200):
+    """One line per rule application, the first ``max_rows`` of them (as ``rules_table``)."""
     lines = []
-    for k, rec in enumerate(records):
+    for k, rec in enumerate(records[:max_rows]):
         rule, tags, replaced, new = _record_fields(rec)
         change = "; ".join(f"{expr_text(a)} -> {expr_text(b)}" for a, b in zip(replaced, new))
         lines.append(f"{k + 1}. {rule} [{', '.join(tags)}] {change}")
+    if len(records) > max_rows:
+        lines.append(f"… {len(records) - max_rows} more (all of them: _pytensor.history)")
     return "\n".join(lines) if lines else "no rewrite applied"
 
 
