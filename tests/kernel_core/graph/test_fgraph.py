@@ -63,3 +63,24 @@ def test_clients_compare_with_lists_and_other_clients():
     assert c1 != [("output", 1)]
     c1.remove(("output", 0))
     assert not c1 and c1 == []
+
+
+def test_clone_fills_the_callers_memo():
+    import opgraph.tensor as pt
+    from opgraph.graph.fg import FunctionGraph
+
+    x, y = pt.dvector("x"), pt.dvector("y")
+    out = pt.exp(x) + y
+    memo = {}
+    fg = FunctionGraph([x, y], [out], clone=True, memo=memo)
+    assert memo[x] is fg.inputs[0] and memo[y] is fg.inputs[1] and memo[out] is fg.outputs[0]
+    assert memo[out.owner] is fg.outputs[0].owner and memo[out] is not out
+    # Entries given beforehand are used as they are (PyTensor's memo semantics).
+    x2 = pt.dvector("x2")
+    memo2 = {x: x2}
+    fg2 = FunctionGraph([x, y], [out], clone=True, memo=memo2)
+    assert fg2.inputs[0] is x2 and memo2[x] is x2
+    # clone=False leaves the memo alone.
+    untouched = {}
+    FunctionGraph([x, y], [out], clone=False, memo=untouched)
+    assert untouched == {}
