@@ -16,11 +16,22 @@ cache on the module file's mtime and size, which never change once written.
 
 Within one process, modules are memoised by key, so compiling the same graph
 twice reuses the already-compiled dispatcher.
+
+Shared and read-only caches: an entry whose module is already there is read
+without taking the lock (entries appear atomically and are never rewritten),
+so a cache another user made, or a read-only one, serves every graph it has.
+Entries and lock files get the umask's permissions (not ``mkdtemp``'s 0700),
+so a cache can be shared.  When an entry has to be written and the cache
+refuses (``PermissionError``, read-only file system), the graph is compiled in
+memory instead, and one ``UnwritableCacheWarning`` per cache directory says so.
+Whether the cache is writable is decided by attempting the write, never by
+permission bits (root ignores those, ACLs and read-only mounts defeat them).
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
 import importlib.util
 import os
@@ -28,11 +39,32 @@ import pickle
 import shutil
 import sys
 import tempfile
+import warnings
 
 _ENV = "OPGRAPH_CACHE_DIR"
 _modules = {}
 _backend_hash = None
 _mem_counter = 0
+_warned_roots = set()
+
+
+class UnwritableCacheWarning(UserWarning):
+    """The disk cache cannot be written: graphs are compiled in memory (not persisted)."""
+
+
+def _refused(exc):
+    """Whether ``exc`` is the file system refusing a write (not a bug to surface)."""
+    return isinstance(exc, PermissionError) or (
+        isinstance(exc, OSError) and exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS))
+
+
+def _warn_unwritable(root, exc):
+    if root in _warned_roots:
+        return
+    _warned_roots.add(root)
+    warnings.warn(f"opgraph: the compile cache {root} is not writable ({type(exc).__name__}: "
+                  f"{exc.strerror or exc}); compiling in memory, without persisting "
+                  f"(set {_ENV} to a writable directory)", UnwritableCacheWarning, stacklevel=4)
 
 
 def cache_root():
@@ -69,17 +101,27 @@ def source_key(source):
 
 
 @contextlib.contextmanager
-def file_lock(path):
-    """An exclusive advisory lock (fcntl) on ``path``; a no-op where unsupported."""
+def file_lock(path, optional=False):
+    """An exclusive advisory lock (fcntl) on ``path``; a no-op where unsupported.
+
+    Yields whether the lock is held.  With ``optional``, a lock file the file
+    system refuses to open (another user's cache, a read-only one) yields False
+    instead of raising."""
     try:
         import fcntl
     except ImportError:  # pragma: no cover - non-POSIX
-        yield
+        yield True
         return
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o666)   # the umask decides who may share it
+    except OSError as exc:
+        if not (optional and _refused(exc)):
+            raise
+        yield False
+        return
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)
-        yield
+        yield True
     finally:
         try:
             fcntl.flock(fd, fcntl.LOCK_UN)
@@ -115,6 +157,11 @@ def _write_entry(root, key, source):
     final = os.path.join(root, key)
     tmp = tempfile.mkdtemp(prefix=f".{key}.", dir=root)
     try:
+        # mkdtemp makes 0700 directories: give the entry the umask's permissions,
+        # so other users sharing the cache can read it.
+        mask = os.umask(0o022)
+        os.umask(mask)
+        os.chmod(tmp, 0o777 & ~mask)
         with open(os.path.join(tmp, f"graph_{key}.py"), "w") as f:
             f.write(source)
             f.flush()
@@ -170,9 +217,26 @@ class CacheEntry:
             shutil.rmtree(os.path.join(os.path.dirname(path), "__pycache__"), ignore_errors=True)
 
     def lock(self):
+        """The entry's lock (serialises numba's first compilation across processes);
+        nothing for an entry in a cache this process cannot write (another user's,
+        or read-only): numba then only reads that cache."""
         if self.lock_path is None:
             return contextlib.nullcontext()
-        return file_lock(self.lock_path)
+        return file_lock(self.lock_path, optional=True)
+
+
+def _entry_matches(path, source):
+    try:
+        with open(path) as f:
+            return f.read() == source
+    except (OSError, UnicodeDecodeError):
+        return False
+
+
+def _in_memory_entry(source, key):
+    entry = CacheEntry(_exec_in_memory(source.replace("_CACHE = True", "_CACHE = False"), {}, key), key, None)
+    _modules[key] = entry
+    return entry
 
 
 def load_module(source, objects=None, cacheable=True):
@@ -183,33 +247,30 @@ def load_module(source, objects=None, cacheable=True):
     if key in _modules:
         return _modules[key]
     root = cache_root()
-    try:
-        os.makedirs(root, exist_ok=True)
-    except OSError:
-        # No writable cache directory: still compile, only without persistence.
-        entry = CacheEntry(_exec_in_memory(source.replace("_CACHE = True", "_CACHE = False"), {}, key), key, None)
-        _modules[key] = entry
-        return entry
     lock_path = os.path.join(root, f"{key}.lock")
     entry_dir = os.path.join(root, key)
     path = os.path.join(entry_dir, f"graph_{key}.py")
-    with file_lock(lock_path):
-        valid = False
-        if os.path.isfile(path):
-            try:
-                with open(path) as f:
-                    valid = f.read() == source
-            except (OSError, UnicodeDecodeError):
-                valid = False
-        if not valid:
-            if os.path.exists(entry_dir):
-                shutil.rmtree(entry_dir, ignore_errors=True)
-            _write_entry(root, key, source)
+    # An entry already there is read without the lock: it appeared atomically and
+    # is never rewritten, and a shared or read-only cache must serve it.
+    if not _entry_matches(path, source):
+        try:
+            os.makedirs(root, exist_ok=True)
+            with file_lock(lock_path):
+                if not _entry_matches(path, source):
+                    if os.path.exists(entry_dir):
+                        shutil.rmtree(entry_dir, ignore_errors=True)
+                    _write_entry(root, key, source)
+        except OSError as exc:
+            if not _refused(exc):
+                raise
+            _warn_unwritable(root, exc)
+            return _in_memory_entry(source, key)
     module = _import_file(path, f"_opgraph_numba_{key}")
     # numba's data files unpickle only once the module is importable; numba reads
-    # them lazily (at compile), so removing corrupt ones now is safe.
-    with file_lock(lock_path):
-        if not _numba_cache_ok(entry_dir):
+    # them lazily (at compile), so removing corrupt ones now is safe.  (Not possible,
+    # and not attempted, in a cache this process cannot write.)
+    with file_lock(lock_path, optional=True) as locked:
+        if locked and not _numba_cache_ok(entry_dir):
             shutil.rmtree(os.path.join(entry_dir, "__pycache__"), ignore_errors=True)
     entry = CacheEntry(module, key, lock_path)
     _modules[key] = entry
