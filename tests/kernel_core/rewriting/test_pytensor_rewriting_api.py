@@ -14,7 +14,7 @@ import opgraph.tensor as pt
 from opgraph.graph import Constant, FunctionGraph
 from opgraph.graph.rewriting.basic import (
     EquilibriumGraphRewriter, GraphRewriter, MergeOptimizer, NodeRewriter, PatternNodeRewriter,
-    WalkingGraphRewriter, in2out, node_rewriter, out2in,
+    WalkingGraphRewriter, copy_stack_trace, in2out, node_rewriter, out2in,
 )
 from opgraph.graph.rewriting.db import EquilibriumDB, RewriteDatabaseQuery, SequenceDB
 from opgraph.graph.rewriting.utils import rewrite_graph
@@ -410,3 +410,12 @@ def test_rewrite_graph_custom_rewrite_after_the_query():
     assert ops(out) == [pt.exp, pt.log, pt.add]  # the argument is untouched
     with pytest.raises(TypeError, match="custom_rewrite must be"):
         rewrite_graph(out, custom_rewrite="log1p")
+
+
+def test_copy_stack_trace():
+    x = pt.vector("x")
+    y = pt.exp(x)
+    z = pt.log(x)
+    assert y.tag.trace != z.tag.trace
+    copy_stack_trace(y, [z])
+    assert z.tag.trace == y.tag.trace

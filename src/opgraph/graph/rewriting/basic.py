@@ -8,10 +8,10 @@ from opgraph.kernel_core.rewriting.db import GraphRewriter, NodeRewriter, graph_
 from opgraph.kernel_core.rewriting.pattern import PatternNodeRewriter
 from opgraph.kernel_core.rewriting.rewriters import (
     EquilibriumGraphRewriter, MergeOptimizer, RemovalNodeRewriter, SequentialGraphRewriter,
-    SequentialNodeRewriter, SubstitutionNodeRewriter, WalkingGraphRewriter, in2out, out2in,
+    SequentialNodeRewriter, SubstitutionNodeRewriter, WalkingGraphRewriter, copy_stack_trace, in2out, out2in,
 )
 
 __all__ = ["GraphRewriter", "NodeRewriter", "graph_rewriter", "node_rewriter", "PatternNodeRewriter",
            "EquilibriumGraphRewriter", "MergeOptimizer", "RemovalNodeRewriter", "SequentialGraphRewriter",
-           "SequentialNodeRewriter", "SubstitutionNodeRewriter", "WalkingGraphRewriter", "in2out", "out2in"]
+           "SequentialNodeRewriter", "SubstitutionNodeRewriter", "WalkingGraphRewriter", "copy_stack_trace", "in2out", "out2in"]
 __getattr__ = missing_names(__name__)

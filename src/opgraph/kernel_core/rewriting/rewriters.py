@@ -200,5 +200,17 @@ class RemovalNodeRewriter(NodeRewriter):
         return list(node.inputs)
 
 
-__all__ = ["WalkingGraphRewriter", "EquilibriumGraphRewriter", "SequentialGraphRewriter", "SequentialNodeRewriter",
+def copy_stack_trace(from_var, to_var):
+    """Give ``to_var`` (a variable or a list) the user source line of ``from_var`` (same forms;
+    the first one that has a line), so errors in a rewritten graph still point at the user's code."""
+    sources = from_var if isinstance(from_var, (list, tuple)) else [from_var]
+    targets = to_var if isinstance(to_var, (list, tuple)) else [to_var]
+    traces = [t for t in (getattr(v.tag, "trace", None) for v in sources) if t is not None]
+    if not traces:
+        return
+    for v in targets:
+        v.tag.trace = traces[0]
+
+
+__all__ = ["copy_stack_trace", "WalkingGraphRewriter", "EquilibriumGraphRewriter", "SequentialGraphRewriter", "SequentialNodeRewriter",
            "MergeOptimizer", "SubstitutionNodeRewriter", "RemovalNodeRewriter", "in2out", "out2in"]
