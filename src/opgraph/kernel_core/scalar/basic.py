@@ -124,12 +124,31 @@ class BinaryScalarOp(ScalarOp):
     nin = 2
 
 
+def _as_float_args(op, args):
+    """Integer arguments converted to the op's float output dtype before computing.
+
+    NumPy would pick its own float type (float16 for uint8: exp(uint8(1)) = 2.719),
+    and the Numba kernels compute in the output dtype or wider.
+    """
+    arrays = [np.asarray(a) for a in args]
+    if all(a.dtype.kind in "fc" for a in arrays):
+        return args
+    (dtype,) = op.output_dtypes(*[a.dtype.name for a in arrays])
+    return [a if a.dtype.kind in "fc" else a.astype(dtype) for a in arrays]
+
+
 class FloatUnaryOp(UnaryScalarOp):
     output_dtypes = staticmethod(upgrade_to_float)
+
+    def impl(self, *args):
+        return self.nfunc(*_as_float_args(self, args))
 
 
 class FloatBinaryOp(BinaryScalarOp):
     output_dtypes = staticmethod(upgrade_to_float)
+
+    def impl(self, *args):
+        return self.nfunc(*_as_float_args(self, args))
 
 
 class ComparisonOp(BinaryScalarOp):

@@ -19,20 +19,20 @@ from opgraph.kernel_core.scalar.composite import Composite
 
 _KERNELS = "opgraph.kernel_core.backends.numba.scalar_kernels"
 
-_INFIX = {ps.Add: "+", ps.Mul: "*", ps.Sub: "-", ps.Int_div: "//", ps.Mod: "%", ps.Pow: "**",
+_INFIX = {ps.Add: "+", ps.Mul: "*", ps.Sub: "-", ps.Mod: "%",
           ps.LT: "<", ps.GT: ">", ps.LE: "<=", ps.GE: ">=", ps.EQ: "==", ps.NEQ: "!=",
           ps.AND: "&", ps.OR: "|", ps.XOR: "^"}
 # math.* (not np.*) on scalars: numba types NumPy ufunc calls on scalars an
 # order of magnitude more slowly, and compile time is the cost that matters.
-_NP_UNARY = {ps.Floor: "floor", ps.Ceil: "ceil", ps.Round_half_to_even: "round", ps.Sign: "sign"}
+_NP_UNARY = {ps.Floor: "floor", ps.Ceil: "ceil", ps.Round_half_to_even: "round"}
 _MATH_FLOAT = {ps.Exp: "exp", ps.Expm1: "expm1", ps.Log: "log", ps.Log2: "log2",
                ps.Log10: "log10", ps.Log1p: "log1p", ps.Sqrt: "sqrt", ps.Sin: "sin", ps.Cos: "cos",
                ps.Tan: "tan", ps.Arcsin: "asin", ps.Arccos: "acos", ps.Arctan: "atan",
                ps.Sinh: "sinh", ps.Cosh: "cosh", ps.Tanh: "tanh", ps.Arcsinh: "asinh",
                ps.Arccosh: "acosh", ps.Arctanh: "atanh"}
 _VECTORIZABLE = {ps.Exp: "vexp", ps.Log: "vlog", ps.Log1p: "vlog1p"}
-_MATH_UNARY = {ps.Erf: "erf", ps.Erfc: "erfc", ps.Gammaln: "lgamma", ps.Gamma: "gamma"}
-_KERNEL_UNARY = {ps.Sigmoid: "sigmoid", ps.Softplus: "softplus", ps.Log1mexp: "log1mexp",
+_MATH_UNARY = {ps.Erf: "erf", ps.Erfc: "erfc", ps.Gamma: "gamma"}
+_KERNEL_UNARY = {ps.Gammaln: "gammaln", ps.Sigmoid: "sigmoid", ps.Softplus: "softplus", ps.Log1mexp: "log1mexp",
                  ps.Psi: "psi", ps.Tri_gamma: "tri_gamma", ps.Erfinv: "erfinv", ps.Erfcx: "erfcx"}
 
 
@@ -53,8 +53,9 @@ def scalar_expression(op, args, in_dtypes, out_dtypes, ctx):
         name = _MATH_FLOAT[cls]
         name = "arc" + name[1:] if name.startswith("a") else name
         return [f"np.{name}({args[0]})"]
-    if cls in _VECTORIZABLE and ctx.in_loops:
-        # Our vectorizable exp / log (scalar_kernels) instead of libm's scalar calls.
+    if cls in _VECTORIZABLE and ctx.in_loops and ctx.inline_kernel_site():
+        # Our vectorizable exp / log (scalar_kernels) instead of libm's scalar calls
+        # (past the module's budget of inlined kernels, libm's: see CodeContext.kernel).
         fn = ctx.import_name(_KERNELS, _VECTORIZABLE[cls])
         return [f"{fn}({_as_float(args[0], in_dtypes[0])})"]
     if cls in _MATH_FLOAT:
@@ -62,7 +63,7 @@ def scalar_expression(op, args, in_dtypes, out_dtypes, ctx):
     if cls in _MATH_UNARY:
         return [f"math.{_MATH_UNARY[cls]}({_as_float(args[0], in_dtypes[0])})"]
     if cls in _KERNEL_UNARY:
-        fn = ctx.import_name(_KERNELS, _KERNEL_UNARY[cls])
+        fn = ctx.kernel(_KERNEL_UNARY[cls])
         return [f"{fn}({_as_float(args[0], in_dtypes[0])})"]
     raise NotImplementedError(f"no Numba code for the scalar op {op}")
 
@@ -75,12 +76,56 @@ _register(ps.True_div, lambda op, a, i, o, ctx: [f"({a[0]} / {a[1]})"])
 _register(ps.Neg, lambda op, a, i, o, ctx: [f"(-{a[0]})"])
 _register(ps.Sqr, lambda op, a, i, o, ctx: [f"({a[0]} * {a[0]})"])
 _register(ps.Reciprocal, lambda op, a, i, o, ctx: [f"(1.0 / {a[0]})"])
-# NaN-propagating max / min, like np.maximum / np.minimum.
-_register(ps.Maximum, lambda op, a, i, o, ctx: [f"({a[0]} if {a[0]} >= {a[1]} or {a[0]} != {a[0]} else {a[1]})"])
-_register(ps.Minimum, lambda op, a, i, o, ctx: [f"({a[0]} if {a[0]} <= {a[1]} or {a[0]} != {a[0]} else {a[1]})"])
-_register(ps.Clip, lambda op, a, i, o, ctx: [f"min(max({a[0]}, {a[1]}), {a[2]})"])
+# np.maximum / np.minimum exactly: nan propagates, and at a tie the SECOND argument
+# wins (maximum(0.0, -0.0) is -0.0).
+def _maximum(a, b):
+    return f"({a} if {a} > {b} or {a} != {a} else {b})"
+
+
+def _minimum(a, b):
+    return f"({a} if {a} < {b} or {a} != {a} else {b})"
+
+
+_register(ps.Maximum, lambda op, a, i, o, ctx: [_maximum(a[0], a[1])])
+_register(ps.Minimum, lambda op, a, i, o, ctx: [_minimum(a[0], a[1])])
+# np.clip is minimum(maximum(x, lo), hi): a nan bound gives nan (Python's min/max would not).
+_register(ps.Clip, lambda op, a, i, o, ctx: [_minimum(_maximum(a[0], a[1]), a[2])])
+
+
+def _sign_expr(op, a, i, o, ctx):
+    if i[0].startswith("float"):
+        return [f"{ctx.kernel('sign')}({a[0]})"]   # sign(-0.0) is +0.0
+    if i[0].startswith("uint"):
+        return [f"(1 if {a[0]} > 0 else 0)"]                       # np.sign would wrap 128 to 255
+    if i[0].startswith("int"):
+        return [f"(({a[0]} > 0) - ({a[0]} < 0))"]
+    return [f"np.sign({a[0]})"]
+
+
+_register(ps.Sign, _sign_expr)
+
+
+def _pow_expr(op, a, i, o, ctx):
+    if not o[0].startswith(("float", "complex")):
+        # Integer power: a negative exponent raises, as in NumPy.
+        return [f"{ctx.kernel('int_pow')}({a[0]}, {a[1]})"]
+    return [f"({a[0]} ** {a[1]})"]
+
+
+_register(ps.Pow, _pow_expr)
+
+
+def _int_div_expr(op, a, i, o, ctx):
+    if all(d.startswith("int") for d in i):
+        # NumPy's min_int // -1 wraps to min_int; numba's // returns 0 there.
+        return [f"(-{a[0]} if {a[1]} == -1 else {a[0]} // {a[1]})"]
+    return [f"({a[0]} // {a[1]})"]
+
+
+_register(ps.Int_div, _int_div_expr)
 _register(ps.Abs, lambda op, a, i, o, ctx: [f"abs({a[0]})"])
-_register(ps.Exp2, lambda op, a, i, o, ctx: [f"(2.0 ** {a[0]})"])
+# 2.0 ** <int64> takes numba's integer-exponent path, which raises OverflowError.
+_register(ps.Exp2, lambda op, a, i, o, ctx: [f"(2.0 ** {_as_float(a[0], i[0])})"])
 _register(ps.IsNan, lambda op, a, i, o, ctx: [f"({a[0]} != {a[0]})"])
 _register(ps.IsInf, lambda op, a, i, o, ctx: [f"(abs({a[0]}) == np.inf)" if i[0].startswith(("float", "complex"))
                                               else "False"])
@@ -106,9 +151,20 @@ def cast_fn(dtype):
 _register(ps.Invert, lambda op, a, i, o, ctx: [f"(not {a[0]})" if i[0] == "bool" else f"(~{a[0]})"])
 
 
+# Terms per parenthesised group of a long sum / product.  ``a + b + c + ...`` parses as
+# a left-nested tree as deep as it is long, and Python's parser, ``ast`` and numba
+# all recurse on it (RecursionError past ~1000 terms): groups of groups keep the
+# depth logarithmic.  Up to this many terms the expression is the plain flat one.
+_GROUP = 8
+
+
 def _add_like(sym):
     def expr(op, a, i, o, ctx):
-        return ["(" + f" {sym} ".join(a) + ")"] if len(a) > 1 else [a[0]]
+        level = list(a)
+        while len(level) > 1:
+            level = ["(" + f" {sym} ".join(level[k:k + _GROUP]) + ")" if len(level[k:k + _GROUP]) > 1
+                     else level[k] for k in range(0, len(level), _GROUP)]
+        return level
     return expr
 
 

@@ -1,0 +1,251 @@
+"""Special values for every elementwise scalar op: NUMBA, PYTHON and NumPy/SciPy agree.
+
+Inputs are the values where implementations part ways: +-0, +-inf, nan, huge
+(+-1e300), tiny (5e-324), domain edges (+-1, 0.5, -2.5) and the integer edge
+cases (int64 min / max, 0, -1, uint8 255).  NumPy / SciPy are the reference.
+Results must match in nan-ness, in the sign of zeros and in value (exact for
+integers, a few ulps for floats).
+
+Compile cost: ONE function per dtype group (float64, int64, uint8, bool), each
+with one output per (op, arity) row, applied to the cartesian product of the
+group's values so binary and ternary ops see every pair / triple.
+
+``test_every_scalar_op_has_a_row`` walks the ScalarOp classes, so a new scalar
+op without a row here fails the suite.  Where NumPy raises (integers to a
+negative integer power), both modes must raise the same exception type.
+"""
+
+import itertools
+import warnings
+
+import numpy as np
+import pytest
+import scipy.special as sp
+
+import opgraph
+import opgraph.tensor as pt
+from opgraph.kernel_core.scalar import basic as ps
+from opgraph.kernel_core.scalar.composite import Composite
+from opgraph.kernel_core.tensor.elemwise import Elemwise
+
+I64 = np.iinfo(np.int64)
+FLOATS = np.array([0.0, -0.0, np.inf, -np.inf, np.nan, 1e300, -1e300, 5e-324, -5e-324,
+                   1.0, -1.0, 0.5, -2.5, 25.0, 30.5])
+# Fewer values for the ternary ops (clip, switch): 8**3 triples.
+FLOATS3 = np.array([0.0, -0.0, np.inf, -np.inf, np.nan, 1.5, 2.0, -1.0])
+GROUPS = {
+    "float64": FLOATS,
+    "int64": np.array([I64.min, I64.max, 0, -1, 1, 2, 3, -7], dtype="int64"),
+    "uint8": np.array([0, 1, 2, 7, 128, 255], dtype="uint8"),
+    "bool": np.array([False, True]),
+}
+# Exponents NumPy accepts for integer powers (a negative one raises: see below).
+INT_EXPONENTS = {"int64": np.array([0, 1, 2, 3, 63, I64.max], dtype="int64"),
+                 "uint8": np.array([0, 1, 2, 7, 255], dtype="uint8")}
+
+INTS = ("int64", "uint8")
+NUM = ("float64",) + INTS
+ALL = NUM + ("bool",)
+DISCRETE = INTS + ("bool",)
+
+
+def _second(a, b):
+    return np.broadcast_arrays(a, b)[1].copy()
+
+
+def _log1mexp(x):
+    with np.errstate(all="ignore"):
+        return np.where(x < -np.log(2.0), np.log1p(-np.exp(x)), np.log(-np.expm1(x)))
+
+
+def _softplus(x):
+    return np.logaddexp(0.0, x)
+
+
+# op class -> (arity, reference, dtype groups).  The reference gets inputs already
+# converted to the op's computation dtype (see _reference).
+ROWS = {
+    ps.Add: (2, np.add, ALL), ps.Mul: (2, np.multiply, ALL), ps.Sub: (2, np.subtract, NUM),
+    ps.True_div: (2, np.true_divide, NUM), ps.Int_div: (2, np.floor_divide, NUM),
+    ps.Mod: (2, np.mod, NUM), ps.Pow: (2, np.power, NUM),
+    ps.Maximum: (2, np.maximum, ALL), ps.Minimum: (2, np.minimum, ALL),
+    ps.Arctan2: (2, np.arctan2, NUM), ps.Second: (2, _second, ALL),
+    ps.LT: (2, np.less, ALL), ps.GT: (2, np.greater, ALL), ps.LE: (2, np.less_equal, ALL),
+    ps.GE: (2, np.greater_equal, ALL), ps.EQ: (2, np.equal, ALL), ps.NEQ: (2, np.not_equal, ALL),
+    ps.AND: (2, np.bitwise_and, DISCRETE), ps.OR: (2, np.bitwise_or, DISCRETE),
+    ps.XOR: (2, np.bitwise_xor, DISCRETE),
+    ps.Clip: (3, np.clip, NUM), ps.Switch: (3, np.where, ALL),
+    ps.Neg: (1, np.negative, NUM), ps.Abs: (1, np.abs, NUM), ps.Sign: (1, np.sign, NUM),
+    ps.Sqr: (1, np.square, NUM), ps.Reciprocal: (1, np.reciprocal, NUM), ps.Identity: (1, np.copy, ALL),
+    ps.IsNan: (1, np.isnan, ALL), ps.IsInf: (1, np.isinf, ALL), ps.Invert: (1, np.invert, DISCRETE),
+    ps.Floor: (1, np.floor, NUM), ps.Ceil: (1, np.ceil, NUM), ps.Round_half_to_even: (1, np.round, NUM),
+    ps.Exp: (1, np.exp, NUM), ps.Exp2: (1, np.exp2, NUM), ps.Expm1: (1, np.expm1, NUM),
+    ps.Log: (1, np.log, NUM), ps.Log2: (1, np.log2, NUM), ps.Log10: (1, np.log10, NUM),
+    ps.Log1p: (1, np.log1p, NUM), ps.Log1mexp: (1, _log1mexp, NUM), ps.Sqrt: (1, np.sqrt, NUM),
+    ps.Sin: (1, np.sin, NUM), ps.Cos: (1, np.cos, NUM), ps.Tan: (1, np.tan, NUM),
+    ps.Arcsin: (1, np.arcsin, NUM), ps.Arccos: (1, np.arccos, NUM), ps.Arctan: (1, np.arctan, NUM),
+    ps.Sinh: (1, np.sinh, NUM), ps.Cosh: (1, np.cosh, NUM), ps.Tanh: (1, np.tanh, NUM),
+    ps.Arcsinh: (1, np.arcsinh, NUM), ps.Arccosh: (1, np.arccosh, NUM), ps.Arctanh: (1, np.arctanh, NUM),
+    ps.Sigmoid: (1, sp.expit, NUM), ps.Softplus: (1, _softplus, NUM), ps.Erf: (1, sp.erf, NUM),
+    ps.Erfc: (1, sp.erfc, NUM), ps.Erfcx: (1, sp.erfcx, NUM), ps.Erfinv: (1, sp.erfinv, NUM),
+    ps.Gammaln: (1, sp.gammaln, NUM), ps.Psi: (1, sp.psi, NUM),
+    ps.Tri_gamma: (1, lambda x: sp.polygamma(1, x), NUM), ps.Gamma: (1, sp.gamma, NUM),
+}
+# Cast: (from group, to dtype).  Float -> int casts of nan / inf / huge values are
+# undefined in C (NumPy warns and returns garbage), so floats cast only to floats / bool.
+CASTS = [("float64", "float32"), ("float64", "bool"), ("float64", "float64"), ("int64", "float64"),
+         ("int64", "uint8"), ("int64", "int32"), ("int64", "bool"), ("uint8", "int8"), ("uint8", "float32"),
+         ("bool", "int64"), ("bool", "float64")]
+# Abstract bases and ops tested elsewhere (Composite: test_composite / fusion).
+NOT_ELEMENTARY = {ps.ScalarOp, ps.UnaryScalarOp, ps.BinaryScalarOp, ps.FloatUnaryOp, ps.FloatBinaryOp,
+                  ps.ComparisonOp, ps._ExtremumOp, ps._BitwiseOp, ps._RoundingOp, Composite}
+ROWS_ELSEWHERE = {ps.Cast}   # CASTS above
+
+
+def _all_scalar_op_classes():
+    seen, stack = [], [ps.ScalarOp]
+    while stack:
+        for sub in stack.pop().__subclasses__():
+            if sub not in seen:
+                seen.append(sub)
+                stack.append(sub)
+    return seen
+
+
+def test_every_scalar_op_has_a_row():
+    missing = [c.__name__ for c in _all_scalar_op_classes()
+               if c not in ROWS and c not in NOT_ELEMENTARY and c not in ROWS_ELSEWHERE
+               and c.__module__.startswith("opgraph")]
+    assert not missing, f"scalar ops without a special-values row: {missing}"
+
+
+def _operands(group, arity, op_cls):
+    vals = GROUPS[group] if arity < 3 or group != "float64" else FLOATS3
+    if arity == 1:
+        return [vals]
+    if op_cls is ps.Pow and group in INT_EXPONENTS:
+        grid = itertools.product(vals, INT_EXPONENTS[group])
+    else:
+        grid = itertools.product(*[vals] * arity)
+    cols = list(zip(*grid))
+    return [np.array(c, dtype=vals.dtype) for c in cols]
+
+
+def _reference(op_cls, ref, operands, out_dtype):
+    op = op_cls()
+    if isinstance(op, (ps.FloatUnaryOp, ps.FloatBinaryOp, ps.True_div)):
+        # Integers are converted to the output float dtype first (as the op computes);
+        # NumPy would pick float16 for uint8.
+        operands = [o.astype(out_dtype) for o in operands]
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return np.asarray(ref(*operands)).astype(out_dtype)
+
+
+def _group_graph(group):
+    """(inputs, input values, outputs, references, labels, operands) for one dtype group."""
+    inputs, values, outs, refs, labels, operands = [], [], [], [], [], []
+    cache = {}
+
+    def operand_vars(op_cls, arity):
+        vals = _operands(group, arity, op_cls)
+        key = tuple(v.tobytes() for v in vals) + (arity,)
+        if key not in cache:
+            vs = [pt.vector(f"{group}_{arity}_{len(inputs) + k}", dtype=group) for k in range(arity)]
+            inputs.extend(vs)
+            values.extend(vals)
+            cache[key] = (vs, vals)
+        return cache[key]
+
+    for op_cls, (arity, ref, groups) in ROWS.items():
+        if group not in groups:
+            continue
+        vs, vals = operand_vars(op_cls, arity)
+        out = Elemwise(op_cls())(*vs)
+        outs.append(out)
+        refs.append(_reference(op_cls, ref, vals, out.type.dtype))
+        labels.append(f"{op_cls.__name__}({group})")
+        operands.append(vals)
+    for src, dst in CASTS:
+        if src != group:
+            continue
+        (v,), (val,) = operand_vars(ps.Cast, 1)
+        out = Elemwise(ps.cast_op(dst))(v)
+        outs.append(out)
+        refs.append(val.astype(dst))
+        labels.append(f"Cast{{{dst}}}({group})")
+        operands.append([val])
+    return inputs, values, outs, refs, labels, operands
+
+
+def _mismatches(got, want, rtol):
+    """Indices where ``got`` differs from ``want`` in nan-ness, zero sign or value."""
+    got, want = np.asarray(got), np.asarray(want)
+    if got.shape != want.shape or got.dtype != want.dtype:
+        return f"shape/dtype {got.shape} {got.dtype} != {want.shape} {want.dtype}"
+    if want.dtype.kind != "f":
+        bad = got != want
+    else:
+        gn, wn = np.isnan(got), np.isnan(want)
+        both = ~gn & ~wn
+        with np.errstate(all="ignore"):
+            # An infinite reference must be met exactly (inf - -inf <= rtol * inf is True).
+            close = (got == want) | (np.isfinite(want) & (np.abs(got - want) <= rtol * np.abs(want)))
+        bad = (gn != wn) | (both & ~close) | (both & (want == 0) & (np.signbit(got) != np.signbit(want)))
+    return np.flatnonzero(bad)
+
+
+@pytest.fixture(scope="module", params=list(GROUPS))
+def group_results(request):
+    group = request.param
+    inputs, values, outs, refs, labels, operands = _group_graph(group)
+    results = {}
+    for mode in ("NUMBA", "PYTHON"):
+        f = opgraph.function(inputs, outs, mode=mode)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            results[mode] = f(*values)
+    return group, labels, operands, refs, results
+
+
+@pytest.mark.parametrize("mode", ["NUMBA", "PYTHON"])
+def test_special_values_match_numpy(group_results, mode):
+    group, labels, operands, refs, results = group_results
+    rtol = {"float64": 4e-15, "float32": 2e-7}
+    problems = []
+    for label, args, got, want in zip(labels, operands, results[mode], refs):
+        bad = _mismatches(got, want, rtol.get(np.asarray(want).dtype.name, 0))
+        if isinstance(bad, str):
+            problems.append(f"{label}: {bad}")
+        elif len(bad):
+            shown = "; ".join(f"{tuple(a[k].item() for a in args)} -> {np.asarray(got)[k].item()!r}, "
+                              f"NumPy {np.asarray(want)[k].item()!r}" for k in bad[:3])
+            problems.append(f"{label}: {len(bad)} values differ: {shown}")
+    assert not problems, f"{mode}, {group} group:\n" + "\n".join(problems)
+
+
+def _root(exc):
+    """The original error a runtime wrapper may carry."""
+    return getattr(exc, "original", None) or exc.__cause__ or exc
+
+
+@pytest.mark.parametrize("shape", [(), (3,)])
+def test_integer_to_negative_power_raises_like_numpy(shape):
+    x = pt.tensor("x", dtype="int64", shape=(None,) * len(shape))
+    y = pt.tensor("y", dtype="int64", shape=(None,) * len(shape))
+    xv, yv = np.full(shape, 2, dtype="int64"), np.full(shape, -1, dtype="int64")
+    with pytest.raises(ValueError, match="negative integer powers"):
+        np.power(xv, yv)
+    errors = {}
+    for mode in ("NUMBA", "PYTHON"):
+        f = opgraph.function([x, y], x ** y, mode=mode)
+        with pytest.raises(Exception) as info:
+            f(xv, yv)
+        errors[mode] = info.value
+        root = _root(info.value)
+        assert isinstance(root, ValueError), f"{mode}: {type(root).__name__}: {root}"
+        assert "Integers to negative integer powers are not allowed" in str(root)
+    assert type(errors["NUMBA"]) is type(errors["PYTHON"])
+    # Non-negative exponents still work, and agree with NumPy.
+    f = opgraph.function([x, y], x ** y, mode="NUMBA")
+    np.testing.assert_array_equal(f(xv, np.abs(yv) * 3), np.power(xv, np.abs(yv) * 3))
