@@ -9,7 +9,7 @@ import numpy as np
 from opgraph.kernel_core.config import config
 from opgraph.kernel_core.graph.basic import Constant, Variable
 from opgraph.kernel_core.scalar.type import ScalarType, check_dtype
-from opgraph.kernel_core.tensor.type import TensorType
+from opgraph.kernel_core.tensor.type import TensorType, resolve_dtype
 
 _INT_LADDER = ("int8", "int16", "int32", "int64")
 
@@ -43,7 +43,7 @@ def _all_python(values, kind):
 def constant_data(x, dtype=None):
     """The NumPy array a Python / NumPy value becomes as a graph constant."""
     if dtype is not None:
-        return np.asarray(x, dtype=dtype)
+        return np.asarray(x, dtype=resolve_dtype(dtype))
     if isinstance(x, np.ndarray):
         return x
     if isinstance(x, np.generic):
@@ -102,7 +102,7 @@ def as_tensor_variable(x, name=None, ndim=None, dtype=None):
             raise TypeError(f"Variable {x} of type {x.type} cannot be used as a tensor")
         if ndim is not None and var.type.ndim != ndim:
             raise ValueError(f"{var} has {var.type.ndim} dimensions, expected {ndim}")
-        if dtype is not None and var.type.dtype != np.dtype(dtype).name:
+        if dtype is not None and var.type.dtype != resolve_dtype(dtype):
             from opgraph.kernel_core.tensor.math import cast
 
             var = cast(var, dtype)

@@ -10,21 +10,16 @@ from __future__ import annotations
 
 import numpy as np
 
-from opgraph.kernel_core.config import config
 from opgraph.kernel_core.graph.basic import Apply, Constant
 from opgraph.kernel_core.graph.op import Op
 from opgraph.kernel_core.tensor.basic import as_tensor_variable, constant
 from opgraph.kernel_core.tensor.shape import _entries, _int64, shape_i, static_int
-from opgraph.kernel_core.tensor.type import TensorType, _fmt_shape
+from opgraph.kernel_core.tensor.type import TensorType, _fmt_shape, resolve_dtype
 
 __all__ = [
     "Alloc", "AllocEmpty", "ARange", "Eye",
     "alloc", "zeros", "ones", "full", "empty", "arange", "eye", "broadcast_to", "tri", "tril", "triu",
 ]
-
-
-def _float_dtype(dtype):
-    return config.floatX if dtype is None or dtype == "floatX" else np.dtype(dtype).name
 
 
 class Alloc(Op):
@@ -120,11 +115,11 @@ def _cast(x, dtype):
 
 
 def zeros(shape, dtype=None):
-    return alloc(constant(np.asarray(0, dtype=_float_dtype(dtype))), *_shape_entries(shape, "zeros"))
+    return alloc(constant(np.asarray(0, dtype=resolve_dtype(dtype))), *_shape_entries(shape, "zeros"))
 
 
 def ones(shape, dtype=None):
-    return alloc(constant(np.asarray(1, dtype=_float_dtype(dtype))), *_shape_entries(shape, "ones"))
+    return alloc(constant(np.asarray(1, dtype=resolve_dtype(dtype))), *_shape_entries(shape, "ones"))
 
 
 def broadcast_to(x, shape):
@@ -161,7 +156,7 @@ class AllocEmpty(Op):
 
 
 def empty(shape, dtype=None):
-    return AllocEmpty(_float_dtype(dtype))(*_shape_entries(shape, "empty"))
+    return AllocEmpty(resolve_dtype(dtype))(*_shape_entries(shape, "empty"))
 
 
 class ARange(Op):
@@ -251,7 +246,7 @@ class Eye(Op):
 
 
 def eye(n, m=None, k=0, dtype=None):
-    return Eye(_float_dtype(dtype))(n, n if m is None else m, k)
+    return Eye(resolve_dtype(dtype))(n, n if m is None else m, k)
 
 
 def tri(N, M=None, k=0, dtype=None):
@@ -263,7 +258,7 @@ def tri(N, M=None, k=0, dtype=None):
     rows = arange(_int64(N), dtype="int64")
     cols = arange(_int64(M), dtype="int64")
     mask = tm.ge(tm.add(expand_dims(rows, 1), _int64(k)), expand_dims(cols, 0))
-    return _cast(mask, _float_dtype(dtype))
+    return _cast(mask, resolve_dtype(dtype))
 
 
 def _tri_mask(m, k):

@@ -2,14 +2,9 @@
 
 from __future__ import annotations
 
-from opgraph.kernel_core.config import config
-from opgraph.kernel_core.tensor.type import TensorType
+from opgraph.kernel_core.tensor.type import TensorType, resolve_dtype
 
 __all__ = ["tensor", "scalar", "vector", "matrix", "row", "col", "tensor3", "tensor4", "tensor5"]
-
-
-def _dtype(dtype):
-    return config.floatX if dtype is None or dtype == "floatX" else dtype
 
 
 def tensor(name=None, shape=None, dtype=None, *, ndim=None, broadcastable=None):
@@ -25,7 +20,7 @@ def tensor(name=None, shape=None, dtype=None, *, ndim=None, broadcastable=None):
             raise TypeError("tensor() needs a shape (e.g. shape=(None, 3)) or ndim")
     elif ndim is not None and len(tuple(shape)) != ndim:
         raise ValueError(f"tensor {name!r}: shape {shape} does not have ndim={ndim}")
-    return TensorType(_dtype(dtype), shape).make_variable(name=name)
+    return TensorType(resolve_dtype(dtype), shape).make_variable(name=name)
 
 
 def _ranked(ndim, kind):

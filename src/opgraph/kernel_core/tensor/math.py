@@ -7,6 +7,7 @@ import numpy as np
 from opgraph.kernel_core.scalar import basic as ps
 from opgraph.kernel_core.tensor.basic import as_tensor_variable, constant
 from opgraph.kernel_core.tensor.elemwise import Elemwise
+from opgraph.kernel_core.tensor.type import resolve_dtype as _resolve_dtype
 
 # Arithmetic
 add = Elemwise(ps.add)
@@ -108,11 +109,15 @@ bitwise_and = and_
 bitwise_or = or_
 bitwise_xor = xor
 bitwise_not = invert
-logical_not = invert
 round = round_half_to_even
 arcsinh = arcsinh
 pi = np.pi
 e = np.e
+
+
+def logical_not(x):
+    """NumPy's logical_not: True where ``x`` is zero, for any dtype (``invert`` is bitwise on integers)."""
+    return invert(cast(x, "bool"))
 
 
 def logical_and(a, b):
@@ -130,7 +135,7 @@ def logical_xor(a, b):
 def cast(x, dtype):
     """``x`` converted to ``dtype`` (no node when it already has it)."""
     x = as_tensor_variable(x)
-    dtype = np.dtype("float64" if dtype == "floatX" else dtype).name
+    dtype = _resolve_dtype(dtype)   # "floatX" is config.floatX (it was always float64)
     if x.type.dtype == dtype:
         return x
     return Elemwise(ps.cast_op(dtype))(x)

@@ -4,8 +4,20 @@ from __future__ import annotations
 
 import numpy as np
 
+from opgraph.kernel_core.config import config
 from opgraph.kernel_core.graph.type import Type
 from opgraph.kernel_core.scalar.type import check_dtype
+
+
+def resolve_dtype(dtype):
+    """The dtype name a user's spec means: None and "floatX" are ``config.floatX``.
+
+    The ONE place floatX is resolved (constructors, cast, constants, TensorType),
+    read at call time so ``config.floatX = "float32"`` takes effect at once.
+    """
+    if dtype is None or (isinstance(dtype, str) and dtype == "floatX"):
+        return config.floatX
+    return check_dtype(dtype)
 
 _NDIM_NAMES = {0: "Scalar", 1: "Vector", 2: "Matrix"}
 
@@ -19,7 +31,7 @@ def _fmt_shape(shape, unknown):
 
 class TensorType(Type):
     def __init__(self, dtype, shape=None, broadcastable=None):
-        self.dtype = check_dtype(dtype)
+        self.dtype = resolve_dtype(dtype)
         if shape is None:
             if broadcastable is None:
                 raise TypeError("TensorType needs a shape (use None for unknown dimensions)")
