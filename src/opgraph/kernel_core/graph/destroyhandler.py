@@ -42,10 +42,7 @@ class DestroyHandler(Feature):
         if isinstance(base, Constant):
             return True
         if base in fgraph.inputs:
-            try:
-                from opgraph.kernel_core.compile.supervisor import Supervisor
-            except ImportError:
-                return True
+            from opgraph.kernel_core.compile.supervisor import Supervisor
             sup = fgraph.get_feature(Supervisor)
             return sup is None or base in sup.protected
         return False

@@ -54,10 +54,7 @@ def _numba_signature(variables, values_for_constants=None):
 
 def _protected_copy_indices(fgraph, order):
     """Inputs that some node would overwrite although the caller owns them (a last defence)."""
-    try:
-        from opgraph.kernel_core.compile.supervisor import Supervisor, destroyed_roots, view_roots
-    except ImportError:
-        return ()
+    from opgraph.kernel_core.compile.supervisor import Supervisor, destroyed_roots, view_roots
     sup = fgraph.get_feature(Supervisor)
     protected = set(fgraph.inputs) if sup is None else set(sup.protected)
     roots = view_roots(order)
