@@ -80,6 +80,7 @@ def test_names_resolve_to_the_engine_object_at_every_path():
     assert pt.math.exp is pt.exp is engine_math.exp
     assert pt.special.expit is pt.sigmoid
     assert pt.special.sigmoid is pt.sigmoid
+    assert pt.math.logit is pt.special.logit       # PyTensor's tensor.math name, defined in special
     assert pt.basic.where is pt.where           # PyTensor has it in tensor.basic; opgraph in math
     assert pt.nlinalg.det is pt.linalg.det
     assert pt.slinalg.cholesky is pt.linalg.cholesky

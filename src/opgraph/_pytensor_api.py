@@ -279,7 +279,7 @@ FALLBACK = {
 }
 for _path in PYTENSOR_NAMES:
     if _path.startswith("opgraph.tensor.") and _path not in FALLBACK:
-        FALLBACK[_path] = ("opgraph.tensor", "opgraph.tensor.linalg")
+        FALLBACK[_path] = ("opgraph.tensor", "opgraph.tensor.linalg", "opgraph.tensor.special")
 
 # Public modules whose whole engine room does not exist yet: any name raises.
 UNBUILT = {
@@ -303,7 +303,10 @@ def resolve(module, name):
     for other in FALLBACK.get(module, ()):
         if other == module:
             continue
-        obj = getattr(importlib.import_module(other), name, _MISSING)
+        try:
+            obj = getattr(importlib.import_module(other), name, _MISSING)
+        except NotImplementedInOpgraph:   # known there too, and missing there too
+            continue
         if obj is not _MISSING:
             return obj
     raise _not_implemented(module, name)
