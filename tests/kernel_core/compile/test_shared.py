@@ -29,9 +29,8 @@ def test_shared_python_scalars_and_shape():
     assert opgraph.shared(3).type.dtype == "int64"
     s = opgraph.shared(np.zeros((2, 3)), shape=(2, None))
     assert s.type.shape == (2, None)
-    with pytest.raises(TypeError, match="shared"):
-        opgraph.shared(object())
-    with pytest.raises(TypeError):
+    assert opgraph.shared(object()).type.short_str() == "Generic"  # any other value: generic (PyTensor)
+    with pytest.raises(TypeError, match="needs a value, not the symbolic variable"):
         opgraph.shared(pt.vector("x"))
 
 
@@ -106,3 +105,42 @@ def test_update_only_shared_variable_becomes_an_input():
     f = opgraph.function([x], x + 1, updates={s: x})
     assert f(5.0) == 6.0
     assert s.get_value() == 5.0
+
+
+@pytest.mark.parametrize("value", ["a string", None, [1, "x", [2.0]], {"k": 1}, (1, 2)])
+def test_generic_shared_values(value):
+    from opgraph.kernel_core.graph.type import GenericType
+
+    s = opgraph.shared(value, name="g")
+    assert isinstance(s, SharedVariable) and isinstance(s.type, GenericType)
+    assert s.get_value() == value
+    s.set_value("other")
+    assert s.get_value() == "other"
+
+
+@pytest.mark.parametrize("mode", ["PYTHON", "NUMBA"])
+def test_generic_values_as_function_input_output_and_update(mode):
+    from opgraph.kernel_core.graph.type import generic
+
+    s = opgraph.shared("a string", name="s")
+    items = opgraph.shared([1, "x", [2]], name="items")  # numba could not type this list
+    g = generic("g")
+    x = pt.dvector("x")
+    f = opgraph.function([g, x], [s, g, x * 2, items], updates={s: g}, mode=mode)
+    got = f("new", np.ones(2))
+    assert got[0] == "a string" and got[1] == "new" and got[3] == [1, "x", [2]]
+    np.testing.assert_array_equal(got[2], [2.0, 2.0])
+    assert s.get_value() == "new"
+    assert f(None, np.zeros(1))[0] == "new" and s.get_value() is None
+    assert opgraph.function([], items, mode=mode)() == [1, "x", [2]]
+
+
+def test_arrays_stay_tensors_and_generic_updates_are_type_checked():
+    assert opgraph.shared(np.arange(3)).type == pt.lvector
+    assert opgraph.shared(2.5).type == pt.dscalar
+    s = opgraph.shared("a")
+    x = pt.dvector("x")
+    with pytest.raises(TypeError, match="updates: the new value"):
+        opgraph.function([x], x, updates={s: x})
+    with pytest.raises(TypeError, match="shape not supported for a str value"):
+        opgraph.shared("a", shape=(2,))

@@ -103,3 +103,35 @@ def test_scalar_variables_have_arithmetic_and_comparison_operators():
     assert isinstance(x + pt.dvector("v"), pt.TensorVariable)  # mixing with a tensor gives a tensor graph
     with pytest.raises(TypeError, match="no truth value"):
         bool(x)
+
+
+def test_numpy_ufuncs_on_symbolic_variables_build_graphs():
+    x = pt.dscalar("x")
+    v = pt.dvector("v")
+    vv = np.array([0.5, 2.0, -1.0])
+    assert str(np.exp(x).owner.op) == "Exp"
+    np.testing.assert_allclose(np.exp(x).eval({x: 0.5}), np.exp(0.5))
+    for build, want in [(lambda: np.add(v, 1), vv + 1), (lambda: np.float64(2) * v, 2 * vv),
+                        (lambda: np.arange(3.0) + v, np.arange(3.0) + vv), (lambda: np.maximum(v, 0), np.maximum(vv, 0)),
+                        (lambda: np.arctan2(v, 1.0), np.arctan2(vv, 1.0)), (lambda: np.less(v, 1), vv < 1),
+                        (lambda: np.logical_not(np.greater(v, 0)), ~(vv > 0)),
+                        (lambda: np.add.outer(v, v), np.add.outer(vv, vv)),
+                        (lambda: np.add.reduce(v), vv.sum()), (lambda: np.sum(v), vv.sum()),
+                        (lambda: np.mean(v, keepdims=True), vv.mean(keepdims=True)), (lambda: np.max(v), vv.max())]:
+        got = build()
+        assert isinstance(got, pt.TensorVariable)
+        np.testing.assert_allclose(got.eval({v: vv}), want)
+
+
+def test_numpy_ufuncs_refuse_what_a_graph_cannot_do():
+    v = pt.dvector("v")
+    with pytest.raises(TypeError, match="numpy.exp: out= is not supported"):
+        np.exp(v, out=np.zeros(3))
+    with pytest.raises(TypeError, match="numpy.fmax has no opgraph equivalent"):
+        np.fmax(v, v)
+    with pytest.raises(TypeError, match="numpy.exp: keyword.*dtype"):
+        np.exp(v, dtype="float32")
+    with pytest.raises(TypeError, match="numpy.add.accumulate is not supported"):
+        np.add.accumulate(v)
+    with pytest.raises(TypeError, match="sum: out= is not supported"):
+        np.sum(v, out=np.zeros(()))

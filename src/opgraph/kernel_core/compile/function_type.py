@@ -168,7 +168,10 @@ class FunctionMaker:
         t_rewrite = time.perf_counter()
 
         self.linker = self.mode.get_linker()
-        self.thunk = self.linker.make_thunk(self.fgraph, profile=profile)
+        # Generic (non-array) values go around the linked code (see generic_values.py).
+        from opgraph.kernel_core.compile.generic_values import make_thunk
+
+        self.thunk = make_thunk(self.linker, self.fgraph, profile=profile)
         t_link = time.perf_counter()
         self.destroyed_inputs = self._destroyed_inputs()
 

@@ -98,17 +98,32 @@ def shared_constructor(fn):
 
 
 @shared_constructor
+def generic_shared(value, name=None, strict=False, allow_downcast=None, borrow=False, **kwargs):
+    """The last resort (registered first, so tried last): any value that no array-like
+    constructor takes -- a string, None, a list or dict -- as a GenericType variable,
+    as PyTensor does.  The value is stored as given (not copied)."""
+    from opgraph.kernel_core.graph.type import generic
+
+    if isinstance(value, Variable):
+        raise TypeError(f"shared() needs a value, not the symbolic variable {value}")
+    if kwargs:
+        raise TypeError(f"shared(): {', '.join(sorted(kwargs))} not supported for a {type(value).__name__} value")
+    return SharedVariable(generic, name=name, container=Container(generic, value, name=name))
+
+
+@shared_constructor
 def tensor_shared(value, name=None, strict=False, allow_downcast=None, borrow=False, shape=None):
     if isinstance(value, Variable):
         raise TypeError(f"shared() needs a value, not the symbolic variable {value}")
-    if not isinstance(value, (np.ndarray, np.generic, int, float, bool, complex, list, tuple)):
-        raise TypeError(f"no shared constructor for {type(value).__name__}")
+    # Lists and tuples are generic values (PyTensor's rule): pass np.array(...) for a tensor.
+    if not isinstance(value, (np.ndarray, np.generic, int, float, bool, complex)):
+        raise TypeError(f"no tensor shared constructor for {type(value).__name__}")
     if isinstance(value, np.ndarray):
+        if value.dtype == object:
+            raise TypeError("no tensor shared constructor for an object array")
         arr = value if borrow else value.copy()
     else:
         arr = np.array(value)
-        if arr.dtype == object:
-            raise TypeError(f"shared(): cannot store {type(value).__name__} of mixed/ragged content")
     if shape is None:
         shape = (None,) * arr.ndim
     ttype = TensorType(arr.dtype.name, shape=shape)
@@ -132,4 +147,4 @@ def shared(value, name=None, strict=False, allow_downcast=None, borrow=False, **
             return ctor(value, name=name, strict=strict, allow_downcast=allow_downcast, borrow=borrow, **kwargs)
         except TypeError as exc:
             errors.append(str(exc))
-    raise TypeError(f"shared(): cannot make a shared variable from {type(value).__name__} ({errors[0]})")
+    raise TypeError(f"shared(): cannot make a shared variable from {type(value).__name__} ({errors[-1]})")

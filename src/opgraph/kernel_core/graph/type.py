@@ -65,3 +65,41 @@ class Type:
 # The public names: everything defined here (PyTensor's module re-exports them).
 __all__ = [_n for _n, _v in list(globals().items())
            if not _n.startswith("_") and getattr(_v, "__module__", None) == __name__]
+
+
+class GenericType(Type):
+    """Any Python object (a string, None, a list, ...): no checks, no conversion.
+
+    The type of ``shared("a string")`` and other non-array shared values; such a
+    variable can be a function input, output or update, but no tensor op takes it.
+    """
+
+    def filter(self, value, strict=False, allow_downcast=None):
+        return value
+
+    def is_valid_value(self, value):
+        return True
+
+    def __eq__(self, other):
+        return type(self) is type(other)
+
+    def __hash__(self):
+        return hash(GenericType)
+
+    def __str__(self):
+        return "GenericType"
+
+    __repr__ = __str__
+
+    def short_str(self):
+        return "Generic"
+
+    def constant_str(self, data):
+        return repr(data)
+
+    def data_key(self, data):
+        # Constants of this type are merged only when they are the same object.
+        return (GenericType, id(data))
+
+
+generic = GenericType()

@@ -20,6 +20,16 @@ def _r():
     return reduction
 
 
+def _no_out(out, who):
+    if out is not None:
+        raise TypeError(f"{who}: out= is not supported on symbolic variables (graphs are not mutated)")
+
+
+def _no_dtype(dtype, who):
+    if dtype is not None:
+        raise TypeError(f"{who}: dtype= is not supported; cast the input first (x.astype(...))")
+
+
 class _TensorOps:
     """Operator overloads shared by TensorVariable and TensorConstant."""
 
@@ -142,9 +152,12 @@ class _TensorOps:
     def __array__(self, *args, **kwargs):
         raise TypeError(f"{self} is symbolic and cannot become a NumPy array; call .eval() first")
 
-    # Make NumPy defer to our reflected operators (np.float64(2) * x).
+    # NumPy ufuncs on symbolic variables build graphs (np.exp(x), np.add(x, 1), and
+    # np.float64(2) * x, which NumPy routes through np.multiply).
     __array_priority__ = 1000
-    __array_ufunc__ = None
+
+    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+        return _array_ufunc(ufunc, method, inputs, kwargs)
 
     # -- indexing ---------------------------------------------------------
     def __getitem__(self, index):
@@ -233,37 +246,54 @@ class _TensorOps:
         return out
 
     # -- reductions -------------------------------------------------------
-    def sum(self, axis=None, keepdims=False, dtype=None):
+    # ``out=`` is accepted (and must be None) because np.sum(x), np.mean(x), ... call
+    # these methods with NumPy's full keyword set.
+    def sum(self, axis=None, keepdims=False, dtype=None, out=None):
+        _no_out(out, "sum")
         return _r().sum(self, axis=axis, keepdims=keepdims, dtype=dtype)
 
-    def prod(self, axis=None, keepdims=False, dtype=None):
+    def prod(self, axis=None, keepdims=False, dtype=None, out=None):
+        _no_out(out, "prod")
         return _r().prod(self, axis=axis, keepdims=keepdims, dtype=dtype)
 
-    def mean(self, axis=None, keepdims=False):
+    def mean(self, axis=None, keepdims=False, dtype=None, out=None):
+        _no_out(out, "mean")
+        if dtype is not None:
+            return _r().mean(self, axis=axis, keepdims=keepdims, dtype=dtype)
         return _r().mean(self, axis=axis, keepdims=keepdims)
 
-    def var(self, axis=None, keepdims=False, ddof=0):
-        return _r().var(self, axis=axis, keepdims=keepdims, ddof=ddof)
+    def var(self, axis=None, keepdims=False, ddof=0, dtype=None, out=None, corrected=False):
+        _no_out(out, "var")
+        _no_dtype(dtype, "var")
+        return _r().var(self, axis=axis, keepdims=keepdims, ddof=ddof, corrected=corrected)
 
-    def std(self, axis=None, keepdims=False, ddof=0):
-        return _r().std(self, axis=axis, keepdims=keepdims, ddof=ddof)
+    def std(self, axis=None, keepdims=False, ddof=0, dtype=None, out=None, corrected=False):
+        _no_out(out, "std")
+        _no_dtype(dtype, "std")
+        return _r().std(self, axis=axis, keepdims=keepdims, ddof=ddof, corrected=corrected)
 
-    def max(self, axis=None, keepdims=False):
+    def max(self, axis=None, keepdims=False, out=None):
+        _no_out(out, "max")
         return _r().max(self, axis=axis, keepdims=keepdims)
 
-    def min(self, axis=None, keepdims=False):
+    def min(self, axis=None, keepdims=False, out=None):
+        _no_out(out, "min")
         return _r().min(self, axis=axis, keepdims=keepdims)
 
-    def argmax(self, axis=None, keepdims=False):
+    def argmax(self, axis=None, keepdims=False, out=None):
+        _no_out(out, "argmax")
         return _r().argmax(self, axis=axis, keepdims=keepdims)
 
-    def argmin(self, axis=None, keepdims=False):
+    def argmin(self, axis=None, keepdims=False, out=None):
+        _no_out(out, "argmin")
         return _r().argmin(self, axis=axis, keepdims=keepdims)
 
-    def all(self, axis=None, keepdims=False):
+    def all(self, axis=None, keepdims=False, out=None):
+        _no_out(out, "all")
         return _r().all(self, axis=axis, keepdims=keepdims)
 
-    def any(self, axis=None, keepdims=False):
+    def any(self, axis=None, keepdims=False, out=None):
+        _no_out(out, "any")
         return _r().any(self, axis=axis, keepdims=keepdims)
 
     # -- misc -------------------------------------------------------------
@@ -297,6 +327,52 @@ class _TensorOps:
         from opgraph.kernel_core.tensor.extra_ops import argsort
 
         return argsort(self, axis)
+
+
+# NumPy ufunc name -> the opgraph.tensor function of the same meaning.
+_UFUNCS = {
+    "add": "add", "subtract": "sub", "multiply": "mul", "true_divide": "true_div", "divide": "true_div",
+    "floor_divide": "int_div", "remainder": "mod", "power": "pow", "negative": "neg", "positive": "identity",
+    "absolute": "abs", "fabs": "abs", "sign": "sign", "square": "sqr", "reciprocal": "reciprocal",
+    "maximum": "maximum", "minimum": "minimum", "exp": "exp", "exp2": "exp2", "expm1": "expm1", "log": "log",
+    "log2": "log2", "log10": "log10", "log1p": "log1p", "sqrt": "sqrt", "sin": "sin", "cos": "cos", "tan": "tan",
+    "arcsin": "arcsin", "arccos": "arccos", "arctan": "arctan", "arctan2": "arctan2", "sinh": "sinh",
+    "cosh": "cosh", "tanh": "tanh", "arcsinh": "arcsinh", "arccosh": "arccosh", "arctanh": "arctanh",
+    "floor": "floor", "ceil": "ceil", "rint": "round_half_to_even", "less": "lt", "greater": "gt",
+    "less_equal": "le", "greater_equal": "ge", "equal": "eq", "not_equal": "neq", "logical_and": "and_",
+    "logical_or": "or_", "logical_xor": "xor", "logical_not": "logical_not", "bitwise_and": "bitwise_and",
+    "bitwise_or": "bitwise_or", "bitwise_xor": "bitwise_xor", "invert": "invert", "isnan": "isnan",
+    "isinf": "isinf", "conjugate": "conj",
+}
+# ufunc.reduce -> the reduction (NumPy's default axis for reduce is 0).
+_REDUCES = {"add": "sum", "multiply": "prod", "maximum": "max", "minimum": "min", "logical_and": "all",
+            "logical_or": "any"}
+
+
+def _array_ufunc(ufunc, method, inputs, kwargs):
+    import opgraph.kernel_core.tensor as ten
+
+    name = ufunc.__name__
+    for v in inputs:
+        if not isinstance(v, (Variable, np.ndarray, np.generic, int, float, bool, complex, list, tuple)):
+            return NotImplemented  # another library's array: let it (or NumPy's error) decide
+    if kwargs.get("out") is not None:
+        raise TypeError(f"numpy.{name}: out= is not supported on symbolic variables (graphs are not mutated)")
+    allowed = {"out", "axis", "keepdims"} if method == "reduce" else {"out"}
+    extra = sorted(set(kwargs) - allowed)
+    if extra:
+        raise TypeError(f"numpy.{name}: keyword(s) {', '.join(extra)} are not supported on symbolic variables")
+    if name not in _UFUNCS:
+        raise TypeError(f"numpy.{name} has no opgraph equivalent: it cannot take symbolic variables")
+    fn = getattr(ten, _UFUNCS[name])
+    if method == "__call__":
+        return fn(*inputs)
+    if method == "outer":
+        return fn.outer(*inputs)
+    if method == "reduce" and name in _REDUCES:
+        (x,) = inputs
+        return getattr(ten, _REDUCES[name])(x, axis=kwargs.get("axis", 0), keepdims=kwargs.get("keepdims", False))
+    raise TypeError(f"numpy.{name}.{method} is not supported on symbolic variables")
 
 
 class TensorVariable(_TensorOps, Variable):
