@@ -419,3 +419,37 @@ def test_copy_stack_trace():
     assert y.tag.trace != z.tag.trace
     copy_stack_trace(y, [z])
     assert z.tag.trace == y.tag.trace
+
+
+def test_pattern_inner_nodes_need_a_single_client_unless_allowed():
+    x = pt.vector("x")
+    sq = x ** 2
+    out = [pt.abs(sq), sq + 1]  # the Pow has a second client
+    strict = PatternNodeRewriter((pt.abs, (pt.pow, "x", 2)), (pt.pow, "x", 2))
+    loose = PatternNodeRewriter((pt.abs, (pt.pow, "x", 2)), (pt.pow, "x", 2), allow_multiple_clients=True)
+    assert rewrite_graph(out, include=(), custom_rewrite=strict)[0].owner.op == pt.abs
+    assert rewrite_graph(out, include=(), custom_rewrite=loose)[0].owner.op == pt.pow
+    assert rewrite_graph(pt.abs(x ** 2), include=(), custom_rewrite=strict).owner.op == pt.pow
+
+
+def test_requirements_run_and_unsupported_arguments_are_refused():
+    seen = []
+
+    @node_rewriter([pt.exp], requirements=(seen.append,))
+    def noop(fgraph, node):
+        return None
+
+    x = pt.vector("x")
+    fg = FunctionGraph([x], [pt.exp(x)])
+    in2out(noop).rewrite(fg)
+    assert seen == [fg]
+    with pytest.raises(NotImplementedError, match="inplace=True"):
+        node_rewriter([pt.exp], inplace=True)
+    with pytest.raises(NotImplementedError, match="failure_callback"):
+        in2out(noop, failure_callback=print)
+    with pytest.raises(NotImplementedError, match="values_eq_approx"):
+        PatternNodeRewriter((pt.exp, "x"), "x", values_eq_approx=lambda a, b: True)
+    with pytest.raises(NotImplementedError, match="subquery"):
+        RewriteDatabaseQuery(include=["fast_run"], subquery={"canonicalize": None})
+    with pytest.raises(TypeError, match="unexpected keyword"):
+        EquilibriumGraphRewriter([noop], max_uses=3)

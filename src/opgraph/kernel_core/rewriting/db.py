@@ -45,6 +45,7 @@ class NodeRewriter:
     fn = None
     name = None
     _tracks = None
+    requirements = ()
 
     def __init__(self, fn=None, tracks=None, name=None):
         self.fn = fn
@@ -55,6 +56,11 @@ class NodeRewriter:
 
     def tracks(self):
         return self._tracks
+
+    def add_requirements(self, fgraph):
+        """Attach what ``transform`` needs; the drivers call it before a run."""
+        for req in self.requirements:
+            req(fgraph)
 
     def transform(self, fgraph, node):
         if self.fn is None:
@@ -128,15 +134,25 @@ def node_rewriter(tracks, name=None, inplace=False, requirements=()):
     """Decorator: turn ``fn(fgraph, node)`` into a NodeRewriter tracking ``tracks``.
 
     ``tracks``: Op classes, Op instances or Elemwise functions (``pt.abs``), or None.
-    ``inplace`` / ``requirements`` are accepted for PyTensor compatibility;
-    opgraph's driver installs what destructive rewrites need itself.
+    ``requirements``: callables ``req(fgraph)`` run before the rewriter is
+    applied (to attach features it needs).
     """
     if isinstance(tracks, types.FunctionType):  # used bare: @node_rewriter
         raise TypeError("node_rewriter needs the list of Ops it tracks: @node_rewriter([pt.log]) "
                         "(or tracks=None for every node)")
+    if inplace:
+        # The node driver replaces without destroy-map validation; destructive
+        # rewrites belong to the inplace phase, which checks every change.
+        raise NotImplementedError("node_rewriter(inplace=True) is not implemented in opgraph: register a "
+                                  "graph rewriter in the 'inplace' phase (see rewriting/inplace.py)")
+    for req in requirements:
+        if not callable(req):
+            raise TypeError(f"node_rewriter: requirements must be callables req(fgraph), got {req!r}")
 
     def deco(fn):
-        return NodeRewriter(fn, tracks, name=name)
+        rw = NodeRewriter(fn, tracks, name=name)
+        rw.requirements = tuple(requirements)
+        return rw
 
     return deco
 

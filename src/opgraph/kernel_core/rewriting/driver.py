@@ -235,6 +235,10 @@ class EquilibriumDriver:
     def apply(self, fgraph, max_steps=None):
         """Run to a fixed point; returns the number of replacements applied."""
         history = fgraph.get_feature(RewriteHistory)
+        for e in self.entries:
+            add = getattr(e.rewrite, "add_requirements", None)
+            if add is not None:
+                add(fgraph)
         work = _Worklist(self.follow_clients, self.follow_new)
         fgraph.attach_feature(work)
         merge_table = MergeTable() if self.merge else None

@@ -23,15 +23,13 @@ from opgraph.kernel_core.rewriting.db import (
 class RewriteDatabaseQuery:
     """Tags to select rewrites: any of ``include``, all of ``require``, none of ``exclude``."""
 
-    def __init__(self, include=(), require=(), exclude=(), subquery=None, name=None, **kwargs):
-        unknown = set(kwargs) - {"position_cutoff", "extra_rewrites"}
-        if unknown:
-            raise TypeError(f"RewriteDatabaseQuery got unexpected keyword argument(s) {', '.join(sorted(unknown))}")
-        if subquery:
-            raise NotImplementedError("RewriteDatabaseQuery(subquery=...) is not implemented in opgraph "
-                                      "(its database has one level: tags select rewrites directly)")
-        if kwargs.get("extra_rewrites"):
-            raise NotImplementedError("RewriteDatabaseQuery(extra_rewrites=...) is not implemented in opgraph")
+    def __init__(self, include=(), require=(), exclude=(), subquery=None, position_cutoff=None,
+                 extra_rewrites=None, name=None):
+        for arg, value in (("subquery", subquery), ("position_cutoff", position_cutoff),
+                           ("extra_rewrites", extra_rewrites)):
+            if value:
+                raise NotImplementedError(f"RewriteDatabaseQuery({arg}=...) is not implemented in opgraph "
+                                          "(tags select rewrites directly; phases run in their fixed order)")
         self.include = tuple(_as_tags(include, "include"))
         self.require = tuple(_as_tags(require, "require"))
         self.exclude = tuple(_as_tags(exclude, "exclude"))
@@ -89,7 +87,8 @@ class _LocalDB:
     def __init__(self):
         self._rows = {}
 
-    def register(self, name, rewriter, *tags, position=None, use_db_name_as_tag=True, **kwargs):
+    def register(self, name, rewriter, *tags, position=None, use_db_name_as_tag=True):
+        _db_name_is_a_tag(use_db_name_as_tag)
         if not isinstance(name, str):
             raise TypeError(f"{type(self).__name__}.register(name, rewriter, *tags): name must be a string, "
                             f"got {name!r}")
@@ -118,14 +117,17 @@ class EquilibriumDB(_LocalDB):
     """
 
     def __init__(self, ignore_newtrees=True, tracks_on_change_inputs=False, phase=None):
+        # ignore_newtrees / tracks_on_change_inputs only change the order nodes
+        # are visited in: opgraph's worklist always runs to the same fixed point.
         super().__init__()
         if phase is not None and phase not in PHASES:
             raise KeyError(f"no rewrite phase {phase!r}; phases: {', '.join(PHASES)}")
         self.phase = phase
 
-    def register(self, name, rewriter, *tags, position=None, **kwargs):
+    def register(self, name, rewriter, *tags, position=None, use_db_name_as_tag=True):
+        _db_name_is_a_tag(use_db_name_as_tag)
         if self.phase is None:
-            return super().register(name, rewriter, *tags, position=position, **kwargs)
+            return super().register(name, rewriter, *tags, position=position)
         rewrite_db.register(_as_rewriter(rewriter, name), self.phase, *tags, name=name,
                             position=position)
         return rewriter
@@ -156,12 +158,16 @@ class SequenceDB(_LocalDB):
     """Graph rewriters run in position order.  ``optdb`` is the view of opgraph's whole database."""
 
     def __init__(self, failure_callback=None, _global=False):
+        if failure_callback is not None:
+            raise NotImplementedError("SequenceDB(failure_callback=...) is not implemented in opgraph: "
+                                      "an exception in a rewriter always propagates")
         super().__init__()
         self._global = _global
 
-    def register(self, name, rewriter, *tags, position=None, **kwargs):
+    def register(self, name, rewriter, *tags, position=None, use_db_name_as_tag=True):
+        _db_name_is_a_tag(use_db_name_as_tag)
         if not self._global:
-            return super().register(name, rewriter, *tags, position=position, **kwargs)
+            return super().register(name, rewriter, *tags, position=position)
         if name in PHASES:
             raise ValueError(f"optdb.register: {name!r} is one of opgraph's phases; register rules in it "
                              f"with optdb[{name!r}].register(...) or register_{name}")
@@ -197,6 +203,12 @@ class SequenceDB(_LocalDB):
         return "optdb" if self._global else "SequenceDB()"
 
 
+def _db_name_is_a_tag(flag):
+    if not flag:
+        raise NotImplementedError("register(..., use_db_name_as_tag=False) is not implemented in opgraph: "
+                                  "a rewrite is always selectable by its phase's name")
+
+
 class _DBRewriter(GraphRewriter):
     """A stand-alone database registered as one step: runs every rewriter it holds."""
 
@@ -223,9 +235,8 @@ optdb = SequenceDB(_global=True)
 
 
 def _registrar(phase, default_tags):
-    def register(rewriter=None, *tags, name=None, position=None, use_db_name_as_tag=True, **kwargs):
-        if kwargs:
-            raise TypeError(f"register_{phase} got unexpected keyword argument(s) {', '.join(sorted(kwargs))}")
+    def register(rewriter=None, *tags, name=None, position=None, use_db_name_as_tag=True):
+        _db_name_is_a_tag(use_db_name_as_tag)
         if rewriter is None or isinstance(rewriter, str):  # @register_x("tag", ...) or @register_x()
             all_tags = (() if rewriter is None else (rewriter,)) + tags
 

@@ -423,18 +423,23 @@ class PatternNodeRewriter(PatternRule):
     """PyTensor's ``PatternNodeRewriter(in_pattern, out_pattern)`` on tuple patterns.
 
     ``PatternNodeRewriter((pt.abs, (pt.sqr, "x")), (pt.sqr, "x"))``.  Add and
-    Mul match their inputs in any order.  ``allow_multiple_clients`` and
-    ``values_eq_approx`` are accepted for compatibility; matched inner nodes
-    are not required to have a single client.
+    Mul match their inputs in any order.  Unless ``allow_multiple_clients``,
+    the inner nodes of a match must have no other client (as in PyTensor:
+    the rewrite would otherwise keep them alive and compute both forms).
     """
+
+    _fgraph = None
 
     def __init__(self, in_pattern, out_pattern, allow_multiple_clients=False, name=None, tracks=(),
                  get_nodes=None, values_eq_approx=None):
-        if get_nodes is not None:
-            raise NotImplementedError("PatternNodeRewriter(get_nodes=...) is not implemented in opgraph")
+        for arg, value in (("get_nodes", get_nodes), ("values_eq_approx", values_eq_approx)):
+            if value is not None:
+                raise NotImplementedError(f"PatternNodeRewriter({arg}=...) is not implemented in opgraph")
         lhs = from_tuple(in_pattern, "PatternNodeRewriter in_pattern")
         if not isinstance(lhs, OpPattern):
             raise TypeError("PatternNodeRewriter: in_pattern must be an operation, e.g. (pt.log, (pt.add, 1, 'x'))")
+        if not allow_multiple_clients:
+            self._require_single_clients(lhs)
         rhs = out_pattern if callable(out_pattern) and not isinstance(out_pattern, (Pattern, tuple)) \
             else from_tuple(out_pattern, "PatternNodeRewriter out_pattern")
         self.in_pattern, self.out_pattern = in_pattern, out_pattern
@@ -446,6 +451,26 @@ class PatternNodeRewriter(PatternRule):
 
     def __str__(self):
         return self._given_name or super().__str__()
+
+    def _require_single_clients(self, lhs):
+        stack = [a for a in lhs.args if isinstance(a, OpPattern)]
+        while stack:
+            pat = stack.pop()
+            stack.extend(a for a in pat.args if isinstance(a, OpPattern))
+            previous = pat.when
+            pat.when = (self._single_client if previous is None
+                        else (lambda node, previous=previous: previous(node) and self._single_client(node)))
+
+    def _single_client(self, node):
+        fgraph = self._fgraph
+        return fgraph is None or all(len(fgraph.clients.get(o, ())) <= 1 for o in node.outputs)
+
+    def transform(self, fgraph, node):
+        self._fgraph = fgraph
+        try:
+            return super().transform(fgraph, node)
+        finally:
+            self._fgraph = None
 
 
 def pattern_rule(lhs, rhs, name=None, when=None):

@@ -67,12 +67,10 @@ class WalkingGraphRewriter(GraphRewriter):
     ``rewrite(fgraph)`` returns the number of replacements.
     """
 
-    def __init__(self, node_rewriter, order="in_to_out", ignore_newtrees=False, name=None, **kwargs):
+    def __init__(self, node_rewriter, order="in_to_out", ignore_newtrees=False, failure_callback=None, name=None):
         if order not in ("in_to_out", "out_to_in"):
             raise ValueError(f"WalkingGraphRewriter: order must be 'in_to_out' or 'out_to_in', got {order!r}")
-        unknown = set(kwargs) - {"failure_callback"}
-        if unknown:
-            raise TypeError(f"WalkingGraphRewriter got unexpected keyword argument(s) {', '.join(sorted(unknown))}")
+        _no_failure_callback(failure_callback, "WalkingGraphRewriter")
         self.node_rewriters = _node_rewriters([node_rewriter], "WalkingGraphRewriter")
         self.order = order
         self.ignore_newtrees = ignore_newtrees
@@ -85,24 +83,36 @@ class WalkingGraphRewriter(GraphRewriter):
         return driver.apply(fgraph)
 
 
-def in2out(*node_rewriters, name=None, ignore_newtrees=False, **kwargs):
+def _no_failure_callback(callback, who):
+    # opgraph's driver never swallows a rewriter's exception (PyTensor's
+    # on_opt_error="raise"); a callback would silently change that.
+    if callback is not None:
+        raise NotImplementedError(f"{who}(failure_callback=...) is not implemented in opgraph: "
+                                  "an exception in a rewriter always propagates")
+
+
+def in2out(*node_rewriters, name=None, ignore_newtrees=False, failure_callback=None):
     """A WalkingGraphRewriter visiting nodes from the inputs to the outputs."""
     return WalkingGraphRewriter(SequentialNodeRewriter(*node_rewriters) if len(node_rewriters) != 1
                                 else node_rewriters[0], order="in_to_out", ignore_newtrees=ignore_newtrees,
-                                name=name, **kwargs)
+                                failure_callback=failure_callback, name=name)
 
 
-def out2in(*node_rewriters, name=None, ignore_newtrees=False, **kwargs):
+def out2in(*node_rewriters, name=None, ignore_newtrees=False, failure_callback=None):
     """A WalkingGraphRewriter visiting nodes from the outputs to the inputs."""
     return WalkingGraphRewriter(SequentialNodeRewriter(*node_rewriters) if len(node_rewriters) != 1
                                 else node_rewriters[0], order="out_to_in", ignore_newtrees=ignore_newtrees,
-                                name=name, **kwargs)
+                                failure_callback=failure_callback, name=name)
 
 
 class EquilibriumGraphRewriter(GraphRewriter):
     """Apply node rewriters (and graph rewriters, between rounds) until nothing changes."""
 
-    def __init__(self, rewriters, max_use_ratio=None, name=None, merge=False, **kwargs):
+    def __init__(self, rewriters, max_use_ratio=None, name=None, merge=False, ignore_newtrees=True,
+                 tracks_on_change_inputs=False, failure_callback=None):
+        # ignore_newtrees / tracks_on_change_inputs only change the order nodes
+        # are visited in: opgraph's worklist always runs to the same fixed point.
+        _no_failure_callback(failure_callback, "EquilibriumGraphRewriter")
         rewriters = list(rewriters)
         self.graph_rewriters = [r for r in rewriters if isinstance(r, GraphRewriter)]
         nodes = [r for r in rewriters if not isinstance(r, GraphRewriter)]
@@ -146,7 +156,8 @@ def _node_ids(fgraph):
 class SequentialGraphRewriter(GraphRewriter):
     """Run graph rewriters one after the other."""
 
-    def __init__(self, *rewriters, name=None, **kwargs):
+    def __init__(self, *rewriters, name=None, failure_callback=None):
+        _no_failure_callback(failure_callback, "SequentialGraphRewriter")
         if len(rewriters) == 1 and isinstance(rewriters[0], (list, tuple)):
             rewriters = tuple(rewriters[0])
         for r in rewriters:
