@@ -82,6 +82,8 @@ PYTENSOR_NAMES = {
         "permute_row_elements", "linspace", "geomspace", "logspace", "infer_static_shape",
         "register_transfer", "is_flat", "shape_padleft", "shape_padright", "shape_padaxis", "ptp",
         "squeeze", "mgrid", "ogrid", "concat_with_broadcast",
+        # from PyTensor's "Basic Tensor Functionality" page
+        "stacklists", "autocast_float",
     ),
     "opgraph.tensor.math": (
         "abs", "add", "sub", "mul", "true_div", "int_div", "mod", "pow", "neg", "exp", "exp2", "expm1",
@@ -102,6 +104,8 @@ PYTENSOR_NAMES = {
         "CAReduce", "All", "Any", "Mean", "ProdWithoutZeros", "vecdot", "matvec", "vecmat",
         "floor_div", "divmod", "bitwise_and", "bitwise_or", "bitwise_xor", "bitwise_not", "cast",
         "neg", "negative", "true_divide", "divide", "floor_divide",
+        # from PyTensor's "Basic Tensor Functionality" page
+        "iround", "batched_dot", "batched_tensordot", "truediv", "intdiv",
     ),
     "opgraph.tensor.elemwise": (
         "Elemwise", "DimShuffle", "CAReduce", "scalar_elemwise", "get_normalized_batch_axes",
@@ -135,6 +139,9 @@ PYTENSOR_NAMES = {
         "dtensor3", "ftensor3", "dtensor4", "ftensor4", "integer_dtypes", "float_dtypes",
         "complex_dtypes", "continuous_dtypes", "discrete_dtypes", "all_dtypes", "values_eq_approx",
         "DenseTensorType", "TensorTypeType",
+        # from PyTensor's "Basic Tensor Functionality" page (constructor table, plural constructors)
+        *(f"{p}{k}" for p in "bwildfcz" for k in ("tensor6", "tensor7")),
+        *(f"{p}{k}" for p in "ilfd" for k in ("rows", "cols")),
     ),
     "opgraph.tensor.variable": (
         "TensorVariable", "TensorConstant", "TensorConstantSignature", "_tensor_py_operators",
