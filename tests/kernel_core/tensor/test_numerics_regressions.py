@@ -52,3 +52,58 @@ def test_cast_to_floatX_follows_config(float32_config):
 def test_cast_to_floatX_default_is_float64():
     assert config.floatX == "float64"
     assert pt.cast(pt.ivector("i"), "floatX").dtype == "float64"
+
+
+# -- the caller's arrays keep their flags and contents (issue 12) ---------------------------
+def _snapshot(*arrays):
+    return [(a.copy(), a.flags.writeable) for a in arrays]
+
+
+def _assert_unchanged(arrays, snapshot):
+    for a, (before, writeable) in zip(arrays, snapshot):
+        assert a.flags.writeable == writeable
+        np.testing.assert_array_equal(a, before)
+
+
+def test_constants_never_freeze_or_alias_the_callers_array():
+    A, C = np.arange(4.0), np.ones((2, 2))
+    V = np.arange(6.0)[::2]                       # a view of another user array
+    frozen = np.arange(3.0)
+    frozen.setflags(write=False)
+    snap = _snapshot(A, C, V, frozen)
+    x = pt.vector("x")
+    y = x + A
+    c = pt.constant(C)
+    k = pt.as_tensor_variable(V)
+    z = pt.constant(frozen)
+    _assert_unchanged([A, C, V, frozen], snap)
+    # The constants hold read-only data of their own: writing the user's array
+    # later does not change the graph.
+    assert not c.data.flags.writeable and not np.shares_memory(c.data, C)
+    A[0] = 100.0
+    np.testing.assert_array_equal(y.eval({x: np.zeros(4)}), [0.0, 1.0, 2.0, 3.0])
+    np.testing.assert_array_equal(k.eval(), [0.0, 2.0, 4.0])
+    # A read-only array owning its memory is shared, not copied (clones are cheap).
+    assert np.shares_memory(z.data, frozen)
+    assert c.clone().data is c.data
+
+
+@pytest.mark.parametrize("mode", ["NUMBA", "PYTHON"])
+def test_shared_and_function_inputs_keep_flags_and_contents(mode):
+    A, B, X = np.arange(3.0), np.arange(3.0) + 10, np.linspace(0.0, 1.0, 3)
+    snap = _snapshot(A, B, X)
+    s = opgraph.shared(A)                         # borrow=False: a copy of A
+    x = pt.vector("x")
+    f = opgraph.function([x], [pt.exp(x) * 2 + s, x + B], updates={s: s + x}, mode=mode)
+    for _ in range(2):
+        f(X)
+    _assert_unchanged([A, B, X], snap)
+    np.testing.assert_allclose(s.get_value(), A + 2 * X)
+    # get_value() hands out a copy: writing it does not change the shared value.
+    v = s.get_value()
+    v[...] = -1.0
+    np.testing.assert_allclose(s.get_value(), A + 2 * X)
+    # borrow=True aliases by design, but never changes the array's flags.
+    Bb = np.arange(3.0)
+    opgraph.shared(Bb, borrow=True)
+    assert Bb.flags.writeable

@@ -11,6 +11,8 @@ import os
 import sys
 import itertools
 
+import numpy as np
+
 _PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 _counter = itertools.count()
 
@@ -95,14 +97,30 @@ class Variable(Node):
         return dprint(self, **kwargs)
 
 
+def _frozen(data, given):
+    """``data`` (``given`` after filtering) as an array nobody can write.
+
+    A constant's data must not change under the graph (merging, folding), and the
+    caller's array must not change either: freezing it in place would turn the
+    user's own array read-only.  So an array that may share memory with what the
+    caller gave is copied, unless it is read-only and owns its memory (another
+    constant's data, a clone); a fresh array (from a list, a cast) is frozen as is.
+    """
+    if not isinstance(data, np.ndarray):
+        return data
+    callers = data is given or (isinstance(given, np.ndarray) and np.may_share_memory(data, given))
+    if callers and (data.flags.writeable or data.base is not None):
+        data = data.copy()
+    data.setflags(write=False)
+    return data
+
+
 class Constant(Variable):
     """A root variable holding immutable data."""
 
     def __init__(self, type, data, name=None):
         super().__init__(type, None, None, name)
-        self.data = type.filter(data)
-        if hasattr(self.data, "setflags"):
-            self.data.setflags(write=False)
+        self.data = _frozen(type.filter(data), data)
 
     def __str__(self):
         if self.name is not None:
