@@ -159,7 +159,7 @@ def _inplace_exp(x):
 
 def test_inplace_node_never_overwrites_caller_array():
     x = pt.vector("x")
-    f = opgraph.function([x], _inplace_exp(x * 1) + _inplace_exp(x), mode="PYTHON")
+    f = opgraph.function([x], _inplace_exp(x * 1) + _inplace_exp(x), mode="PYTHON", accept_inplace=True)
     a = np.array([0.0, 1.0])
     r = f(a)
     np.testing.assert_allclose(a, [0.0, 1.0])
@@ -168,7 +168,7 @@ def test_inplace_node_never_overwrites_caller_array():
 
 def test_mutable_input_may_be_overwritten():
     x = pt.vector("x")
-    f = opgraph.function([In(x, mutable=True)], _inplace_exp(x), mode="PYTHON")
+    f = opgraph.function([In(x, mutable=True)], _inplace_exp(x), mode="PYTHON", accept_inplace=True)
     a = np.array([0.0, 1.0])
     r = f(a)
     np.testing.assert_allclose(r, np.exp([0.0, 1.0]))
@@ -177,7 +177,7 @@ def test_mutable_input_may_be_overwritten():
 
 def test_inplace_on_a_view_of_the_input_is_protected():
     m = pt.matrix("m")
-    f = opgraph.function([m], _inplace_exp(m.T), mode="PYTHON")
+    f = opgraph.function([m], _inplace_exp(m.T), mode="PYTHON", accept_inplace=True)
     a = np.zeros((2, 3))
     np.testing.assert_allclose(f(a), np.ones((3, 2)))
     assert (a == 0).all()
@@ -186,7 +186,7 @@ def test_inplace_on_a_view_of_the_input_is_protected():
 def test_inplace_on_a_constant_is_protected():
     c = pt.as_tensor_variable(np.array([0.0, 0.0]))
     x = pt.vector("x")
-    f = opgraph.function([x], _inplace_exp(c) + x, mode="PYTHON")
+    f = opgraph.function([x], _inplace_exp(c) + x, mode="PYTHON", accept_inplace=True)
     np.testing.assert_allclose(f([1.0, 1.0]), [2.0, 2.0])
     np.testing.assert_allclose(f([1.0, 1.0]), [2.0, 2.0])
 

@@ -46,9 +46,16 @@ def _as_out(item, pos):
                         f"got {type(item).__name__}") from None
 
 
-def function(inputs, outputs=None, mode=None, updates=None, givens=None, profile=False,
-             trust_input=False, on_unused_input="raise", name=None, allow_input_downcast=None):
-    """Compile a function from ``inputs`` to ``outputs`` (PyTensor's ``function``)."""
+def function(inputs, outputs=None, mode=None, updates=None, givens=None, no_default_updates=False,
+             accept_inplace=False, name=None, allow_input_downcast=None, profile=False,
+             on_unused_input="raise", trust_input=False):
+    """Compile a function from ``inputs`` to ``outputs`` (PyTensor's ``function``).
+
+    ``no_default_updates``: shared variables with a ``default_update`` (a random
+    generator's next state) are updated after each call unless True, or unless
+    listed here.  ``accept_inplace``: allow a graph that already contains inplace
+    operations (they must not overwrite inputs that are not mutable).
+    """
     if isinstance(inputs, (Variable, In)):
         raise TypeError("function: inputs must be a list, e.g. function([x], y)")
     try:
@@ -76,5 +83,6 @@ def function(inputs, outputs=None, mode=None, updates=None, givens=None, profile
         raise TypeError(f"function: profile must be True/False or a ProfileStats, got {type(profile).__name__}")
 
     maker = FunctionMaker(ins, outs, mode=mode, updates=updates, givens=givens, profile=profile,
-                          on_unused_input=on_unused_input, name=name)
+                          on_unused_input=on_unused_input, name=name, no_default_updates=no_default_updates,
+                          accept_inplace=accept_inplace)
     return Function(maker, return_list=return_list, trust_input=trust_input, name=name)

@@ -105,9 +105,12 @@ def _as_given_value(old, new):
     return converted
 
 
-def _as_update_value(target, expr):
-    if not is_shared(target):
-        raise TypeError(f"updates: {target} is not a shared variable; only shared variables can be updated")
+def _as_update_value(target, expr, what=None):
+    """``expr`` as the new value of ``target`` (a shared variable, or an In's variable when ``what``)."""
+    if what is None:
+        what = "updates"
+        if not is_shared(target):
+            raise TypeError(f"updates: {target} is not a shared variable; only shared variables can be updated")
     if not isinstance(expr, Variable):
         from opgraph.kernel_core.tensor.basic import as_tensor_variable
 
@@ -116,13 +119,33 @@ def _as_update_value(target, expr):
         return expr
     tt, et = target.type, expr.type
     if getattr(tt, "dtype", None) != getattr(et, "dtype", None) or getattr(tt, "ndim", None) != getattr(et, "ndim", None):
-        raise TypeError(f"updates: the new value of {target} has type {et.short_str()}, but {target} is "
+        raise TypeError(f"{what}: the new value of {target} has type {et.short_str()}, but {target} is "
                         f"{tt.short_str()}; cast it (e.g. .astype({getattr(tt, 'dtype', '...')!r}))")
     converted = tt.convert_variable(expr)
     if converted is None:
-        raise TypeError(f"updates: the new value of {target} has type {et.short_str()}, incompatible "
+        raise TypeError(f"{what}: the new value of {target} has type {et.short_str()}, incompatible "
                         f"with {tt.short_str()}")
     return converted
+
+
+def _no_default_updates(option):
+    """``function(no_default_updates=...)``: False (apply every default_update), True
+    (none), or the shared variables whose default_update is skipped."""
+    if option is False or option is None:
+        return set()
+    if option is True:
+        return True
+    if isinstance(option, Variable):
+        option = [option]
+    try:
+        excluded = list(option)
+    except TypeError:
+        raise TypeError("function: no_default_updates must be True, False or a list of shared variables, "
+                        f"got {type(option).__name__}") from None
+    for v in excluded:
+        if not is_shared(v):
+            raise TypeError(f"function: no_default_updates lists {v!r}, which is not a shared variable")
+    return set(excluded)
 
 
 def _pairs(obj, what):
@@ -144,12 +167,14 @@ class FunctionMaker:
     """Runs the compile pipeline; keeps the compiled ``fgraph``, ``mode`` and ``linker``."""
 
     def __init__(self, inputs, outputs, mode=None, updates=None, givens=None, profile=None,
-                 on_unused_input="raise", name=None):
+                 on_unused_input="raise", name=None, no_default_updates=False, accept_inplace=False):
         # Compiling allocates many small objects that all stay alive: see gc_pause.
         with paused_gc():
-            self._compile(inputs, outputs, mode, updates, givens, profile, on_unused_input, name)
+            self._compile(inputs, outputs, mode, updates, givens, profile, on_unused_input, name,
+                          no_default_updates, accept_inplace)
 
-    def _compile(self, inputs, outputs, mode, updates, givens, profile, on_unused_input, name):
+    def _compile(self, inputs, outputs, mode, updates, givens, profile, on_unused_input, name,
+                 no_default_updates=False, accept_inplace=False):
         t_start = time.perf_counter()
         if on_unused_input not in ("raise", "warn", "ignore"):
             raise ValueError(f"on_unused_input must be 'raise', 'warn' or 'ignore', got {on_unused_input!r}")
@@ -161,19 +186,14 @@ class FunctionMaker:
         if profile is not None:
             profile.mode = self.mode
 
-        self._build_fgraph(updates, givens, on_unused_input)
+        self._build_fgraph(updates, givens, on_unused_input, no_default_updates, accept_inplace)
         t_graph = time.perf_counter()
 
         self.rewrites_applied = self._rewrite()
         t_rewrite = time.perf_counter()
 
-        self.linker = self.mode.get_linker()
-        # Generic (non-array) values go around the linked code (see generic_values.py).
-        from opgraph.kernel_core.compile.generic_values import make_thunk
-
-        self.thunk = make_thunk(self.linker, self.fgraph, profile=profile)
+        self._link()
         t_link = time.perf_counter()
-        self.destroyed_inputs = self._destroyed_inputs()
 
         if profile is not None:
             profile.graph_time = t_graph - t_start
@@ -184,8 +204,29 @@ class FunctionMaker:
             if profile.fgraph is None:
                 profile.fgraph = self.fgraph
 
+    def _link(self):
+        self.linker = self.mode.get_linker()
+        # Generic (non-array) values go around the linked code (see generic_values.py).
+        from opgraph.kernel_core.compile.generic_values import make_thunk
+
+        self.thunk = make_thunk(self.linker, self.fgraph, profile=self.profile)
+        self.destroyed_inputs = self._destroyed_inputs()
+
+    # -- pickling: the rewritten graph travels, the machine code is linked again
+    # (Numba finds it in its disk cache: the generated source is the same).
+    _UNPICKLED = ("linker", "thunk", "profile")
+
+    def __getstate__(self):
+        return {k: v for k, v in self.__dict__.items() if k not in self._UNPICKLED}
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+        self.profile = None
+        with paused_gc():
+            self._link()
+
     # -- 1. graph -------------------------------------------------------------
-    def _build_fgraph(self, updates, givens, on_unused_input):
+    def _build_fgraph(self, updates, givens, on_unused_input, no_default_updates=False, accept_inplace=False):
         explicit = [i.variable for i in self.inputs]
         seen = {}
         for pos, var in enumerate(explicit):
@@ -203,6 +244,10 @@ class FunctionMaker:
                 raise ValueError(f"updates: {target} is updated twice")
             targets.add(target)
             update_pairs.append((target, _as_update_value(target, expr)))
+        # In(x, value=..., update=expr): the function keeps x's value and replaces it by expr after each call.
+        input_updates = [(pos, _as_update_value(i.variable, i.update, what=f"In({i.variable}, update=...)"))
+                         for pos, i in enumerate(self.inputs) if i.update is not None]
+        excluded = _no_default_updates(no_default_updates)
 
         given_pairs = [(old, _as_given_value(old, new)) for old, new in _pairs(givens, "givens")]
         for old, _ in given_pairs:
@@ -220,6 +265,27 @@ class FunctionMaker:
                 memo[old] = new
         out_vars = _clone_into(memo, [o.variable for o in self.outputs], missing)
         upd_vars = _clone_into(memo, [e for _, e in update_pairs], missing)
+        in_upd_vars = _clone_into(memo, [e for _, e in input_updates], missing)
+        if excluded is not True:
+            # Shared variables the graph uses that carry a ``default_update`` (a random
+            # generator advancing its state) are updated too, unless updated explicitly
+            # or excluded; an update expression may bring in more such variables.
+            scanned = set()
+            while True:
+                found = []
+                for orig in list(memo):
+                    if orig in scanned or not isinstance(orig, Variable) or not is_shared(orig):
+                        continue
+                    scanned.add(orig)
+                    default = getattr(orig, "default_update", None)
+                    if default is None or orig in targets or orig in excluded or not is_shared(memo[orig]):
+                        continue   # (a shared variable replaced through givens is not in the graph)
+                    targets.add(orig)
+                    found.append((orig, _as_update_value(orig, default, what=f"{orig}.default_update")))
+                if not found:
+                    break
+                update_pairs.extend(found)
+                upd_vars.extend(_clone_into(memo, [e for _, e in found], missing))
         if missing:
             var, node = next(iter(missing.items()))
             needed_by = f" (needed by {node.op})" if node is not None else ""
@@ -230,7 +296,7 @@ class FunctionMaker:
         # Implicit inputs: every shared variable the graph reads or updates.
         shared_clones = []
         seen_shared = set()
-        for var in io_toposort_roots(memo, out_vars + upd_vars):
+        for var in io_toposort_roots(memo, out_vars + upd_vars + in_upd_vars):
             if is_shared(var) and var not in seen_shared:
                 seen_shared.add(var)
                 shared_clones.append(var)
@@ -245,13 +311,29 @@ class FunctionMaker:
 
         input_clones = [memo[v] for v in explicit]
         protected = [c for c, i in zip(input_clones, self.inputs) if not i.mutable] + shared_clones
-        self.fgraph = FunctionGraph(input_clones + shared_clones, out_vars + upd_vars,
+        self.fgraph = FunctionGraph(input_clones + shared_clones, out_vars + upd_vars + in_upd_vars,
                                     features=[Supervisor(protected)], clone=False, name=self.name)
         self.n_explicit = len(explicit)
         self.shared_containers = [v.tag.shared_container for v in shared_clones]
         self.n_outputs = len(out_vars)
         self.update_containers = [t.tag.shared_container for t in self.update_targets]
+        self.input_update_positions = [pos for pos, _ in input_updates]
+        self._check_inplace(accept_inplace)
         self._check_unused(input_clones, on_unused_input)
+
+    def _check_inplace(self, accept_inplace):
+        """PyTensor's rule: the user's graph may contain inplace (``destroy_map``) nodes
+        only with ``accept_inplace=True``.  Those nodes then run as written, except
+        that an input that is not mutable (or a constant) is copied before being
+        overwritten (the linkers' last line of defence), so the caller's arrays stay
+        intact where PyTensor would refuse the graph."""
+        if accept_inplace:
+            return
+        for node in self.fgraph.apply_nodes:
+            if getattr(node.op, "destroy_map", None):
+                raise TypeError(f"function: the graph contains the inplace operation {node.op} "
+                                f"(destroy_map={dict(node.op.destroy_map)}); build it without inplace "
+                                "ops, or pass accept_inplace=True")
 
     def _check_unused(self, input_clones, policy):
         if policy == "ignore":
@@ -344,32 +426,58 @@ def io_toposort_roots(memo, outputs):
 
 
 class Function:
-    """A compiled function: ``f(*args, **kwargs)``; ``f.maker.fgraph`` is the compiled graph."""
+    """A compiled function: ``f(*args, **kwargs)``; ``f.maker.fgraph`` is the compiled graph.
+
+    State a call reads and writes: the shared variables' containers, and one
+    value per ``In`` with a ``value`` (its default; replaced after each call for
+    an ``In`` with an ``update``).  ``f["x"]`` reads such a value, ``f["x"] = v``
+    sets it.  ``f.copy(...)`` is another function over the same compiled code;
+    a Function pickles (the compiled graph travels, and is linked again on
+    loading: Numba's machine code comes from its disk cache).
+    """
 
     def __init__(self, maker, return_list, trust_input=False, name=None):
         self.maker = maker
         self.name = name
         self.trust_input = trust_input
-        self.profile = maker.profile
         self._return_list = return_list
+        self._shared_containers = list(maker.shared_containers)
+        self._update_containers = list(maker.update_containers)
+        self._in_update_pos = tuple(getattr(maker, "input_update_positions", ()))
+        self._defaults = None
+        self._setup()
+
+    def _setup(self):
+        """What a call needs, derived from the maker (also after copy and unpickling)."""
+        maker = self.maker
+        self.profile = maker.profile
         self._thunk = maker.thunk
         self._in = maker.inputs
         self._n_explicit = maker.n_explicit
         self._n_out = maker.n_outputs
         self._n_in = len(maker.inputs)
-        self._shared_containers = list(maker.shared_containers)
-        self._update_containers = list(maker.update_containers)
+        self._upd_offset = maker.n_outputs + len(maker.update_containers)
         self._out_borrow = [o.borrow for o in maker.outputs]
         self._destroyed = maker.destroyed_inputs
         self._input_vars = maker.fgraph.inputs[:maker.n_explicit]
+        # Positional arguments fill the inputs the caller may pass (not the implicit ones).
+        self._arg_pos = [pos for pos, i in enumerate(self._in) if not i.implicit]
+        self._all_positional = len(self._arg_pos) == self._n_in
         self._name_to_pos = {}
         for pos, i in enumerate(self._in):
             if i.name is not None and i.name not in self._name_to_pos:
                 self._name_to_pos[i.name] = pos
-        # Defaults are checked once, at compile time.
-        self._defaults = []
-        for pos, (i, var) in enumerate(zip(self._in, self._input_vars)):
-            self._defaults.append(None if i.value is None else self._filter(pos, var, i, i.value))
+        if self._defaults is None:
+            # Defaults are checked once, at compile time; the caller's arrays are copied
+            # (a mutable or updated input's value is the function's to overwrite).
+            self._defaults = []
+            for pos, (i, var) in enumerate(zip(self._in, self._input_vars)):
+                value = None
+                if i.value is not None:
+                    value = self._filter(pos, var, i, i.value)
+                    if value is i.value and isinstance(value, np.ndarray):
+                        value = value.copy()
+                self._defaults.append(value)
         # Fast acceptance test per input: an ndarray of exactly the right dtype,
         # ndim and static shape needs no conversion (filter() is the slow path).
         self._exact = []
@@ -384,6 +492,86 @@ class Function:
                 self._exact.append((dtype, len(shape), fixed))
         self._direct = self._direct_entry()
 
+    # -- copies and pickling -----------------------------------------------------
+    def copy(self, share_memory=False, swap=None, delete_updates=False, name=None):
+        """Another function running the same compiled code (PyTensor's ``Function.copy``).
+
+        ``share_memory=False``: the copy gets its own copies of the shared values and
+        input defaults (calling one function no longer changes what the other sees);
+        True: both read and update the same storage.  ``swap={old_shared: new_shared}``
+        makes the copy use ``new_shared``'s storage instead of ``old_shared``'s (same
+        type required).  ``delete_updates=True``: the copy writes no updates back.
+        ``name``: default ``"<name> copy"``.
+        """
+        import copy as _copy
+
+        new = Function.__new__(Function)
+        new.maker = self.maker
+        new.name = name if name is not None else (None if self.name is None else f"{self.name} copy")
+        new.trust_input = self.trust_input
+        new._return_list = self._return_list
+        if share_memory:
+            containers = {id(c): c for c in self._shared_containers}
+            new._defaults = self._defaults   # the same list: In(update=...) state is shared too
+        else:
+            containers = {}
+            for c in self._shared_containers:
+                nc = _copy.copy(c)
+                nc.value = _copy.deepcopy(c.value)
+                containers[id(c)] = nc
+            new._defaults = [_copy.deepcopy(v) for v in self._defaults]
+        for old, replacement in (swap or {}).items():
+            if not (is_shared(old) and is_shared(replacement)):
+                raise TypeError(f"copy(swap=...): {old!r} -> {replacement!r}: both must be shared variables")
+            key = id(old.tag.shared_container)
+            if key not in containers:
+                raise ValueError(f"copy(swap=...): {old} is not a shared variable of this function")
+            if replacement.type != old.type:
+                raise TypeError(f"copy(swap=...): {replacement} has type {replacement.type.short_str()}, "
+                                f"but {old} is {old.type.short_str()}")
+            containers[key] = replacement.tag.shared_container
+        new._shared_containers = [containers[id(c)] for c in self._shared_containers]
+        if delete_updates:
+            new._update_containers = []
+            new._in_update_pos = ()
+        else:
+            new._update_containers = [containers[id(c)] for c in self._update_containers]
+            new._in_update_pos = self._in_update_pos
+        new._setup()
+        return new
+
+    def __reduce__(self):
+        # The maker pickles its rewritten graph (with the shared containers, so the
+        # identity of shared storage is kept within one pickle) and relinks on load.
+        return (_rebuild_function, (self.maker, self._return_list, self.trust_input, self.name,
+                                    self._shared_containers, self._update_containers,
+                                    self._in_update_pos, self._defaults))
+
+    # -- input values ---------------------------------------------------------------
+    def _position_of(self, key):
+        if isinstance(key, str):
+            pos = self._name_to_pos.get(key)
+        else:
+            pos = next((p for p, i in enumerate(self._in) if i.variable is key), None)
+        if pos is None:
+            raise KeyError(f"{self._label()} has no input {key!r} (inputs: {self._input_names()})")
+        return pos
+
+    def __getitem__(self, key):
+        """The stored value (default) of an input, by name or variable (None: no default)."""
+        return self._defaults[self._position_of(key)]
+
+    def __setitem__(self, key, value):
+        pos = self._position_of(key)
+        self._defaults[pos] = self._filter(pos, self._input_vars[pos], self._in[pos], value)
+
+    def __contains__(self, key):
+        try:
+            self._position_of(key)
+        except KeyError:
+            return False
+        return True
+
     # -- calling --------------------------------------------------------------
     def _direct_entry(self):
         """The linker's direct entry (Numba: the compiled dispatcher) when a call can skip
@@ -391,7 +579,8 @@ class Function:
         checks that the entry's own exact-type match makes redundant."""
         direct = getattr(self._thunk, "direct", None)
         if direct is None or self.profile is not None or self._shared_containers or self._update_containers \
-                or self._destroyed:
+                or self._destroyed or self._in_update_pos or not self._all_positional \
+                or any(i.strict for i in self._in):
             return None
         if not self.trust_input and any(e is None or e[2] for e in self._exact):
             return None   # inputs with static shapes or non-tensor types need the checks
@@ -406,7 +595,7 @@ class Function:
 
     def _input_names(self):
         return ", ".join(_describe(i.variable, p).split(" ", 2)[-1] if i.name is None else i.name
-                         for p, i in enumerate(self._in)) or "no inputs"
+                         for p, i in enumerate(self._in) if not i.implicit) or "no inputs"
 
     def _filter(self, pos, var, inp, value):
         if isinstance(value, np.ma.MaskedArray):
@@ -415,21 +604,26 @@ class Function:
                             "are not supported (the mask would be ignored); pass value.filled(...) or "
                             "np.asarray(value)")
         try:
-            return var.type.filter(value, strict=False, allow_downcast=inp.allow_downcast)
+            return var.type.filter(value, strict=inp.strict, allow_downcast=inp.allow_downcast)
         except (TypeError, ValueError) as exc:
             raise type(exc)(f"{self._label()}: bad argument for {_describe(inp.variable, pos)}: {exc}") from None
 
     def _gather(self, args, kwargs):
-        n = len(self._in)
+        n = len(self._arg_pos)
         if len(args) > n:
             raise TypeError(f"{self._label()} takes {n} input{'s' if n != 1 else ''} "
                             f"({self._input_names()}) but {len(args)} were given")
-        values = list(args) + [_MISSING] * (n - len(args))
+        values = [_MISSING] * len(self._in)
+        for pos, value in zip(self._arg_pos, args):
+            values[pos] = value
         for key, value in kwargs.items():
             pos = self._name_to_pos.get(key)
             if pos is None:
                 raise TypeError(f"{self._label()} got an unexpected keyword argument {key!r}; "
                                 f"inputs are: {self._input_names()}")
+            if self._in[pos].implicit:
+                raise TypeError(f"{self._label()}: input {key!r} is implicit (In(..., implicit=True)); "
+                                "its value cannot be passed")
             if values[pos] is not _MISSING:
                 raise TypeError(f"{self._label()} got input {key!r} both by position and by name")
             values[pos] = value
@@ -481,7 +675,7 @@ class Function:
         profile = self.profile
         if profile is not None:
             t0 = time.perf_counter()
-        if kwargs or len(args) != self._n_in:
+        if kwargs or len(args) != self._n_in or not self._all_positional:
             values = self._gather(args, kwargs)
         elif self.trust_input:
             values = list(args)
@@ -526,6 +720,14 @@ class Function:
                     v = v.copy()
                 owned.add(id(v))
                 container.value = v
+        if self._in_update_pos:
+            defaults = self._defaults
+            for k, pos in enumerate(self._in_update_pos):
+                v = outs[self._upd_offset + k]
+                if type(v) is np.ndarray and (v.base is not None or id(v) in owned or not v.flags.writeable):
+                    v = v.copy()
+                owned.add(id(v))
+                defaults[pos] = v
         if profile is not None:
             profile.add_call(time.perf_counter() - t0)
         if self._return_list:
@@ -583,8 +785,15 @@ class Function:
 
     # -- inspection -----------------------------------------------------------
     def get_shared(self):
-        """The shared variables this function reads or updates (their clones in the compiled graph)."""
-        return list(self.maker.fgraph.inputs[self._n_explicit:])
+        """The shared variables this function reads or updates (their clones in the compiled graph;
+        for a copy with its own storage, variables bound to that storage)."""
+        result = []
+        for var, container in zip(self.maker.fgraph.inputs[self._n_explicit:], self._shared_containers):
+            if var.tag.shared_container is not container:
+                var = var.clone()
+                var.tag.shared_container = container
+            result.append(var)
+        return result
 
     def dprint_lines(self, print_type=False, print_destroy_map=False, print_view_map=False, depth=-1,
                      id_type="CHAR", **_):
@@ -610,6 +819,21 @@ class Function:
 
 
 _ndarray = np.ndarray
+
+
+def _rebuild_function(maker, return_list, trust_input, name, shared_containers, update_containers,
+                      in_update_pos, defaults):
+    f = Function.__new__(Function)
+    f.maker = maker
+    f.name = name
+    f.trust_input = trust_input
+    f._return_list = return_list
+    f._shared_containers = list(shared_containers)
+    f._update_containers = list(update_containers)
+    f._in_update_pos = tuple(in_update_pos)
+    f._defaults = list(defaults)
+    f._setup()
+    return f
 
 
 class _Missing:
