@@ -392,6 +392,9 @@ def test_unknown_tag_message_is_short_and_names_the_closest():
 
 
 def test_get_default_mode_and_mode_keywords():
+    from opgraph.compile import get_default_mode as from_compile, optdb as optdb_from_compile
+
+    assert from_compile is get_default_mode and optdb_from_compile is optdb
     assert get_default_mode() is get_mode(opgraph.config.mode)
     with opgraph.config.change_flags(mode="PYTHON"):
         assert get_default_mode().linker_name == "py"

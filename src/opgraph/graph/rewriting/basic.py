@@ -13,5 +13,6 @@ from opgraph.kernel_core.rewriting.rewriters import (
 
 __all__ = ["GraphRewriter", "NodeRewriter", "graph_rewriter", "node_rewriter", "PatternNodeRewriter",
            "EquilibriumGraphRewriter", "MergeOptimizer", "RemovalNodeRewriter", "SequentialGraphRewriter",
-           "SequentialNodeRewriter", "SubstitutionNodeRewriter", "WalkingGraphRewriter", "copy_stack_trace", "in2out", "out2in"]
+           "SequentialNodeRewriter", "SubstitutionNodeRewriter", "WalkingGraphRewriter", "copy_stack_trace", "in2out",
+           "out2in"]
 __getattr__ = missing_names(__name__)

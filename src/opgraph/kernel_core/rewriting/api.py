@@ -21,8 +21,8 @@ from opgraph.kernel_core.rewriting.history import RewriteHistory
 # Rule libraries register themselves on import.  Every one is part of opgraph:
 # a library that fails to import is a bug, and it fails loudly (no quiet
 # fallback to a smaller rule set).
-_LIBRARIES = ("op_from_graph", "canonicalize", "reduction", "stabilize", "specialize", "shape", "subtensor", "linalg", "blockwise",
-              "fusion", "inplace")
+_LIBRARIES = ("op_from_graph", "canonicalize", "reduction", "stabilize", "specialize", "shape", "subtensor",
+              "linalg", "blockwise", "fusion", "inplace")
 _loaded = False
 
 

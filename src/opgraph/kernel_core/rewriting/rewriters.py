@@ -223,5 +223,6 @@ def copy_stack_trace(from_var, to_var):
         v.tag.trace = traces[0]
 
 
-__all__ = ["copy_stack_trace", "WalkingGraphRewriter", "EquilibriumGraphRewriter", "SequentialGraphRewriter", "SequentialNodeRewriter",
-           "MergeOptimizer", "SubstitutionNodeRewriter", "RemovalNodeRewriter", "in2out", "out2in"]
+__all__ = ["copy_stack_trace", "WalkingGraphRewriter", "EquilibriumGraphRewriter", "SequentialGraphRewriter",
+           "SequentialNodeRewriter", "MergeOptimizer", "SubstitutionNodeRewriter", "RemovalNodeRewriter", "in2out",
+           "out2in"]
