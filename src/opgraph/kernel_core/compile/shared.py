@@ -43,6 +43,11 @@ class Container:
 class SharedVariable(Variable):
     """A graph root with a value attached: ``get_value`` / ``set_value``."""
 
+    # An expression for the value after each call of a function using this variable
+    # (a random generator's next state); function() applies it unless the call
+    # gives an explicit update or no_default_updates excludes it.
+    default_update = None
+
     def __init__(self, type, owner=None, index=None, name=None, container=None, value=None,
                  strict=False, allow_downcast=None):
         super().__init__(type, owner, index, name)
