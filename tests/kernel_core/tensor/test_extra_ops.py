@@ -467,3 +467,16 @@ def test_elemwise_outer_is_numpy_ufunc_outer():
     verify_grad(lambda a, b: pt.mul.outer(a, b), [xv, np.array([0.5, 2.0, 3.0])])
     with pytest.raises(TypeError, match="Exp.outer needs a binary op"):
         pt.exp.outer(x, x)
+
+
+@pytest.mark.parametrize("mode", ["PYTHON", "NUMBA"])
+def test_searchsorted_refuses_a_bad_sorter(mode):
+    import opgraph
+
+    x, v, s = pt.dvector("x"), pt.dvector("v"), pt.lvector("s")
+    f = opgraph.function([x, v, s], pt.searchsorted(x, v, sorter=s), mode=mode)
+    xv = np.array([3.0, 1.0, 2.0])
+    _same(f(xv, np.array([1.5, 9.0]), np.array([1, 2, 0])), np.array([1, 3]))
+    for bad in (np.array([1, 2]), np.array([0, 1, 7])):
+        with pytest.raises(ValueError):
+            f(xv, np.array([1.5]), bad)

@@ -176,7 +176,7 @@ def {{name}}(x, v{', sorter' if has_sorter else ''}):
     vf = np.ascontiguousarray(v).reshape(v.size)
     out = np.empty(v.size, dtype=np.int64)
     n = x.shape[0]
-    for t in range(v.size):
+{{sorter_check}}    for t in range(v.size):
         val = vf[t]
         lo = 0
         hi = n
@@ -189,7 +189,13 @@ def {{name}}(x, v{', sorter' if has_sorter else ''}):
         out[t] = lo
     return out.reshape(v.shape)
 """
-    return ctx.define(src, prefix="searchsorted")
+    # numba does not bound-check: a bad sorter is refused here, as NumPy does.
+    check = ("    if sorter.shape[0] != n:\n"
+             "        raise ValueError('searchsorted: sorter and x differ in length')\n"
+             "    for t in range(n):\n"
+             "        if sorter[t] < 0 or sorter[t] >= n:\n"
+             "            raise ValueError('searchsorted: sorter index out of range')\n") if has_sorter else ""
+    return ctx.define(src.replace("{sorter_check}", check), prefix="searchsorted")
 
 
 @numba_funcify.register(Unique)
