@@ -149,6 +149,12 @@ def test_numba_generates_the_inner_graph_into_the_outer_function():
     graph_fn = source[source.index("def opgraph_graph"):]
     assert "= op_from_graph_" not in graph_fn   # no call: the body is pasted in
     assert "# op_from_graph_" in graph_fn
+    # The compiled function (an OpFromGraph, and u * 3 computed in place) pickles.
+    import pickle
+
+    again = pickle.loads(pickle.dumps(f))
+    np.testing.assert_allclose(again(av, bv)[0], 3 * (av + 2 * bv))
+    assert any(getattr(n.op, "inplace_pattern", None) for n in f.maker.fgraph.apply_nodes)
 
 
 def test_bad_construction_and_calls_are_named():

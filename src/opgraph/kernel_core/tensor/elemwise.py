@@ -25,6 +25,10 @@ class frozendict(dict):
 
     __setitem__ = __delitem__ = update = pop = popitem = setdefault = clear = _readonly
 
+    def __reduce__(self):
+        # pickle would rebuild a dict subclass item by item through __setitem__.
+        return (frozendict, (dict(self),))
+
 
 def _as_tensor(x):
     from opgraph.kernel_core.tensor.basic import as_tensor_variable
@@ -37,6 +41,9 @@ class DimShuffle(Op):
 
     __props__ = ("input_ndim", "new_order")
     view_map = {0: [0]}
+    # Rearranging integers is exact: the gradient of an integer input (as a real
+    # number) passes through (kernel_core/gradient.py).
+    integer_gradient_passes = True
 
     def __init__(self, input_ndim, new_order):
         new_order = tuple(new_order)
