@@ -103,7 +103,9 @@ def test_disconnected_inputs_policies():
         grad(cost, x, disconnected_inputs="bogus")
 
 
-def test_integer_and_boolean_inputs_get_float_zeros():
+def test_integer_inputs_of_float_computations_get_real_gradients_booleans_zeros():
+    # Issue 22, PyTensor's semantics: an integer input of a float computation is
+    # differentiated as a real number (float gradient); a condition is piecewise constant.
     x = pt.dvector("x")
     i = pt.lscalar("i")
     b = pt.tensor("b", shape=(None,), dtype="bool")
@@ -111,7 +113,7 @@ def test_integer_and_boolean_inputs_get_float_zeros():
     gi, gb, gx = grad(cost, [i, b, x])
     assert gi.type.dtype == "float64" and gb.type.dtype == "float64"
     vals = {x: [1.0, 2.0], i: 3, b: [True, False]}
-    assert gi.eval(vals) == 0
+    assert gi.eval(vals) == 3.0
     np.testing.assert_array_equal(gb.eval(vals), [0.0, 0.0])
     np.testing.assert_allclose(gx.eval(vals), [4.0, 3.0])
 
@@ -348,11 +350,12 @@ def test_verify_grad_reductions(name):
     verify_grad(REDUCTIONS[name], [_any(3, 4)], rng=np.random.default_rng(0))
 
 
-def test_max_ties_gradient_goes_to_every_tied_element():
-    # PyTensor's convention for the Max reduction: eq(x, max(x)) * g.
+def test_max_ties_share_the_gradient():
+    # Issue 12: the tied elements split g evenly (PyTensor gives each the full g,
+    # double-counting); the gradient of the slice sums to g.
     x = pt.dvector("x")
     g = grad(pt.max(x), x).eval({x: [1.0, 3.0, 3.0]})
-    np.testing.assert_array_equal(g, [0.0, 1.0, 1.0])
+    np.testing.assert_array_equal(g, [0.0, 0.5, 0.5])
 
 
 SHAPE_OPS = {
@@ -475,14 +478,15 @@ def test_verify_grad_linalg(name):
 
 
 def test_maximum_minimum_ties_match_the_reductions():
+    # Like the reductions, a tie splits the gradient evenly (issue 12).
     x, y = pt.dvector("x"), pt.dvector("y")
     vals = {x: [1.0, 2.0, 3.0], y: [1.0, 5.0, 0.0]}
     gx, gy = grad(pt.maximum(x, y).sum(), [x, y])
-    np.testing.assert_array_equal(gx.eval(vals), [1.0, 0.0, 1.0])
-    np.testing.assert_array_equal(gy.eval(vals), [1.0, 1.0, 0.0])
+    np.testing.assert_array_equal(gx.eval(vals), [0.5, 0.0, 1.0])
+    np.testing.assert_array_equal(gy.eval(vals), [0.5, 1.0, 0.0])
     gx, gy = grad(pt.minimum(x, y).sum(), [x, y])
-    np.testing.assert_array_equal(gx.eval(vals), [1.0, 1.0, 0.0])
-    np.testing.assert_array_equal(gy.eval(vals), [1.0, 0.0, 1.0])
+    np.testing.assert_array_equal(gx.eval(vals), [0.5, 1.0, 0.0])
+    np.testing.assert_array_equal(gy.eval(vals), [0.5, 0.0, 1.0])
 
 
 def test_verify_grad_of_a_fast_run_rewritten_graph():

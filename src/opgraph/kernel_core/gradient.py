@@ -8,15 +8,28 @@ variable receives.  A variable used once gets its single term as is, so raw
 gradient graphs stay as small as the seeds show.
 
 Conventions (PyTensor's):
-- Integer and boolean values are piecewise constant: nothing flows back
-  through them, and the gradient with respect to an integer / boolean
-  variable is a float zero (dtype ``config.floatX``).
+- Integer inputs are differentiated as the real numbers they stand for: the
+  gradient flowing into an integer input of a float computation is that of
+  the computation's real extension (``grad(x * 2.5, x)`` is 2.5 for an int x,
+  ``grad(x, x)`` is 1.0), with a float dtype (``config.floatX`` when the
+  terms are integers).  Ops with integer / boolean *outputs* (comparisons,
+  floor, argmax, casts to int) are piecewise constant: nothing flows back
+  through them, so a wrt reached only through them has a float zero gradient
+  (PyTensor's rule).  Ops that only rearrange integers (DimShuffle, marked
+  ``integer_gradient_passes = True``) pass the real gradient on, so
+  ``grad((x * i).sum(), i)`` for a vector x and an int scalar i is sum(x).
 - A variable the cost does not depend on is *disconnected*: ``grad`` raises,
   warns or ignores according to ``disconnected_inputs``; the returned value is
   then a zero (or None with ``return_disconnected="None"``).
 - ``consider_constant`` variables pass no gradient to what they depend on.
 - ``known_grads`` seeds the gradient of any variables directly (that is what
-  ``Lop`` is), with or without a cost.
+  ``Lop`` / ``pullback`` is), with or without a cost.
+- An Op's pullback may return ``grad_undefined(...)`` / ``grad_not_implemented(...)``
+  (a ``NullType`` variable) for an input: every gradient depending on it is
+  undefined, and ``grad`` raises ``NullTypeGradError`` (``null_gradients="raise"``)
+  or returns zeros (``"return_zero"``).  ``DisconnectedType()()`` is the same as
+  returning None; an Op's ``connection_pattern(node)`` (one list of booleans per
+  input, one entry per output) marks inputs its outputs do not depend on.
 
 Everything is iterative (graphs of 10^5 nodes never recurse).
 """
@@ -30,12 +43,16 @@ import numpy as np
 from opgraph.kernel_core.config import config
 from opgraph.kernel_core.graph.basic import Apply, Constant, Variable
 from opgraph.kernel_core.graph.op import Op
+from opgraph.kernel_core.graph.type import Type
 from opgraph.kernel_core.graph.traversal import ancestors, io_toposort
 from opgraph.kernel_core.scalar.type import DISCRETE_DTYPES
 
 __all__ = [
-    "grad", "jacobian", "hessian", "Lop", "Rop", "verify_grad",
-    "DisconnectedInputError", "GradientError", "consider_constant",
+    "grad", "jacobian", "hessian", "Lop", "Rop", "pullback", "pushforward", "verify_grad",
+    "DisconnectedInputError", "GradientError", "NullTypeGradError", "NullType", "DisconnectedType",
+    "grad_undefined", "grad_not_implemented", "consider_constant", "zero_grad", "disconnected_grad",
+    "grad_clip", "grad_scale", "hessian_vector_product",
+    "ConsiderConstant", "ZeroGrad", "DisconnectedGrad", "GradClip", "GradScale",
 ]
 
 
@@ -53,6 +70,73 @@ class GradientError(AssertionError):
         self.max_rel_err = max_rel_err
         self.abs_tol = abs_tol
         self.rel_tol = rel_tol
+
+
+class NullTypeGradError(TypeError, NotImplementedError):
+    """A gradient asked for is undefined (an Op's pullback returned a NullType variable)."""
+
+
+class NullType(Type):
+    """The type of an undefined gradient; ``why_null`` says why.  It holds no value."""
+
+    def __init__(self, why_null="(no explanation given)"):
+        self.why_null = why_null
+
+    def filter(self, value, strict=False, allow_downcast=None):
+        raise ValueError(f"NullType variables hold no value ({self.why_null})")
+
+    def __eq__(self, other):
+        return type(self) is type(other)
+
+    def __hash__(self):
+        return hash(type(self))
+
+    def __str__(self):
+        return "NullType"
+
+
+class DisconnectedType(Type):
+    """The type of a pullback result meaning "this input does not affect the outputs"."""
+
+    def filter(self, value, strict=False, allow_downcast=None):
+        raise ValueError("DisconnectedType variables hold no value")
+
+    def __eq__(self, other):
+        return type(self) is type(other)
+
+    def __hash__(self):
+        return hash(type(self))
+
+    def __str__(self):
+        return "DisconnectedType"
+
+
+def grad_undefined(op, x_pos, x, comment=""):
+    """What a pullback returns for input ``x_pos`` when the gradient is mathematically undefined."""
+    return NullType(f"the gradient of {op} with respect to its input {x_pos} ({x}) is mathematically "
+                    f"undefined. {comment}".strip())()
+
+
+def grad_not_implemented(op, x_pos, x, comment=""):
+    """What a pullback returns for input ``x_pos`` when the gradient is not implemented."""
+    return NullType(f"the gradient of {op} with respect to its input {x_pos} ({x}) is not implemented. "
+                    f"{comment}".strip())()
+
+
+def _is_null(g):
+    return isinstance(g, Variable) and isinstance(g.type, NullType)
+
+
+def _is_disconnected(g):
+    return g is None or (isinstance(g, Variable) and isinstance(g.type, DisconnectedType))
+
+
+def _connected_inputs(node):
+    """The inputs of ``node`` its outputs depend on (an Op's ``connection_pattern``)."""
+    pattern = getattr(node.op, "connection_pattern", None)
+    if pattern is None:
+        return node.inputs
+    return [i for i, row in zip(node.inputs, pattern(node)) if any(row)]
 
 
 # -- small helpers -----------------------------------------------------------
@@ -98,12 +182,17 @@ def _as_list(x):
 
 
 def _sum_terms(var, terms):
-    """The gradient of ``var``: its one term, or the Add of all of them."""
+    """The gradient of ``var``: its one term, or the Add of all of them (undefined if one is)."""
     _, math = _tensor()
+    for t in terms:
+        if _is_null(t):
+            return t
     total = terms[0] if len(terms) == 1 else math.add(*terms)
     dtype = getattr(var.type, "dtype", None)
     if dtype is not None and dtype not in DISCRETE_DTYPES and total.type.dtype != dtype:
         total = math.cast(total, dtype)
+    elif dtype in DISCRETE_DTYPES and getattr(total.type, "dtype", None) in DISCRETE_DTYPES:
+        total = math.cast(total, config.floatX)  # a gradient is real-valued
     return total
 
 
@@ -111,6 +200,8 @@ def _check_term(node, i, g):
     """Validate the gradient term L_op returned for input ``i`` of ``node``."""
     basic, _ = _tensor()
     inp = node.inputs[i]
+    if _is_null(g):
+        return g
     if not isinstance(g, Variable):
         try:
             g = basic.as_tensor_variable(g)
@@ -138,14 +229,15 @@ def _backprop(seeds, wrt, constants):
     # Only constants block the walk: a wrt variable may depend on another one.
     nodes = io_toposort(list(constants), list(seeds))
     reached = set(seeds)
-    for node in nodes:
-        reached.update(node.inputs)
+    for node in reversed(nodes):
+        if any(o in reached for o in node.outputs):
+            reached.update(_connected_inputs(node))
 
     # Forward: which variables depend on some wrt (are "connected").
     connected = set(wrt_set)
     live_nodes = []
     for node in nodes:
-        if any(i in connected for i in node.inputs):
+        if any(i in connected for i in _connected_inputs(node)):
             connected.update(node.outputs)
             live_nodes.append(node)
 
@@ -162,15 +254,23 @@ def _backprop(seeds, wrt, constants):
     for node in reversed(live_nodes):
         if not any(o in terms for o in node.outputs):
             continue
-        # Integer / boolean outputs are piecewise constant: nothing flows back.
-        if all(_is_discrete(o) for o in node.outputs):
+        # Integer / boolean outputs are piecewise constant: nothing flows back
+        # (except through ops that only move integers around, such as the
+        # DimShuffle Elemwise inserts to align ranks: ``integer_gradient_passes``).
+        if all(_is_discrete(o) for o in node.outputs) and not getattr(node.op, "integer_gradient_passes", False):
             continue
         out_grads = [total(o) if o in terms else _float_zeros_like(o) for o in node.outputs]
-        in_grads = node.op.L_op(list(node.inputs), list(node.outputs), out_grads)
+        null = next((g for g in out_grads if _is_null(g)), None)
+        if null is not None:
+            # An undefined output gradient makes every input's undefined (no pullback to call).
+            in_grads = [null] * len(node.inputs)
+        else:
+            in_grads = node.op.L_op(list(node.inputs), list(node.outputs), out_grads)
         if len(in_grads) != len(node.inputs):
             raise ValueError(f"{node.op}.L_op returned {len(in_grads)} gradients for {len(node.inputs)} inputs")
+        linked = set(_connected_inputs(node))
         for i, (inp, g) in enumerate(zip(node.inputs, in_grads)):
-            if g is None or inp not in connected or isinstance(inp, Constant) or _is_discrete(inp):
+            if _is_disconnected(g) or inp not in connected or inp not in linked or isinstance(inp, Constant):
                 continue
             terms.setdefault(inp, []).append(_check_term(node, i, g))
     grads = {v: total(v) for v in wrt_set if v in terms}
@@ -192,10 +292,25 @@ def grad(cost, wrt, consider_constant=None, disconnected_inputs="raise", add_nam
          known_grads=None, return_disconnected="zero", null_gradients="raise"):
     """Symbolic gradient of the scalar ``cost`` with respect to ``wrt``.
 
-    ``wrt`` is a Variable or a list of them; the result has the same
+    ``wrt`` is a Variable or a list / tuple of them; the result has the same
     structure.  ``known_grads`` ({variable: gradient}) seeds gradients of
-    intermediate variables (then ``cost`` may be None).
+    intermediate variables (then ``cost`` may be None).  ``null_gradients``:
+    "raise" (``NullTypeGradError``) or "return_zero" when the gradient of a
+    ``wrt`` is undefined (a pullback returned ``grad_undefined`` /
+    ``grad_not_implemented``).
+
+    Integer inputs (PyTensor's semantics, and the mathematics: an integer
+    variable only takes values on a lattice, so a function of it is piecewise
+    constant in it): nothing flows back through integer-valued variables, and
+    the gradient with respect to an integer / boolean ``wrt`` is a zero of
+    dtype ``config.floatX``, with ``wrt``'s shape.  ``grad(x, x)`` for an
+    integer scalar x is therefore 0.0, and ``grad(sigmoid(dot(X, W)).sum(), X)``
+    with an integer X is zeros (only a float X gets ``dot``'s gradient).
+    Run-time broadcasting cannot corrupt a gradient: an Elemwise only
+    broadcasts dims statically known to be 1 (see ``Elemwise``).
     """
+    if null_gradients not in ("raise", "return_zero"):
+        raise ValueError(f"null_gradients must be 'raise' or 'return_zero', got {null_gradients!r}")
     if disconnected_inputs not in ("raise", "warn", "ignore"):
         raise ValueError(f"disconnected_inputs must be 'raise', 'warn' or 'ignore', got {disconnected_inputs!r}")
     if return_disconnected not in ("zero", "None", None, "disconnected"):
@@ -233,8 +348,13 @@ def grad(cost, wrt, consider_constant=None, disconnected_inputs="raise", add_nam
 
     results = []
     for w in wrt_list:
-        if w in grads:
-            g = grads[w] if not _is_discrete(w) else _float_zeros_like(w)
+        if w in grads and _is_null(grads[w]):
+            if null_gradients == "raise":
+                raise NullTypeGradError(f"grad: the gradient with respect to {w} is undefined: "
+                                        f"{grads[w].type.why_null} (null_gradients='return_zero' gives zeros)")
+            g = _float_zeros_like(w)
+        elif w in grads:
+            g = grads[w]
         elif w in reached:
             # Connected, but only through integer paths or disconnected pullbacks.
             g = _float_zeros_like(w)
@@ -244,20 +364,26 @@ def grad(cost, wrt, consider_constant=None, disconnected_inputs="raise", add_nam
         if g is not None and add_names and cost is not None and cost.name and w.name and g.name is None:
             g.name = f"(d{cost.name}/d{w.name})"
         results.append(g)
-    return results[0] if single else results
+    return results[0] if single else _like(wrt, results)
 
 
-def consider_constant(x):
-    """``x`` as a value that gradients do not flow through (an identity in the forward pass)."""
-    return ConsiderConstant()(_as_var(x, "consider_constant argument"))
+def _like(template, results):
+    """``results`` as a tuple when the caller passed a tuple (PyTensor's convention), else a list."""
+    return tuple(results) if isinstance(template, tuple) else list(results)
 
 
-class ConsiderConstant(Op):
-    """Identity whose gradient is cut: blocks backpropagation through its input."""
+class GradientMarker(Op):
+    """An identity in the forward pass that changes only what flows back through it.
+
+    The markers (consider_constant, zero_grad, disconnected_grad, grad_clip,
+    grad_scale) return a view of their input, keep its shape
+    (``infer_shape``), batch as themselves under ``vectorize_graph``, and
+    compile in NUMBA as the identity (backends/numba/gradient_markers.py)."""
 
     view_map = {0: [0]}
 
     def make_node(self, x):
+        x = _as_var(x, f"the input of {type(self).__name__}")
         return Apply(self, [x], [x.type.make_variable()])
 
     def perform(self, node, inputs, output_storage):
@@ -266,8 +392,90 @@ class ConsiderConstant(Op):
     def infer_shape(self, fgraph, node, input_shapes):
         return [input_shapes[0]]
 
+
+class ConsiderConstant(GradientMarker):
+    """Identity whose gradient is cut: blocks backpropagation through its input."""
+
     def L_op(self, inputs, outputs, output_grads):
         return [None]
+
+
+class ZeroGrad(GradientMarker):
+    """Identity whose gradient is zero (the input stays connected: ``grad`` gives zeros)."""
+
+    def L_op(self, inputs, outputs, output_grads):
+        _, math = _tensor()
+        return [math.zeros_like(output_grads[0])]
+
+
+class DisconnectedGrad(GradientMarker):
+    """Identity whose input is disconnected from its output for ``grad``
+    (differentiating only through it raises DisconnectedInputError, as in PyTensor)."""
+
+    def connection_pattern(self, node):
+        return [[False]]
+
+    def L_op(self, inputs, outputs, output_grads):
+        return [DisconnectedType()()]
+
+
+class GradClip(GradientMarker):
+    """Identity whose gradient is clipped to [clip_lower_bound, clip_upper_bound]."""
+
+    __props__ = ("clip_lower_bound", "clip_upper_bound")
+
+    def __init__(self, clip_lower_bound, clip_upper_bound):
+        lo, hi = float(clip_lower_bound), float(clip_upper_bound)
+        if not lo <= hi:
+            raise ValueError(f"grad_clip: lower bound {lo} is above the upper bound {hi}")
+        self.clip_lower_bound, self.clip_upper_bound = lo, hi
+
+    def L_op(self, inputs, outputs, output_grads):
+        from opgraph.kernel_core.tensor.math import clip
+
+        g = output_grads[0]
+        basic, _ = _tensor()
+        dt = g.type.dtype
+        return [clip(g, basic.constant(self.clip_lower_bound, dtype=dt), basic.constant(self.clip_upper_bound, dtype=dt))]
+
+
+class GradScale(GradientMarker):
+    """Identity whose gradient is multiplied by ``multiplier``."""
+
+    __props__ = ("multiplier",)
+
+    def __init__(self, multiplier):
+        self.multiplier = float(multiplier)
+
+    def L_op(self, inputs, outputs, output_grads):
+        basic, _ = _tensor()
+        g = output_grads[0]
+        return [g * basic.constant(self.multiplier, dtype=g.type.dtype)]
+
+
+def consider_constant(x):
+    """``x`` as a value that gradients do not flow through (an identity in the forward pass)."""
+    return ConsiderConstant()(_as_var(x, "consider_constant argument"))
+
+
+def zero_grad(x):
+    """``x`` in the forward pass; its gradient is zero (PyTensor's ``zero_grad``)."""
+    return ZeroGrad()(_as_var(x, "zero_grad argument"))
+
+
+def disconnected_grad(x):
+    """``x`` in the forward pass; for ``grad`` it is disconnected from what it depends on."""
+    return DisconnectedGrad()(_as_var(x, "disconnected_grad argument"))
+
+
+def grad_clip(x, lower_bound, upper_bound):
+    """``x`` in the forward pass; the gradient flowing back through it is clipped to the bounds."""
+    return GradClip(lower_bound, upper_bound)(_as_var(x, "grad_clip argument"))
+
+
+def grad_scale(x, multiplier):
+    """``x`` in the forward pass; the gradient flowing back through it is scaled by ``multiplier``."""
+    return GradScale(multiplier)(_as_var(x, "grad_scale argument"))
 
 
 # -- vector products -----------------------------------------------------------
@@ -279,7 +487,7 @@ def Lop(f, wrt, eval_points, consider_constant=None, disconnected_inputs="raise"
         raise ValueError(f"Lop: {len(fs)} outputs f but {len(points)} eval_points")
     result = grad(None, wrt if isinstance(wrt, (list, tuple)) else [wrt], consider_constant=consider_constant,
                   disconnected_inputs=disconnected_inputs, known_grads=dict(zip(fs, points)))
-    return result if isinstance(wrt, (list, tuple)) else result[0]
+    return _like(wrt, result) if isinstance(wrt, (list, tuple)) else result[0]
 
 
 def Rop(f, wrt, eval_points, disconnected_outputs="raise", return_disconnected="zero"):
@@ -300,7 +508,7 @@ def Rop(f, wrt, eval_points, disconnected_outputs="raise", return_disconnected="
             raise ValueError(f"Rop: eval_point {p} ({p.type.short_str()}) does not match {w} ({w.type.short_str()})")
     dummies = [v.type.make_variable(name=f"rop_u{i}") for i, v in enumerate(fs)]
     g = grad(None, wrts, known_grads=dict(zip(fs, dummies)), disconnected_inputs="ignore")
-    pairs = [(gi, p) for gi, p, w in zip(g, points, wrts) if not _is_discrete(w)]
+    pairs = list(zip(g, points))
     results = []
     for f_i, u in zip(fs, dummies):
         r = grad(None, u, known_grads=dict(pairs), disconnected_inputs="ignore",
@@ -316,7 +524,43 @@ def Rop(f, wrt, eval_points, disconnected_outputs="raise", return_disconnected="
             # Only shape information of u can remain (the map is linear in u): f has that shape.
             r = graph_replace(r, {u: f_i}, strict=False)
         results.append(r)
-    return results if isinstance(f, (list, tuple)) else results[0]
+    return _like(f, results) if isinstance(f, (list, tuple)) else results[0]
+
+
+def pullback(f, wrt, cotangents, consider_constant=None, disconnected_inputs="raise"):
+    """Vector-Jacobian product (PyTensor 3's name for ``Lop``): ``cotangents``ᵀ · ∂f/∂wrt.
+
+    ``f`` and ``cotangents`` are a Variable or matching lists; the result has
+    ``wrt``'s structure (a Variable, a list or a tuple)."""
+    return Lop(f, wrt, cotangents, consider_constant=consider_constant, disconnected_inputs=disconnected_inputs)
+
+
+def pushforward(f, wrt, tangents, disconnected_outputs="raise", return_disconnected="zero"):
+    """Jacobian-vector product (PyTensor 3's name for ``Rop``): ∂f/∂wrt · ``tangents``.
+
+    ``wrt`` and ``tangents`` are a Variable or matching lists; the result has
+    ``f``'s structure."""
+    return Rop(f, wrt, tangents, disconnected_outputs=disconnected_outputs, return_disconnected=return_disconnected)
+
+
+def hessian_vector_product(cost, wrt, p, **grad_kwargs):
+    """H·p for the Hessian H of the scalar ``cost``: the gradient of ``grad(cost, wrt)·p``.
+
+    ``wrt`` and ``p`` are a Variable or matching lists (the result has ``wrt``'s
+    structure); no Hessian is formed.  ``grad_kwargs`` go to the first ``grad``."""
+    wrts = [_as_var(w, "wrt") for w in _as_list(wrt)]
+    ps = [_as_var(v, "p") for v in _as_list(p)]
+    if len(wrts) != len(ps):
+        raise ValueError(f"hessian_vector_product: {len(wrts)} wrt variables but {len(ps)} vectors p")
+    for w, v in zip(wrts, ps):
+        if getattr(w.type, "ndim", None) != getattr(v.type, "ndim", None):
+            raise ValueError(f"hessian_vector_product: p entry {v} ({v.type.short_str()}) does not match "
+                             f"{w} ({w.type.short_str()})")
+    _, math = _tensor()
+    gs = grad(cost, wrts, **grad_kwargs)
+    gp = math.add(*[(g * v).sum() for g, v in zip(gs, ps)]) if len(gs) > 1 else (gs[0] * ps[0]).sum()
+    result = grad(gp, wrts, disconnected_inputs="ignore")
+    return _like(wrt, result) if isinstance(wrt, (list, tuple)) else result[0]
 
 
 # -- Jacobian and Hessian ------------------------------------------------------
@@ -386,7 +630,7 @@ def jacobian(expression, wrt, consider_constant=None, disconnected_inputs="raise
     wrts = [_as_var(w, "wrt") for w in _as_list(wrt)]
     if expression.type.ndim == 0:
         res = grad(expression, wrts, consider_constant=consider_constant, disconnected_inputs=disconnected_inputs)
-        return res[0] if single else res
+        return res[0] if single else _like(wrt, res)
     flat = _flat(expression)
     results = []
     for w in wrts:
@@ -401,7 +645,7 @@ def jacobian(expression, wrt, consider_constant=None, disconnected_inputs="raise
             new_shape = concatenate([shape(expression), shape(w)]) if w.type.ndim else shape(expression)
             jac = reshape(jac, new_shape, ndim=expression.type.ndim + w.type.ndim)
         results.append(jac)
-    return results[0] if single else results
+    return results[0] if single else _like(wrt, results)
 
 
 def hessian(cost, wrt, consider_constant=None, disconnected_inputs="raise", vectorize=False):
@@ -415,7 +659,7 @@ def hessian(cost, wrt, consider_constant=None, disconnected_inputs="raise", vect
         g = grad(cost, w, consider_constant=consider_constant, disconnected_inputs=disconnected_inputs)
         results.append(jacobian(g, w, consider_constant=consider_constant,
                                 disconnected_inputs="ignore", vectorize=vectorize))
-    return results[0] if single else results
+    return results[0] if single else _like(wrt, results)
 
 
 # -- numeric verification ------------------------------------------------------
@@ -442,6 +686,19 @@ _DEFAULT_EPS = {"float64": 1e-6, "float32": 1e-3, "float16": 1e-1}
 _DEFAULT_TOL = {"float64": 1e-4, "float32": 1e-2, "float16": 5e-2}
 
 
+def _compile_with_mode(inputs, outputs, mode):
+    """``run(values) -> list of arrays`` compiled by ``function`` in ``mode`` (rewrites included)."""
+    from opgraph.kernel_core.compile.function import function
+
+    f = function(inputs, outputs, mode=mode, on_unused_input="ignore")
+
+    def run(values):
+        res = f(*values)
+        return [np.asarray(r) for r in (res if isinstance(res, (list, tuple)) else [res])]
+
+    return run
+
+
 def verify_grad(fun, pt, n_tests=2, rng=None, eps=None, out_type=None, abs_tol=None, rel_tol=None,
                 mode=None, cast_to_output_type=False, no_debug_ref=True):
     """Check ``grad`` of ``fun`` against central finite differences at the points ``pt``.
@@ -450,9 +707,27 @@ def verify_grad(fun, pt, n_tests=2, rng=None, eps=None, out_type=None, abs_tol=N
     tensor.  A random projection makes the output a scalar cost; the symbolic
     gradient (an ``Lop``) is compared with the numeric one element by element.
     Raises ``GradientError`` naming the input and the max abs / rel errors.
+
+    ``n_tests`` random projections are tried; ``rng`` is a Generator or a seed;
+    ``eps`` is the finite-difference step and ``abs_tol`` / ``rel_tol`` the
+    tolerances (defaults by dtype).  ``mode``: None evaluates the graphs with
+    each Op's ``perform`` (no compilation, no rewrites); a mode name or
+    ``Mode`` ("NUMBA", "PYTHON", "FAST_RUN", ...) compiles the function and its
+    gradient with ``function(..., mode=mode)``, so the gradient checked is the
+    one that mode runs.  ``out_type``: a float dtype the output is cast to
+    before projecting.  ``cast_to_output_type``: round the random projection
+    to the output's dtype in the numeric cost as well (otherwise it is float64
+    there).  ``no_debug_ref=False`` (PyTensor's DebugMode reference) is
+    rejected: opgraph has no DebugMode.
     """
     from opgraph.kernel_core.tensor.type import TensorType
 
+    if not no_debug_ref:
+        raise NotImplementedError("verify_grad: no_debug_ref=False needs DebugMode, which opgraph does not have")
+    if out_type is not None and (not isinstance(out_type, str) or np.dtype(out_type).kind != "f"):
+        raise ValueError(f"verify_grad: out_type must be a float dtype name such as 'float64', got {out_type!r}")
+    if not isinstance(n_tests, (int, np.integer)) or n_tests < 1:
+        raise ValueError(f"verify_grad: n_tests must be a positive integer, got {n_tests!r}")
     if isinstance(pt, np.ndarray) or not isinstance(pt, (list, tuple)):
         raise TypeError("verify_grad: pt must be a list of NumPy arrays (one per input of fun)")
     points = [np.array(p) for p in pt]
@@ -473,6 +748,9 @@ def verify_grad(fun, pt, n_tests=2, rng=None, eps=None, out_type=None, abs_tol=N
     out = _as_var(out, "the output of fun")
     if _is_discrete(out):
         raise TypeError(f"verify_grad: fun returned an integer tensor ({out.type.short_str()}); it has no gradient")
+    if out_type is not None and out.type.dtype != out_type:
+        _, math = _tensor()
+        out = math.cast(out, out_type)
     out_dtype = out.type.dtype
     eps = _DEFAULT_EPS.get(min((p.dtype.name for p in points), key=lambda d: np.finfo(d).bits)) if eps is None else eps
     worst = min([out_dtype] + [p.dtype.name for p in points], key=lambda d: np.finfo(d).bits)
@@ -481,17 +759,20 @@ def verify_grad(fun, pt, n_tests=2, rng=None, eps=None, out_type=None, abs_tol=N
 
     proj = out.type.make_variable(name="random_projection")
     sym_grads = Lop(out, inputs, proj, disconnected_inputs="ignore")
-    eval_out = _compile_eval(inputs, [out])
-    eval_grads = _compile_eval(inputs + [proj], sym_grads)
+    compile_ = _compile_eval if mode is None else (lambda i, o: _compile_with_mode(i, o, mode))
+    eval_out = compile_(inputs, [out])
+    eval_grads = compile_(inputs + [proj], sym_grads)
 
     for _ in range(n_tests):
         out_val = eval_out(points)[0]
-        t = (rng.random(np.shape(out_val)) + 0.5).astype(out_dtype)
+        t = rng.random(np.shape(out_val)) + 0.5
+        if cast_to_output_type:
+            t = t.astype(out_dtype)
 
         def cost(values):
             return float(np.sum(eval_out(values)[0].astype("float64") * t))
 
-        analytic = eval_grads(points + [t])
+        analytic = eval_grads(points + [np.asarray(t, dtype=out_dtype)])
         for i, p in enumerate(points):
             numeric = np.zeros(p.shape, dtype="float64")
             flat = numeric.reshape(-1)

@@ -62,16 +62,22 @@ def _blockwise_fallback(op, node, new_inputs):
 
 
 def _register(qualname):
-    """Register a rule for the Op class at ``module:Class`` (if that module exists)."""
-    module_name, cls_name = qualname.split(":")
+    """Register a rule for the Op class at ``module:Class``.
+
+    The class is looked up when the rule is defined, and a name that does not
+    resolve (a typo, a renamed class) raises here: silently skipping it would
+    leave that op on the Blockwise fallback with nobody noticing."""
+    module_name, sep, cls_name = qualname.partition(":")
+    if not sep or not module_name or not cls_name:
+        raise ValueError(f"vectorize rule target {qualname!r} must be 'package.module:OpClass'")
 
     def deco(fn):
         import importlib
 
-        try:
-            cls = getattr(importlib.import_module(module_name), cls_name)
-        except (ImportError, AttributeError):  # an op family not written yet
-            return fn
+        module = importlib.import_module(module_name)  # ModuleNotFoundError names a bad module
+        cls = getattr(module, cls_name, None)
+        if not isinstance(cls, type):
+            raise AttributeError(f"vectorize rule {fn.__name__}: {module_name} has no Op class {cls_name!r}")
         vectorize_node.register(cls)(fn)
         return fn
 
@@ -233,6 +239,12 @@ def _vectorize_blockwise(op, node, *new_inputs):
             new = _pad_after(new, extra, nb_old - old_batch)
         aligned.append(new)
     return op.make_node(*aligned).outputs
+
+
+@_register("opgraph.kernel_core.gradient:GradientMarker")
+def _vectorize_gradient_marker(op, node, x):
+    # An identity of any rank: the same marker applies to the batched input.
+    return op.make_node(x).outputs
 
 
 # -- the graph walk --------------------------------------------------------------

@@ -7,7 +7,12 @@ The protocol (every hook but ``make_node`` optional):
 ``perform``        NumPy implementation: ``perform(node, inputs, output_storage)``
                    where ``output_storage[i]`` is a one-element list to fill
 ``L_op``           pullback: ``L_op(inputs, outputs, output_grads)`` returns one
-                   gradient per input (a Variable, or None when disconnected)
+                   gradient per input (a Variable, or None when disconnected).
+                   Ops written PyTensor's way may define instead, in order of
+                   preference: ``pullback(inputs, outputs, output_grads)``
+                   (PyTensor 3's name, same arguments), ``L_op`` itself, or the
+                   older ``grad(inputs, output_grads)``; ``grad`` / ``Lop`` use
+                   whichever the Op defines.
 ``infer_shape``    ``infer_shape(fgraph, node, input_shapes)`` returns one tuple
                    of scalar shape variables per output
 ``vectorize_node`` batched node when inputs gain leading dims
@@ -72,7 +77,12 @@ class Op:
         raise NotImplementedError(f"{self} has no Python implementation (perform)")
 
     def L_op(self, inputs, outputs, output_grads):
-        raise NotImplementedError(f"{self} does not define a gradient (L_op)")
+        # Subclasses override L_op, or define PyTensor's other names for it.
+        if callable(getattr(self, "pullback", None)):
+            return self.pullback(inputs, outputs, output_grads)
+        if callable(getattr(self, "grad", None)):
+            return self.grad(inputs, output_grads)
+        raise NotImplementedError(f"{self} does not define a gradient (pullback, L_op or grad)")
 
     def infer_shape(self, fgraph, node, input_shapes):
         raise NotImplementedError(f"{self} does not define infer_shape")

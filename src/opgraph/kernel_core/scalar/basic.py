@@ -562,9 +562,12 @@ class Log1mexp(FloatUnaryOp):
     nfunc = staticmethod(_log1mexp)
 
     def pullback(self, inputs, outputs, output_grads):
-        # d/dx log(1 - e^x) = -1 / (e^-x - 1) = -1 / expm1(-x)
+        # d/dx log(1 - e^x) = -1 / (e^-x - 1) = -1 / expm1(-x), which tends to -inf
+        # as x -> 0- (PyTensor's value at 0).  At x = +-0 expm1(-x) is a signed zero
+        # (-0.0 for x = +0.0 would give +inf): the denominator there is +0.0.
         tm = _tm()
-        return [-output_grads[0] / tm.expm1(-inputs[0])]
+        x = inputs[0]
+        return [-output_grads[0] / tm.switch(tm.eq(x, 0), 0.0, tm.expm1(-x))]
 
 
 class Sqrt(FloatUnaryOp):

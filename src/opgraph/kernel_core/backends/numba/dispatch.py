@@ -137,7 +137,7 @@ def load_op_implementations():
     import importlib
 
     for family in ("scalar", "elemwise", "reduction", "shape", "subtensor", "dot", "linalg",
-                   "extra_ops", "blockwise", "join", "construction", "op_from_graph"):
+                   "extra_ops", "blockwise", "join", "construction", "op_from_graph", "gradient_markers"):
         try:
             importlib.import_module(f"opgraph.kernel_core.backends.numba.{family}")
         except ModuleNotFoundError as exc:
