@@ -107,3 +107,58 @@ def test_shared_and_function_inputs_keep_flags_and_contents(mode):
     Bb = np.arange(3.0)
     opgraph.shared(Bb, borrow=True)
     assert Bb.flags.writeable
+
+
+# -- var / std / mean as PyTensor's (issue 22) -----------------------------------------------
+@pytest.mark.parametrize("mode", ["NUMBA", "PYTHON"])
+def test_var_corrected_is_the_two_pass_algorithm_not_ddof_1(mode):
+    t = pt.tensor3("t")
+    v = np.arange(6.0).reshape(1, 2, 3)
+    outs = [pt.var(t, corrected=True), t.var(corrected=True), pt.std(t, corrected=True),
+            pt.var(t, ddof=1), pt.std(t, ddof=1), pt.var(t, ddof=1, corrected=True),
+            pt.var(t, axis=(1, 2), corrected=True, keepdims=True), pt.var(t, axis=2, ddof=2),
+            pt.std(t, axis=-1, ddof=1, corrected=True)]
+    want = [np.var(v), np.var(v), np.std(v), np.var(v, ddof=1), np.std(v, ddof=1), np.var(v, ddof=1),
+            np.var(v, axis=(1, 2), keepdims=True), np.var(v, axis=2, ddof=2), np.std(v, axis=-1, ddof=1)]
+    got = opgraph.function([t], outs, mode=mode)(v)
+    assert np.isclose(got[0], 2.9166666666666665)
+    for g, w in zip(got, want):
+        assert np.shape(g) == np.shape(w)
+        np.testing.assert_allclose(g, w, rtol=1e-14)
+
+
+def test_var_corrected_removes_the_rounding_left_in_the_mean():
+    x = pt.vector("x")
+    data = 1e9 + np.random.default_rng(3).standard_normal(10_000)
+    exact = float(np.var(data.astype(np.longdouble)))
+    got = opgraph.function([x], pt.var(x, corrected=True), mode="PYTHON")(data)
+    np.testing.assert_allclose(got, exact, rtol=1e-13)
+
+
+def test_var_rejects_a_ddof_that_is_not_a_number():
+    with pytest.raises(TypeError, match="ddof"):
+        pt.var(pt.vector("x"), ddof="1")
+    with pytest.raises(TypeError, match="ddof"):
+        pt.std(pt.vector("x"), ddof=None)
+
+
+def test_mean_dtype_and_acc_dtype_as_pytensor():
+    f, i = pt.fvector("f"), pt.ivector("i")
+    assert pt.mean(i).dtype == "float64"
+    assert pt.mean(i, dtype="float32").dtype == "float32"
+    assert pt.mean(f).dtype == "float32" and pt.mean(f, dtype="float64").dtype == "float64"
+    assert f.mean(dtype="float64").dtype == "float64"
+    # acc_dtype: accumulate wider, return the sum's usual dtype.
+    m = pt.mean(f, acc_dtype="float64")
+    assert m.dtype == "float32"
+    data = np.full(10**6, 0.1, dtype="float32")
+    assert opgraph.function([f], m, mode="PYTHON")(data) == np.float32(np.mean(data, dtype="float64"))
+    with pytest.raises(ValueError, match="acc_dtype"):
+        pt.mean(pt.vector("x"), acc_dtype="float32")
+
+
+def test_as_tensor_variable_of_empty_sequences_is_float64():
+    assert pt.as_tensor_variable([]).type == pt.TensorType("float64", shape=(0,))
+    assert pt.as_tensor_variable(()).type == pt.TensorType("float64", shape=(0,))
+    assert pt.as_tensor_variable([[]]).type == pt.TensorType("float64", shape=(1, 0))
+    assert pt.as_tensor_variable([True]).dtype == "bool"

@@ -40,6 +40,16 @@ def _all_python(values, kind):
     return True
 
 
+def _has_elements(values):
+    stack = [values]
+    while stack:
+        v = stack.pop()
+        if not isinstance(v, (list, tuple)):
+            return True
+        stack.extend(v)
+    return False
+
+
 def constant_data(x, dtype=None):
     """The NumPy array a Python / NumPy value becomes as a graph constant."""
     if dtype is not None:
@@ -57,6 +67,9 @@ def constant_data(x, dtype=None):
     if isinstance(x, complex):
         return np.asarray(x, dtype="complex128")
     if isinstance(x, (list, tuple)):
+        if not _has_elements(x):
+            # [] and [[]] hold no value to type them: NumPy's (and PyTensor's) float64.
+            return np.asarray(x, dtype="float64")
         if _all_python(x, bool):
             return np.asarray(x, dtype="bool")
         if _all_python(x, numbers.Integral):

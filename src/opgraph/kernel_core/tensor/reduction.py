@@ -10,6 +10,7 @@ Axes are stored normalised: a sorted tuple of non-negative ints, or None for
 from __future__ import annotations
 
 import builtins
+import numbers
 
 import numpy as np
 
@@ -391,10 +392,22 @@ def _float_for(dtype):
 
 
 def mean(input, axis=None, dtype=None, keepdims=False, acc_dtype=None):
-    """Sum divided by the number of reduced elements (taken from ``shape(input)``)."""
+    """Sum divided by the number of reduced elements (taken from ``shape(input)``).
+
+    As PyTensor's: ``dtype`` is the dtype of the inner sum (a float32 sum is
+    divided in float32, anything else in float64); ``acc_dtype`` the dtype the
+    sum accumulates in before it is cast to ``dtype``.
+    """
     x = as_tensor_variable(input)
     ax = normalize_axis(axis, x.type.ndim, "mean")
-    s = sum(x, axis=axis, dtype=dtype)
+    if acc_dtype is None:
+        s = sum(x, axis=axis, dtype=dtype)
+    else:
+        acc = np.dtype(acc_dtype).name
+        if not np.can_cast(x.type.dtype, acc):
+            raise ValueError(f"mean: acc_dtype {acc} would lose precision of the {x.type.dtype} input {x}")
+        s = sum(x, axis=axis, dtype=acc)
+        s = _math().cast(s, dtype or _sum_dtype(x.type.dtype))
     n = _count(x, _reduced_axes(ax, x.type.ndim), _float_for(s.type.dtype))
     out = _math().true_div(s, n)
     out = _keep(out, ax, x.type.ndim, keepdims)
@@ -402,26 +415,42 @@ def mean(input, axis=None, dtype=None, keepdims=False, acc_dtype=None):
     return out
 
 
+def _check_ddof(ddof, fn):
+    if isinstance(ddof, (bool, np.bool_)) or not isinstance(ddof, (numbers.Real, np.number)):
+        raise TypeError(f"{fn}: ddof must be a number (NumPy's delta degrees of freedom), got {ddof!r}")
+    return ddof
+
+
 def var(input, axis=None, ddof=0, keepdims=False, corrected=False):
-    """Mean squared deviation from the mean; ``ddof`` divides by n - ddof."""
+    """Mean squared deviation from the mean, divided by n - ``ddof`` (NumPy's ``ddof``).
+
+    ``corrected=True`` is PyTensor's meaning, not ddof=1: the "corrected two-pass"
+    algorithm, which subtracts the rounding error left in the mean,
+    (sum((x - m)**2) - sum(x - m)**2 / n) / (n - ddof).  The value is np.var's
+    (the correction is zero in exact arithmetic); only the rounding improves.
+    """
     x = as_tensor_variable(input)
-    if corrected:
-        ddof = 1
+    ddof = _check_ddof(ddof, "var")
     tm = _math()
     ax = normalize_axis(axis, x.type.ndim, "var")
     centered = tm.sub(x, mean(x, axis=axis, keepdims=True))
     sq = tm.sqr(centered)
-    if ddof == 0:
+    if ddof == 0 and not corrected:
         v = mean(sq, axis=axis, keepdims=keepdims)
     else:
         s = sum(sq, axis=axis, keepdims=keepdims)
         n = _count(x, _reduced_axes(ax, x.type.ndim), _float_for(s.type.dtype))
-        v = tm.true_div(s, tm.sub(n, ddof))
+        if corrected:
+            error = tm.sqr(sum(centered, axis=axis, keepdims=keepdims))
+            s = tm.sub(s, tm.true_div(error, n))
+        v = tm.true_div(s, tm.sub(n, ddof) if ddof != 0 else n)
     v.name = "var"
     return v
 
 
 def std(input, axis=None, ddof=0, keepdims=False, corrected=False):
+    """Square root of :func:`var` (same ``ddof`` and ``corrected``)."""
+    _check_ddof(ddof, "std")
     out = _math().sqrt(var(input, axis=axis, ddof=ddof, keepdims=keepdims, corrected=corrected))
     out.name = "std"
     return out
