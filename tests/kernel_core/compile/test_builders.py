@@ -107,6 +107,8 @@ def test_infer_shape_needs_no_inner_computation(op):
     entries = [s[0] for s in shapes]
     assert not _ofg_nodes(entries)
     assert [int(e.eval({a: np.ones(4), b: np.ones(4)})) for e in entries] == [4, 4]
+    # The shape rewrites use it: the length of an output never runs the Op.
+    assert not _ofg_nodes([rewrite_graph(u.shape[0], include=("fast_run",))])
 
 
 def test_vectorize_batches_the_inner_graph(op):
