@@ -95,3 +95,19 @@ def test_optimizer_verbose_prints_one_line_per_rewrite(capsys):
     assert lines[-1] == "rewriting: rewrite softplus replaces Log1p.0 of Log1p(Exp.0) with Softplus.0 of Softplus(x)"
     assert all(line.startswith("rewriting: rewrite ") and " replaces " in line and " with " in line
                for line in lines)
+
+
+def test_optimizer_excluding_and_including_apply_to_every_mode():
+    x = pt.vector("x")
+    y = pt.log(1 + x)
+    f = opgraph.function([x], y, mode=opgraph.Mode(linker="py", optimizer="fast_run"))
+    assert f.maker.fgraph.outputs[0].owner.op == pt.log1p
+    with config.change_flags(optimizer_excluding="log1p:fusion:inplace"):
+        f = opgraph.function([x], y, mode=opgraph.Mode(linker="py", optimizer="fast_run"))
+        assert opgraph.Mode(optimizer="fast_run").rewrite_tags()[1] == ("log1p", "fusion", "inplace")
+    assert f.maker.fgraph.outputs[0].owner.op == pt.log
+    with config.change_flags(optimizer_including="log1p"):
+        f = opgraph.function([x], y, mode="FAST_COMPILE")  # FAST_COMPILE alone keeps log(1 + x)
+    assert f.maker.fgraph.outputs[0].owner.op == pt.log1p
+    with pytest.raises(ValueError, match="separated by ':'"):
+        config.optimizer_excluding = ["fusion"]

@@ -11,6 +11,10 @@ _DEFAULTS = {
     "mode": "FAST_RUN",
     "compute_test_value": "off",
     "optimizer_verbose": False,
+    # Rewrite tags every mode adds / removes, colon-separated as in PyTensor
+    # ("optimizer_excluding=fusion:inplace" in OPGRAPH_FLAGS).
+    "optimizer_including": "",
+    "optimizer_excluding": "",
 }
 
 _CHOICES = {
@@ -85,6 +89,8 @@ class Config:
         if name == "compute_test_value" and value not in _CHOICES[name]:
             raise ValueError(f"config.compute_test_value={value!r}: test values are not implemented in opgraph "
                              "(only 'off' is supported); evaluate with var.eval({...}) instead")
+        if name in ("optimizer_including", "optimizer_excluding") and not isinstance(value, str):
+            raise ValueError(f"config.{name} must be a string of tags separated by ':', got {value!r}")
         choices = _CHOICES.get(name)
         if choices is not None and value not in choices:
             raise ValueError(f"config.{name} must be one of {', '.join(choices)}, got {value!r}")

@@ -131,10 +131,15 @@ class Mode:
         ignores such tags, and a rule registered later under that tag is then
         picked up by the next compilation.
         """
+        from opgraph.kernel_core.config import config
+
         known = registered_tags()
         base = _OPTIMIZERS[self.optimizer]
-        include = tuple(dict.fromkeys(base + _drop_unknown(self.include, known, "including")))
-        exclude = tuple(dict.fromkeys(_drop_unknown(self.exclude, known, "excluding")))
+        # config.optimizer_including / _excluding apply to every mode, as in PyTensor.
+        extra_in = tuple(t for t in config.optimizer_including.split(":") if t)
+        extra_ex = tuple(t for t in config.optimizer_excluding.split(":") if t)
+        include = tuple(dict.fromkeys(base + _drop_unknown(self.include + extra_in, known, "including")))
+        exclude = tuple(dict.fromkeys(_drop_unknown(self.exclude + extra_ex, known, "excluding")))
         return include, exclude
 
     def get_linker(self):
