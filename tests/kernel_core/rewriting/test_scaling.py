@@ -99,6 +99,17 @@ def test_python_sum_is_flattened_in_one_step():
     assert len(flattened) == 2
 
 
+def test_product_chain_is_flattened_in_one_step():
+    x = pt.vector("x")
+    y = pt.exp(x)
+    for i in range(1, 300):
+        y = y * pt.exp(x + i)
+    history = RewriteHistory()
+    total = rewrite_graph(y, include=("canonicalize",), history=history)
+    assert len(total.owner.inputs) == 300
+    assert [r.rule for r in history.records].count("mul_canonical") == 1
+
+
 def test_fusion_cycle_checks_are_exercised():
     # The side-sum graph queries the ancestor search for every candidate.
     _, counts = work(side_sums, 40)
