@@ -1,7 +1,11 @@
-"""``opgraph.tensor.random``: importable, so PyTensor code fails on the name it uses, with a
-message saying the feature is not implemented in opgraph yet."""
+"""``opgraph.tensor.random`` (``pt.random``): random variables, PyTensor's module path.
 
-from opgraph._pytensor_api import unbuilt_feature
+A re-export of the engine room ``opgraph.kernel_core.tensor.random``."""
 
-__all__ = []
-__getattr__ = unbuilt_feature(__name__)
+from importlib import import_module
+
+_engine = import_module("opgraph.kernel_core.tensor.random")
+from opgraph.kernel_core.tensor.random import *  # noqa: F401,F403,E402
+from opgraph.kernel_core.tensor.random import basic, op, type, utils  # noqa: F401,E402
+
+__all__ = list(_engine.__all__)
