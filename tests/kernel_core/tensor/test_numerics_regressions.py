@@ -162,3 +162,30 @@ def test_as_tensor_variable_of_empty_sequences_is_float64():
     assert pt.as_tensor_variable(()).type == pt.TensorType("float64", shape=(0,))
     assert pt.as_tensor_variable([[]]).type == pt.TensorType("float64", shape=(1, 0))
     assert pt.as_tensor_variable([True]).dtype == "bool"
+
+
+# -- reshape((0, -1)) raises as NumPy does (issue 21) ----------------------------------------
+@pytest.mark.parametrize("mode", ["NUMBA", "PYTHON"])
+def test_reshape_minus_one_next_to_zero_raises_like_numpy(mode):
+    m = pt.matrix("m")
+    n = pt.lscalar("n")
+    f = opgraph.function([m, n], m.reshape((n, -1)), mode=mode)
+    assert f(np.zeros((2, 3)), 3).shape == (3, 2)
+    assert f(np.zeros((0, 3)), 2).shape == (2, 0)
+    for value in (np.zeros((0, 3)), np.zeros((2, 3))):
+        with pytest.raises(ValueError):
+            np.reshape(value, (0, -1))
+        with pytest.raises(ValueError, match="reshape"):
+            f(value, 0)
+    g = opgraph.function([m], m.reshape((-1, 2, 2)), mode=mode)
+    with pytest.raises(ValueError):
+        g(np.zeros((3, 3)))
+
+
+def test_reshape_minus_one_next_to_zero_raises_in_static_shape_inference():
+    with pytest.raises(ValueError, match="undetermined"):
+        pt.matrix("m").reshape((0, -1))
+    with pytest.raises(ValueError, match="undetermined"):
+        pt.tensor("t", shape=(0, 3)).reshape((-1, 0))
+    assert pt.tensor("t", shape=(0, 3)).reshape((-1, 3)).type.shape == (0, 3)
+    assert pt.tensor("t", shape=(0, 3)).reshape((2, 0)).type.shape == (2, 0)

@@ -270,6 +270,10 @@ class Reshape(Op):
                 raise ValueError(f"reshape: negative length {v} in shape {vals}")
         size = None if None in x.type.shape else int(np.prod(x.type.shape, dtype=np.int64))
         known = [v for v in vals if v is not None and v != -1]
+        if -1 in vals and 0 in known:
+            # As NumPy: the -1 length is undetermined next to a 0 length, whatever x's size.
+            raise ValueError(f"cannot reshape {x} into shape {tuple('?' if v is None else v for v in vals)}: "
+                             "a -1 length is undetermined when another length is 0")
         if -1 in vals:
             if size is not None and None not in vals:
                 rest = int(np.prod(known, dtype=np.int64))

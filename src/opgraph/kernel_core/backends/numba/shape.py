@@ -31,9 +31,21 @@ def _funcify_shape_i(op, node, ctx):
 def _funcify_reshape(op, node, ctx):
     n = op.ndim
     items = "".join(f"s[{d}], " for d in range(n))
-    # reshape needs a contiguous array in numba; views are copied first.
+    # reshape needs a contiguous array in numba; views are copied first.  NumPy's
+    # checks first: numba's reshape takes (0, -1) of an empty array as (0, 0).
     src = f"""
 def {{name}}(x, s):
+    unknown = 0
+    known = 1
+    for d in range({n}):
+        if s[d] < 0:
+            unknown += 1
+        else:
+            known *= s[d]
+    if unknown > 1:
+        raise ValueError("reshape: can only specify one unknown dimension (-1)")
+    if unknown == 1 and known == 0:
+        raise ValueError("cannot reshape: a -1 length is undetermined when another length is 0")
     return np.ascontiguousarray(x).reshape(({items}))
 """
     return ctx.define(src, prefix="reshape")
