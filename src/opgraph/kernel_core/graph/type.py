@@ -62,10 +62,6 @@ class Type:
         return a == b
 
 
-# The public names: everything defined here (PyTensor's module re-exports them).
-__all__ = [_n for _n, _v in list(globals().items())
-           if not _n.startswith("_") and getattr(_v, "__module__", None) == __name__]
-
 
 class GenericType(Type):
     """Any Python object (a string, None, a list, ...): no checks, no conversion.
@@ -103,3 +99,8 @@ class GenericType(Type):
 
 
 generic = GenericType()
+
+
+# The public names: everything defined here (PyTensor's module re-exports them).
+__all__ = [_n for _n, _v in list(globals().items())
+           if not _n.startswith("_") and getattr(_v, "__module__", None) == __name__] + ["generic"]
