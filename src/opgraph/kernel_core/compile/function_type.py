@@ -355,20 +355,15 @@ class FunctionMaker:
 
     # -- 2. rewrite -----------------------------------------------------------
     def _rewrite(self):
-        try:
-            from opgraph.kernel_core.rewriting.api import rewrite_fgraph
-        except ImportError:  # rewrite system not installed yet: run the graph as written
-            return {}
+        from opgraph.kernel_core.rewriting.api import rewrite_fgraph
+
         include, exclude = self.mode.rewrite_tags()
         history = None
         if self.profile is not None:
-            try:
-                from opgraph.kernel_core.rewriting.history import RewriteHistory
+            from opgraph.kernel_core.rewriting.history import RewriteHistory
 
-                history = RewriteHistory()
-                self.fgraph.attach_feature(history)
-            except ImportError:
-                history = None
+            history = RewriteHistory()
+            self.fgraph.attach_feature(history)
         try:
             rewrite_fgraph(self.fgraph, include=include, exclude=exclude)
         finally:

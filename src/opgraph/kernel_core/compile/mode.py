@@ -59,10 +59,10 @@ def _drop_unknown(tags, known, what):
 
 
 def _numba_linker():
-    try:
-        from opgraph.kernel_core.backends.numba.linker import NumbaLinker
-    except ImportError:
-        return None
+    # The Numba backend is part of opgraph: if it cannot be imported that is a bug to
+    # see, not a reason to run mode="NUMBA" on the Python VM without a word.
+    from opgraph.kernel_core.backends.numba.linker import NumbaLinker
+
     return NumbaLinker()
 
 
@@ -143,15 +143,13 @@ class Mode:
         return include, exclude
 
     def get_linker(self):
-        """A fresh linker instance (Numba falls back to the Python VM when absent)."""
+        """A fresh linker instance."""
         from opgraph.kernel_core.compile.vm import VMLinker
 
         if not isinstance(self.linker, str):
             return self.linker
         if self.linker == "numba":
-            linker = _numba_linker()
-            if linker is not None:
-                return linker
+            return _numba_linker()
         return VMLinker()
 
     @property

@@ -56,11 +56,9 @@ class GeneratedModule:
 
 
 def schedule(fgraph):
-    """The execution order (the compile pipeline's scheduler when available)."""
-    try:
-        from opgraph.kernel_core.compile.vm import schedule as vm_schedule
-    except ImportError:
-        return fgraph.toposort()
+    """The execution order: the compile pipeline's scheduler (the same order as the VM)."""
+    from opgraph.kernel_core.compile.vm import schedule as vm_schedule
+
     return vm_schedule(fgraph)
 
 
