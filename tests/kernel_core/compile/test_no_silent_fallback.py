@@ -26,3 +26,11 @@ def test_compiling_without_the_rewrite_system_raises(monkeypatch):
     monkeypatch.setitem(sys.modules, "opgraph.kernel_core.rewriting.api", None)
     with pytest.raises(ImportError):
         opgraph.function([x], pt.exp(x), mode="PYTHON")
+
+
+def test_a_numba_op_family_that_fails_to_import_raises(monkeypatch):
+    from opgraph.kernel_core.backends.numba.dispatch import load_op_implementations
+
+    monkeypatch.setitem(sys.modules, "opgraph.kernel_core.backends.numba.join", None)
+    with pytest.raises(ImportError):
+        load_op_implementations()

@@ -138,12 +138,9 @@ def load_op_implementations():
 
     for family in ("scalar", "elemwise", "reduction", "shape", "subtensor", "dot", "linalg",
                    "extra_ops", "blockwise", "join", "construction", "op_from_graph", "gradient_markers"):
-        try:
-            importlib.import_module(f"opgraph.kernel_core.backends.numba.{family}")
-        except ModuleNotFoundError as exc:
-            # An op family whose module (or whose ops' module) does not exist yet.
-            if not exc.name or not exc.name.startswith("opgraph"):
-                raise
+        # Every family is part of opgraph: one that fails to import is a bug, and
+        # swallowing it would send its ops to the objmode fallback without a word.
+        importlib.import_module(f"opgraph.kernel_core.backends.numba.{family}")
 
 
 # The public names: everything defined here (PyTensor's module re-exports them).
