@@ -111,3 +111,26 @@ def test_optimizer_excluding_and_including_apply_to_every_mode():
     assert f.maker.fgraph.outputs[0].owner.op == pt.log1p
     with pytest.raises(ValueError, match="separated by ':'"):
         config.optimizer_excluding = ["fusion"]
+
+
+def test_optimizer_verbose_prints_whole_graph_passes_too(capsys):
+    from opgraph.graph import FunctionGraph
+    from opgraph.graph.rewriting.basic import GraphRewriter
+
+    class ExpToSin(GraphRewriter):  # a user's pass replacing through the graph directly
+        def apply(self, fgraph):
+            for node in fgraph.toposort():
+                if node.op == pt.exp:
+                    fgraph.replace(node.outputs[0], pt.sin(node.inputs[0]))
+
+    x = pt.vector("x")
+    e = pt.exp(x)
+    fg = FunctionGraph([x], [e + 1, e * 2])  # two clients: still one line
+    with config.change_flags(optimizer_verbose=True):
+        ExpToSin().rewrite(fg)
+        out = capsys.readouterr().out
+        # fusion, a whole-graph pass of opgraph's own, prints its replacements
+        rewrite_graph(pt.exp(x) + pt.sin(x) * 2, include=("fast_run",), exclude=("inplace",))
+    assert out == "rewriting: rewrite ExpToSin replaces Exp.0 of Exp(x) with Sin.0 of Sin(x)\n"
+    assert any(line.startswith("rewriting: rewrite elemwise_fusion replaces Add.0 of Add(")
+               for line in capsys.readouterr().out.splitlines())

@@ -118,7 +118,12 @@ class GraphRewriter:
 
     def rewrite(self, fgraph, *args, **kwargs):
         self.add_requirements(fgraph)
-        return self.apply(fgraph, *args, **kwargs)
+        if type(self).__module__.startswith("opgraph."):
+            return self.apply(fgraph, *args, **kwargs)  # opgraph's passes print their own steps
+        from opgraph.kernel_core.rewriting.verbose import printing_replacements
+
+        with printing_replacements(fgraph, rewriter_name(self)):  # a user's pass: print what it replaces
+            return self.apply(fgraph, *args, **kwargs)
 
     def __call__(self, fgraph):
         return self.rewrite(fgraph)

@@ -10,7 +10,6 @@ folding run on every visited node, whatever the selected tags.
 
 from __future__ import annotations
 
-import sys
 import types
 import warnings
 from collections import Counter, deque
@@ -20,6 +19,9 @@ from opgraph.kernel_core.graph.fgraph import Feature
 from opgraph.kernel_core.rewriting.constant_folding import fold_node
 from opgraph.kernel_core.rewriting.history import RewriteHistory
 from opgraph.kernel_core.rewriting.merge import MergeTable
+from opgraph.kernel_core.rewriting.verbose import (
+    VerbosePrinter, optimizer_verbose, print_rewrite, printing_replacements,
+)
 
 
 # Work done by all drivers (tests check it grows linearly with graph size):
@@ -307,10 +309,10 @@ class EquilibriumDriver:
             checked.append((old, adapted))
         if not checked:
             return False
-        verbose = _optimizer_verbose()
+        verbose = optimizer_verbose() and fgraph.get_feature(VerbosePrinter) is None
         for old, new in checked:
             if verbose:
-                _print_rewrite(display or rule, old, new)
+                print_rewrite(display or rule, old, new)
             fgraph.replace(old, new, reason=rule)
         self.stats[rule] = self.stats.get(rule, 0) + 1
         if history is not None:
@@ -318,21 +320,11 @@ class EquilibriumDriver:
         return True
 
 
-def _optimizer_verbose():
-    from opgraph.kernel_core.config import config
-
-    return config.optimizer_verbose
-
-
-def _print_rewrite(rule, old, new):
-    """One line per replacement, as PyTensor's ``optimizer_verbose`` prints it."""
-    print(f"rewriting: rewrite {rule} replaces {old} of {old.owner} with {new} of {new.owner}", file=sys.stdout)
-
-
 def run_graph_rewriter(fgraph, entry, phase, history):
     """Run a whole-graph pass, recording it as one history step when it changed the graph."""
     before = len(history.records) if history is not None else 0
-    entry.rewrite.rewrite(fgraph)
+    with printing_replacements(fgraph, entry.display):
+        entry.rewrite.rewrite(fgraph)
     if history is not None and len(history.records) == before and (history._imported or history._pruned):
         history.record(entry.name, entry.tags - {entry.name}, phase, [], [])
 
