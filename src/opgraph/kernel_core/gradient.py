@@ -752,8 +752,8 @@ def verify_grad(fun, pt, n_tests=2, rng=None, eps=None, out_type=None, abs_tol=N
         _, math = _tensor()
         out = math.cast(out, out_type)
     out_dtype = out.type.dtype
-    eps = _DEFAULT_EPS.get(min((p.dtype.name for p in points), key=lambda d: np.finfo(d).bits)) if eps is None else eps
     worst = min([out_dtype] + [p.dtype.name for p in points], key=lambda d: np.finfo(d).bits)
+    eps = _DEFAULT_EPS[worst] if eps is None else eps
     abs_tol = _DEFAULT_TOL[worst] if abs_tol is None else abs_tol
     rel_tol = _DEFAULT_TOL[worst] if rel_tol is None else rel_tol
 
