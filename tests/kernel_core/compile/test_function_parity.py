@@ -127,7 +127,7 @@ def test_in_value_update_implicit_strict(mode):
         In(acc, update=acc + 1)
     with pytest.raises(ValueError, match="mutable=True with borrow=False"):
         In(acc, mutable=True, borrow=False)
-    assert In(acc, value=0.0, update=acc + 1).mutable and not In(acc).mutable
+    assert not In(acc, value=0.0, update=acc + 1).mutable and In(acc, mutable=True).borrow
 
 
 @pytest.mark.parametrize("mode", ["PYTHON", "NUMBA"])

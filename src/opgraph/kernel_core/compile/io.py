@@ -22,8 +22,7 @@ class In:
     ``value``: a default, used when the caller omits the argument.
     ``update``: an expression replacing that value after every call (the value
     then "sticks around": a counter, an accumulator); needs ``value``.
-    ``mutable``: the function may overwrite the array it is given (default: True
-    when there is an update, else False).  ``borrow``: the function may keep or
+    ``mutable``: the function may overwrite the array it is given (default False).  ``borrow``: the function may keep or
     return the caller's array itself (implied by ``mutable``).  ``strict``: the
     argument must already have exactly the input's type (no conversion).
     ``implicit``: the caller may not pass this argument at all (needs ``value``).
@@ -49,7 +48,9 @@ class In:
         self.name = variable.name if (name is None and autoname) else name
         self.value = value
         self.update = update
-        self.mutable = (update is not None) if mutable is None else bool(mutable)
+        # False unless asked (PyTensor's documented default): even with an update, a
+        # caller's array passed for this input must stay intact.
+        self.mutable = bool(mutable)
         if borrow is None:
             borrow = self.mutable
         elif self.mutable and not borrow:
