@@ -456,3 +456,19 @@ def test_requirements_run_and_unsupported_arguments_are_refused():
         RewriteDatabaseQuery(include=["fast_run"], subquery={"canonicalize": None})
     with pytest.raises(TypeError, match="unexpected keyword"):
         EquilibriumGraphRewriter([noop], max_uses=3)
+
+
+def test_tracks_must_be_ops():
+    with pytest.raises(TypeError, match="is not an Op class or Op instance"):
+        node_rewriter([pt.sum])  # a function that builds Sum ops, never a node's op
+
+    class BadTracks(NodeRewriter):
+        def tracks(self):
+            return ["log"]
+
+        def transform(self, fgraph, node):
+            return None
+
+    x = pt.vector("x")
+    with pytest.raises(TypeError, match="'log' is not an Op"):
+        in2out(BadTracks()).rewrite(FunctionGraph([x], [pt.log(x)]))

@@ -154,6 +154,11 @@ def node_rewriter(tracks, name=None, inplace=False, requirements=()):
         if not callable(req):
             raise TypeError(f"node_rewriter: requirements must be callables req(fgraph), got {req!r}")
 
+    if tracks is not None:
+        from opgraph.kernel_core.rewriting.driver import check_tracks
+
+        tracks = check_tracks(tracks)
+
     def deco(fn):
         rw = NodeRewriter(fn, tracks, name=name)
         rw.requirements = tuple(requirements)

@@ -68,8 +68,20 @@ def tracks_of(rewriter):
         tracks = tracks()
     if tracks is None:
         return None
+    return check_tracks(tracks, rewriter)
+
+
+def check_tracks(tracks, rewriter=None):
+    """``tracks`` as a list, each an Op class or Op instance (a function like ``pt.sum``
+    that builds ops would never match any node: refused with a clear error)."""
+    from opgraph.kernel_core.graph.op import Op
+
     if not isinstance(tracks, (list, tuple)):
         tracks = [tracks]
+    for t in tracks:
+        if not (isinstance(t, Op) or (isinstance(t, type) and issubclass(t, Op))):
+            who = f" of {rewriter}" if rewriter is not None else ""
+            raise TypeError(f"tracks{who}: {t!r} is not an Op class or Op instance (e.g. pt.log, Elemwise, Sum)")
     return list(tracks)
 
 
