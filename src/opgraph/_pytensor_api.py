@@ -166,6 +166,14 @@ PYTENSOR_NAMES = {
     "opgraph.tensor.blockwise": (
         "Blockwise", "vectorize_node_fallback", "safe_signature", "core_signature",
     ),
+    "opgraph.tensor.random": (
+        "RandomStream", "RandomVariable", "RandomGeneratorType", "normal", "uniform", "bernoulli", "binomial",
+        "beta", "gamma", "exponential", "poisson", "categorical", "choice", "permutation", "integers",
+        "multivariate_normal", "dirichlet", "multinomial", "laplace", "logistic", "lognormal", "cauchy",
+        "halfcauchy", "halfnormal", "gumbel", "pareto", "weibull", "vonmises", "triangular", "wald", "t",
+        "chisquare", "negative_binomial", "geometric", "hypergeometric", "betabinom", "standard_normal",
+        "invgamma", "gengamma", "rayleigh", "truncexpon", "nbinom",
+    ),
     "opgraph.tensor.special": (
         "softmax", "log_softmax", "logit", "expit", "sigmoid", "betaln", "beta", "poch", "factorial",
         "Softmax", "SoftmaxGrad", "LogSoftmax", "gammaln", "psi", "digamma", "erf", "erfc", "erfcx",
@@ -282,6 +290,7 @@ FALLBACK = {
     "opgraph.tensor.slinalg": ("opgraph.tensor.linalg", "opgraph.tensor"),
     "opgraph.tensor.sort": ("opgraph.tensor",),
     "opgraph.tensor.special": ("opgraph.tensor",),
+    "opgraph.tensor.random": (),   # distributions share names with functions (gamma, beta): no fallback
     "opgraph.tensor.type": ("opgraph.tensor",),
 }
 for _path in PYTENSOR_NAMES:
@@ -290,7 +299,6 @@ for _path in PYTENSOR_NAMES:
 
 # Public modules whose whole engine room does not exist yet: any name raises.
 UNBUILT = {
-    "opgraph.tensor.random": "random variables (pytensor.tensor.random)",
     "opgraph.tensor.signal": "signal processing (pytensor.tensor.signal: convolve1d, ...)",
     "opgraph.tensor.optimize": "root finding and minimisation (pytensor.tensor.optimize)",
     "opgraph.scan": "scan (loops: pytensor.scan)",
