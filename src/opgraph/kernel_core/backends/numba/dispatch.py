@@ -27,6 +27,13 @@ from functools import singledispatch
 
 import numpy as np
 
+_KERNELS = "opgraph.kernel_core.backends.numba.scalar_kernels"
+_KERNEL_CALLS = "opgraph.kernel_core.backends.numba.kernel_calls"
+# Call sites of the inline='always' scalar kernels inlined per module; past it a
+# kernel is called as an ordinary function (kernel_calls.py): numba re-types an
+# inlined kernel at every site (~0.4 s each for vexp), so 500 exp took minutes.
+INLINE_KERNEL_SITES = 16
+
 
 class CodeContext:
     """Collects the definitions of one generated module."""
@@ -40,6 +47,7 @@ class CodeContext:
         self.cacheable = True
         self.sources = {}              # name -> undecorated source (codegen inlines these)
         self.in_loops = True           # code generated now may run in a loop (see run_once)
+        self.inline_sites_left = INLINE_KERNEL_SITES
 
     @contextmanager
     def run_once(self):
@@ -50,6 +58,20 @@ class CodeContext:
             yield
         finally:
             self.in_loops = before
+
+    def inline_kernel_site(self):
+        """Whether one more call site may inline a scalar kernel (uses up the budget)."""
+        if self.inline_sites_left <= 0:
+            return False
+        self.inline_sites_left -= 1
+        return True
+
+    def kernel(self, name):
+        """The alias to call the scalar kernel ``name`` by: the kernel itself (inlined)
+        while the module's budget of inlined sites lasts, its plain twin after."""
+        if self.inline_kernel_site():
+            return self.import_name(_KERNELS, name)
+        return self.import_name(_KERNEL_CALLS, "call_" + name)
 
     def fresh(self, prefix):
         self._counter += 1
