@@ -310,7 +310,11 @@ class FunctionMaker:
         self.update_targets = [memo[t] for t, _ in update_pairs]
 
         input_clones = [memo[v] for v in explicit]
-        protected = [c for c, i in zip(input_clones, self.inputs) if not i.mutable] + shared_clones
+        # An updated shared value whose type says so (random generators: the update replaces
+        # the state anyway) may be overwritten in place, as PyTensor's updated inputs are mutable.
+        updated = set(self.update_targets)
+        protected = [c for c, i in zip(input_clones, self.inputs) if not i.mutable] + [
+            c for c in shared_clones if not (c in updated and getattr(c.type, 'mutable_when_updated', False))]
         self.fgraph = FunctionGraph(input_clones + shared_clones, out_vars + upd_vars + in_upd_vars,
                                     features=[Supervisor(protected)], clone=False, name=self.name)
         self.n_explicit = len(explicit)

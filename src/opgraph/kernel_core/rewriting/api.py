@@ -22,7 +22,7 @@ from opgraph.kernel_core.rewriting.history import RewriteHistory
 # a library that fails to import is a bug, and it fails loudly (no quiet
 # fallback to a smaller rule set).
 _LIBRARIES = ("op_from_graph", "canonicalize", "reduction", "stabilize", "specialize", "shape", "subtensor",
-              "linalg", "blockwise", "fusion", "inplace")
+              "linalg", "blockwise", "fusion", "inplace", "random")
 _loaded = False
 
 
@@ -90,7 +90,11 @@ def _fgraph_of(outputs, clone):
     The rewritten graph can then be evaluated with the original inputs
     (``rewrite_graph(y).eval({x: ...})``) while ``y`` itself stays untouched.
     """
-    inputs = explicit_graph_inputs(outputs)
+    from opgraph.kernel_core.graph.basic import Constant
+    from opgraph.kernel_core.graph.traversal import graph_inputs
+
+    # Shared variables (random generators, ...) are roots too: kept as they are.
+    inputs = [v for v in graph_inputs(outputs) if not isinstance(v, Constant)]
     if clone:
         memo = clone_get_equiv(inputs, outputs, copy_inputs=False, copy_orphans=False)
         outputs = [memo[o] for o in outputs]

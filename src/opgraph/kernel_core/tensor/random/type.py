@@ -30,6 +30,10 @@ def generator_repr(gen):
 class RandomGeneratorType(Type):
     """The type of ``np.random.Generator`` values (no static information: all are alike)."""
 
+    # A compiled function may advance an updated shared generator in place (its next
+    # state replaces it anyway): the inplace RNG rewrite relies on it (function_type.py).
+    mutable_when_updated = True
+
     def filter(self, value, strict=False, allow_downcast=None):
         if isinstance(value, np.random.Generator):
             return value
