@@ -9,7 +9,16 @@ one value), a list (the call returns a list), or ``Out`` objects.  ``updates``
 (dict or pairs ``shared -> expression``) are written back after each call;
 ``givens`` substitute variables before compiling.  ``mode`` picks rewrites and
 backend (see ``mode.py``); ``profile=True`` (or a ``ProfileStats``) collects
-timings in ``f.profile``.  ``trust_input=True`` skips argument checks.
+timings in ``f.profile``.  ``trust_input=True`` skips argument checks (a call
+that then fails names the argument of the wrong type).  Shared variables with
+a ``default_update`` are updated too (``no_default_updates`` turns that off);
+``accept_inplace=True`` admits graphs that already contain inplace ops.
+
+Calling conventions follow PyTensor: inputs that may be overwritten
+(``In(x, mutable=True)``) are copied when they share memory with another
+argument; a node failing at run time raises its own exception type (also a
+``NodeRuntimeError`` naming the node); masked arrays are refused.  A compiled
+``Function`` can be copied (``f.copy(...)``) and pickled.
 """
 
 from __future__ import annotations
