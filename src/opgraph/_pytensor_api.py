@@ -22,8 +22,8 @@ path PyTensor users know.
 
 from __future__ import annotations
 
+import functools
 import importlib
-import importlib.util
 
 
 class NotImplementedInOpgraph(ImportError):
@@ -252,6 +252,28 @@ PYTENSOR_NAMES = {
         "add_caching_dir_configvars", "add_multiprocessing_configvars", "add_optimizer_configvars",
         "add_testvalue_and_checking_configvars",
     ),
+    "opgraph.graph.rewriting.basic": (
+        "FromFunctionGraphRewriter", "FromFunctionNodeRewriter", "MergeFeature", "MetaNodeRewriter",
+        "DispatchingFeature", "NodeProcessingGraphRewriter", "OpKeyGraphRewriter", "ChangeTracker",
+        "pre_greedy_node_rewriter", "pre_constant_merge", "check_stack_trace", "CheckStackTraceFeature",
+        "inherit_stack_trace", "OpToRewriterTracker",
+    ),
+    "opgraph.graph.rewriting.db": ("ProxyDB", "LocalGroupDB", "TopoDB"),
+    "opgraph.graph.rewriting.utils": ("is_same_graph", "is_same_graph_with_merge", "get_clients_at_depth"),
+    "opgraph.tensor.rewriting.basic": (
+        "register_useless", "register_uncanonicalize", "register_specialize_device", "register_infer_shape",
+        "broadcasted_by", "encompasses_broadcastable", "alloc_like", "local_useless_elemwise",
+        "local_fill_sink", "local_upcast_elemwise_constant_inputs",
+    ),
+    "opgraph.tensor.rewriting.math": (
+        "AlgebraicCanonizer", "local_add_canonizer", "local_mul_canonizer", "local_greedy_distributor",
+        "local_log1p", "local_neg_to_mul", "local_exp_log", "local_log_exp",
+    ),
+    "opgraph.compile.mode": (
+        "OPT_FAST_RUN", "OPT_FAST_COMPILE", "OPT_NONE", "OPT_MERGE", "OPT_STABILIZE", "register_mode",
+        "register_linker", "register_optimizer", "predefined_linkers", "predefined_optimizers",
+        "AddDestroyHandler", "PrintCurrentFunctionGraph", "instantiated_default_mode",
+    ),
 }
 
 # The packages re-export their modules' names (PyTensor's ``pt.<name>`` is any of them).
@@ -345,10 +367,16 @@ def missing_names(module):
 
 
 def _is_submodule(module, name):
+    return name in _submodules(module)
+
+
+@functools.lru_cache(maxsize=None)
+def _submodules(module):
+    """The submodule names of a package (listed once: lookups of missing names stay cheap)."""
+    import pkgutil   # only when a missing name is looked up
+
     package = importlib.import_module(module)
-    if not hasattr(package, "__path__"):
-        return False
-    return importlib.util.find_spec(f"{module}.{name}") is not None
+    return frozenset(m.name for m in pkgutil.iter_modules(getattr(package, "__path__", ())))
 
 
 def known_resolvable(module):
