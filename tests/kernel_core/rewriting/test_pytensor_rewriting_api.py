@@ -472,3 +472,12 @@ def test_tracks_must_be_ops():
     x = pt.vector("x")
     with pytest.raises(TypeError, match="'log' is not an Op"):
         in2out(BadTracks()).rewrite(FunctionGraph([x], [pt.log(x)]))
+
+
+def test_pytensor_rewriting_names_opgraph_lacks_say_so():
+    from opgraph._pytensor_api import NotImplementedInOpgraph
+
+    with pytest.raises(NotImplementedInOpgraph, match="register_useless .* not implemented in opgraph"):
+        from opgraph.tensor.rewriting.basic import register_useless  # noqa: F401
+    with pytest.raises(NotImplementedInOpgraph, match="OpKeyGraphRewriter"):
+        from opgraph.graph.rewriting.basic import OpKeyGraphRewriter  # noqa: F401
