@@ -179,3 +179,18 @@ def test_public_paths():
     from opgraph.compile import OpFromGraph as again
 
     assert again is OpFromGraph
+
+
+def test_rop_jacobian_and_hessian_through_an_op_from_graph():
+    from opgraph.gradient import Rop, hessian, jacobian
+
+    x = pt.dvector("x")
+    op = OpFromGraph([x], [pt.exp(x) * x])
+    a, v = pt.dvector("a"), pt.dvector("v")
+    av, vv = np.array([0.5, 1.0]), np.array([1.0, 2.0])
+    d1 = np.exp(av) * (1 + av)          # d/da (a e^a)
+    d2 = np.exp(av) * (2 + av)
+    np.testing.assert_allclose(Rop(op(a), a, v).eval({a: av, v: vv}), d1 * vv)
+    for vectorize in (False, True):     # vectorize=True batches the gradient OpFromGraph
+        np.testing.assert_allclose(jacobian(op(a), a, vectorize=vectorize).eval({a: av}), np.diag(d1))
+    np.testing.assert_allclose(hessian(op(a).sum(), a).eval({a: av}), np.diag(d2))
