@@ -174,6 +174,12 @@ def test_bad_construction_and_calls_are_named():
         OpFromGraph([x], [x], bogus=1)
 
 
+def test_numbers_and_arrays_become_constants():
+    x = pt.dvector("x")
+    op = OpFromGraph([x], [x * 2.0])
+    np.testing.assert_allclose(op([1.0, 2.0]).eval(), [2.0, 4.0])
+
+
 def test_public_paths():
     assert opgraph.OpFromGraph is OpFromGraph
     from opgraph.compile import OpFromGraph as again

@@ -49,7 +49,8 @@ class OpFromGraph(Op):
     ``lop_overrides``: the gradient, instead of differentiating the inner graph --
     a callable ``(inputs, outputs, output_grads) -> input grads`` or an
     OpFromGraph taking ``inputs + outputs + output_grads``.
-    ``name``: what ``dprint`` shows.
+    ``name``: what ``dprint`` shows.  ``strict`` is accepted for PyTensor's signature:
+    opgraph always refuses outputs that depend on variables missing from ``inputs``.
     """
 
     __props__ = ()
@@ -119,13 +120,14 @@ class OpFromGraph(Op):
     # -- the node -------------------------------------------------------------
     def make_node(self, *inputs):
         from opgraph.kernel_core.tensor.basic import as_tensor_variable
+        from opgraph.kernel_core.tensor.type import TensorType
 
         if len(inputs) != len(self.inner_inputs):
             raise TypeError(f"{self} takes {len(self.inner_inputs)} inputs, got {len(inputs)}")
         converted = []
         for k, (x, inner) in enumerate(zip(inputs, self.inner_inputs)):
-            if not isinstance(x, Variable):
-                x = as_tensor_variable(x) if inner.type.__class__.__name__ == "TensorType" else \
+            if not isinstance(x, Variable):   # numbers and arrays become constants of the input's kind
+                x = as_tensor_variable(x) if isinstance(inner.type, TensorType) else \
                     inner.type.make_constant(inner.type.filter(x))
             v = inner.type.convert_variable(x)
             if v is None:
@@ -202,7 +204,7 @@ class OpFromGraph(Op):
     def lop_op(self):
         """The OpFromGraph computing the inputs' gradients from ``inputs + output_grads``."""
         if self._lop_op is None:
-            from opgraph.kernel_core.gradient import grad
+            from opgraph.kernel_core.gradient import _float_zeros_like, grad
             from opgraph.kernel_core.tensor.type import TensorType
 
             memo = clone_get_equiv(self.inner_inputs, self.inner_outputs, copy_inputs=True, copy_orphans=True)
@@ -213,8 +215,6 @@ class OpFromGraph(Op):
             wrt = [v for v in ins if not _is_discrete(v)]
             gs = grad(None, wrt=wrt, known_grads=known, disconnected_inputs="ignore") if known and wrt else []
             by_input = dict(zip(wrt, gs))
-            from opgraph.kernel_core.gradient import _float_zeros_like
-
             results = [by_input[v] if v in by_input else _float_zeros_like(v) for v in ins]
             base = type(self).__name__ if self.name is None else self.name
             self._lop_op = OpFromGraph(ins + g_vars, results, inline=self.is_inline, name=f"{base}_lop")
