@@ -149,7 +149,9 @@ def test_copy_share_memory_swap_delete_updates():
     acc = pt.dscalar("acc")
     f = opgraph.function([x, In(acc, value=0.0, update=acc + 1)], x * w, updates={w: w + 1}, mode="PYTHON",
                          name="f")
-    own = f.copy()
+    import copy
+
+    own = copy.copy(f)
     assert own.name == "f copy"
     own(1.0)
     assert w.get_value() == 1.0 and float(f["acc"]) == 0.0          # own storage

@@ -539,6 +539,9 @@ class Function:
         new._setup()
         return new
 
+    def __copy__(self):
+        return self.copy()
+
     def __reduce__(self):
         # The maker pickles its rewritten graph (with the shared containers, so the
         # identity of shared storage is kept within one pickle) and relinks on load.
