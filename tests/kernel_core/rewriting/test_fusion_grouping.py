@@ -8,6 +8,8 @@ every final group (after merging) must be convex by brute force, and the
 fused graph must stay acyclic and compute the same values.
 """
 
+from unittest.mock import patch
+
 import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -18,6 +20,7 @@ from opgraph.kernel_core.evaluate import evaluate
 from opgraph.kernel_core.graph.fgraph import FunctionGraph
 from opgraph.kernel_core.rewriting import fusion
 from opgraph.kernel_core.rewriting.api import rewrite_fgraph
+from opgraph.kernel_core.scalar.composite import Composite
 
 
 def reference_creates_cycle(fgraph, members, limit_index, position):
@@ -148,11 +151,18 @@ def test_groups_match_brute_force_and_fused_graph_is_correct(steps):
 
 
 @settings(max_examples=60)
-@given(st.lists(STEP, min_size=2, max_size=20), st.booleans())
-def test_views_and_gradients_fuse_into_convex_groups(steps, with_grad):
+@given(st.lists(STEP, min_size=2, max_size=20), st.booleans(), st.sampled_from([None, (3, 2), (5, 3)]))
+def test_views_and_gradients_fuse_into_convex_groups(steps, with_grad, bounds):
     # Views and the IncSubtensors of their gradients are the outside nodes through
     # which a merged group could feed itself (issue 21's cycle).  The whole
-    # rewrite pipeline runs first, as in compilation.
+    # rewrite pipeline runs first, as in compilation.  ``bounds`` shrinks the
+    # kernel bounds (nodes, inputs) so groups get cut into runs and sums split.
+    with patch.object(fusion, "MAX_FUSED_NODES", bounds[0] if bounds else fusion.MAX_FUSED_NODES), \
+            patch.object(fusion, "MAX_INPUTS", bounds[1] if bounds else fusion.MAX_INPUTS):
+        check_views_and_gradients(steps, with_grad)
+
+
+def check_views_and_gradients(steps, with_grad):
     x, outputs = build(steps, with_grad)
     fg = FunctionGraph([x], outputs)
     xv = np.linspace(-1, 1, 9).reshape(3, 3)
@@ -163,11 +173,33 @@ def test_views_and_gradients_fuse_into_convex_groups(steps, with_grad):
     assert [set(g) for g in got] == [set(g) for g in expected]
     for members in fusion._find_groups(fg):
         assert is_convex(fg, set(members))
+        assert len(members) <= fusion.MAX_FUSED_NODES
     rewrite_fgraph(fg, include=("fusion",))
     fg.check_integrity()  # toposort raises on a cycle
+    for node in fg.apply_nodes:
+        if isinstance(getattr(node.op, "scalar_op", None), Composite):
+            assert len(node.inputs) <= fusion.MAX_INPUTS
     after = evaluate(list(fg.outputs), {fg.inputs[0]: xv})
     for b, a in zip(before, after):
         np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)
+
+
+def test_a_wide_sum_becomes_bounded_kernels():
+    # Issue 21: pt.add of 500 terms was one Elemwise of 500 inputs, and fused into
+    # one loop body of 1000 operations (numba compile time grows faster than its size).
+    x = pt.vector("x")
+    n = 500
+    y = pt.add(*[pt.exp(x * (k / n)) for k in range(n)])
+    fg = FunctionGraph([x], [y])
+    rewrite_fgraph(fg, include=("fusion",))
+    comps = [nd for nd in fg.apply_nodes if isinstance(nd.op.scalar_op, Composite)]
+    # Few loops (1017 nodes in runs of 256: four), each of bounded size.
+    assert len(fg.apply_nodes) <= (2 * n + n // fusion.MAX_INPUTS + 1) // fusion.MAX_FUSED_NODES + 2
+    assert all(len(nd.op.scalar_op.nodes) <= fusion.MAX_FUSED_NODES for nd in comps)
+    assert all(len(nd.inputs) <= fusion.MAX_INPUTS for nd in fg.apply_nodes)
+    xv = np.linspace(-1, 1, 4)
+    (got,) = evaluate(list(fg.outputs), {fg.inputs[0]: xv})
+    np.testing.assert_allclose(got, sum(np.exp(xv * (k / n)) for k in range(n)))
 
 
 def test_merged_singletons_do_not_wrap_around_a_fused_group():

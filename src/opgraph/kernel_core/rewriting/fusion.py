@@ -19,6 +19,13 @@ elementwise producers of its inputs when
 Two groups that feed each other through outside nodes cannot both be fused;
 the later-found one is then left unfused.
 
+Sizes are bounded so compile time stays about linear in the graph (numba and
+LLVM are superlinear in the size of one loop body): a group is finally cut
+into runs of at most ``MAX_FUSED_NODES`` nodes and ``MAX_INPUTS`` inputs
+(``_split_group``), and before grouping an Add or Mul of more than
+``MAX_INPUTS`` terms becomes a balanced tree of such nodes (``pt.add`` of
+10^4 terms is one node no loop of bounded size can hold).
+
 Size-1 tensor constants feeding the group become scalar constants inside the
 Composite.  Groups of a single plain node are left alone (``Cos`` stays
 ``Cos``).  Registered as the graph rewriter ``elemwise_fusion`` under the
@@ -34,12 +41,15 @@ import numpy as np
 
 from opgraph.kernel_core.graph.basic import Constant
 from opgraph.kernel_core.rewriting.db import graph_rewriter, register_rewrite
+from opgraph.kernel_core.scalar import basic as ps
 from opgraph.kernel_core.scalar.composite import Composite
 from opgraph.kernel_core.scalar.type import get_scalar_type
 from opgraph.kernel_core.tensor.elemwise import Elemwise
 
 # Bound on the inputs of one Composite (generated loop signatures stay small).
 MAX_INPUTS = 32
+# Bound on the members of one group (one generated loop body).
+MAX_FUSED_NODES = 256
 
 # Work done by the grouping (tests check it grows linearly with graph size):
 # "nodes" visited as group candidates, "cycle_steps" of the ancestor searches.
@@ -234,7 +244,76 @@ def _find_groups(fgraph):
     groups = _GroupMerger(fgraph, groups, order, position).merged_groups(order)
     # Merging keeps every group convex; re-checking pairs of groups is cheap insurance.
     groups = _drop_mutually_dependent(order, groups)
-    return [sorted(members, key=position.get) for members in groups]
+    pieces = []
+    for members in groups:
+        pieces.extend(_split_group(sorted(members, key=position.get)))
+    return pieces
+
+
+def _outer_inputs(node, inside):
+    """The inputs of ``node`` a Composite would take from outside ``inside``."""
+    return [v for v in node.inputs if (v.owner is None or v.owner not in inside)
+            and not (isinstance(v, Constant) and np.size(v.data) == 1)]
+
+
+def _split_group(ordered):
+    """Cut a group (in toposort order) into runs of consecutive members, each of at
+    most ``MAX_FUSED_NODES`` nodes and ``MAX_INPUTS`` outer inputs.
+
+    Any run of a convex group's members in toposort order is convex and the runs
+    never feed each other backwards: a path leaving a run and coming back would
+    stay between the two positions, so within the group's own span, and so leave
+    and re-enter the group itself.  A run that must end is cut, in its second
+    half, where the fewest of its values per member are still needed by later
+    members (each such value is one more output array of the run's loop); the toposort is
+    depth-first, so those places are the ends of subtrees.  Runs of one node are
+    not fused.
+    """
+    if len(ordered) <= MAX_FUSED_NODES:
+        # One run unless it has too many inputs (then cut like a long group).
+        inside = set(ordered)
+        outer = {v for n in ordered for v in _outer_inputs(n, inside)}
+        if len(outer) <= MAX_INPUTS:
+            return [ordered] if len(ordered) > 1 else []
+    index = {n: i for i, n in enumerate(ordered)}
+    # last[i]: the last member consuming member i's outputs (i itself when none does).
+    last = list(range(len(ordered)))
+    for i, node in enumerate(ordered):
+        for v in node.inputs:
+            j = index.get(v.owner)
+            if j is not None and j != i:
+                last[j] = max(last[j], i)
+    # live[c]: values of members before c still needed at or after c.
+    ending = [0] * (len(ordered) + 1)
+    for j, lj in enumerate(last):
+        if lj > j:
+            ending[lj] += 1
+    live, ended = [0] * (len(ordered) + 1), 0
+    opened = 0
+    for c in range(len(ordered) + 1):
+        live[c] = opened - ended
+        if c < len(ordered):
+            ended += ending[c]
+            opened += last[c] > c
+    pieces, start = [], 0
+    while start < len(ordered):
+        current, inputs, end = set(), set(), start
+        while end < len(ordered):
+            node = ordered[end]
+            new_inputs = set(_outer_inputs(node, current)) - inputs
+            if end > start and (end - start >= MAX_FUSED_NODES or len(inputs) + len(new_inputs) > MAX_INPUTS):
+                break
+            current.add(node)
+            inputs |= new_inputs
+            end += 1
+        if end < len(ordered):
+            # Cut in the run's second half where the fewest values cross per member
+            # of the run (the +1: a longer run saves a loop).
+            lo = start + max(1, (end - start) // 2)
+            end = min(range(lo, end + 1), key=lambda c: ((live[c] + 1) / (c - start), -c))
+        pieces.append(ordered[start:end])
+        start = end
+    return [run for run in pieces if len(run) > 1]
 
 
 def _scalar_constant(value, dtype):
@@ -406,9 +485,33 @@ class _GroupMerger:
         return [s for i, s in enumerate(self.sets) if self.parent[i] == i and len(s) > 1]
 
 
+def _split_wide(fgraph):
+    """Each Add / Mul of more than ``MAX_INPUTS`` terms becomes a balanced tree of them.
+
+    Only when every term has the output's dtype: a partial sum of narrower terms
+    would be computed (and could overflow) in the narrower dtype.  The rounding
+    of the sum changes as reordering any floating-point sum does."""
+    for node in fgraph.toposort():
+        op = node.op
+        if (len(node.inputs) <= MAX_INPUTS or not _fusable(node)
+                or type(op.scalar_op) not in (ps.Add, ps.Mul) or len(node.outputs) != 1):
+            continue
+        out = node.outputs[0]
+        if any(getattr(v.type, "dtype", None) != out.type.dtype for v in node.inputs):
+            continue
+        level = list(node.inputs)
+        while len(level) > MAX_INPUTS:
+            level = [level[k] if k + 1 == len(level) else op.make_node(*level[k:k + MAX_INPUTS]).outputs[0]
+                     for k in range(0, len(level), MAX_INPUTS)]
+        new = op.make_node(*level).outputs[0]
+        if new.type == out.type:
+            fgraph.replace(out, new, reason="elemwise_fusion")
+
+
 @graph_rewriter(name="elemwise_fusion")
 def elemwise_fusion(fgraph):
     """Fuse connected elementwise subgraphs into Elemwise(Composite) nodes."""
+    _split_wide(fgraph)
     for members in _find_groups(fgraph):
         if all(n in fgraph.apply_nodes for n in members):
             _fuse_group(fgraph, members)
