@@ -73,7 +73,13 @@ class Complex(BinaryScalarOp):
         return ("complex64" if small and "float32" in (re, im) else "complex128",)
 
     def impl(self, re, im):
-        return re + 1j * im
+        # Built part by part: re + 1j * im makes the real part nan where im is inf
+        # (1j * inf is nan + inf j) and loses the sign of a -0.0 imaginary part.
+        re, im = np.asarray(re), np.asarray(im)
+        (dtype,) = self.output_dtypes(re.dtype.name, im.dtype.name)
+        out = np.empty(np.broadcast(re, im).shape, dtype=dtype)
+        out.real, out.imag = re, im
+        return out
 
     def pullback(self, inputs, outputs, output_grads):
         (g,) = output_grads

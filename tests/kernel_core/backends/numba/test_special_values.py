@@ -25,6 +25,7 @@ import scipy.special as sp
 import opgraph
 import opgraph.tensor as pt
 from opgraph.kernel_core.scalar import basic as ps
+from opgraph.kernel_core.scalar import complex as pc
 from opgraph.kernel_core.scalar.composite import Composite
 from opgraph.kernel_core.tensor.elemwise import Elemwise
 
@@ -35,6 +36,8 @@ FLOATS = np.array([0.0, -0.0, np.inf, -np.inf, np.nan, 1e300, -1e300, 5e-324, -5
 FLOATS3 = np.array([0.0, -0.0, np.inf, -np.inf, np.nan, 1.5, 2.0, -1.0])
 GROUPS = {
     "float64": FLOATS,
+    "float32": np.array([0.0, -0.0, np.inf, -np.inf, np.nan, 3e38, -3e38, 1e-45, -1e-45,
+                         1.0, -1.0, 0.5, -2.5, 25.0, 30.5], dtype="float32"),
     "int64": np.array([I64.min, I64.max, 0, -1, 1, 2, 3, -7], dtype="int64"),
     "uint8": np.array([0, 1, 2, 7, 128, 255], dtype="uint8"),
     "bool": np.array([False, True]),
@@ -44,7 +47,7 @@ INT_EXPONENTS = {"int64": np.array([0, 1, 2, 3, 63, I64.max], dtype="int64"),
                  "uint8": np.array([0, 1, 2, 7, 255], dtype="uint8")}
 
 INTS = ("int64", "uint8")
-NUM = ("float64",) + INTS
+NUM = ("float64", "float32") + INTS
 ALL = NUM + ("bool",)
 DISCRETE = INTS + ("bool",)
 
@@ -60,6 +63,13 @@ def _log1mexp(x):
 
 def _softplus(x):
     return np.logaddexp(0.0, x)
+
+
+def _complex(re, im):
+    # The exact construction: re + 1j * im would turn an infinite im into a nan real part.
+    out = np.empty(np.broadcast(re, im).shape, dtype=np.result_type(re, im, np.complex64))
+    out.real, out.imag = re, im
+    return out
 
 
 # op class -> (arity, reference, dtype groups).  The reference gets inputs already
@@ -90,10 +100,14 @@ ROWS = {
     ps.Erfc: (1, sp.erfc, NUM), ps.Erfcx: (1, sp.erfcx, NUM), ps.Erfinv: (1, sp.erfinv, NUM),
     ps.Gammaln: (1, sp.gammaln, NUM), ps.Psi: (1, sp.psi, NUM),
     ps.Tri_gamma: (1, lambda x: sp.polygamma(1, x), NUM), ps.Gamma: (1, sp.gamma, NUM),
+    # Complex parts of real inputs (complex inputs: the dual-mode test's complex family).
+    pc.Real: (1, np.real, NUM), pc.Imag: (1, np.imag, NUM), pc.Conj: (1, np.conjugate, NUM),
+    pc.Complex: (2, _complex, ("float64", "float32")),
 }
 # Cast: (from group, to dtype).  Float -> int casts of nan / inf / huge values are
 # undefined in C (NumPy warns and returns garbage), so floats cast only to floats / bool.
-CASTS = [("float64", "float32"), ("float64", "bool"), ("float64", "float64"), ("int64", "float64"),
+CASTS = [("float64", "float32"), ("float64", "bool"), ("float64", "float64"), ("float32", "float64"),
+         ("float32", "bool"), ("int64", "float64"),
          ("int64", "uint8"), ("int64", "int32"), ("int64", "bool"), ("uint8", "int8"), ("uint8", "float32"),
          ("bool", "int64"), ("bool", "float64")]
 # Abstract bases and ops tested elsewhere (Composite: test_composite / fusion).
@@ -120,7 +134,7 @@ def test_every_scalar_op_has_a_row():
 
 
 def _operands(group, arity, op_cls):
-    vals = GROUPS[group] if arity < 3 or group != "float64" else FLOATS3
+    vals = GROUPS[group] if arity < 3 or group not in ("float64", "float32") else FLOATS3.astype(group)
     if arity == 1:
         return [vals]
     if op_cls is ps.Pow and group in INT_EXPONENTS:
@@ -183,6 +197,8 @@ def _mismatches(got, want, rtol):
     got, want = np.asarray(got), np.asarray(want)
     if got.shape != want.shape or got.dtype != want.dtype:
         return f"shape/dtype {got.shape} {got.dtype} != {want.shape} {want.dtype}"
+    if want.dtype.kind == "c":
+        return np.union1d(_mismatches(got.real, want.real, rtol), _mismatches(got.imag, want.imag, rtol))
     if want.dtype.kind != "f":
         bad = got != want
     else:
@@ -211,7 +227,7 @@ def group_results(request):
 @pytest.mark.parametrize("mode", ["NUMBA", "PYTHON"])
 def test_special_values_match_numpy(group_results, mode):
     group, labels, operands, refs, results = group_results
-    rtol = {"float64": 4e-15, "float32": 2e-7}
+    rtol = {"float64": 4e-15, "float32": 2e-7, "complex128": 4e-15, "complex64": 2e-7}
     problems = []
     for label, args, got, want in zip(labels, operands, results[mode], refs):
         bad = _mismatches(got, want, rtol.get(np.asarray(want).dtype.name, 0))

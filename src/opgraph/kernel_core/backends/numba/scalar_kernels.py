@@ -161,7 +161,9 @@ def psi(x):
         return math.copysign(np.inf, -x)
     result = 0.0
     if x < 0.0:
-        if x == math.floor(x):
+        # np.floor, not math.floor: numba's math.floor of a float32 is an int64,
+        # which overflows for huge x (and -inf), so poles went undetected.
+        if x == np.floor(x):
             return np.nan
         result = -math.pi / math.tan(math.pi * x)
         x = 1.0 - x
@@ -193,7 +195,7 @@ def tri_gamma(x):
     # Not recursive: inline='always' functions must not call themselves.
     if math.isnan(x):
         return np.nan
-    if x <= 0.0 and x == math.floor(x):
+    if x <= 0.0 and x == np.floor(x):
         return np.inf
     if x < 0.0:
         # Reflection: psi1(1-x) + psi1(x) = pi^2 / sin^2(pi x)
