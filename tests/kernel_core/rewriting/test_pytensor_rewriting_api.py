@@ -481,3 +481,32 @@ def test_pytensor_rewriting_names_opgraph_lacks_say_so():
         from opgraph.tensor.rewriting.basic import register_useless  # noqa: F401
     with pytest.raises(NotImplementedInOpgraph, match="OpKeyGraphRewriter"):
         from opgraph.graph.rewriting.basic import OpKeyGraphRewriter  # noqa: F401
+
+
+def test_a_user_rewrite_of_the_wrong_type_raises():
+    # The gallery notebook's "first achievement": replacing a vector by a scalar zero.
+    x = pt.vector("x", dtype="float32")
+    zero = pt.zeros(())
+    y = pt.exp(x) * zero
+
+    @node_rewriter([pt.mul])
+    def mul_by_zero_scalar(fgraph, node):
+        return [pt.zeros(())]
+
+    @node_rewriter([pt.mul])
+    def mul_by_zero_vector(fgraph, node):
+        return [pt.zeros(x.shape)]
+
+    with pytest.raises(TypeError, match=r"rewrite mul_by_zero_scalar replaced Mul.0 of type .*must have the "
+                                        r"same dtype and rank"):
+        in2out(mul_by_zero_scalar).rewrite(FunctionGraph([x], [y]))
+    fg = FunctionGraph([x], [y], clone=False)
+    in2out(mul_by_zero_vector).rewrite(fg)
+    assert fg.outputs[0].owner.op != pt.mul
+
+    @node_rewriter([pt.exp])
+    def cyclic(fgraph, node):
+        return [node.outputs[0] + 1]
+
+    with pytest.raises(ValueError, match="cycle"):
+        in2out(cyclic).rewrite(FunctionGraph([x], [pt.exp(x)]))

@@ -191,6 +191,11 @@ class Entry:
         # prints str(rewriter)), opgraph's rules by their registered name.
         own_str = getattr(type(rewrite).__str__, "__module__", "") or ""
         self.display = str(rewrite) if not own_str.startswith(("opgraph.", "builtins")) else name
+        # A rewriter written by a user (its function or class lives outside opgraph):
+        # a replacement of the wrong type is their bug and raises, where opgraph's own
+        # rules may propose candidates the driver declines.
+        origin = getattr(getattr(rewrite, "fn", None), "__module__", None) or type(rewrite).__module__
+        self.user_defined = not (origin or "").startswith("opgraph.")
 
     @property
     def is_graph_rewriter(self):

@@ -302,6 +302,8 @@ class EquilibriumDriver:
             if not result:
                 continue
             pairs = _normalize_result(node, result)
+            if entry.user_defined:
+                _check_user_replacements(fgraph, entry, pairs)
             if self._apply(fgraph, node, pairs, entry.name, entry.tags - {entry.name}, history, entry.display):
                 return True
         return False
@@ -330,6 +332,23 @@ class EquilibriumDriver:
         if history is not None:
             history.record(rule, tags, self.phase, [o for o, _ in checked], [n for _, n in checked])
         return True
+
+
+def _check_user_replacements(fgraph, entry, pairs):
+    """A user's rewriter returning a replacement that cannot stand for the original gets a
+    clear error (PyTensor raises too) instead of being skipped without a word."""
+    old_vars = set(o for o, _ in pairs)
+    for old, new in pairs:
+        if not isinstance(new, Variable) or old is new:
+            continue
+        adapted = compatible_replacement(old, new)
+        if adapted is None:
+            raise TypeError(f"rewrite {entry.display} replaced {old} of type {old.type} by {new} of type "
+                            f"{new.type}: the replacement must have the same dtype and rank and keep "
+                            "the broadcasting (use pt.zeros(x.shape), pt.specify_broadcastable, pt.cast, ...)")
+        if _creates_cycle(fgraph, old_vars, adapted):
+            raise ValueError(f"rewrite {entry.display} replaced {old} by {new}, which depends on {old} itself "
+                             "(the graph would contain a cycle)")
 
 
 def run_graph_rewriter(fgraph, entry, phase, history):
