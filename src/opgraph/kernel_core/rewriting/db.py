@@ -194,8 +194,9 @@ class Entry:
         # A rewriter written by a user (its function or class lives outside opgraph):
         # a replacement of the wrong type is their bug and raises, where opgraph's own
         # rules may propose candidates the driver declines.
-        origin = getattr(getattr(rewrite, "fn", None), "__module__", None) or type(rewrite).__module__
-        self.user_defined = not (origin or "").startswith("opgraph.")
+        fn = getattr(rewrite, "fn", None)
+        origin = (getattr(fn, "__module__", None) if fn is not None else type(rewrite).__module__) or ""
+        self.user_defined = not origin.startswith("opgraph.")
 
     @property
     def is_graph_rewriter(self):
