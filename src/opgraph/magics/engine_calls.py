@@ -53,15 +53,13 @@ def rewrite(outputs, tags, exclude):
 
 
 def known_tags():
-    """The tags the rewrite database knows (phases, meta tags, rule names), or None if unavailable."""
-    try:
-        from opgraph.kernel_core.rewriting.api import known_tags as _known
-    except ImportError:
-        return None
-    try:
-        return set(_known())
-    except Exception:
-        return None
+    """The tags the rewrite database knows (phases, meta tags, rule names).
+
+    A rule library that fails to import raises here, as everywhere (no quiet
+    fallback that would turn tag checking off)."""
+    from opgraph.kernel_core.rewriting.api import known_tags as _known
+
+    return set(_known())
 
 
 def check_tags(tags):

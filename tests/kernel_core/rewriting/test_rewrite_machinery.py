@@ -41,6 +41,10 @@ def test_a_rule_library_that_fails_to_import_fails_loudly(monkeypatch):
         rewrite_graph(pt.log(1 + x))
     with pytest.raises(ModuleNotFoundError, match="no_such_rule_library"):  # again, not marked as loaded
         api.known_tags()
+    from opgraph.magics import engine_calls  # the magic's tag check used to turn itself off
+
+    with pytest.raises(ModuleNotFoundError, match="no_such_rule_library"):
+        engine_calls.known_tags()
 
 
 def test_bad_arguments():
