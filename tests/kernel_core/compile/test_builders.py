@@ -99,6 +99,24 @@ def test_lop_overrides_callable_and_op_from_graph():
     np.testing.assert_allclose(g2.eval({a: av}), np.exp(av))
 
 
+def test_lop_overrides_per_input_list():
+    # PyTensor's documented example: override the gradient of y only.
+    x, y, z = pt.dscalar("x"), pt.dscalar("y"), pt.dscalar("z")
+
+    def rescale_dy(inputs, outputs, output_grads):
+        _, _, z_ = inputs
+        (g,) = output_grads
+        return z_ * 2 * g
+
+    op = OpFromGraph([x, y, z], [x + y * z], lop_overrides=[None, rescale_dy, None])
+    a, b, c = pt.dscalar("a"), pt.dscalar("b"), pt.dscalar("c")
+    ga, gb, gc = grad(op(a, b, c), [a, b, c])
+    vals = {a: 1.0, b: 2.0, c: 3.0}
+    assert [float(g.eval(vals)) for g in (ga, gb, gc)] == [1.0, 6.0, 2.0]
+    with pytest.raises(TypeError, match="one entry per input"):
+        OpFromGraph([x, y, z], [x + y * z], lop_overrides=[None, rescale_dy])
+
+
 def test_infer_shape_needs_no_inner_computation(op):
     a, b = pt.dvector("a"), pt.dvector("b")
     u, v = op(a, b)

@@ -47,8 +47,10 @@ class OpFromGraph(Op):
     ``inline``: replace the node by its inner graph before rewriting (the
     rewrites then work across it); otherwise it stays one node.
     ``lop_overrides``: the gradient, instead of differentiating the inner graph --
-    a callable ``(inputs, outputs, output_grads) -> input grads`` or an
-    OpFromGraph taking ``inputs + outputs + output_grads``.
+    a callable ``(inputs, outputs, output_grads) -> input grads``, an
+    OpFromGraph taking ``inputs + outputs + output_grads``, or a list with one
+    entry per input (None: the inner graph's gradient; a callable or an
+    OpFromGraph as above, giving that input's gradient).
     ``name``: what ``dprint`` shows.  ``strict`` is accepted for PyTensor's signature:
     opgraph always refuses outputs that depend on variables missing from ``inputs``.
     """
@@ -83,9 +85,14 @@ class OpFromGraph(Op):
         if free:
             raise ValueError(f"OpFromGraph: the outputs depend on {', '.join(map(str, free))}, which "
                              "is not among the inputs; add it to the inputs")
-        if lop_overrides is not None and not callable(lop_overrides):
-            raise TypeError("OpFromGraph: lop_overrides must be a callable or an OpFromGraph, got "
-                            f"{type(lop_overrides).__name__}")
+        if isinstance(lop_overrides, (list, tuple)):
+            if len(lop_overrides) != len(inputs) or not all(o is None or callable(o) for o in lop_overrides):
+                raise TypeError(f"OpFromGraph: a list of lop_overrides needs one entry per input ({len(inputs)}), "
+                                "each None (the default gradient) or a callable")
+            lop_overrides = list(lop_overrides)
+        elif lop_overrides is not None and not callable(lop_overrides):
+            raise TypeError("OpFromGraph: lop_overrides must be a callable, an OpFromGraph or a list of "
+                            f"them per input, got {type(lop_overrides).__name__}")
         # Our own copy: the caller's graph may change later.
         memo = clone_get_equiv(inputs, outputs, copy_inputs=True, copy_orphans=True)
         self.inner_inputs = [memo[v] for v in inputs]
@@ -186,6 +193,20 @@ class OpFromGraph(Op):
         for o, g in zip(self.inner_outputs, output_grads):
             dtype = _grad_dtype(o)
             grads.append(g if g.type.dtype == dtype else cast(g, dtype))
+        if isinstance(self.lop_overrides, list):
+            # One override per input; None entries keep the inner graph's gradient.
+            default = None
+            if any(o is None for o in self.lop_overrides):
+                default = self.lop_op()(*inputs, *grads, return_list=True)
+            result = []
+            for k, (inp, override) in enumerate(zip(inputs, self.lop_overrides)):
+                if override is None:
+                    result.append(None if _is_discrete(inp) else default[k])
+                elif isinstance(override, OpFromGraph):
+                    result.append(override(*inputs, *outputs, *grads))
+                else:
+                    result.append(override(list(inputs), list(outputs), grads))
+            return result
         if self.lop_overrides is not None:
             if isinstance(self.lop_overrides, OpFromGraph):
                 result = self.lop_overrides(*inputs, *outputs, *grads, return_list=True)
