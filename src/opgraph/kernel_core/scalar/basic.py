@@ -64,6 +64,17 @@ def same_out(*dtypes):
     return (dtypes[0],)
 
 
+def _not_on_bool(name, hint):
+    """A typing rule rejecting booleans where NumPy does (its ufunc raises TypeError)."""
+
+    def rule(*dtypes):
+        if all(d == "bool" for d in dtypes):
+            raise TypeError(f"{name} of booleans is not supported (as in NumPy); {hint}")
+        return upcast_out(*dtypes)
+
+    return staticmethod(rule)
+
+
 def _is_discrete(var):
     return var.type.dtype in DISCRETE_DTYPES
 
@@ -198,6 +209,7 @@ class Mul(ScalarOp):
 
 class Sub(BinaryScalarOp):
     nfunc = staticmethod(np.subtract)
+    output_dtypes = _not_on_bool("sub", "use xor / neq, or cast to an integer first")
 
     def pullback(self, inputs, outputs, output_grads):
         (gz,) = output_grads
@@ -247,7 +259,7 @@ class Pow(BinaryScalarOp):
 
 class Neg(UnaryScalarOp):
     nfunc = staticmethod(np.negative)
-    output_dtypes = staticmethod(same_out)
+    output_dtypes = _not_on_bool("neg", "use invert (~) or logical_not")
 
     def pullback(self, inputs, outputs, output_grads):
         return [-output_grads[0]]
@@ -263,7 +275,7 @@ class Abs(UnaryScalarOp):
 
 class Sign(UnaryScalarOp):
     nfunc = staticmethod(np.sign)
-    output_dtypes = staticmethod(same_out)
+    output_dtypes = _not_on_bool("sign", "cast to an integer first")
 
     def pullback(self, inputs, outputs, output_grads):
         return [_tm().zeros_like(inputs[0], dtype=outputs[0].type.dtype)]
@@ -474,9 +486,16 @@ class XOR(_BitwiseOp):
     nfunc = staticmethod(np.bitwise_xor)
 
 
+def _discrete_same_out(dtype):
+    if dtype not in DISCRETE_DTYPES:
+        raise TypeError(f"invert needs boolean or integer inputs, got {dtype} (as in NumPy); "
+                        "for a logical not of floats use logical_not")
+    return (dtype,)
+
+
 class Invert(UnaryScalarOp):
     nfunc = staticmethod(np.invert)
-    output_dtypes = staticmethod(same_out)
+    output_dtypes = staticmethod(_discrete_same_out)
 
     def pullback(self, inputs, outputs, output_grads):
         return [None]

@@ -240,6 +240,30 @@ def test_special_values_match_numpy(group_results, mode):
     assert not problems, f"{mode}, {group} group:\n" + "\n".join(problems)
 
 
+def test_where_numpy_rejects_a_dtype_building_the_op_raises_typeerror():
+    # Rows leave out the dtype groups an op is not defined on; where that is because
+    # NumPy raises (-bool, sign(bool), ~float, ...), opgraph must refuse to build the
+    # node (both modes then agree), not compute something in one mode only.
+    rejected = []
+    for op_cls, (arity, ref, groups) in ROWS.items():
+        for group in GROUPS:
+            if group in groups:
+                continue
+            vals = _operands(group, arity, op_cls)
+            try:
+                with np.errstate(all="ignore"):
+                    ref(*vals)
+            except TypeError:
+                pass
+            else:
+                continue
+            vs = [pt.vector(f"v{k}", dtype=group) for k in range(arity)]
+            with pytest.raises(TypeError):
+                Elemwise(op_cls())(*vs)
+            rejected.append(f"{op_cls.__name__}({group})")
+    assert {"Neg(bool)", "Sub(bool)", "Sign(bool)", "Invert(float64)"} <= set(rejected)
+
+
 def _root(exc):
     """The original error a runtime wrapper may carry."""
     return getattr(exc, "original", None) or exc.__cause__ or exc
