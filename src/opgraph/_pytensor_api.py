@@ -324,7 +324,6 @@ UNBUILT = {
     "opgraph.tensor.signal": "signal processing (pytensor.tensor.signal: convolve1d, ...)",
     "opgraph.tensor.optimize": "root finding and minimisation (pytensor.tensor.optimize)",
     "opgraph.scan": "scan (loops: pytensor.scan)",
-    "opgraph.ifelse": "ifelse (lazy conditionals: pytensor.ifelse)",
     "opgraph.sparse": "sparse tensors (pytensor.sparse)",
     "opgraph.link.jax": "the JAX backend (pytensor.link.jax)",
 }
@@ -394,7 +393,9 @@ def known_resolvable(module):
 
 def unbuilt_feature(module):
     """The module ``__getattr__`` of a public module whose feature is not built yet."""
-    feature = UNBUILT[module]
+    # A module whose feature has since been built keeps working (with a generic
+    # message) until its stub is replaced by the re-export.
+    feature = UNBUILT.get(module, "this feature")
 
     def __getattr__(name):
         if name.startswith("__") and name.endswith("__"):
