@@ -318,6 +318,10 @@ class _NodeRunner:
         self.order = gm.order
         self.fns = [getattr(entry.module, name) for name in gm.node_functions]
         self.entry = entry
+        from opgraph.kernel_core.scalar.type import ScalarType
+
+        self._scalar_types = {o: np.dtype(o.type.dtype).type for node in self.order for o in node.outputs
+                              if isinstance(o.type, ScalarType)}
         if compile_now:
             preload_blas()
             with entry.lock():
@@ -344,10 +348,12 @@ class _NodeRunner:
                 raise err
             if profile is not None:
                 profile.add_node_time(node, clock() - t0, ins)
-            if len(node.outputs) == 1:
-                values[node.outputs[0]] = res
-            else:
-                values.update(zip(node.outputs, res))
+            outs = [res] if len(node.outputs) == 1 else res
+            for o, r in zip(node.outputs, outs):
+                # numba returns scalars as Python numbers: give them back their dtype, or
+                # the next node would be typed (and compiled) for int64 / float64 instead
+                # (a uint64 index past 2**63 would then not even convert).
+                values[o] = self._scalar_types[o](r) if o in self._scalar_types else r
         return [v.data if isinstance(v, Constant) else values[v] for v in self.fgraph.outputs]
 
     def explain(self, args, exc):

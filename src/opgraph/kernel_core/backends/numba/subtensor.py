@@ -35,9 +35,24 @@ from opgraph.kernel_core.tensor.subtensor import (
 from opgraph.kernel_core.tensor.type import TensorType
 
 
+def _unsigned(t):
+    return getattr(t, "dtype", "").startswith("uint")
+
+
+def _unsigned_check(value, size, axis, pad):
+    """Bounds check of an unsigned index: compared as unsigned (never wrapped negative;
+    numba would compare uint64 with int64 as float64), the message naming the value."""
+    return [f"{pad}if np.uint64({value}) >= np.uint64({size}):",
+            f"{pad}    raise IndexError('index ' + str({value}) + ' is out of bounds for axis {axis} with size '"
+            f" + str({size}))"]
+
+
 # -- basic -------------------------------------------------------------------------
 def _basic_index(idx_list, array, first_param):
-    """(index text, bounds-check lines) of a basic idx_list; params p<k> from ``first_param``."""
+    """(index text, bounds-check lines) of a basic idx_list; params p<k> from ``first_param``.
+
+    An unsigned integer entry is checked as unsigned and used as ``q<k> = int64(p<k>)``
+    (a new name: numba would unify a re-assigned uint64 / int64 variable as float64)."""
     parts, checks, k = [], [], first_param
     for axis, e in enumerate(idx_list):
         if isinstance(e, IdxSlice):
@@ -50,6 +65,11 @@ def _basic_index(idx_list, array, first_param):
                     k += 1
             text = ":".join(bounds)
             parts.append(text if text != "::" else ":")
+        elif _unsigned(e):
+            checks += _unsigned_check(f"p{k}", f"{array}.shape[{axis}]", axis, "    ")
+            checks.append(f"    q{k} = np.int64(p{k})")
+            parts.append(f"q{k}")
+            k += 1
         else:
             checks += [f"    if p{k} < -{array}.shape[{axis}] or p{k} >= {array}.shape[{axis}]:",
                        f"        raise IndexError('index out of bounds for axis {axis}')"]
@@ -105,11 +125,13 @@ def _n_int_entries(idx_list):
 def _advanced_plan(idx_list, x_ndim, first_param):
     """Source lines computing ``v``, the flat index arrays and the layouts.
 
-    Returns (lines, adv_axes, mid_index_for_b, final_shape_text, mid_shape_text, gather_index);
-    adv_axes are the axes of ``v`` fixed per selection, indices ``j<k>``.
+    Returns (lines, (adv_axes, unsigned), mid_index_for_b, final_shape_text, mid_shape_text,
+    gather_index); adv_axes are the axes of ``v`` fixed per selection, indices ``j<k>``;
+    ``unsigned`` says which index arrays are of an unsigned dtype.
     """
     lines, view_parts, k, axis = [], [], first_param, 0
     arrays = []                 # source text of each integer index array
+    unsigned = []               # per array: of an unsigned dtype
     adv_axes = []               # axis of v each array indexes
     kinds = []                  # per entry: ("basic", v_axis) or ("adv",)
     for e in idx_list:
@@ -133,6 +155,7 @@ def _advanced_plan(idx_list, x_ndim, first_param):
             lines.append(f"    nz{k} = np.nonzero(p{k})")
             for d in range(e.ndim):
                 arrays.append(f"nz{k}[{d}]")
+                unsigned.append(False)
                 adv_axes.append(axis + d)
                 view_parts.append(":")
             kinds.append(("adv",))
@@ -140,6 +163,7 @@ def _advanced_plan(idx_list, x_ndim, first_param):
             k += 1
         else:
             arrays.append(f"np.asarray(p{k})" if isinstance(e, ScalarType) or e.ndim == 0 else f"p{k}")
+            unsigned.append(_unsigned(e))
             adv_axes.append(axis)
             view_parts.append(":")
             kinds.append(("adv",))
@@ -169,12 +193,17 @@ def _advanced_plan(idx_list, x_ndim, first_param):
     for a in range(x_ndim):
         gather.append(f"j{adv_axes.index(a)}" if a in adv_axes else ":")
     # numba indexing wants no trailing full slices only when the result is a scalar; keep them otherwise.
-    return lines, adv_axes, mid_index, final, mid, ", ".join(gather), k
+    return lines, (adv_axes, unsigned), mid_index, final, mid, ", ".join(gather), k
 
 
-def _load_indices(adv_axes, pad):
+def _load_indices(axes, pad):
+    adv_axes, unsigned = axes
     lines = []
     for i, a in enumerate(adv_axes):
+        if unsigned[i]:
+            lines += [f"{pad}u{i} = f{i}[b]"] + _unsigned_check(f"u{i}", f"v.shape[{a}]", a, pad)
+            lines.append(f"{pad}j{i} = np.int64(u{i})")
+            continue
         lines += [f"{pad}j{i} = f{i}[b]",
                   f"{pad}if j{i} < 0:",
                   f"{pad}    j{i} += v.shape[{a}]",
@@ -201,7 +230,7 @@ def advanced_inc_source(idx_list, x_ndim, y_ndim, n_params, inplace, set_instead
     lines.append(f"    yb = np.ascontiguousarray(np.broadcast_to(y, {final})).reshape({mid})")
     lines.append("    for b in range(nb):")
     lines += _load_indices(adv_axes, "        ")
-    scalar_target = len(adv_axes) == x_ndim
+    scalar_target = len(adv_axes[0]) == x_ndim
     if set_instead_of_inc:
         lines.append(f"        v[{gather}] = yb[{mid_index}]")
     elif scalar_target:
