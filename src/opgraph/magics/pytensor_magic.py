@@ -129,8 +129,6 @@ class PytensorMagics(Magics):
             self._run_pipeline(args, found, result, ns)
         except MagicOptionError as exc:
             usage_error(f"%%pytensor: {exc}", CELL_USAGE)
-        except ImportError as exc:
-            usage_error(f"%%pytensor: this part of opgraph is not available yet ({exc})", CELL_USAGE)
         self._store(result, args.output)
         return None
 
@@ -221,7 +219,5 @@ class PytensorMagics(Magics):
             self._run_pipeline(args, found, result, ns)
         except MagicOptionError as exc:
             usage_error(f"%pytensor: {exc}", LINE_USAGE)
-        except ImportError as exc:
-            usage_error(f"%pytensor: this part of opgraph is not available yet ({exc})", LINE_USAGE)
         self._store(result, args.output)
         return None

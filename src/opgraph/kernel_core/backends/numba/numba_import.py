@@ -71,10 +71,7 @@ class _LoaderProxy(importlib.abc.Loader):
 def _preload_cython_blas():
     if "scipy.linalg" in sys.modules or _BLAS in sys.modules:
         return
-    try:
-        import scipy
-    except ImportError:
-        return
+    import scipy  # noqa: F401  (a dependency: its absence is an install error, not a quiet skip)
     spec = importlib.util.find_spec("scipy.linalg")
     if spec is None or not spec.submodule_search_locations:
         return
