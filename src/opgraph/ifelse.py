@@ -1,7 +1,5 @@
-"""``opgraph.ifelse``: importable, so PyTensor code fails on the name it uses, with a
-message saying the feature is not implemented in opgraph yet."""
+"""``opgraph.ifelse``: lazy conditionals (PyTensor's ``pytensor.ifelse``), re-exported from the engine."""
 
-from opgraph._pytensor_api import unbuilt_feature
+from opgraph.kernel_core.ifelse import IfElse, ifelse  # noqa: F401
 
-__all__ = []
-__getattr__ = unbuilt_feature(__name__)
+__all__ = ["IfElse", "ifelse"]
