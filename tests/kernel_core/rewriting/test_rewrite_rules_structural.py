@@ -110,3 +110,31 @@ def test_mean_shape_becomes_shape_i_and_constants():
     assert "Shape" not in ops(out) and "Shape_i{0}" in ops(out)
     xv = rng.normal(size=(5, 3))
     np.testing.assert_allclose(out.eval({x: xv}), xv.mean())
+
+
+def test_a_failing_infer_shape_is_not_hidden_by_the_shape_rules():
+    # Only "not implemented" keeps the Shape_i node; any other error in an
+    # infer_shape is a bug and surfaces (it used to be swallowed).
+    from opgraph.graph import Apply, Op
+
+    class Broken(Op):
+        __props__ = ()
+
+        def make_node(self, x):
+            return Apply(self, [x], [x.type()])
+
+        def perform(self, node, inputs, outputs):
+            outputs[0][0] = inputs[0]
+
+        def infer_shape(self, fgraph, node, shapes):
+            raise RuntimeError("bug in infer_shape")
+
+    class Unknown(Broken):
+        def infer_shape(self, fgraph, node, shapes):
+            raise NotImplementedError
+
+    v = pt.vector("v")
+    kept = rewrite_graph(Unknown()(v).shape[0], include=("canonicalize",))
+    assert kept.owner is not None
+    with pytest.raises(RuntimeError, match="bug in infer_shape"):
+        rewrite_graph(Broken()(v).shape[0], include=("canonicalize",))

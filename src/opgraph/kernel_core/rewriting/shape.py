@@ -56,7 +56,7 @@ def shape_i_of_input(fgraph, node):
         return None
     try:
         shapes = owner.op.infer_shape(fgraph, owner, _input_shapes(owner))
-    except Exception:  # ops without (or with a failing) infer_shape keep their node
+    except NotImplementedError:  # an op without infer_shape keeps its Shape_i node
         return None
     entry = shapes[var.index][node.op.i]
     v = static_int(entry)
