@@ -4,6 +4,7 @@ __version__ = "0.1.0"
 
 from opgraph.kernel_core.config import config  # noqa: F401
 from opgraph.kernel_core.printing.dprint import dprint, debugprint  # noqa: F401
+from opgraph.kernel_core.printing.pretty import pp, pprint  # noqa: F401
 from opgraph import tensor  # noqa: F401
 from opgraph.kernel_core.compile import function, shared, In, Out, Mode, ProfileStats, get_mode  # noqa: F401,E402
 from opgraph.kernel_core.compile.builders import OpFromGraph  # noqa: F401,E402
