@@ -510,3 +510,17 @@ def test_a_user_rewrite_of_the_wrong_type_raises():
 
     with pytest.raises(ValueError, match="cycle"):
         in2out(cyclic).rewrite(FunctionGraph([x], [pt.exp(x)]))
+
+
+def test_two_unnamed_rewriters_of_one_class_both_run():
+    class Replace(NodeRewriter):
+        def __init__(self, op, new):
+            self.op, self.new = op, new
+
+        def transform(self, fgraph, node):  # no tracks(): sees every node
+            return [self.new(node.inputs[0])] if node.op == self.op else None
+
+    x = pt.vector("x")
+    fg = FunctionGraph([x], [pt.exp(pt.log(x))])
+    in2out(Replace(pt.exp, pt.sin), Replace(pt.log, pt.cos)).rewrite(fg)
+    assert ops(fg.outputs[0]) == [pt.sin, pt.cos]

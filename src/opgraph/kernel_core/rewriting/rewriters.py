@@ -33,7 +33,20 @@ def _node_rewriters(rewriters, who):
 
 
 def _entries(rewriters):
-    return [Entry(rw, rewriter_name(rw), (), 0.0) for rw in rewriters]
+    """Driver entries; names made unique (the driver tells entries apart by name, and two
+    unnamed instances of one class share their str())."""
+    entries, used = [], set()
+    for rw in rewriters:
+        name = base = rewriter_name(rw)
+        k = 1
+        while name in used:
+            k += 1
+            name = f"{base}#{k}"
+        used.add(name)
+        entry = Entry(rw, name, (), 0.0)
+        entry.display = base if entry.display == name else entry.display
+        entries.append(entry)
+    return entries
 
 
 class SequentialNodeRewriter(NodeRewriter):
