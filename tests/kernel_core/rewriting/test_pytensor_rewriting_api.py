@@ -357,8 +357,12 @@ def test_stand_alone_databases():
     fg = FunctionGraph([x], [pt.exp(pt.log(x))])
     db.query("mine").rewrite(fg)
     assert fg.outputs[0] is fg.inputs[0]
+    assert EquilibriumDB().query("mine").rewrite(fg) == []  # an empty database: a rewriter doing nothing
     seq = SequenceDB()
     seq.register("eq", db, "mine", position=1)
+    fg = FunctionGraph([x], [pt.exp(pt.log(x))])
+    seq.query("mine").rewrite(fg)
+    assert fg.outputs[0] is fg.inputs[0]
     optdb.register("my_eq_db", db, "fast_run", position=1.5)
     fg = FunctionGraph([x], [pt.exp(pt.log(x))])
     rewrite_graph(fg, include=("fast_run",), clone=False)

@@ -146,9 +146,12 @@ class EquilibriumDB(_LocalDB):
         query = _as_query(args, kwargs)
         if self.phase is not None:
             return QueriedRewriter(query, phase=self.phase)
-        from opgraph.kernel_core.rewriting.rewriters import EquilibriumGraphRewriter
+        from opgraph.kernel_core.rewriting.rewriters import EquilibriumGraphRewriter, SequentialGraphRewriter
 
-        return EquilibriumGraphRewriter(self._selected(query), name=query.name)
+        selected = self._selected(query)
+        if not selected:  # nothing matches: a rewriter that does nothing
+            return SequentialGraphRewriter(name=query.name)
+        return EquilibriumGraphRewriter(selected, name=query.name)
 
     def __repr__(self):
         return f"EquilibriumDB({self.phase!r})" if self.phase else "EquilibriumDB()"
