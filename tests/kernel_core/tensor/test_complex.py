@@ -34,3 +34,11 @@ def test_gradients_through_complex_parts():
     verify_grad(lambda a: pt.real(a) * 3 + pt.conj(a), [np.array([0.5, -1.0])])
     x = pt.dvector("x")
     assert grad(pt.imag(x).sum() + x.sum(), x).eval({x: np.ones(2)}).tolist() == [1.0, 1.0]
+
+
+def test_tensor_variable_real_imag_conj():
+    z = pt.vector("z", dtype="complex128")
+    np.testing.assert_allclose(z.real.eval({z: ZV}), ZV.real)
+    np.testing.assert_allclose(z.imag.eval({z: ZV}), ZV.imag)
+    np.testing.assert_allclose(z.conj().eval({z: ZV}), ZV.conj())
+    assert str(z.conjugate().owner.op) == "Conj"

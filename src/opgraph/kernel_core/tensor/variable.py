@@ -206,6 +206,25 @@ class _TensorOps:
     def T(self):
         return self.transpose()
 
+    @property
+    def real(self):
+        from opgraph.kernel_core.tensor.complex import real
+
+        return real(self)
+
+    @property
+    def imag(self):
+        from opgraph.kernel_core.tensor.complex import imag
+
+        return imag(self)
+
+    def conj(self):
+        from opgraph.kernel_core.tensor.complex import conj
+
+        return conj(self)
+
+    conjugate = conj
+
     def transpose(self, *axes):
         from opgraph.kernel_core.tensor.shape import transpose
 
