@@ -323,7 +323,6 @@ for _path in PYTENSOR_NAMES:
 UNBUILT = {
     "opgraph.tensor.signal": "signal processing (pytensor.tensor.signal: convolve1d, ...)",
     "opgraph.tensor.optimize": "root finding and minimisation (pytensor.tensor.optimize)",
-    "opgraph.scan": "scan (loops: pytensor.scan)",
     "opgraph.sparse": "sparse tensors (pytensor.sparse)",
     "opgraph.link.jax": "the JAX backend (pytensor.link.jax)",
 }

@@ -1,0 +1,131 @@
+"""Numba implementation of Scan: the loop, with the step's inner graph as statements.
+
+    def scan_3(n_arr, s0, b0, c0):
+        n = n_arr[()]
+        ... run-time checks (the messages of Scan.check_run) ...
+        buf0 = np.empty((L0 + n,) + b0.shape[1:], dtype)    # or a window of L0 rows
+        buf0[:L0] = b0[:L0]
+        for i in range(0, n):
+            x0 = s0[i]; x1 = buf0[L0 + i - 1]              # the step's inputs
+            <the inner graph, inner_graph_lines>            # no Python per step
+            buf0[L0 + i] = new0
+        return (buf0[L0:L0 + n], )
+
+The function is defined in the graph's module and called by the one jitted graph
+function.  Per-step outputs need their row shape before the buffer is allocated:
+the first step is generated once more ahead of the loop (peeled).  States with
+``save_last`` keep a window of their ``L`` last rows (shifted each step), so the
+memory is O(L * state), not O(n_steps * state).  0-d rows are boxed into 0-d
+arrays, the array convention of the per-node functions.
+"""
+
+from __future__ import annotations
+
+from opgraph.kernel_core.backends.numba.dispatch import np_dtype, numba_funcify
+from opgraph.kernel_core.backends.numba.ifelse import inner_graph_lines
+from opgraph.kernel_core.scan.op import Scan
+
+
+def _quote(text):
+    return repr(str(text))
+
+
+def _read(target, array, index, row_ndim, dtype):
+    """Lines reading row ``index`` of ``array`` as an array (0-d rows boxed)."""
+    if row_ndim:
+        return [f"{target} = {array}[{index}]"]
+    return [f"{target} = np.empty((), dtype={dtype})", f"{target}[()] = {array}[{index}]"]
+
+
+def _row(value, row_ndim):
+    return value if row_ndim else f"{value}[()]"
+
+
+@numba_funcify.register(Scan)
+def numba_funcify_scan(op, node, ctx):
+    n_seqs, n_states, n_nit = op.n_seqs, op.n_states, op.n_nit
+    seq_names = [f"s{k}" for k in range(n_seqs)]
+    init_names = [f"b{k}" for k in range(n_states)]
+    nonseq_names = [f"c{k}" for k in range(op.n_nonseqs)]
+    params = ["n_arr"] + seq_names + init_names + nonseq_names
+    state_types = [taps[0].type for taps in op.inner_state_taps()]
+    lines = ["n = n_arr[()]",
+             f"if n < 0: raise ValueError({_quote(f'{op}: n_steps must be >= 0')})"]
+    for k, s in enumerate(seq_names):
+        lines.append(f"if {s}.shape[0] < n: raise ValueError("
+                     f"{_quote(f'{op}: sequence {k} has fewer steps than the loop (sequences of different lengths)')})")
+    for k, (b, lag) in enumerate(zip(init_names, op.lags)):
+        lines.append(f"if {b}.shape[0] < {lag}: raise ValueError("
+                     f"{_quote(f'{op}: output {k}: the initial value has fewer rows than the taps reach back ({lag}) (taps that reach before the start)')})")
+    for k, (b, lag, t) in enumerate(zip(init_names, op.lags, state_types)):
+        rows = f"{lag}" if op.save_last[k] else f"{lag} + n"
+        lines.append(f"buf{k} = np.empty(({rows},) + {b}.shape[1:], dtype={np_dtype(t.dtype)})")
+        lines.append(f"buf{k}[:{lag}] = {b}[:{lag}]")
+    lines.append("done = n")
+    lines.append("stopped = False")
+
+    def step(i, tag, first=False):
+        """Statements of one step at index expression ``i``."""
+        out, args = [], []
+        for k, (s, inner) in enumerate(zip(seq_names, op.inner_seqs)):
+            name = f"{tag}x{k}"
+            out += _read(name, s, i, inner.type.ndim, np_dtype(inner.type.dtype))
+            args.append(name)
+        for k, (taps, lag, t) in enumerate(zip(op.state_taps, op.lags, state_types)):
+            for j, tap in enumerate(taps):
+                name = f"{tag}p{k}_{j}"
+                index = f"{lag + tap}" if op.save_last[k] else f"{lag} + {i} - {-tap}"
+                out += _read(name, f"buf{k}", index, t.ndim, np_dtype(t.dtype))
+                args.append(name)
+        args += nonseq_names
+        body, results = inner_graph_lines(ctx, op.inner_inputs, op.inner_outputs, args, tag)
+        out += body
+        for k, (lag, t) in enumerate(zip(op.lags, state_types)):
+            value = _row(results[k], t.ndim)
+            if op.save_last[k]:
+                if lag > 1:
+                    out.append(f"for j in range({lag - 1}): buf{k}[j] = buf{k}[j + 1]")
+                out.append(f"buf{k}[{lag - 1}] = {value}")
+            else:
+                out.append(f"buf{k}[{lag} + {i}] = {value}")
+        for k, inner in enumerate(op.inner_nits):
+            value = results[n_states + k]
+            if first:
+                out.append(f"nit{k} = np.empty((n,) + {value}.shape, dtype={np_dtype(node.outputs[n_states + k].type.dtype)})")
+            out.append(f"nit{k}[{i}] = {_row(value, inner.type.ndim)}")
+        if op.as_while:
+            out.append(f"if {results[-1]}[()]:")
+            out.append(f"    done = {i} + 1")
+            out.append("    stopped = True")
+        return out
+
+    start = "0"
+    if n_nit:
+        # The first step ahead of the loop: it gives the per-step outputs' row shapes.
+        lines.append("if n > 0:")
+        lines += ["    " + ln for ln in step("0", "_f_", first=True)]
+        lines.append("else:")
+        for k, inner in enumerate(op.inner_nits):
+            shape = "(" + "0, " * (inner.type.ndim + 1) + ")"
+            lines.append(f"    nit{k} = np.empty({shape}, dtype={np_dtype(node.outputs[n_states + k].type.dtype)})")
+        start = "1"
+    lines.append(f"for i in range({start}, n):")
+    lines.append("    if stopped: break")
+    lines += ["    " + ln for ln in step("i", "_l_")]
+
+    rets = []
+    for k, (lag, t) in enumerate(zip(op.lags, state_types)):
+        if op.save_last[k]:
+            if t.ndim:
+                rets.append(f"buf{k}[{lag - 1}].copy()")
+            else:
+                lines.append(f"last{k} = np.empty((), dtype={np_dtype(t.dtype)})")
+                lines.append(f"last{k}[()] = buf{k}[{lag - 1}]")
+                rets.append(f"last{k}")
+        else:
+            rets.append(f"buf{k}[{lag}:{lag} + done]")
+    for k in range(n_nit):
+        rets.append(f"nit{k}[:done]")
+    ret = rets[0] if len(rets) == 1 else "(" + "".join(f"{r}, " for r in rets) + ")"
+    body = "".join(f"    {ln}\n" for ln in lines)
+    return ctx.define(f"def {{name}}({', '.join(params)}):\n{body}    return {ret}\n", prefix="scan")

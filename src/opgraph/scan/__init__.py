@@ -1,0 +1,23 @@
+"""``opgraph.scan``: loops (PyTensor's ``pytensor.scan``).
+
+PyTensor users call ``pytensor.scan(fn, ...)`` and import
+``pytensor.scan.utils.until``: the same name is the function and the package.
+This module is callable (``opgraph.scan(fn, ...)`` is ``scan``) and has the
+submodules (``opgraph.scan.utils``, ``opgraph.scan.basic``, ``opgraph.scan.op``).
+"""
+
+import sys
+import types
+
+from opgraph.kernel_core.scan import Scan, scan, until  # noqa: F401
+from opgraph.scan import basic, op, utils  # noqa: F401,E402
+
+__all__ = ["Scan", "scan", "until"]
+
+
+class _CallableModule(types.ModuleType):
+    def __call__(self, *args, **kwargs):
+        return scan(*args, **kwargs)
+
+
+sys.modules[__name__].__class__ = _CallableModule
