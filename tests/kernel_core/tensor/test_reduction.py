@@ -257,10 +257,11 @@ def test_prod_gradient_with_zeros():
     verify_grad(lambda v: pt.prod(v, axis=1), [data], rng=np.random.default_rng(0))
 
 
-def test_max_gradient_ties_go_to_every_tied_position():
+def test_max_gradient_ties_share_the_gradient():
+    # Tied positions split it evenly (issue 12): a subgradient, summing to 1.
     x = pt.vector("x")
     g = grad(pt.max(x), x).eval({x: np.array([1.0, 3.0, 3.0, 0.0])})
-    np.testing.assert_allclose(g, [0.0, 1.0, 1.0, 0.0])
+    np.testing.assert_allclose(g, [0.0, 0.5, 0.5, 0.0])
 
 
 def test_integer_and_logical_gradients():
