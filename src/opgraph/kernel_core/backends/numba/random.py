@@ -200,7 +200,7 @@ def {name}(g, mu, kappa):
         u = g.random()
         z = np.cos(np.pi * u)
         w = (1.0 + s * z) / (s + z)
-        y = kappa - kappa * w
+        y = kappa * (s - w)
         v = g.random()
         if (y * (2.0 - y) - v >= 0.0) or (np.log(y / v) + 1.0 - y >= 0.0):
             break

@@ -343,7 +343,8 @@ def choice(a, size=None, replace=True, p=None, rng=None, dtype=None, name=None, 
     from opgraph.kernel_core.tensor.basic import as_tensor_variable
     from opgraph.kernel_core.tensor.construction import arange
     from opgraph.kernel_core.tensor.extra_ops import argsort
-    from opgraph.kernel_core.tensor.math import log, neg, prod
+    from opgraph.kernel_core.tensor.math import log, neg
+    from opgraph.kernel_core.tensor.reduction import prod
     from opgraph.kernel_core.tensor.shape import reshape
     from opgraph.kernel_core.tensor.random.op import normalize_size, static_size
 
@@ -353,7 +354,7 @@ def choice(a, size=None, replace=True, p=None, rng=None, dtype=None, name=None, 
     if a.type.ndim == 0:
         if a.type.dtype[0] not in "iu":
             raise TypeError(f"choice: a must be an int or an array, got {a.type.short_str()}")
-        pop = arange(a)
+        pop = arange(a.astype("int64"))
     else:
         pop = a
     n = pop.shape[0]
