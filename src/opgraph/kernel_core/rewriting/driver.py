@@ -14,7 +14,7 @@ import types
 import warnings
 from collections import Counter, deque
 
-from opgraph.kernel_core.graph.basic import Constant, Variable
+from opgraph.kernel_core.graph.basic import Variable
 from opgraph.kernel_core.graph.fgraph import Feature
 from opgraph.kernel_core.rewriting.constant_folding import fold_node
 from opgraph.kernel_core.rewriting.history import RewriteHistory
