@@ -47,6 +47,8 @@ def _numba_signature(variables, values_for_constants=None):
             sig.append(types.Array(numba.from_dtype(np.dtype(v.type.dtype)), v.type.ndim, "C"))
         elif isinstance(v.type, ScalarType):
             sig.append(numba.from_dtype(np.dtype(v.type.dtype)))
+        elif getattr(v.type, "numba_type", None) is not None:
+            sig.append(v.type.numba_type())   # e.g. random generators
         else:
             return None
     return tuple(sig)

@@ -34,6 +34,12 @@ class RandomGeneratorType(Type):
     # state replaces it anyway): the inplace RNG rewrite relies on it (function_type.py).
     mutable_when_updated = True
 
+    def numba_type(self):
+        """The Numba type of the values (the Numba linker compiles eagerly with it)."""
+        import numba
+
+        return numba.typeof(np.random.default_rng(0))
+
     def filter(self, value, strict=False, allow_downcast=None):
         if isinstance(value, np.random.Generator):
             return value
