@@ -528,3 +528,23 @@ def test_two_unnamed_rewriters_of_one_class_both_run():
     fg = FunctionGraph([x], [pt.exp(pt.log(x))])
     in2out(Replace(pt.exp, pt.sin), Replace(pt.log, pt.cos)).rewrite(fg)
     assert ops(fg.outputs[0]) == [pt.sin, pt.cos]
+
+
+PUBLIC_REWRITING_MODULES = ("opgraph.graph.rewriting", "opgraph.graph.rewriting.basic", "opgraph.graph.rewriting.db",
+                            "opgraph.graph.rewriting.utils", "opgraph.tensor.rewriting",
+                            "opgraph.tensor.rewriting.basic", "opgraph.tensor.rewriting.math", "opgraph.compile.mode")
+
+
+@pytest.mark.parametrize("module", PUBLIC_REWRITING_MODULES)
+def test_public_rewriting_modules_export_their_names_and_hold_no_logic(module):
+    import ast
+    import importlib
+    import inspect
+
+    mod = importlib.import_module(module)
+    for name in getattr(mod, "__all__", ()):
+        assert getattr(mod, name) is not None, f"{module}.{name}"
+    for stmt in ast.parse(inspect.getsource(mod)).body:
+        assert isinstance(stmt, (ast.Import, ast.ImportFrom, ast.Assign)) or (
+            isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant)), \
+            f"{module} line {stmt.lineno}: public modules re-export only"
