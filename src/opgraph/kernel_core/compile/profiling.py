@@ -90,6 +90,8 @@ class ProfileStats:
         self.apply_callcount = {}
         self.apply_input_shapes = {}
         self.node_order = {}
+        # nodes a compiling linker runs as Python code (Numba: perform inside numba.objmode)
+        self.object_mode_nodes = set()
 
     # -- recording (used by the pipeline and linkers) ----------------------
     def set_graph(self, fgraph, order):
@@ -192,6 +194,9 @@ class ProfileStats:
         per_call = self.fct_call_time / self.fct_callcount if self.fct_callcount else 0.0
         out.append(f"  calls: {self.fct_callcount}, total call time {self.fct_call_time:.3e}s "
                    f"({per_call:.3e}s per call)")
+        if self.object_mode_nodes:
+            names = sorted({str(n.op) for n in self.object_mode_nodes})
+            out.append("  object mode (Python perform inside numba.objmode, not compiled): " + ", ".join(names))
         node_total = self.total_node_time
         if self.fct_call_time > 0:
             share = 100.0 * node_total / self.fct_call_time
@@ -222,8 +227,9 @@ class ProfileStats:
         out.append(f"  {'%time':>6}  {'time(s)':>10}  {'per call':>10}  {'calls':>7}  {'#':>4}  node (input shapes)")
         for r in self.node_table()[:n_apply_to_print]:
             shapes = ", ".join("?" if s is None else str(s) for s in r.input_shapes)
+            mark = "  [object mode]" if r.node in self.object_mode_nodes else ""
             out.append(f"  {r.percent:5.1f}%  {r.time:10.3e}  {r.time_per_call:10.3e}  {r.calls:7d}  "
-                       f"{r.index:4d}  {r.op}({shapes})")
+                       f"{r.index:4d}  {r.op}({shapes}){mark}")
         return "\n".join(out) + "\n"
 
     def summary(self, file=None, n_ops_to_print=20, n_apply_to_print=20):

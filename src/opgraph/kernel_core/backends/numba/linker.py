@@ -99,7 +99,10 @@ class NumbaLinker:
         try:
             gm, entry = self._build(fgraph)
             if profile is not None:
+                from opgraph.kernel_core.backends.numba.dispatch import has_numba_impl
+
                 profile.set_graph(fgraph, gm.order)
+                profile.object_mode_nodes.update(n for n in gm.order if not has_numba_impl(n.op))
                 return self._profiled_thunk(fgraph, gm, entry, profile)
             return self._fast_thunk(fgraph, gm, entry)
         except (numba.core.errors.TypingError, numba.core.errors.LoweringError,
