@@ -75,6 +75,18 @@ def _not_on_bool(name, hint):
     return staticmethod(rule)
 
 
+def _real_only(rule):
+    """``rule`` for ops NumPy / SciPy define on real numbers only (their ufunc raises TypeError)."""
+
+    def typed(*dtypes):
+        bad = [d for d in dtypes if d.startswith("complex")]
+        if bad:
+            raise TypeError(f"not defined for complex inputs (as in NumPy / SciPy), got {bad[0]}")
+        return rule(*dtypes)
+
+    return staticmethod(typed)
+
+
 def _is_discrete(var):
     return var.type.dtype in DISCRETE_DTYPES
 
@@ -231,6 +243,7 @@ class True_div(BinaryScalarOp):
 
 class Int_div(BinaryScalarOp):
     nfunc = staticmethod(np.floor_divide)
+    output_dtypes = _real_only(upcast_out)
 
     def pullback(self, inputs, outputs, output_grads):
         return [None, None]
@@ -238,6 +251,7 @@ class Int_div(BinaryScalarOp):
 
 class Mod(BinaryScalarOp):
     nfunc = staticmethod(np.mod)
+    output_dtypes = _real_only(upcast_out)
 
     def pullback(self, inputs, outputs, output_grads):
         x, y = inputs
@@ -509,10 +523,12 @@ class _RoundingOp(FloatUnaryOp):
 
 class Floor(_RoundingOp):
     nfunc = staticmethod(np.floor)
+    output_dtypes = _real_only(upgrade_to_float)
 
 
 class Ceil(_RoundingOp):
     nfunc = staticmethod(np.ceil)
+    output_dtypes = _real_only(upgrade_to_float)
 
 
 class Round_half_to_even(_RoundingOp):
@@ -643,6 +659,7 @@ class Arctan(FloatUnaryOp):
 
 
 class Arctan2(FloatBinaryOp):
+    output_dtypes = _real_only(upgrade_to_float)
     nfunc = staticmethod(np.arctan2)
 
     def pullback(self, inputs, outputs, output_grads):
@@ -699,6 +716,7 @@ class Arctanh(FloatUnaryOp):
 
 # -- special functions -------------------------------------------------------
 class Sigmoid(FloatUnaryOp):
+    output_dtypes = _real_only(upgrade_to_float)
     nfunc = staticmethod(_special("expit"))
 
     def pullback(self, inputs, outputs, output_grads):
@@ -714,6 +732,7 @@ def _softplus(x):
 class Softplus(FloatUnaryOp):
     """log(1 + exp(x)), computed without overflow."""
 
+    output_dtypes = _real_only(upgrade_to_float)
     nfunc = staticmethod(_softplus)
 
     def pullback(self, inputs, outputs, output_grads):
@@ -747,6 +766,7 @@ class Erfcx(FloatUnaryOp):
 
 
 class Erfinv(FloatUnaryOp):
+    output_dtypes = _real_only(upgrade_to_float)
     nfunc = staticmethod(_special("erfinv"))
 
     def pullback(self, inputs, outputs, output_grads):
@@ -755,6 +775,7 @@ class Erfinv(FloatUnaryOp):
 
 
 class Gammaln(FloatUnaryOp):
+    output_dtypes = _real_only(upgrade_to_float)
     nfunc = staticmethod(_special("gammaln"))
 
     def pullback(self, inputs, outputs, output_grads):
@@ -769,6 +790,7 @@ class Psi(FloatUnaryOp):
 
 
 class Tri_gamma(FloatUnaryOp):
+    output_dtypes = _real_only(upgrade_to_float)
     @staticmethod
     def nfunc(x):
         return _special("polygamma")(1, x)
