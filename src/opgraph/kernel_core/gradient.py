@@ -169,6 +169,9 @@ def _float_dtype(var):
 def _float_zeros_like(var):
     """Zeros with ``var``'s shape, float dtype (floatX for discrete variables)."""
     basic, math = _tensor()
+    if not hasattr(var.type, "ndim"):
+        # A non-tensor output (a random generator): nothing flows back through it.
+        return DisconnectedType()()
     return math.second(var, basic.constant(0, dtype=_float_dtype(var)))
 
 

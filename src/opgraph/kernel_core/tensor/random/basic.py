@@ -327,7 +327,7 @@ def permutation(x, size=None, rng=None, dtype=None, name=None, return_next_rng=F
     if x.type.ndim == 0:
         from opgraph.kernel_core.tensor.construction import arange
 
-        x = arange(x)
+        x = arange(x.astype("int64"))
     return _permutation.op(x, size=size, rng=rng, dtype=dtype, name=name, return_next_rng=return_next_rng)
 
 

@@ -224,9 +224,12 @@ class RandomVariable(Op):
             if label in self.integer_params and p.type.dtype[0] not in "iub":
                 data = _static_data(p)
                 if data is None or not np.all(data == np.floor(data)):
-                    raise TypeError(f"{who}: {label} must be an integer, got "
-                                    + (f"{data.ravel()[~(data.ravel() == np.floor(data.ravel()))][0]!r}"
-                                       if data is not None else p.type.short_str()))
+                    if data is not None:
+                        flat = data.ravel()
+                        got = repr(flat[flat != np.floor(flat)][0].item())
+                    else:
+                        got = p.type.short_str()
+                    raise TypeError(f"{who}: {label} must be an integer, got {got}")
                 params[i] = cast(p, "int64")
             kind = self.domains.get(label)
             data = _static_data(params[i])
@@ -395,24 +398,27 @@ def _shape_str(shape):
 
 # -- vectorize_graph: new leading parameter dims become batch dims of the draw.
 def _vectorize_rv(op, node, rng, size, *params):
-    from opgraph.kernel_core.tensor.shape import shape as shape_of
-    from opgraph.kernel_core.tensor.join import concatenate
+    from opgraph.kernel_core.tensor.shape import shape_i
 
     old_params = node.inputs[2:]
     b = max((p.type.ndim - o.type.ndim for p, o in zip(params, old_params)), default=0)
     if size.type.shape[0] and b > 0:
-        # The batch dims lead the size: size' = batch shape of the new params + old size.
-        lead = []
+        # The batch dims lead the size: size' = the new params' leading dims + the old size.
+        lead = None
         for p, o in zip(params, old_params):
-            extra = p.type.ndim - o.type.ndim
-            if extra == b:
-                lead = [shape_of(p)[i] for i in range(b)]
+            if p.type.ndim - o.type.ndim == b:
+                lead = [p.type.shape[i] if p.type.shape[i] is not None else shape_i(p, i) for i in range(b)]
                 break
-        from opgraph.kernel_core.tensor.basic import as_tensor_variable
+        old = [s if s is not None else size[i] for i, s in enumerate(static_size(size))]
+        entries = lead + old
+        if all(isinstance(e, int) for e in entries):
+            size = tuple(entries)
+        else:
+            from opgraph.kernel_core.tensor.join import make_vector
+            from opgraph.kernel_core.tensor.shape import _int64
 
-        size = concatenate([as_tensor_variable(lead), size]) if lead else size
-        size = normalize_size(size, op.name)
-    if not isinstance(rng.type, type(random_generator_type)):
+            size = make_vector(*[_int64(e) for e in entries])
+    if rng.type != random_generator_type:
         raise NotImplementedError(f"vectorize_graph: cannot batch {op} over a batched rng")
     return op.make_node(rng, size, *params).outputs
 
