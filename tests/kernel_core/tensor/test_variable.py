@@ -85,6 +85,25 @@ def test_inc_subtensor_ignore_duplicates_is_numpy_fancy_iadd():
     assert not np.array_equal(want_acc, want_once)
 
 
+def test_inc_subtensor_ignore_duplicates_rows_negative_indices_and_gradient():
+    from opgraph.kernel_core.gradient import grad, verify_grad
+
+    x, i, y = pt.dmatrix("x"), pt.lvector("i"), pt.dmatrix("y")
+    xv, iv = np.arange(12.0).reshape(4, 3), np.array([0, 2, 0, -4, 1])   # -4 is row 0 again
+    yv = np.arange(15.0).reshape(5, 3) * 10
+    want = xv.copy()
+    want[iv] += yv
+    out = pt.inc_subtensor(x[i], y, ignore_duplicates=True)
+    np.testing.assert_array_equal(out.eval({x: xv, i: iv, y: yv}), want)
+    scalar = xv.copy()
+    scalar[iv] += 1.0
+    np.testing.assert_array_equal(pt.inc_subtensor(x[i], 1.0, ignore_duplicates=True).eval({x: xv, i: iv}), scalar)
+    # Only the last repeat of a row reaches the result: the others get no gradient.
+    gy = grad(out.sum(), y).eval({x: xv, i: iv, y: yv})
+    np.testing.assert_array_equal(gy[:, 0], [0.0, 1.0, 0.0, 1.0, 1.0])
+    verify_grad(lambda a, b: pt.inc_subtensor(a[iv], b, ignore_duplicates=True) ** 2, [xv, yv])
+
+
 def test_scalar_variables_have_arithmetic_and_comparison_operators():
     import opgraph
     import opgraph.scalar as ps

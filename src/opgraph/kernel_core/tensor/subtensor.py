@@ -839,10 +839,33 @@ def inc_subtensor(x, y, inplace=False, set_instead_of_inc=False, ignore_duplicat
     ``a[idx] = a[idx] + y``, built as such.
     """
     if ignore_duplicates and not set_instead_of_inc:
+        if isinstance(x, Variable) and x.owner is not None and isinstance(x.owner.op, AdvancedSubtensor1):
+            return _inc_once_per_position(x, y, inplace)
         from opgraph.kernel_core.tensor.math import add
 
         return _inc_or_set(x, add(x, y), True, inplace)
     return _inc_or_set(x, y, set_instead_of_inc, inplace)
+
+
+def _inc_once_per_position(x_indexed, y, inplace):
+    """``a[idx] += y`` for a vector ``idx``: only the last repeat of each position adds.
+
+    The last occurrences are the first ones of the reversed (normalised) indices;
+    adding through them alone has no repeats, so the value and its gradient are
+    NumPy's ``a[idx] += y`` (a set of ``a[idx] + y`` would send the gradient of
+    the overwritten repeats too).
+    """
+    from opgraph.kernel_core.tensor import math as tm
+    from opgraph.kernel_core.tensor.extra_ops import unique
+    from opgraph.kernel_core.tensor.shape import shape_i
+
+    base, idx = x_indexed.owner.inputs
+    idx = tm.cast(idx, "int64")
+    idx = tm.switch(tm.lt(idx, 0), tm.add(idx, shape_i(base, 0)), idx)
+    rev_first = unique(idx[::-1], return_index=True)[1]
+    keep = tm.sub(tm.sub(shape_i(idx, 0), 1), rev_first)
+    y_full = tm.second(x_indexed, y)  # y broadcast to one row per index
+    return _inc_or_set(base[idx[keep]], y_full[keep], False, inplace)
 
 
 # The op each inc/set pullback reads ``gz[idx]`` with (defined after both classes exist).

@@ -105,6 +105,16 @@ UNARY_ON_UNIT = ["exp", "expm1", "log1p", "sin", "cos", "tan", "arctan", "sinh",
                  "reciprocal", "isnan", "isinf", "round_half_to_even", "gamma", "tri_gamma", "log1pexp", "identity"]
 
 
+def _gradient_markers():
+    from opgraph import gradient as g
+
+    return [g.consider_constant, g.zero_grad, g.disconnected_grad, lambda v: g.grad_clip(v, -1, 1),
+            lambda v: g.grad_scale(v, 2.0)]
+
+
+_GRADIENT_MARKERS = _gradient_markers()
+
+
 def family_elemwise_float():
     x = pt.vector("x")
     y = pt.vector("y")
@@ -113,6 +123,7 @@ def family_elemwise_float():
              pt.maximum(x, y), pt.minimum(x, y), pt.arctan2(x, y), pt.mod(x, y), pt.floor_divide(x, y),
              pt.switch(x > y, x, y), pt.clip(x, 0.2, 0.7), pt.second(x, y), pt.lt(x, y), pt.le(x, y), pt.gt(x, y),
              pt.ge(x, y), pt.eq(x, x), pt.neq(x, y), pt.cast(x * 10, "int32"), pt.cast(x, "float32") * 2]
+    outs += [m(x) * 2 for m in _GRADIENT_MARKERS]  # identities in the forward pass
     xv = RNG.uniform(0.05, 0.95, size=7)
     yv = RNG.uniform(0.05, 0.95, size=7)
     return run_both([x, y], [Case(o, rtol=1e-7) for o in outs], [xv, yv])
@@ -223,6 +234,7 @@ def family_everyday():
             pt.searchsorted(pt.sort(v), m), pt.searchsorted(v, m, side="right", sorter=pt.argsort(v)),
             *pt.unique(m, True, True, True), *pt.unique(a, True, True, True, axis=1), pt.unique(xi),
             pt.max_and_argmax(m, axis=0)[1], pt.tile(v, pt.stack([k, 1])),
+            pt.inc_subtensor(v[xi], m[0], ignore_duplicates=True),
             pt.real(z), pt.imag(z), pt.conj(z), pt.complex(v, v * 2), pt.angle(z), pt.imag(v)]
     return run_both([m, v, k, xi, a, z], outs,
                     [np.array([[1.0, 2, 1, 3], [np.nan, 2, 2, 0], [1, 3, 3, 1]]), np.array([3.0, 1.0, 2.0, 1.0]),
@@ -376,8 +388,7 @@ def test_numba_equals_python(family):
 NOT_COMPILED = {
     "ScalarOp", "UnaryScalarOp", "BinaryScalarOp", "FloatUnaryOp", "FloatBinaryOp", "ComparisonOp",
     "_BitwiseOp", "_RoundingOp", "CAReduce", "_Accumulating", "_ArgExtremum", "_Extremum", "_Logical",
-    "_SortBase", "_CoreOp", "_ExtremumOp", "_IncSubtensorBase",
-    "ConsiderConstant",   # gradient-only marker, removed by canonicalize
+    "_SortBase", "_CoreOp", "_ExtremumOp", "_IncSubtensorBase", "GradientMarker",
 }
 
 
