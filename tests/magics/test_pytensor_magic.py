@@ -249,3 +249,29 @@ def test_line_magic_user_error_shows_the_expression(shell):
     out = plain(run_magic(shell, "pt.exp(1 / 0)"))
     assert "ZeroDivisionError" in out and "pt.exp(1 / 0)" in out
     assert "pytensor_magic.py" not in out
+
+
+def _help_text(shell, query):
+    from IPython.utils.capture import capture_output
+
+    with capture_output() as cap:
+        shell.run_cell(query)
+    return " ".join(plain(cap).split())
+
+
+@pytest.mark.parametrize("query, parser", [("%%pytensor?", "cell_parser"), ("%pytensor?", "line_parser")])
+def test_question_mark_help_lists_every_option(shell, query, parser):
+    from opgraph.magics import options
+
+    text = _help_text(shell, query)
+    assert "CELL_USAGE" not in text
+    actions = getattr(options, parser)()._actions
+    assert len(actions) >= 6
+    for action in actions:
+        for flag in action.option_strings:
+            assert flag in text, flag
+        # the help sentence too, not just the flag
+        assert " ".join(action.help.split()) in text, action.dest
+    if query.startswith("%%"):
+        for flag in ("-r", "-x", "-g", "-c", "-p", "-i", "-s", "-o", "--show", "--type", "--format"):
+            assert f"{flag} " in text or f"{flag}," in text

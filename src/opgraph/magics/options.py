@@ -5,9 +5,9 @@ from __future__ import annotations
 import argparse
 import shlex
 
-CELL_USAGE = ("usage: %%pytensor [-r TAGS] [-g WRT] [-c [MODE]] [-p] [-i \"x=..., y=...\"] [-s] "
+CELL_USAGE = ("usage: %%pytensor [-r TAGS] [-x TAGS] [-g WRT] [-c [MODE]] [-p] [-i \"x=..., y=...\"] [-s] "
               "[-o NAME] [--show a,b] [--type] [--format text|svg|both]")
-LINE_USAGE = ("usage: %pytensor [-r TAGS] [-g WRT] [-o NAME] [--type] [--format text|svg|both] EXPR")
+LINE_USAGE = ("usage: %pytensor [-r TAGS] [-x TAGS] [-g WRT] [-o NAME] [--type] [--format text|svg|both] EXPR")
 
 
 class MagicOptionError(Exception):
@@ -30,30 +30,56 @@ def _comma_list(text):
 
 
 def _common(p):
-    p.add_argument("-r", "--rewrite", type=_comma_list, metavar="TAGS", default=None)
-    p.add_argument("-x", "--exclude", type=_comma_list, metavar="TAGS", default=[])
-    p.add_argument("-g", "--grad", type=_comma_list, metavar="WRT", default=None)
-    p.add_argument("-o", "--output", metavar="NAME", default=None)
-    p.add_argument("--type", action="store_true")
-    p.add_argument("--format", choices=("text", "svg", "both"), default="both")
+    p.add_argument("-r", "--rewrite", type=_comma_list, metavar="TAGS", default=None,
+                   help="rewrite the outputs with these tags (e.g. canonicalize,stabilize) and show "
+                        "before, after and the rules that fired")
+    p.add_argument("-x", "--exclude", type=_comma_list, metavar="TAGS", default=[],
+                   help="rule names or tags to leave out of the -r / -s rewrite")
+    p.add_argument("-g", "--grad", type=_comma_list, metavar="WRT",
+                   default=None, help="replace the (scalar) output by its gradients with respect to these names")
+    p.add_argument("-o", "--output", metavar="NAME", default=None,
+                   help="also store the result under this name (it is always in _pytensor)")
+    p.add_argument("--type", action="store_true", help="print each variable's type in the text tree")
+    p.add_argument("--format", choices=("text", "svg", "both"), default="both",
+                   help="show the text tree, the drawing (needs graphviz) or both (default)")
 
 
 def cell_parser():
-    p = _Parser(prog="%%pytensor", add_help=False)
+    p = _Parser(prog="%%pytensor", add_help=False, usage="%(prog)s" + CELL_USAGE[len("usage: %%pytensor"):],
+                description="Run the cell, then show the graphs it built (new variables, or the last "
+                            "expression), optionally rewritten, differentiated, compiled and profiled.")
     _common(p)
-    p.add_argument("-c", "--compile", nargs="?", const="default", default=None, metavar="MODE")
-    p.add_argument("-p", "--profile", action="store_true")
-    p.add_argument("-i", "--inputs", default=None)
-    p.add_argument("-s", "--step", action="store_true")
-    p.add_argument("--show", type=_comma_list, default=None)
+    p.add_argument("-c", "--compile", nargs="?", const="default", default=None, metavar="MODE",
+                   help="compile the outputs (MODE: NUMBA, PYTHON, FAST_RUN, ...; default mode without "
+                        "a value) and show the compiled graph with its compile times")
+    p.add_argument("-p", "--profile", action="store_true",
+                   help="compile, call with the -i values (one warm-up call, one timed) and show the profile")
+    p.add_argument("-i", "--inputs", default=None, metavar='"x=..., y=..."',
+                   help="input values for -p, Python expressions evaluated in the notebook's namespace")
+    p.add_argument("-s", "--step", action="store_true",
+                   help="open a RewriteStepper on the outputs (the -r tags, canonicalize by default)")
+    p.add_argument("--show", type=_comma_list, default=None, metavar="a,b",
+                   help="show these names instead of the variables the cell created")
     return p
 
 
 def line_parser():
-    p = _Parser(prog="%pytensor", add_help=False)
+    p = _Parser(prog="%pytensor", add_help=False, usage="%(prog)s" + LINE_USAGE[len("usage: %pytensor"):],
+                description="Show the graph of one expression, optionally rewritten or differentiated.")
     _common(p)
-    p.add_argument("expr", nargs=argparse.REMAINDER)
+    p.add_argument("expr", nargs=argparse.REMAINDER, metavar="EXPR",
+                   help="a Python expression evaluating to a graph variable, a list of them or a compiled function")
     return p
+
+
+def cell_help():
+    """The full help of ``%%pytensor``: the usage line and every option, as ``%%pytensor?`` shows it."""
+    return cell_parser().format_help()
+
+
+def line_help():
+    """The full help of ``%pytensor``."""
+    return line_parser().format_help()
 
 
 def parse_cell_options(line):

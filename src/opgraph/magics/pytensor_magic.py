@@ -21,7 +21,8 @@ from opgraph.display.graph_panel import graph_text
 from opgraph.display.rewrite_panel import rewrite_html, rules_text
 from opgraph.magics import engine_calls
 from opgraph.magics.options import (
-    CELL_USAGE, LINE_USAGE, MagicOptionError, parse_cell_options, parse_inputs, parse_line_options,
+    CELL_USAGE, LINE_USAGE, MagicOptionError, cell_help, line_help, parse_cell_options, parse_inputs,
+    parse_line_options,
 )
 from opgraph.magics.outputs import find_outputs, run_cell_body
 from opgraph.magics.results import PytensorResult
@@ -104,9 +105,11 @@ class PytensorMagics(Magics):
             ns[name] = result
 
     # -- cell magic -----------------------------------------------------------
+    # The docstrings are the parsers' full help (every option), which is what
+    # ``%%pytensor?`` / ``%pytensor?`` print: the same thing IPython's
+    # magic_arguments decorators do, kept on our parser so option errors stay one line.
     @cell_magic("pytensor")
     def pytensor_cell(self, line, cell):
-        """Run the cell and show its graphs; see CELL_USAGE for the options."""
         try:
             args = parse_cell_options(line)
         except MagicOptionError as exc:
@@ -183,10 +186,11 @@ class PytensorMagics(Magics):
                 result.profile = getattr(fn, "profile", None)
             publish(function_html(fn, format=args.format, print_type=args.type), function_text(fn, args.type))
 
+    pytensor_cell.__doc__ = cell_help()
+
     # -- line magic -------------------------------------------------------------
     @line_magic("pytensor")
     def pytensor_line(self, line):
-        """``%pytensor EXPR``: display one expression's graph."""
         try:
             args = parse_line_options(line)
         except MagicOptionError as exc:
@@ -221,3 +225,5 @@ class PytensorMagics(Magics):
             usage_error(f"%pytensor: {exc}", LINE_USAGE)
         self._store(result, args.output)
         return None
+
+    pytensor_line.__doc__ = line_help()
