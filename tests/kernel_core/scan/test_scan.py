@@ -1,0 +1,151 @@
+"""scan: PyTensor's documented examples in both modes, the layout's corners, dprint, errors.
+
+The examples share ONE compiled function per mode (numba compile cost)."""
+
+import numpy as np
+import pytest
+
+import opgraph
+import opgraph.tensor as pt
+from opgraph.kernel_core.runtime_errors import NodeRuntimeError
+from opgraph.scan import Scan
+from opgraph.scan.utils import until
+
+MODES = ["PYTHON", "NUMBA"]
+
+
+def _examples():
+    """(inputs, outputs, values, expected) of the tutorial's loops and the layout's corners."""
+    # Power of A (PyTensor's loop tutorial): A ** k by repeated multiplication.
+    k = pt.iscalar("k")
+    A = pt.vector("A")
+    power, updates = opgraph.scan(lambda prior, A: prior * A, outputs_info=pt.ones_like(A), non_sequences=A,
+                                  n_steps=k)
+    assert updates == {}
+    # Polynomial evaluation: coefficients scanned with arange(1000) (the shortest wins).
+    coefficients = pt.vector("coefficients")
+    x = pt.scalar("x")
+    components, _ = opgraph.scan(lambda c, power, x: c * (x ** power), outputs_info=None,
+                                 sequences=[coefficients, pt.arange(1000)], non_sequences=x)
+    # Fibonacci with taps [-2, -1].
+    f_init = pt.vector("f_init")
+    n = pt.lscalar("n")
+    fib, _ = opgraph.scan(lambda a, b: a + b, outputs_info=dict(initial=f_init, taps=[-2, -1]), n_steps=n)
+    # A while loop: doubling until over the bound (the step that crosses it is included).
+    bound = pt.scalar("bound")
+    doubling, _ = opgraph.scan(lambda p, b: (p * 2, until(p * 2 > b)), outputs_info=pt.constant(1.0),
+                               non_sequences=bound, n_steps=100)
+    # Sequence taps (a second difference), go_backwards, two outputs one of them not fed back.
+    s = pt.vector("s")
+    second_diff, _ = opgraph.scan(lambda a, b, c: a - 2 * b + c, sequences=dict(input=s, taps=[-1, 0, 1]))
+    backwards, _ = opgraph.scan(lambda v, acc: acc + v, sequences=s, outputs_info=pt.constant(0.0),
+                                go_backwards=True)
+    (running, squares), _ = opgraph.scan(lambda v, acc: (acc + v, v ** 2), sequences=s,
+                                         outputs_info=[pt.constant(0.0), None])
+    # A matrix state and a closure over an outer variable (becomes a non-sequence).
+    M = pt.matrix("M")
+    rotations, _ = opgraph.scan(lambda h: pt.dot(M, h), outputs_info=pt.eye(2), n_steps=3)
+    inputs = [A, k, coefficients, x, f_init, n, bound, s, M]
+    outputs = [power[-1], components.sum(), fib, doubling, second_diff, backwards, running, squares,
+               rotations[-1]]
+    Mv = np.array([[0.0, -1.0], [1.0, 0.0]])
+    sv = np.array([1.0, 4, 9, 16])
+    values = [np.arange(3.0), 3, np.array([1.0, 0, 2]), 3.0, np.array([0.0, 1.0]), 6, 20.0, sv, Mv]
+    expected = [np.arange(3.0) ** 3, 1 + 2 * 9.0, [1.0, 2, 3, 5, 8, 13], [2.0, 4, 8, 16, 32],
+                [2.0, 2.0], np.cumsum(sv[::-1]), np.cumsum(sv), sv ** 2, np.linalg.matrix_power(Mv, 3)]
+    return inputs, outputs, values, expected
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_documented_examples(mode):
+    inputs, outputs, values, expected = _examples()
+    f = opgraph.function(inputs, outputs, mode=mode)
+    for got, want in zip(f(*values), expected):
+        np.testing.assert_allclose(got, want)
+    if mode == "NUMBA":   # the loops are generated into the graph module: no objmode, no Python per step
+        source = f.maker.thunk.source
+        assert source.count("def scan_") >= 8 and "objmode" not in source
+    # Zero steps: empty traces, not errors.
+    got = f(*values[:1], 0, *values[2:5], 0, *values[6:])
+    assert got[2].shape == (0,)
+
+
+def test_shared_updates_come_back_in_updates():
+    acc = opgraph.shared(np.float64(0.0), name="acc")
+    x = pt.vector("x")
+    out, updates = opgraph.scan(lambda v: (v * 2, {acc: acc + v}), sequences=x)
+    assert list(updates) == [acc]
+    f = opgraph.function([x], out, updates=updates, mode="PYTHON")
+    np.testing.assert_allclose(f(np.array([1.0, 2.0, 3.0])), [2, 4, 6])
+    assert acc.get_value() == 6.0
+    f(np.array([1.0]))
+    assert acc.get_value() == 7.0
+
+
+def test_loop_invariants_move_out_of_the_step():
+    W = pt.matrix("W")
+    h0 = pt.vector("h0")
+    out, _ = opgraph.scan(lambda h: pt.dot(pt.exp(W), h), outputs_info=h0, n_steps=4)
+    op = out.owner.op
+    # exp(W) does not depend on the loop: computed once, passed as a non-sequence.
+    assert op.n_nonseqs == 1 and op.inner_nonseqs[0].type.ndim == 2
+    assert out.owner.inputs[-1].owner is not None and "exp" in str(out.owner.inputs[-1].owner.op).lower()
+    inner_ops = {str(n.owner.op) for n in op.inner_outputs if n.owner}
+    assert not any("exp" in o.lower() for o in inner_ops)
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_last_state_only_keeps_a_window(mode):
+    """``scan(...)[-1]`` must not allocate n_steps x state."""
+    h0 = pt.vector("h0")
+    a = pt.scalar("a")
+    out, _ = opgraph.scan(lambda h, a: h * a + 1, outputs_info=h0, non_sequences=a, n_steps=1000)
+    f = opgraph.function([h0, a], out[-1], mode=mode)
+    (node,) = [n for n in f.maker.fgraph.apply_nodes if isinstance(n.op, Scan)]
+    assert node.op.save_last == (True,) and node.outputs[0].type.ndim == 1
+    h = np.ones(2)
+    for _ in range(1000):
+        h = h * 0.5 + 1
+    np.testing.assert_allclose(f(np.ones(2), 0.5), h)
+
+
+def test_dprint_shows_the_inner_graph():
+    x = pt.vector("x")
+    out, _ = opgraph.scan(lambda v, acc: acc + v, sequences=x, outputs_info=pt.constant(0.0), name="cumsum")
+    text = opgraph.dprint(out, file="str")
+    assert "Scan{cumsum, while_loop=False, inplace=none}" in text
+    assert "Inner graphs:" in text and "← Add" in text
+    # The drawing treats it as an inner-graph node (graphviz code path, no dot needed).
+    from opgraph.kernel_core.printing.graphviz import op_kind
+
+    assert op_kind(out.owner.op) == "inner"
+
+
+def test_build_errors_name_the_scan_and_the_types():
+    x = pt.vector("x")
+    h32 = pt.vector("h32", dtype="float32")
+    with pytest.raises(TypeError, match=r"scan 'rnn': output 0: the initial value is .*float32.*float64"):
+        opgraph.scan(lambda v, h: h + v, sequences=x, outputs_info=h32, name="rnn")
+    with pytest.raises(ValueError, match="returned 2 output.*outputs_info has 1"):
+        opgraph.scan(lambda v, h: [h + v, h], sequences=x, outputs_info=pt.vector("h"))
+    with pytest.raises(ValueError, match="taps .* reach 3 steps back.*2 rows"):
+        opgraph.scan(lambda a, b: a + b, outputs_info=dict(initial=pt.zeros(2), taps=[-3, -1]), n_steps=2)
+    with pytest.raises(ValueError, match="give sequences or n_steps"):
+        opgraph.scan(lambda h: h, outputs_info=pt.vector("h"))
+    with pytest.raises(TypeError, match="different numbers of dimensions"):
+        opgraph.scan(lambda v, h: h.sum() + v, sequences=x, outputs_info=pt.vector("h"))
+    with pytest.raises(ValueError, match="strict=True.*not among the non_sequences"):
+        opgraph.scan(lambda v: v + x.sum(), sequences=pt.vector("y"), strict=True)
+
+
+def test_run_time_errors():
+    x = pt.vector("x")
+    n = pt.lscalar("n")
+    init = pt.vector("init")
+    out, _ = opgraph.scan(lambda v: v * 2, sequences=x, n_steps=n)
+    fib, _ = opgraph.scan(lambda a, b: a + b, outputs_info=dict(initial=init, taps=[-2, -1]), n_steps=n)
+    f = opgraph.function([x, n, init], [out, fib], mode="PYTHON")
+    with pytest.raises(NodeRuntimeError, match="sequence 0 has 2 steps, the loop has 3"):
+        f(np.ones(2), 3, np.ones(2))
+    with pytest.raises(NodeRuntimeError, match="taps that reach before the start"):
+        f(np.ones(3), 3, np.ones(1))
