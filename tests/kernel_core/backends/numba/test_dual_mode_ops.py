@@ -361,10 +361,20 @@ def family_op_from_graph():
     return run_both([v, k], [u, r, grad((u * r).sum(), v)], [np.array([0.5, -1.0, 2.0]), np.int64(3)])
 
 
+def family_scan_ifelse():
+    """Scan (a recurrence with a per-step output, its BPTT gradient) and IfElse (lazy branches)."""
+    from opgraph.ifelse import ifelse
+
+    x, c = pt.vector("x"), pt.scalar("c")
+    (acc, sq), _ = opgraph.scan(lambda v, h: (h * 0.5 + v, v ** 2), sequences=x, outputs_info=[pt.zeros(()), None])
+    z = ifelse(c > 0, x.sum() * 2, x.prod())
+    return run_both([x, c], [acc, sq, grad(acc.sum(), x), z], [np.array([0.5, -1.0, 2.0]), np.float64(1.0)])
+
+
 FAMILIES = {f.__name__[len("family_"):]: f for f in [
     family_elemwise_float, family_elemwise_dtypes, family_reductions, family_shape, family_join,
     family_construction, family_extra_ops, family_everyday, family_indexing, family_inc_set, family_dot_blockwise, family_linalg,
-    family_linalg_factorizations, family_op_from_graph]}
+    family_linalg_factorizations, family_op_from_graph, family_scan_ifelse]}
 
 
 def test_bool_to_float_cast():
