@@ -377,6 +377,31 @@ FAMILIES = {f.__name__[len("family_"):]: f for f in [
     family_linalg_factorizations, family_op_from_graph, family_scan_ifelse]}
 
 
+def _same_support(g, w, rtol, atol):
+    """Random draws: each call advances the generators, so the two modes' values differ
+    here (shapes and dtypes are compared by run_both); the identical streams of equal
+    seeds are tested in tests/kernel_core/tensor/random/test_statistics.py."""
+    assert np.all(np.isfinite(g)) and np.all(np.isfinite(w))
+    assert np.unique(g).size > 1 and np.unique(w).size > 1
+
+
+def family_random():
+    """Every distribution: the graph of tests/kernel_core/tensor/random/_all_draws.py (the
+    statistics test's, so one Numba compilation in the disk cache serves both)."""
+    import importlib.util
+    import os
+
+    path = os.path.join(os.path.dirname(__file__), "..", "..", "tensor", "random", "_all_draws.py")
+    spec = importlib.util.spec_from_file_location("_all_draws", path)
+    draws_module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(draws_module)
+    _, _, draws = draws_module.build()
+    return run_both([], [Case(d, cmp=_same_support) for d in draws], [])
+
+
+FAMILIES["random"] = family_random
+
+
 def test_bool_to_float_cast():
     n = pt.lscalar("n")
     b = pt.vector("b", dtype="bool")
@@ -400,6 +425,9 @@ NOT_COMPILED = {
     "_BitwiseOp", "_RoundingOp", "CAReduce", "_Accumulating", "_ArgExtremum", "_Extremum", "_Logical",
     "_SortBase", "_CoreOp", "_ExtremumOp", "_IncSubtensorBase", "GradientMarker",
 }
+
+
+NOT_COMPILED.add("RandomVariable")   # the base class of the distributions
 
 
 def _library_op_classes():

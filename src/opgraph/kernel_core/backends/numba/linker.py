@@ -238,7 +238,7 @@ def _no_refresh():
 
 # Ops whose Numba code always returns a newly allocated array (never an input,
 # a view, or a constant): their outputs can be handed to the caller uncopied.
-_FRESH_OPS = ("Elemwise", "CAReduce", "Dot", "Shape", "Shape_i", "TensorFromScalar", "Blockwise")
+_FRESH_OPS = ("Elemwise", "CAReduce", "Dot", "Shape", "Shape_i", "TensorFromScalar", "Blockwise", "RandomVariable")
 
 
 def _allocates(op):

@@ -308,6 +308,20 @@ def _funcify_random_variable(op, node, ctx):
         lines.append(f"{pad}for i{d} in range(n{d}):")
         pad += "    "
     sampler = _CORE_SAMPLERS.get(type(op))
+    if isinstance(op, rv.CategoricalRV) and all(s == 1 for s in params[0].type.shape[:nb]):
+        # One p for every draw (the common case): its cumulative sum once, then a binary
+        # search per draw -- the same uniforms and the same answers as the general sampler.
+        lines[-(nb + 1):-(nb + 1)] = [
+            "    pk = np.ascontiguousarray(p0).reshape(-1)",
+            "    cdf = np.cumsum(pk)",
+            "    total = cdf[pk.shape[0] - 1]",
+            "    kmax = pk.shape[0] - 1",
+        ] if nb else []
+        if nb:
+            lines.append(f"{pad}out{_idx(idx)} = min(np.searchsorted(cdf, g.random() * total, side='right'), kmax)")
+            sampler = None
+            lines.append("    return g, out")
+            return ctx.define("\n".join(lines) + "\n", prefix=f"random_{op.name}")
     if sampler is not None:
         fn = ctx.define(sampler[1], prefix=f"rv_{sampler[0]}")
 
