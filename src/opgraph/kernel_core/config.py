@@ -15,6 +15,10 @@ _DEFAULTS = {
     # ("optimizer_excluding=fusion:inplace" in OPGRAPH_FLAGS).
     "optimizer_including": "",
     "optimizer_excluding": "",
+    # Mode NUMBA's tiers (compile/tiered.py): "background" runs generated Python while
+    # Numba compiles off the caller's thread, "on_wait" compiles at f.wait_compiled(),
+    # "off" compiles before function() returns.
+    "tiered_compile": "background",
 }
 
 _CHOICES = {
@@ -22,6 +26,7 @@ _CHOICES = {
     "mode": ("FAST_RUN", "NUMBA", "PYTHON", "FAST_COMPILE"),
     # Test values are not implemented: only PyTensor's "off" (and "ignore") mean anything.
     "compute_test_value": ("off", "ignore"),
+    "tiered_compile": ("background", "on_wait", "off"),
 }
 _BOOLEANS = {"optimizer_verbose"}
 _BOOL_STRINGS = {"true": True, "1": True, "false": False, "0": False}

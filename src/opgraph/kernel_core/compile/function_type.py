@@ -26,6 +26,7 @@ from opgraph.kernel_core.gc_pause import paused_gc
 from opgraph.kernel_core.graph.basic import Constant, Variable
 from opgraph.kernel_core.graph.fgraph import FunctionGraph
 from opgraph.kernel_core.graph.traversal import io_toposort
+from opgraph.kernel_core.runtime_errors import without_internal_frames
 from opgraph.kernel_core.compile.mode import get_mode
 from opgraph.kernel_core.compile.shared import SharedVariable, is_shared
 from opgraph.kernel_core.compile.supervisor import Supervisor
@@ -490,6 +491,21 @@ class Function:
                 fixed = tuple((d, n) for d, n in enumerate(shape) if n is not None)
                 self._exact.append((dtype, len(shape), fixed))
         self._direct = self._direct_entry()
+        attach = getattr(self._thunk, "attach", None)
+        if attach is not None:   # tiered (compile/tiered.py): _setup runs again on the switch
+            attach(self)
+
+    @property
+    def backend(self):
+        """The backend running the calls now: "numba", "python" (the fast tier of mode
+        NUMBA until Numba's code is ready; compile/tiered.py), or the mode's linker."""
+        return getattr(self._thunk, "backend", None) or self.maker.mode.linker_name
+
+    def wait_compiled(self, timeout=None):
+        """Block until the final backend runs the calls (mode NUMBA: the Numba tier); returns
+        whether it does (False only when ``timeout`` seconds passed first)."""
+        wait = getattr(self._thunk, "wait_compiled", None)
+        return True if wait is None else wait(timeout)
 
     # -- copies and pickling -----------------------------------------------------
     def copy(self, share_memory=False, swap=None, delete_updates=False, name=None):
@@ -657,11 +673,15 @@ class Function:
         return values
 
     def __call__(self, *args, **kwargs):
+        # IPython hides frames with this local: a failing call shows the user's line
+        # and the message (see runtime_errors.without_internal_frames for the rest).
+        __tracebackhide__ = True
         direct = self._direct
         if direct is not None and not kwargs:
             # Fast path: the entry raises (TypeError) unless the arguments have exactly
-            # the compiled types; on any exception the checked path below runs and
-            # converts arguments or explains the error.  Numba's dispatcher takes any
+            # the compiled types; then the checked path below converts them.  When the
+            # graph itself failed, the thunk explains it (one node-by-node re-run)
+            # without running the whole graph again.  Numba's dispatcher takes any
             # ndarray subclass for an array (a masked array would lose its mask), so
             # only plain ndarrays go this way.
             for a in args:
@@ -670,8 +690,10 @@ class Function:
             else:
                 try:
                     outs = direct(*args)
-                except Exception:
-                    pass
+                except Exception as exc:
+                    err = self._fast_path_failure(args, exc)
+                    if err is not None:
+                        raise err
                 else:
                     return list(outs) if self._return_list else outs[0]
         profile = self.profile
@@ -699,10 +721,10 @@ class Function:
                 profile.add_thunk_time(time.perf_counter() - t_vm)
             else:
                 outs = self._thunk(all_values)
-        except Exception:
+        except Exception as exc:
             if self.trust_input:
                 self._explain_untrusted(values)   # raises when an argument has the wrong type
-            raise
+            raise without_internal_frames(exc)
 
         # Never hand out an array the caller or the function still owns: copy
         # values that are inputs, views, read-only (constants) or returned twice.
@@ -735,6 +757,19 @@ class Function:
         if self._return_list:
             return results
         return results[0]
+
+    def _fast_path_failure(self, args, exc):
+        """The error to raise after the direct entry failed with ``exc``, or None when
+        the arguments were not the compiled types (the checked path converts them)."""
+        __tracebackhide__ = True
+        explain = getattr(self._thunk, "explain_failure", None)
+        if explain is None:
+            return None
+        try:
+            failed = explain(args, exc)   # raises the node's error when it finds the node
+        except Exception as err:
+            return without_internal_frames(err)
+        return without_internal_frames(exc) if failed else None
 
     def _explain_untrusted(self, values):
         """With ``trust_input=True`` nothing is checked before the call; when the call
@@ -811,8 +846,23 @@ class Function:
         from opgraph.kernel_core.printing.dprint import dprint
 
         # dprint reads the outputs, inputs (print_fgraph_inputs) and execution order from the Function.
-        return dprint(self, file=file, print_type=print_type, print_destroy_map=print_destroy_map,
-                      print_view_map=print_view_map, depth=depth, id_type=id_type, **kwargs)
+        note = getattr(self._thunk, "pending_note", None)
+        note = note() if note is not None else None
+        if note is None or file not in (None, "str") and not hasattr(file, "write"):
+            return dprint(self, file=file, print_type=print_type, print_destroy_map=print_destroy_map,
+                          print_view_map=print_view_map, depth=depth, id_type=id_type, **kwargs)
+        # Mode NUMBA's fast tier runs while Numba compiles (compile/tiered.py): say so.
+        text = dprint(self, file="str", print_type=print_type, print_destroy_map=print_destroy_map,
+                      print_view_map=print_view_map, depth=depth, id_type=id_type, **kwargs) + note + "\n"
+        if file == "str":
+            return text
+        if file is None:
+            import sys
+
+            sys.stdout.write(text)
+            return None
+        file.write(text)
+        return file
 
     def __repr__(self):
         ins = ", ".join(str(i.variable) for i in self._in)

@@ -29,6 +29,8 @@ FAST_COMPILE_TAGS = ("fast_compile",)
 
 _OPTIMIZERS = {"fast_run": FAST_RUN_TAGS, "fast_compile": FAST_COMPILE_TAGS, "merge": (), None: ()}
 _LINKERS = ("vm", "py", "numba")
+_MODE_NAMES = ("FAST_RUN", "NUMBA", "FAST_COMPILE", "PYTHON")   # predefined_modes' keys
+_UNSET = object()   # Mode(optimizer=...) not given (None is a value: no rewrites but merge)
 
 
 def registered_tags():
@@ -72,9 +74,24 @@ class Mode:
     ``linker``: "vm" (Python VM), "py" (generated Python), "numba", or any object with
     ``make_thunk(fgraph, profile=None)``.  ``optimizer``: "fast_run",
     "fast_compile", "merge" or None (only merge and constant folding).
+    ``Mode("NUMBA")`` (a predefined mode's name as linker) takes that mode's linker
+    and rewrites.  ``tiered``: for the Numba linker, False compiles before
+    ``function()`` returns, True / None run generated Python first while Numba
+    compiles (None: as ``config.tiered_compile`` says; see compile/tiered.py).
     """
 
-    def __init__(self, linker="vm", optimizer="fast_compile", include=(), exclude=(), name=None):
+    def __init__(self, linker="vm", optimizer=_UNSET, include=(), exclude=(), name=None, tiered=None):
+        if isinstance(linker, str) and linker not in _LINKERS and linker.upper() in _MODE_NAMES:
+            # Mode("NUMBA", tiered=False): a predefined mode's linker and rewrites.
+            base = predefined_modes[linker.upper()]
+            linker = base.linker
+            if optimizer is _UNSET:
+                optimizer = base.optimizer
+        if optimizer is _UNSET:   # not given
+            optimizer = "fast_compile"
+        if tiered not in (None, True, False):
+            raise TypeError(f"Mode: tiered must be True, False or None (config.tiered_compile), got {tiered!r}")
+        self.tiered = tiered
         if isinstance(linker, str):
             if linker not in _LINKERS:
                 raise ValueError(f"Mode: unknown linker {linker!r}; use one of {', '.join(_LINKERS)} "
@@ -108,7 +125,8 @@ class Mode:
     # -- derived modes --------------------------------------------------------
     def _derive(self, include=(), exclude=(), linker=None):
         return Mode(linker=self.linker if linker is None else linker, optimizer=self.optimizer,
-                    include=self.include + tuple(include), exclude=self.exclude + tuple(exclude))
+                    include=self.include + tuple(include), exclude=self.exclude + tuple(exclude),
+                    tiered=self.tiered)
 
     def including(self, *tags):
         return self._derive(include=tags)
@@ -149,6 +167,11 @@ class Mode:
         if not isinstance(self.linker, str):
             return self.linker
         if self.linker == "numba":
+            strategy = self.tiered_strategy()
+            if strategy != "off":
+                from opgraph.kernel_core.compile.tiered import TieredLinker
+
+                return TieredLinker(strategy)
             return _numba_linker()
         if self.linker == "py":
             # One generated Python function per graph (backends/python/): the VM's
@@ -158,6 +181,16 @@ class Mode:
             return PythonLinker()
         return VMLinker()
 
+    def tiered_strategy(self):
+        """How the Numba linker compiles: "background", "on_wait" or "off" (compile/tiered.py)."""
+        from opgraph.kernel_core.config import config
+
+        if self.tiered is False:
+            return "off"
+        if self.tiered is True and config.tiered_compile == "off":
+            return "background"
+        return config.tiered_compile
+
     @property
     def linker_name(self):
         if isinstance(self.linker, str):
@@ -166,10 +199,11 @@ class Mode:
 
     def __eq__(self, other):
         return (isinstance(other, Mode) and self.linker == other.linker and self.optimizer == other.optimizer
-                and self.include == other.include and self.exclude == other.exclude)
+                and self.include == other.include and self.exclude == other.exclude
+                and self.tiered == other.tiered)
 
     def __hash__(self):
-        return hash((str(self.linker), self.optimizer, self.include, self.exclude))
+        return hash((str(self.linker), self.optimizer, self.include, self.exclude, self.tiered))
 
     def __str__(self):
         if self.name is not None:
@@ -179,6 +213,8 @@ class Mode:
             parts.append(f"include={self.include}")
         if self.exclude:
             parts.append(f"exclude={self.exclude}")
+        if self.tiered is not None:
+            parts.append(f"tiered={self.tiered}")
         return f"Mode({', '.join(parts)})"
 
     __repr__ = __str__

@@ -85,6 +85,7 @@ class ProfileStats:
         self.fct_callcount = 0
         self.fct_call_time = 0.0   # wall time of Function.__call__ (checks + run + updates)
         self.vm_call_time = 0.0    # time inside the linked thunk
+        self.tier_calls = {}       # mode NUMBA's tiers: "python" / "numba" -> calls each ran (compile/tiered.py)
         # per node
         self.apply_time = {}
         self.apply_callcount = {}
@@ -194,6 +195,9 @@ class ProfileStats:
         per_call = self.fct_call_time / self.fct_callcount if self.fct_callcount else 0.0
         out.append(f"  calls: {self.fct_callcount}, total call time {self.fct_call_time:.3e}s "
                    f"({per_call:.3e}s per call)")
+        if self.tier_calls:
+            out.append("  tiers: " + ", ".join(f"{k} {v} call{'s' if v != 1 else ''}"
+                                               for k, v in self.tier_calls.items()))
         if self.object_mode_nodes:
             names = sorted({str(n.op) for n in self.object_mode_nodes})
             out.append("  object mode (Python perform inside numba.objmode, not compiled): " + ", ".join(names))

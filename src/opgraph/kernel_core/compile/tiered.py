@@ -1,0 +1,225 @@
+"""Tiered execution for mode NUMBA: the first calls run generated Python while Numba compiles.
+
+``TieredLinker.make_thunk(fgraph)`` links the rewritten graph twice:
+
+1. at once, with the generated-Python backend (``backends/python``: one Python
+   function calling NumPy per node, milliseconds to build);
+2. off the caller's thread, with the Numba backend.
+
+The returned ``TieredThunk`` runs tier 1 until tier 2 is ready, then switches,
+at the start of a call (a call never mixes tiers).  On the switch the maker's
+``thunk`` becomes the Numba thunk and every Function using it re-derives its
+call path (``Function._setup``), so the per-call cost after the switch is the
+Numba backend's own (its direct entry).  Both tiers compute the same rewritten
+graph with the same destroy maps; results agree to floating-point
+reproducibility of NumPy against Numba's loops.
+
+How tier 2 is compiled (``config.tiered_compile``, or ``Mode(tiered=...)``):
+
+``"background"`` (default)
+    A daemon thread starts at once.  For a graph numba can cache on disk, the
+    thread runs a worker *process* that compiles the graph into the disk cache,
+    then loads the entry itself; other graphs (objmode fallbacks) are compiled
+    in the thread.  Measured on W5 on this 2-core machine (medians, see
+    benchmarks/w5_compile_latency.py and the report of issue 18): while numba
+    compiles in a thread of the same process it holds the GIL for long
+    stretches, and a loop calling the Python tier got FIGURE_THREAD of its
+    idle call rate; with the worker process it got FIGURE_PROCESS (the load of
+    the cached entry, ~50 ms, is the only GIL-holding part).
+``"on_wait"``
+    Nothing compiles until ``f.wait_compiled()``: the Python tier serves every
+    call.  The test suite uses this (deterministic, and tests that do not test
+    the Numba backend compile nothing).
+``"off"`` (``Mode("NUMBA", tiered=False)``)
+    ``function()`` compiles with Numba before returning, as without tiers.
+
+A failure of the Numba compilation is raised by ``wait_compiled()``; calls keep
+running on the Python tier (which computes the same graph) meanwhile and after.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import subprocess
+import sys
+import threading
+import time
+import weakref
+
+__all__ = ["TieredLinker", "TieredThunk", "TIERED_CHOICES"]
+
+TIERED_CHOICES = ("background", "on_wait", "off")
+
+
+class TieredThunk:
+    """The fast tier now, the Numba tier once compiled (see the module docstring)."""
+
+    def __init__(self, fgraph, fast, compile_numba, strategy, profile=None):
+        self.fgraph = fgraph
+        self.fast = fast
+        self.order = fast.order
+        self.source = getattr(fast, "source", None)   # the running tier's source
+        self.direct = None            # the Function's checked path runs until the switch
+        self.backend = "python"
+        self.profile = profile
+        self.numba = None             # the Numba thunk, once switched
+        self._compile = compile_numba
+        self._strategy = strategy
+        self._ready = None            # the compiled Numba thunk, not yet switched to
+        self._error = None
+        self._done = threading.Event()
+        self._started = False
+        self._lock = threading.Lock()
+        self._makers = weakref.WeakSet()
+        self._functions = weakref.WeakSet()
+        self.compile_seconds = None   # wall time of the Numba compilation (off the caller's thread)
+        if strategy == "background":
+            self._start()
+
+    # -- who to tell on the switch ---------------------------------------------------------
+    def attach(self, function):
+        """``function`` (a Function over this thunk) re-derives its call path on the switch."""
+        self._makers.add(function.maker)
+        self._functions.add(function)
+
+    # -- compiling ------------------------------------------------------------------------------
+    def _start(self):
+        with self._lock:
+            if self._started:
+                return
+            self._started = True
+        t = threading.Thread(target=self._run, name="opgraph-numba-tier", daemon=True)
+        t.start()
+
+    def _run(self):
+        t0 = time.perf_counter()
+        try:
+            self._ready = self._compile()
+        except BaseException as exc:   # reported by wait_compiled(); calls stay on the Python tier
+            self._error = exc
+        finally:
+            self.compile_seconds = time.perf_counter() - t0
+            self._done.set()
+
+    def wait_compiled(self, timeout=None):
+        """Block until the Numba tier runs (compiling now under ``on_wait``); True when it does."""
+        if self.numba is not None:
+            return True
+        if self._strategy == "on_wait" and not self._started:
+            self._started = True
+            self._run()   # in the caller's thread: it waits anyway
+        elif not self._done.wait(timeout):
+            return False
+        if self._error is not None:
+            raise self._error
+        self._switch()
+        return True
+
+    def pending_note(self):
+        """The line ``f.dprint()`` adds while the Python tier runs and Numba compiles in
+        the background (under ``on_wait`` the Python tier is the configured one: no line)."""
+        if self.numba is not None or self._strategy != "background":
+            return None
+        return ("(running on the Python tier while Numba compiles in the background; "
+                "f.wait_compiled() waits for it)")
+
+    @property
+    def compiled(self):
+        """Whether the Numba tier is ready (switched to or waiting for the next call)."""
+        return self.numba is not None or self._ready is not None
+
+    def _switch(self):
+        with self._lock:
+            if self.numba is not None or self._ready is None:
+                return
+            self.numba = self._ready
+            self.backend = "numba"
+            self.source = getattr(self.numba, "source", None)
+        if self.profile is not None:
+            return   # calls keep coming here: the profile counts each tier's calls
+        for maker in list(self._makers):
+            if maker.thunk is self:
+                maker.thunk = self.numba
+        for f in list(self._functions):
+            f._setup()
+
+    # -- calling ------------------------------------------------------------------------------
+    def __call__(self, args):
+        if self._ready is not None and self.numba is None:
+            self._switch()
+        thunk = self.fast if self.numba is None else self.numba
+        if self.profile is not None:
+            calls = self.profile.tier_calls
+            name = "python" if thunk is self.fast else "numba"
+            calls[name] = calls.get(name, 0) + 1
+        return thunk(args)
+
+
+def _compile_in_thread(fgraph, profile):
+    from opgraph.kernel_core.backends.numba.linker import NumbaLinker
+
+    return NumbaLinker().make_thunk(fgraph, profile=profile)
+
+
+# The worker process: read a pickled FunctionGraph, compile it into the disk cache.
+_WORKER = """
+import pickle, sys
+fgraph = pickle.load(sys.stdin.buffer)
+from opgraph.kernel_core.backends.numba.linker import NumbaLinker
+NumbaLinker().make_thunk(fgraph)
+"""
+
+
+def _compile_in_process(fgraph, profile):
+    """Compile in a worker process into the disk cache, then load the entry here.
+
+    Numba holds the GIL for most of a compilation; in another process it takes
+    none of the caller's.  Falls back to compiling in this thread when the
+    graph does not pickle or the worker fails (the compile here then reports
+    any real error)."""
+    if profile is None:
+        try:
+            payload = pickle.dumps(fgraph, protocol=pickle.HIGHEST_PROTOCOL)
+        except Exception:   # a graph holding unpicklable objects: compile it here
+            payload = None
+        if payload is not None:
+            env = dict(os.environ)
+            src = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
+            env["PYTHONPATH"] = src + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+            subprocess.run([sys.executable, "-c", _WORKER], input=payload, env=env,
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
+    return _compile_in_thread(fgraph, profile)
+
+
+def _cacheable(fgraph):
+    """Whether the Numba module of ``fgraph`` can live in the disk cache (no objmode fallback)."""
+    from opgraph.kernel_core.backends.numba.dispatch import has_numba_impl, load_op_implementations
+
+    load_op_implementations()
+    return all(has_numba_impl(n.op) for n in fgraph.apply_nodes)
+
+
+class TieredLinker:
+    """Links the Python tier now and the Numba tier off the caller's thread."""
+
+    name = "numba"
+
+    def __init__(self, strategy="background", use_process=False):
+        if strategy not in ("background", "on_wait"):
+            raise ValueError(f"TieredLinker: strategy must be 'background' or 'on_wait', got {strategy!r}")
+        self.strategy = strategy
+        # True: a worker process for graphs numba can cache (slower here: see the docstring).
+        self.use_process = use_process
+
+    def __repr__(self):
+        return f"TieredLinker({self.strategy!r})"
+
+    def make_thunk(self, fgraph, profile=None):
+        from opgraph.kernel_core.backends.python.linker import PythonLinker
+
+        fast = PythonLinker().make_thunk(fgraph, profile=profile)
+        use_process = self.use_process and profile is None and self.strategy == "background" \
+            and _cacheable(fgraph)
+        compile_fn = _compile_in_process if use_process else _compile_in_thread
+        return TieredThunk(fgraph, fast, lambda: compile_fn(fgraph, profile), self.strategy, profile)
