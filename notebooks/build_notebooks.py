@@ -542,6 +542,59 @@ def nb02():
             acc = acc + 1
         sys.getrecursionlimit() < 20_000, len(io_toposort([long], [acc])), acc.eval({long: 0.0})
         """),
+        md("""
+        ## Random variables
+
+        A random draw is a node too. `pt.random.normal(loc, scale, size=...)` is a
+        `RandomVariable` op with a gufunc signature; its node takes a random *generator* (a
+        shared variable holding a NumPy `Generator`), the size and the parameters — broadcast
+        explicitly with `ExpandDims` — and returns the advanced generator and the draw:
+        """),
+        code("""
+        x = pt.random.normal(loc=0, scale=1, size=(10,))
+        y = pt.exp(x)
+        y.dprint();
+        """),
+        md("""
+        Replacing the random variable by a plain input turns the generative graph into a
+        function of the values (the first step of deriving a log-density):
+        """),
+        code("""
+        from opgraph.graph.replace import graph_replace
+
+        x_input = pt.tensor("x_input", shape=(10,))
+        y2 = graph_replace(y, {x: x_input})
+        y2.dprint();
+        """),
+        md("""
+        **Forward sampling.** A draw built without `rng=` gets a generator of its own whose
+        *default update* is the advanced generator, so a compiled function draws anew at every
+        call; `no_default_updates=True` repeats the same draw, and `.eval()` never advances a
+        generator. A hierarchical model is sampled forward by composing draws:
+        """),
+        code("""
+        srng = pt.random.RandomStream(seed=42)
+        mu = srng.normal(0.0, 10.0)                      # one group mean
+        sigma = srng.halfnormal(0.0, 1.0)
+        obs = srng.normal(mu, sigma, size=(5,))          # five observations around it
+        sample = opgraph.function([], [mu, sigma, obs])
+        first, second = sample(), sample()
+        [np.round(v, 3) for v in first], np.array_equal(first[2], second[2])
+        """),
+        code("""
+        srng.seed(42)                                    # the same seed, the same draws again
+        np.array_equal(sample()[2], first[2])
+        """),
+        md("""
+        PyTensor 3's functional form makes the generator explicit: `rng.normal(...)` returns the
+        next generator and the draw, and the update is yours to state.
+        """),
+        code("""
+        rng_var = pt.random.shared_rng(seed=1234)
+        next_rng, draw = rng_var.normal(0, 1, size=(3,))
+        f = opgraph.function([], draw, updates={rng_var: next_rng})
+        np.array_equal(np.concatenate([f(), f()]), np.random.default_rng(1234).normal(size=6))
+        """),
     ]
 
 
