@@ -38,6 +38,7 @@ KIND_COLORS = {
     "shape": "#c9b3e6",        # purple: shape, reshape, indexing, joins
     "linalg": "#f28c8c",       # red
     "inner": "#8fd6d0",        # teal: ops carrying an inner graph (Composite, Scan, ...)
+    "random": "#f3a6d6",       # pink: random variables (draws)
     "other": "#ffffff",
     "collapsed": "#eeeeee",
 }
@@ -45,7 +46,7 @@ KIND_COLORS = {
 KIND_LABELS = {
     "input": "input", "constant": "constant", "output": "output", "elementwise": "elementwise",
     "reduction": "reduction", "shape": "shape / indexing", "linalg": "linear algebra",
-    "inner": "inner graph", "other": "other op",
+    "inner": "inner graph", "random": "random variable", "other": "other op",
 }
 
 _SHAPE_MODULES = ("shape", "subtensor", "join", "extra_ops", "construction", "basic", "reshape", "sort")
@@ -73,6 +74,8 @@ def op_kind(op):
     cls = type(op)
     name = cls.__name__
     module = cls.__module__ or ""
+    if any(c.__name__ == "RandomVariable" for c in cls.__mro__):
+        return "random"
     core = getattr(op, "core_op", None)  # Blockwise: classify by the op it batches
     if core is not None and core is not op:
         kind = op_kind(core)

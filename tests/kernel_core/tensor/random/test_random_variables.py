@@ -352,3 +352,12 @@ def test_numba_rv_updates_its_generator_inplace():
         f.dprint(print_destroy_map=True)
     assert re.search(r'normal_rv\{"\(\),\(\)->\(\)"\}\.\d \[id \w+\] d=\{0: \[0\]\}', buf.getvalue())
     assert "objmode" not in f.maker.thunk.source
+
+
+def test_drawings_colour_random_variables_as_their_own_kind():
+    from opgraph.kernel_core.printing import graphviz as gv
+
+    x = pt.random.normal(0, 1, size=(3,))
+    assert gv.op_kind(x.owner.op) == "random"
+    assert gv.KIND_COLORS["random"] not in {c for k, c in gv.KIND_COLORS.items() if k != "random"}
+    assert gv.KIND_COLORS["random"] in gv.graph_to_dot(pt.exp(x))
