@@ -94,7 +94,7 @@ def test_length_one_dims_broadcast_only_when_static():
     got = f(av, av, bv)
     np.testing.assert_allclose(got[0], np.exp(av) + av)
     np.testing.assert_allclose(got[1], np.exp(av) + bv)
-    with pytest.raises(Exception, match="input 1 has run-time length 1 along axis 0"):
+    with pytest.raises(Exception, match="input 1 .*run-time length 1 along axis 0"):
         f(av, bv, bv)
 
 
