@@ -11,9 +11,14 @@ are made once per original type (``error_class``).
 
 from __future__ import annotations
 
+import os
+import sys
+import types
+
 import numpy as np
 
-__all__ = ["NodeRuntimeError", "node_error", "error_class", "describe_value", "source_of"]
+__all__ = ["NodeRuntimeError", "node_error", "error_class", "describe_value", "source_of",
+           "without_internal_frames"]
 
 
 def describe_value(v):
@@ -114,3 +119,61 @@ def node_error(node, inputs, exc):
         exc.add_note("\n".join(lines[1:]) + f"\n  (in {node.op})")
         return exc
     return err
+
+
+# src/opgraph: frames in here are opgraph's machinery, not the user's code.
+_PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
+
+
+def _package_dir(name):
+    module = sys.modules.get(name)   # not imported: none of its frames can be on the stack
+    return os.path.dirname(module.__file__) + os.sep if module is not None else None
+
+
+def _internal_frame(filename, also=()):
+    if filename.startswith(_PACKAGE_DIR) or filename.startswith("<opgraph"):
+        return True   # opgraph's files, and the graph functions it generates
+    return any(d is not None and filename.startswith(d) for d in (_package_dir("numba"), *also))
+
+
+def _user_traceback(tb, also=()):
+    """A copy of the traceback chain ``tb`` without opgraph's (and numba's) frames."""
+    kept = []
+    while tb is not None:
+        if not _internal_frame(tb.tb_frame.f_code.co_filename, also):
+            kept.append(tb)
+        tb = tb.tb_next
+    new = None
+    for entry in reversed(kept):
+        new = types.TracebackType(new, entry.tb_frame, entry.tb_lasti, entry.tb_lineno)
+    return new
+
+
+def without_internal_frames(exc):
+    """``exc`` with its traceback reduced to the frames outside opgraph (and numba).
+
+    A failing call of a compiled function is explained by its message (the node,
+    its input shapes, the user's line that built it); the frames of the Function,
+    linker and generated code between the user's call and that message are
+    noise.  Frames of the user's own code (an Op's ``perform`` in their file) are
+    kept.  An explained node error's chained internal exception is hidden too
+    (its ``original`` attribute keeps it).
+    """
+    if isinstance(exc, NodeRuntimeError):
+        exc.__suppress_context__ = True
+    return exc.with_traceback(_user_traceback(exc.__traceback__))
+
+
+def _render_traceback_(self):
+    """IPython's hook for an exception to format its own traceback: the user's frames and
+    the message.  (IPython's ``__tracebackhide__`` never hides the innermost frame, which
+    for a compiled call is always opgraph's ``Function.__call__``.)  The shell's own frames
+    (IPython's run_code) go too; without IPython this is never called."""
+    import traceback
+
+    tb = _user_traceback(self.__traceback__, also=(_package_dir("IPython"),))
+    text = "".join(traceback.format_exception(type(self), self, tb, chain=False))
+    return text.rstrip("\n").splitlines()
+
+
+NodeRuntimeError._render_traceback_ = _render_traceback_

@@ -11,6 +11,19 @@ input types, under a per-graph file lock, so concurrent processes compile a
 graph once and the others load it from the disk cache.  Other layouts
 (non-contiguous views) compile lazily on first use, as numba does.
 
+Memory: what opgraph keeps for a compiled function -- the generated module,
+its dispatchers, its ``sys.modules`` entry, the in-process memo (cache.py) --
+lives exactly as long as some Function uses it, and is released when the last
+one is deleted (cache.py ``_release_module``).  What Numba itself keeps cannot
+be freed from here: the machine code and LLVM module of every compilation stay
+in numba's JIT engine for the life of the process (numba never removes modules
+from it), and numba's typing / target contexts memoise per-type data.  Measured
+by benchmarks/memory_cycles.py: about 2.7 MB per compile/delete cycle of a small
+graph remains, all of it numba's (the generated module, Function and graph are
+gone: tests/kernel_core/backends/numba/test_memory_release.py).  A process
+compiling thousands of distinct graphs should compile them in worker
+processes.
+
 When a run fails, the graph is re-run node by node to name the failing node
 (the same short error the Python VM gives).  If numba cannot compile the
 graph at all, the linker warns and falls back to the Python VM, so a missing
@@ -174,9 +187,20 @@ class NumbaLinker:
                 node_runner.explain(args, exc)
                 raise
 
+        def explain_failure(args, exc):
+            """After the direct entry (``thunk.direct``) raised ``exc``: False when numba
+            refused the argument types (no compiled overload; the caller converts
+            them), else re-run node by node to raise the error naming the node, and
+            True when that re-run did not fail (the caller raises ``exc``)."""
+            if isinstance(exc, TypeError) and tuple(map(fn.typeof_pyval, args)) not in fn.overloads:
+                return False
+            node_runner.explain(args, exc)
+            return True
+
         thunk.fgraph = fgraph
         thunk.source = gm.source
         thunk.dispatcher = fn
+        thunk.explain_failure = explain_failure
         thunk.direct = None
         if sig is not None and not copy_idx and not consts:
             thunk.direct = _direct_entry(fn, _fresh_outputs(fgraph))
