@@ -18,6 +18,12 @@ import numpy as np
 import pytest
 
 from opgraph.kernel_core.backends.numba import cache
+from opgraph.kernel_core.backends.numba.linker import NumbaLinker
+from opgraph.kernel_core.compile.mode import Mode
+
+# The Numba linker itself (not whatever mode="NUMBA" selects first, e.g. a faster-to-start
+# tier): these tests are about the compiled code.
+NUMBA = Mode(linker=NumbaLinker(), optimizer="fast_run")
 
 SOURCE = """import numba
 _CACHE = True
@@ -81,7 +87,7 @@ def test_unwritable_cache_compiles_in_memory_with_one_warning(root, monkeypatch)
     x = pt.vector("x")
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        f = opgraph.function([x], [pt.exp(x) * 2.5, pt.sin(x) - x], mode="NUMBA")
+        f = opgraph.function([x], [pt.exp(x) * 2.5, pt.sin(x) - x], mode=NUMBA)
         other = cache.load_module(SOURCE.format(tag="another graph"))
     unwritable = [w for w in caught if issubclass(w.category, cache.UnwritableCacheWarning)]
     assert len(unwritable) == 1, [str(w.message) for w in caught]

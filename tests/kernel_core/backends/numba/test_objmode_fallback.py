@@ -7,8 +7,14 @@ import numpy as np
 import opgraph
 import opgraph.tensor as pt
 from opgraph.gradient import grad
+from opgraph.kernel_core.backends.numba.linker import NumbaLinker
+from opgraph.kernel_core.compile.mode import Mode
 from opgraph.kernel_core.graph.basic import Apply
 from opgraph.kernel_core.graph.op import Op
+
+# The Numba linker itself (not whatever mode="NUMBA" selects first, e.g. a faster-to-start
+# tier): these tests are about the compiled code.
+NUMBA = Mode(linker=NumbaLinker(), optimizer="fast_run")
 
 
 class CumulativeMax(Op):
@@ -53,11 +59,11 @@ def test_user_ops_run_in_object_mode_inside_a_compiled_graph():
     ym = np.maximum.accumulate((np.exp(xv) - 1.0) * 2.0)
     expected = [np.log1p(np.abs((ym + xv) * 3.0)) * (ym + xv).sum(), ym, 2 * xv]
     # The whole graph as one compiled function (objmode blocks inside it) ...
-    whole = opgraph.function([x], outputs, mode="NUMBA")
+    whole = opgraph.function([x], outputs, mode=NUMBA)
     for g, e in zip(whole(xv), expected):
         np.testing.assert_allclose(g, e)
     # ... and node by node under the profiler.
-    f = opgraph.function([x], outputs, mode="NUMBA", profile=True)
+    f = opgraph.function([x], outputs, mode=NUMBA, profile=True)
     for _ in range(2):
         got = f(xv)
     for g, e in zip(got, expected):

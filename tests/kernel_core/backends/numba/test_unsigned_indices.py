@@ -9,7 +9,12 @@ import pytest
 
 import opgraph
 import opgraph.tensor as pt
-from opgraph.kernel_core.backends.numba.linker import NumbaFallbackWarning
+from opgraph.kernel_core.backends.numba.linker import NumbaFallbackWarning, NumbaLinker
+from opgraph.kernel_core.compile.mode import Mode
+
+# The Numba linker itself (not whatever mode="NUMBA" selects first, e.g. a faster-to-start
+# tier): these tests are about the compiled code.
+NUMBA = Mode(linker=NumbaLinker(), optimizer="fast_run")
 
 
 @pytest.fixture(scope="module")
@@ -22,7 +27,7 @@ def f():
     outs = [x[i], x[iv], pt.set_subtensor(x[i], 5.0), pt.inc_subtensor(x[iv], 1.0), m[j, 1:], m[iv, 0]]
     with warnings.catch_warnings():
         warnings.simplefilter("error", NumbaFallbackWarning)   # compiled, not the Python VM
-        return opgraph.function([x, m, i, iv, j], outs, mode="NUMBA")
+        return opgraph.function([x, m, i, iv, j], outs, mode=NUMBA)
 
 
 def test_unsigned_indices_compile_and_index(f):

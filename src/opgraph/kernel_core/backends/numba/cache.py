@@ -14,8 +14,11 @@ A corrupt entry -- a module whose text is not what we expect, or numba cache
 files that do not unpickle -- is deleted and rebuilt.  Numba keys its own
 cache on the module file's mtime and size, which never change once written.
 
-Within one process, modules are memoised by key, so compiling the same graph
-twice reuses the already-compiled dispatcher.
+Within one process, modules are memoised by key while a compiled function uses
+them, so compiling the same graph twice reuses the already-compiled dispatcher.
+The memo is weak: once every Function using a module is deleted, the module
+leaves the memo and ``sys.modules`` and is freed (what numba itself keeps is
+listed in linker.py's docstring).
 
 Shared and read-only caches: an entry whose module is already there is read
 without taking the lock (entries appear atomically and are never rewritten),
@@ -40,9 +43,10 @@ import shutil
 import sys
 import tempfile
 import warnings
+import weakref
 
 _ENV = "OPGRAPH_CACHE_DIR"
-_modules = {}
+_modules = weakref.WeakValueDictionary()   # key -> CacheEntry, while some Function holds it
 _backend_hash = None
 _mem_counter = 0
 _warned_roots = set()
@@ -209,6 +213,9 @@ class CacheEntry:
         self.module = module
         self.key = key
         self.lock_path = lock_path
+        # The module is in sys.modules (numba resolves objmode globals there) only
+        # while this entry -- so some compiled function -- is alive.
+        weakref.finalize(self, _release_module, module.__name__, module).atexit = False
 
     def drop_machine_code(self):
         """Delete numba's cache files of this entry (they failed to load)."""
@@ -277,8 +284,44 @@ def load_module(source, objects=None, cacheable=True):
     return entry
 
 
+def _forget_module(name, module):
+    if sys.modules.get(name) is module:
+        del sys.modules[name]
+
+
+def _release_module(name, module):
+    """Free a generated module no compiled function uses any more.
+
+    Beyond ``sys.modules``, numba itself keeps it: every compiled overload's
+    Environment holds its function's globals -- this module's dict, which holds
+    the dispatchers -- and numba's target context keeps every overload until its
+    dispatcher is collected.  That loop through a global registry never breaks on
+    its own; emptying the module's namespace does (the dispatchers are collected,
+    and numba's finalizer unregisters their overloads).  An objmode block is a
+    dispatcher numba serialises into the machine code: numba keeps it in
+    ``_MemoMixin._recent`` (the last 128) and in ``serialize._unpickled_memo``
+    (forever); this module's are dropped from both (its machine code is never
+    run again: no Function uses it)."""
+    from numba.core import serialize
+    from numba.core.dispatcher import _MemoMixin
+
+    _forget_module(name, module)
+    namespace = module.__dict__
+
+    def ours(obj):
+        return getattr(getattr(obj, "py_func", None), "__globals__", None) is namespace
+
+    recent = _MemoMixin._recent
+    for d in [d for d in recent if ours(d)]:
+        recent.remove(d)
+    memo = serialize._unpickled_memo
+    for key in [k for k, v in memo.items() if isinstance(v, tuple) and v and ours(v[0])]:
+        del memo[key]
+    namespace.clear()
+
+
 def clear_memory_cache():
     """Forget modules loaded in this process (tests use it to force a reload from disk)."""
-    for entry in _modules.values():
-        sys.modules.pop(entry.module.__name__, None)
+    for entry in list(_modules.values()):
+        _forget_module(entry.module.__name__, entry.module)
     _modules.clear()
