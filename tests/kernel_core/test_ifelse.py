@@ -22,6 +22,7 @@ def test_only_the_chosen_branch_runs(mode):
     i = pt.lscalar("i")
     y = ifelse(c > 0, x[i] * 2, x.sum())
     f = opgraph.function([c, x, i], y, mode=mode)
+    f.wait_compiled()   # mode NUMBA: the Numba tier, not the Python tier that serves first calls
     xv = np.arange(3.0)
     assert f(-1.0, xv, 10) == 3.0           # x[10] never evaluated
     assert f(1.0, xv, 2) == 4.0
@@ -40,6 +41,7 @@ def test_several_outputs_both_branches_and_gradient(mode):
     cost = a.sum() + b
     gx, gy = grad(cost, [x, y])
     f = opgraph.function([c, x, y], [a, b, gx, gy], mode=mode)
+    f.wait_compiled()   # mode NUMBA: the Numba tier, not the Python tier that serves first calls
     xv, yv = np.array([0.1, 0.2]), np.array([1.0, -2.0])
     ra, rb, rgx, rgy = f(1.0, xv, yv)
     np.testing.assert_allclose(ra, np.exp(xv))

@@ -46,8 +46,10 @@ class IfElse(Op):
 
     __props__ = ()
 
-    def __init__(self, inner_inputs, then_outputs, else_outputs, name=None):
+    def __init__(self, inner_inputs, then_outputs, else_outputs, name=None, inner_rewritten=False):
         self.inner_inputs = list(inner_inputs)
+        # The branches went through the outer graph's rewrite phases (rewrite below).
+        self.inner_rewritten = bool(inner_rewritten)
         self.then_outputs = list(then_outputs)
         self.else_outputs = list(else_outputs)
         self.name = name
@@ -275,6 +277,20 @@ def _register_rewrites():
         return graph_replace(list(outs), dict(zip(node.op.inner_inputs, node.inputs[1:])), strict=False)
 
     register_rewrite(constant_ifelse, "canonicalize", "fast_compile", "ifelse")
+
+    @node_rewriter([IfElse], name="ifelse_rewrite_branches")
+    def ifelse_rewrite_branches(fgraph, node):
+        """The branches' graphs go through the outer phases (but inplace), once per IfElse."""
+        from opgraph.kernel_core.scan.rewrites import rewrite_inner
+
+        op = node.op
+        if op.inner_rewritten:
+            return None
+        inputs, outputs = rewrite_inner(op.inner_inputs, op.then_outputs + op.else_outputs)
+        new_op = IfElse(inputs, outputs[:op.n_outs], outputs[op.n_outs:], name=op.name, inner_rewritten=True)
+        return new_op(*node.inputs, return_list=True)
+
+    register_rewrite(ifelse_rewrite_branches, "specialize", "ifelse", "ifelse_rewrite_branches")
 
 
 _register_rewrites()

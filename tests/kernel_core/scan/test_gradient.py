@@ -108,6 +108,7 @@ def test_numba_gradient():
     grads = grad(cost, [W, u, h0])
     values = [RNG.normal(size=(3, 3)) * 0.5, RNG.normal(size=(4, 3)), RNG.normal(size=3)]
     f_numba = opgraph.function([W, u, h0], grads, mode="NUMBA")
+    f_numba.wait_compiled()
     f_py = opgraph.function([W, u, h0], grads, mode="PYTHON")
     for got, want in zip(f_numba(*values), f_py(*values)):
         np.testing.assert_allclose(got, want, rtol=1e-10)

@@ -60,6 +60,7 @@ def _examples():
 def test_documented_examples(mode):
     inputs, outputs, values, expected = _examples()
     f = opgraph.function(inputs, outputs, mode=mode)
+    f.wait_compiled()   # mode NUMBA: the Numba tier, not the Python tier that serves first calls
     for got, want in zip(f(*values), expected):
         np.testing.assert_allclose(got, want)
     if mode == "NUMBA":   # the loops are generated into the graph module: no objmode, no Python per step
@@ -101,6 +102,7 @@ def test_last_state_only_keeps_a_window(mode):
     a = pt.scalar("a")
     out, _ = opgraph.scan(lambda h, a: h * a + 1, outputs_info=h0, non_sequences=a, n_steps=1000)
     f = opgraph.function([h0, a], out[-1], mode=mode)
+    f.wait_compiled()   # mode NUMBA: the Numba tier, not the Python tier that serves first calls
     (node,) = [n for n in f.maker.fgraph.apply_nodes if isinstance(n.op, Scan)]
     assert node.op.save_last == (True,) and node.outputs[0].type.ndim == 1
     h = np.ones(2)

@@ -41,7 +41,7 @@ class Scan(Op):
     __props__ = ()
 
     def __init__(self, inner_inputs, inner_outputs, n_seqs, state_taps, n_nit, n_nonseqs, as_while=False,
-                 save_last=None, equal_lengths=False, name=None, truncate_gradient=-1):
+                 save_last=None, equal_lengths=False, name=None, truncate_gradient=-1, inner_rewritten=False):
         self.inner_inputs = list(inner_inputs)
         self.inner_outputs = list(inner_outputs)
         self.n_seqs = int(n_seqs)
@@ -54,6 +54,8 @@ class Scan(Op):
         self.equal_lengths = bool(equal_lengths)
         self.name = name
         self.truncate_gradient = int(truncate_gradient)
+        # The step's graph went through the outer graph's rewrite phases (rewrites.py).
+        self.inner_rewritten = bool(inner_rewritten)
         self.lags = tuple(-min(taps) for taps in self.state_taps)
         n_taps = sum(len(t) for t in self.state_taps)
         want_in = self.n_seqs + n_taps + self.n_nonseqs
@@ -83,7 +85,8 @@ class Scan(Op):
         kwargs = dict(inner_inputs=self.inner_inputs, inner_outputs=self.inner_outputs, n_seqs=self.n_seqs,
                       state_taps=self.state_taps, n_nit=self.n_nit, n_nonseqs=self.n_nonseqs,
                       as_while=self.as_while, save_last=self.save_last, equal_lengths=self.equal_lengths,
-                      name=self.name, truncate_gradient=self.truncate_gradient)
+                      name=self.name, truncate_gradient=self.truncate_gradient,
+                      inner_rewritten=self.inner_rewritten)
         kwargs.update(changes)
         return Scan(**kwargs)
 

@@ -9,6 +9,11 @@ raises an IndexError; the saved state is then the initial value.)
 ``scan_unused_outputs``: per-step outputs nobody reads are dropped from the node
 (their part of the step is no longer computed).
 
+``scan_rewrite_inner``: the step's own graph goes through the outer graph's phases
+(canonicalize, stabilize, specialize, fusion -- not inplace: the step's inputs are
+rows of the loop's buffers), once per Scan (``inner_rewritten``).  It runs in
+``specialize``, so only the modes that rewrite that far (NUMBA / FAST_RUN) pay for it.
+
 (Loop-invariant computations are moved out of the step when the scan is built:
 ``builder._loop_invariants``.)
 """
@@ -77,5 +82,29 @@ def scan_unused_outputs(fgraph, node):
     return replacements
 
 
+INNER_PHASES = ("canonicalize", "stabilize", "specialize", "fusion")
+
+
+def rewrite_inner(inner_inputs, inner_outputs):
+    """``(inputs, outputs)`` of the rewritten copy of an inner graph (same input order)."""
+    from opgraph.kernel_core.graph.fgraph import FunctionGraph
+    from opgraph.kernel_core.rewriting.api import rewrite_graph
+
+    fgraph = FunctionGraph(list(inner_inputs), list(inner_outputs), clone=True)
+    fgraph = rewrite_graph(fgraph, include=INNER_PHASES, clone=False)
+    return list(fgraph.inputs), list(fgraph.outputs)
+
+
+@node_rewriter([Scan], name="scan_rewrite_inner")
+def scan_rewrite_inner(fgraph, node):
+    op = node.op
+    if op.inner_rewritten:
+        return None
+    inputs, outputs = rewrite_inner(op.inner_inputs, op.inner_outputs)
+    new_op = op.clone_with(inner_inputs=inputs, inner_outputs=outputs, inner_rewritten=True)
+    return new_op(*node.inputs, return_list=True)
+
+
+register_rewrite(scan_rewrite_inner, "specialize", "scan", "scan_rewrite_inner")
 register_rewrite(scan_save_last, "specialize", "fast_compile", "scan", "scan_save_last")
 register_rewrite(scan_unused_outputs, "canonicalize", "scan", "scan_unused_outputs")
