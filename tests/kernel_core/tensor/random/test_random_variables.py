@@ -361,3 +361,12 @@ def test_drawings_colour_random_variables_as_their_own_kind():
     assert gv.op_kind(x.owner.op) == "random"
     assert gv.KIND_COLORS["random"] not in {c for k, c in gv.KIND_COLORS.items() if k != "random"}
     assert gv.KIND_COLORS["random"] in gv.graph_to_dot(pt.exp(x))
+
+
+def test_float_draws_follow_floatx_at_call_time():
+    with opgraph.config.change_flags(floatX="float32"):
+        x = pt.random.normal(0, 1, size=(2,))
+        u = pt.random.uniform(size=(2,), dtype="float64")
+    assert x.type.dtype == "float32" and x.eval().dtype == np.float32
+    assert u.type.dtype == "float64"
+    assert pt.random.normal(0, 1).type.dtype == "float64"

@@ -284,6 +284,8 @@ class RandomVariable(Op):
         if kwargs:
             raise TypeError(f"{self.name}() got unexpected keyword argument(s) {', '.join(sorted(kwargs))}")
         op = self
+        if dtype is None and type(self).dtype == "floatX":
+            dtype = "floatX"   # resolved now: config.floatX may have changed since the op was made
         if dtype is not None and resolve_dtype(dtype) != self.dtype:
             op = self.clone(dtype=dtype)
         own_rng = rng is None
