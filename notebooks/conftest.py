@@ -11,6 +11,9 @@ import os
 # Compiled code cached on disk is shared with the unit tests (same machine, same graphs),
 # so a notebook run after the tests compiles almost nothing. The kernels inherit this.
 os.environ.setdefault("OPGRAPH_CACHE_DIR", os.path.join(os.path.expanduser("~"), ".cache", "opgraph-tests"))
+# The stored outputs show Numba-compiled functions (dprint, profiles): compile before
+# function() returns, as the tutorials describe, instead of running the fast tier first.
+os.environ.setdefault("OPGRAPH_FLAGS", "tiered_compile=off")
 
 
 def pytest_collectstart(collector):

@@ -156,6 +156,7 @@ def test_numba_generates_the_inner_graph_into_the_outer_function():
     a, b = pt.dvector("a"), pt.dvector("b")
     u, v, w, r = op(a, b)
     f = opgraph.function([a, b], [u * 3.0, v, w, r], mode="NUMBA")
+    f.wait_compiled()   # this tests the Numba backend's code, not the Python tier
     av, bv = np.array([1.0, 2.0, 3.0]), np.array([3.0, 4.0, 5.0])
     before = av.copy()
     res = f(av, bv)

@@ -188,6 +188,7 @@ def test_pickle_in_a_new_process_loads_from_the_disk_cache():
     x = pt.dvector("x")
     w = opgraph.shared(np.ones(3), name="w")
     f = opgraph.function([x], [pt.exp(x) * w], updates={w: w * 2}, mode="NUMBA")
+    f.wait_compiled()   # the Numba tier fills the disk cache the new process loads from
     f(np.zeros(3))
     data = pickle.dumps(f)
     run = subprocess.run([sys.executable, "-c", _UNPICKLE_AND_CALL], input=data, capture_output=True,

@@ -156,10 +156,12 @@ class TieredThunk:
         return thunk(args)
 
 
-def _compile_in_thread(fgraph, profile):
-    from opgraph.kernel_core.backends.numba.linker import NumbaLinker
+def _compile_in_thread(fgraph, profile, linker=None):
+    if linker is None:
+        from opgraph.kernel_core.backends.numba.linker import NumbaLinker
 
-    return NumbaLinker().make_thunk(fgraph, profile=profile)
+        linker = NumbaLinker()
+    return linker.make_thunk(fgraph, profile=profile)
 
 
 # The worker process: read a pickled FunctionGraph, compile it into the disk cache.
@@ -171,7 +173,7 @@ NumbaLinker().make_thunk(fgraph)
 """
 
 
-def _compile_in_process(fgraph, profile):
+def _compile_in_process(fgraph, profile, linker=None):
     """Compile in a worker process into the disk cache, then load the entry here.
 
     Numba holds the GIL for most of a compilation; in another process it takes
@@ -189,7 +191,7 @@ def _compile_in_process(fgraph, profile):
             env["PYTHONPATH"] = src + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
             subprocess.run([sys.executable, "-c", _WORKER], input=payload, env=env,
                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
-    return _compile_in_thread(fgraph, profile)
+    return _compile_in_thread(fgraph, profile, linker)
 
 
 def _cacheable(fgraph):
@@ -211,15 +213,30 @@ class TieredLinker:
         self.strategy = strategy
         # True: a worker process for graphs numba can cache (slower here: see the docstring).
         self.use_process = use_process
+        # Imported now (not numba itself): a broken backend fails function(), not later calls.
+        from opgraph.kernel_core.backends.numba.linker import NumbaLinker
+
+        self._numba = NumbaLinker()
 
     def __repr__(self):
         return f"TieredLinker({self.strategy!r})"
 
+    @property
+    def numba_linker(self):
+        """The Numba linker of the second tier."""
+        return self._numba
+
+    @property
+    def last_source(self):
+        """The generated Numba module once the second tier compiled (as NumbaLinker's)."""
+        return self.numba_linker.last_source
+
     def make_thunk(self, fgraph, profile=None):
         from opgraph.kernel_core.backends.python.linker import PythonLinker
 
-        fast = PythonLinker().make_thunk(fgraph, profile=profile)
+        fast = PythonLinker(strict_inputs=True).make_thunk(fgraph, profile=profile)
         use_process = self.use_process and profile is None and self.strategy == "background" \
             and _cacheable(fgraph)
         compile_fn = _compile_in_process if use_process else _compile_in_thread
-        return TieredThunk(fgraph, fast, lambda: compile_fn(fgraph, profile), self.strategy, profile)
+        linker = self.numba_linker
+        return TieredThunk(fgraph, fast, lambda: compile_fn(fgraph, profile, linker), self.strategy, profile)

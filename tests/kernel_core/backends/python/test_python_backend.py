@@ -120,3 +120,23 @@ def test_python_mode_uses_the_generated_function_and_profiles_use_the_vm():
     p = opgraph.function([x], pt.exp(x).sum(), mode="PYTHON", profile=True)
     p(np.ones(3))
     assert p.profile.apply_time and all(c == 1 for c in p.profile.apply_callcount.values())
+
+
+def test_strict_inputs_refuse_what_numba_refuses():
+    # The fast tier of mode NUMBA accepts exactly the Numba backend's argument types,
+    # so a trust_input call does not stop working when Numba's code takes over.
+    from opgraph.kernel_core.backends.python.codegen import generate
+    from opgraph.kernel_core.graph.fgraph import FunctionGraph
+
+    x, n = pt.dvector("x"), pt.lscalar("n")
+    fg = FunctionGraph([n, x], [x * n])
+    strict, lenient = generate(fg, strict_inputs=True).fn, generate(fg).fn
+    two = np.asarray(2, dtype="int64")
+    np.testing.assert_array_equal(strict(two, np.ones(3))[0], [2.0, 2.0, 2.0])
+    for bad in [(two, np.ones((2, 2))), (two, np.ones(3, dtype="float32")), (np.int64(2), np.ones(3)),
+                (two, [1.0, 2.0])]:
+        with pytest.raises(TypeError, match="expected an ndarray"):
+            strict(*bad)
+    np.testing.assert_array_equal(lenient(np.int64(2), np.ones(3))[0], [2.0, 2.0, 2.0])
+    with pytest.raises(TypeError, match="input 1: expected an ndarray, got list"):
+        lenient(two, [1.0, 2.0])

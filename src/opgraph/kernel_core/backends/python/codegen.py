@@ -73,8 +73,12 @@ class GraphFunction:
         return err
 
 
-def generate(fgraph):
-    """The ``GraphFunction`` computing ``fgraph``."""
+def generate(fgraph, strict_inputs=False):
+    """The ``GraphFunction`` computing ``fgraph``.
+
+    ``strict_inputs``: tensor inputs must be ndarrays of exactly their dtype and ndim
+    (what the Numba backend's compiled signature accepts; the Python tier of mode
+    NUMBA must not accept calls the Numba tier refuses after the switch)."""
     from opgraph.kernel_core.compile.vm import schedule
 
     load_rules()
@@ -107,9 +111,13 @@ def generate(fgraph):
 
     glb["_ndarray"], glb["_generic"] = np.ndarray, np.generic
     for k, v in enumerate(fgraph.inputs):
-        if isinstance(v.type, TensorType):
+        if isinstance(v.type, TensorType) and strict_inputs:
+            glb[f"_dt{k}"] = np.dtype(v.type.dtype)
+            ok = f"type(i{k}) is _ndarray and i{k}.dtype == _dt{k} and i{k}.ndim == {v.type.ndim}"
+        elif isinstance(v.type, TensorType):
             ok = f"type(i{k}) is _ndarray" if v.type.ndim else f"isinstance(i{k}, (_ndarray, _generic))"
-            body.append((1, f"if not {ok}: raise TypeError('input {k}: expected an ndarray, got ' "
+        if isinstance(v.type, TensorType):
+            body.append((1, f"if not ({ok}): raise TypeError('input {k}: expected an ndarray, got ' "
                             f"+ type(i{k}).__name__)", None))
     node_inputs = []
     in_block = False

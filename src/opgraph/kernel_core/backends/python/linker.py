@@ -15,17 +15,23 @@ __all__ = ["PythonLinker"]
 
 
 class PythonLinker:
+    """``strict_inputs``: accept exactly the Numba backend's argument types (the fast tier
+    of mode NUMBA; see codegen.generate)."""
+
     name = "py"
 
+    def __init__(self, strict_inputs=False):
+        self.strict_inputs = strict_inputs
+
     def __repr__(self):
-        return "PythonLinker()"
+        return "PythonLinker(strict_inputs=True)" if self.strict_inputs else "PythonLinker()"
 
     def make_thunk(self, fgraph, profile=None):
         if profile is not None:
             from opgraph.kernel_core.compile.vm import VMLinker
 
             return VMLinker().make_thunk(fgraph, profile=profile)
-        gf = generate(fgraph)
+        gf = generate(fgraph, strict_inputs=self.strict_inputs)
         fn, n_in = gf.fn, len(fgraph.inputs)
 
         def thunk(input_values):
