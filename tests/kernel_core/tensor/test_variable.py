@@ -140,6 +140,16 @@ def test_numpy_ufuncs_on_symbolic_variables_build_graphs():
         got = build()
         assert isinstance(got, pt.TensorVariable)
         np.testing.assert_allclose(got.eval({v: vv}), want)
+    m = pt.dmatrix("m")
+    a = np.arange(4.0).reshape(2, 2)
+    np.testing.assert_allclose((a @ m).eval({m: a}), a @ a)
+    np.testing.assert_allclose(np.matmul(m, a).eval({m: a}), a @ a)
+    q, r = divmod(np.arange(4.0), pt.dvector("w"))
+    np.testing.assert_allclose(r.eval({r.owner.inputs[1]: np.full(4, 3.0)}), np.arange(4.0) % 3)
+    assert isinstance(q, pt.TensorVariable)
+    # == / != stay identity tests whichever side the array is on: variables are list members.
+    assert not bool(a == m) and not bool(m == a) and bool(a != m)
+    assert a not in [m] and np.equal(m, m)
 
 
 def test_numpy_ufuncs_refuse_what_a_graph_cannot_do():

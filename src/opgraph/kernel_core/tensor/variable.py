@@ -358,7 +358,7 @@ _UFUNCS = {
     "arcsin": "arcsin", "arccos": "arccos", "arctan": "arctan", "arctan2": "arctan2", "sinh": "sinh",
     "cosh": "cosh", "tanh": "tanh", "arcsinh": "arcsinh", "arccosh": "arccosh", "arctanh": "arctanh",
     "floor": "floor", "ceil": "ceil", "rint": "round_half_to_even", "less": "lt", "greater": "gt",
-    "less_equal": "le", "greater_equal": "ge", "equal": "eq", "not_equal": "neq", "logical_and": "and_",
+    "less_equal": "le", "greater_equal": "ge", "logical_and": "and_", "matmul": "matmul",
     "logical_or": "or_", "logical_xor": "xor", "logical_not": "logical_not", "bitwise_and": "bitwise_and",
     "bitwise_or": "bitwise_or", "bitwise_xor": "bitwise_xor", "invert": "invert", "isnan": "isnan",
     "isinf": "isinf", "conjugate": "conj",
@@ -372,6 +372,16 @@ def _array_ufunc(ufunc, method, inputs, kwargs):
     import opgraph.kernel_core.tensor as ten
 
     name = ufunc.__name__
+    if name in ("equal", "not_equal") and method == "__call__" and len(inputs) == 2:
+        # ``array == x`` stays an identity test, as ``x == array`` is (variables are dict keys
+        # and list members: ``array in [x]`` must not build a graph).  Symbolic equality is
+        # pt.eq / pt.neq.
+        same = inputs[0] is inputs[1]
+        return np.bool_(same if name == "equal" else not same)
+    if name == "divmod" and method == "__call__":
+        import opgraph.kernel_core.tensor as ten
+
+        return ten.int_div(*inputs), ten.mod(*inputs)
     for v in inputs:
         if not isinstance(v, (Variable, np.ndarray, np.generic, int, float, bool, complex, list, tuple)):
             return NotImplemented  # another library's array: let it (or NumPy's error) decide
