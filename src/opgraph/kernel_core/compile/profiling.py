@@ -8,7 +8,11 @@ data accessors (``node_table``, ``op_class_table``, ``op_table``,
 
 Linker contract: a linker given a profile calls ``profile.add_node_time(node,
 seconds, input_values)`` after each node (or only ``add_thunk_time`` when it
-runs the whole graph as one compiled unit).
+runs the whole graph as one compiled unit).  A compiling linker reports the
+time of its backend compiler with ``add_compile_phase("numba_jit" |
+"cache_load", seconds)`` and never inside a node's time: the first profiled
+function of a process must not charge Numba's compilation of a kernel to that
+node.
 """
 
 from __future__ import annotations
@@ -80,6 +84,12 @@ class ProfileStats:
         self.rewrite_time = 0.0
         self.link_time = 0.0
         self.compile_time = 0.0    # total time spent inside function()
+        # parts of link_time (or of a call, for kernels compiled lazily, or of the
+        # background Numba tier's compilation): Numba compiling, and loading machine
+        # code from its disk cache.  link_time minus these is code generation.
+        self.jit_time = 0.0
+        self.cache_load_time = 0.0
+        self._compile_in_call = 0.0   # of the call being timed: left out of its call time
         self.rewrites_applied = {}  # rule name -> times applied (when the history is available)
         # calls
         self.fct_callcount = 0
@@ -105,12 +115,33 @@ class ProfileStats:
         if input_values is not None:
             self.apply_input_shapes[node] = tuple(_shape_of(v) for v in input_values)
 
+    _COMPILE_PHASES = {"numba_jit": "jit_time", "cache_load": "cache_load_time"}
+
+    def add_compile_phase(self, phase, seconds, during_call=False):
+        """Add backend-compiler time: ``phase`` is "numba_jit" or "cache_load".
+
+        ``during_call``: the compilation ran inside a call being timed (a kernel
+        compiled lazily for new argument types); it is left out of that call's time."""
+        attr = self._COMPILE_PHASES.get(phase)
+        if attr is None:
+            raise ValueError(f"ProfileStats.add_compile_phase: unknown phase {phase!r} "
+                             f"(use {', '.join(self._COMPILE_PHASES)})")
+        setattr(self, attr, getattr(self, attr) + seconds)
+        if during_call:
+            self._compile_in_call += seconds
+
+    @property
+    def codegen_time(self):
+        """The link time that was neither Numba compiling nor loading from its cache."""
+        return max(0.0, self.link_time - self.jit_time - self.cache_load_time)
+
     def add_thunk_time(self, seconds):
-        self.vm_call_time += seconds
+        self.vm_call_time += seconds - self._compile_in_call
 
     def add_call(self, seconds):
         self.fct_callcount += 1
-        self.fct_call_time += seconds
+        self.fct_call_time += seconds - self._compile_in_call
+        self._compile_in_call = 0.0
 
     def reset_calls(self):
         """Forget call timings (keep compile timings), e.g. after a warm-up call."""
@@ -168,7 +199,8 @@ class ProfileStats:
             "mode": None if self.mode is None else str(self.mode),
             "linker": self.linker,
             "compile": {"graph": self.graph_time, "rewrite": self.rewrite_time, "link": self.link_time,
-                        "total": self.compile_time},
+                        "codegen": self.codegen_time, "numba_jit": self.jit_time,
+                        "cache_load": self.cache_load_time, "total": self.compile_time},
             "rewrites_applied": dict(self.rewrites_applied),
             "calls": self.fct_callcount,
             "call_time": self.fct_call_time,
@@ -189,6 +221,9 @@ class ProfileStats:
             out.append(f"  mode: {self.mode}   linker: {self.linker}")
         out.append(f"  compile time: {self.compile_time:.3e}s (graph {self.graph_time:.3e}s, "
                    f"rewrite {self.rewrite_time:.3e}s, link {self.link_time:.3e}s)")
+        if self.jit_time or self.cache_load_time:
+            out.append(f"  numba: jit {self.jit_time:.3e}s, cache load {self.cache_load_time:.3e}s "
+                       f"(not in the node times; codegen {self.codegen_time:.3e}s of the link time)")
         if self.rewrites_applied:
             top = sorted(self.rewrites_applied.items(), key=lambda kv: (-kv[1], kv[0]))[:10]
             out.append("  rewrites applied: " + ", ".join(f"{k} x{v}" for k, v in top))

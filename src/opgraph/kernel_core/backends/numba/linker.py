@@ -207,7 +207,7 @@ class NumbaLinker:
         return thunk
 
     def _profiled_thunk(self, fgraph, gm, entry, profile):
-        runner = _NodeRunner(fgraph, gm, entry, compile_now=True)
+        runner = _NodeRunner(fgraph, gm, entry, compile_now=True, profile=profile)
         copy_idx = _protected_copy_indices(fgraph, gm.order)
 
         def thunk(args):
@@ -339,10 +339,21 @@ def _constant_vars(fgraph, gm):
     return [found[f"k{i}"] for i in range(len(gm.constants))]
 
 
+def _timed_compile(fn, sig, profile, during_call=False):
+    """``fn.compile(sig)``, its time added to ``profile`` as a Numba jit or a disk-cache load."""
+    hits = sum(fn.stats.cache_hits.values())
+    t0 = time.perf_counter()
+    fn.compile(sig)
+    seconds = time.perf_counter() - t0
+    if profile is not None:
+        profile.add_compile_phase("cache_load" if sum(fn.stats.cache_hits.values()) > hits else "numba_jit",
+                                  seconds, during_call)
+
+
 class _NodeRunner:
     """Runs the graph node by node with each node's njit function (profiling, error reports)."""
 
-    def __init__(self, fgraph, gm, entry, compile_now=False):
+    def __init__(self, fgraph, gm, entry, compile_now=False, profile=None):
         self.fgraph = fgraph
         self.order = gm.order
         self.fns = [getattr(entry.module, name) for name in gm.node_functions]
@@ -351,13 +362,22 @@ class _NodeRunner:
 
         self._scalar_types = {o: np.dtype(o.type.dtype).type for node in self.order for o in node.outputs
                               if isinstance(o.type, ScalarType)}
+        self._prepared = False   # profiled runs: node kernels typed and compiled before any timing
         if compile_now:
             preload_blas()
+            if profile is not None:
+                # numba's first typeof of an array (once per process) imports numpy.ma,
+                # ~0.3 s: part of Numba's setup, so of its jit time, not of the first call.
+                import numba
+
+                t0 = time.perf_counter()
+                numba.typeof(np.empty(0))
+                profile.add_compile_phase("numba_jit", time.perf_counter() - t0)
             with entry.lock():
                 for node, fn in zip(self.order, self.fns):
                     sig = _numba_signature(node.inputs)
                     if sig is not None:
-                        fn.compile(sig)
+                        _timed_compile(fn, sig, profile)
 
     def run(self, args, profile=None):
         from opgraph.kernel_core.runtime_errors import node_error
@@ -365,8 +385,17 @@ class _NodeRunner:
         preload_blas()   # the node functions compile on first use
         values = dict(zip(self.fgraph.inputs, args))
         clock = time.perf_counter
+        prepare = profile is not None and not self._prepared
         for node, fn in zip(self.order, self.fns):
             ins = [v.data if isinstance(v, Constant) else values[v] for v in node.inputs]
+            if prepare:
+                # Never time numba's work as the node's: compile the kernel for these
+                # argument types first (signatures not compiled at link time).
+                sig = tuple(fn.typeof_pyval(v) for v in ins)
+                if sig not in fn.overloads:
+                    _timed_compile(fn, sig, profile, during_call=True)
+            if profile is not None:
+                n_overloads = len(fn.overloads)
             t0 = clock()
             try:
                 res = fn(*ins)
@@ -376,13 +405,18 @@ class _NodeRunner:
                 err.__suppress_context__ = True
                 raise err
             if profile is not None:
-                profile.add_node_time(node, clock() - t0, ins)
+                if len(fn.overloads) == n_overloads:
+                    profile.add_node_time(node, clock() - t0, ins)
+                else:   # numba compiled a new layout inside this call: that time is jit time
+                    profile.add_compile_phase("numba_jit", clock() - t0, during_call=True)
             outs = [res] if len(node.outputs) == 1 else res
             for o, r in zip(node.outputs, outs):
                 # numba returns scalars as Python numbers: give them back their dtype, or
                 # the next node would be typed (and compiled) for int64 / float64 instead
                 # (a uint64 index past 2**63 would then not even convert).
                 values[o] = self._scalar_types[o](r) if o in self._scalar_types else r
+        if prepare:
+            self._prepared = True
         return [v.data if isinstance(v, Constant) else values[v] for v in self.fgraph.outputs]
 
     def explain(self, args, exc):
