@@ -15,6 +15,13 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "src"))
 
+# Benchmarks time the Numba backend: mode NUMBA compiles before function() returns
+# (no Python tier first; compile/tiered.py), here and in the processes they start.
+# W5 measures the tiers separately (it sets tiered_compile itself).
+if "tiered_compile" not in os.environ.get("OPGRAPH_FLAGS", ""):
+    os.environ["OPGRAPH_FLAGS"] = ",".join(filter(None, [os.environ.get("OPGRAPH_FLAGS", ""),
+                                                         "tiered_compile=off"]))
+
 OPGRAPH = "opgraph NUMBA"
 
 

@@ -50,6 +50,9 @@ import weakref
 __all__ = ["TieredLinker", "TieredThunk", "TIERED_CHOICES"]
 
 TIERED_CHOICES = ("background", "on_wait", "off")
+# The background compile starts once the first call returned, or after this many
+# seconds without one: the first result does not share the GIL with numba's import.
+FIRST_CALL_GRACE = 0.05
 
 
 class TieredThunk:
@@ -69,11 +72,13 @@ class TieredThunk:
         self._ready = None            # the compiled Numba thunk, not yet switched to
         self._error = None
         self._done = threading.Event()
+        self._first_call = threading.Event()
         self._started = False
         self._lock = threading.Lock()
         self._makers = weakref.WeakSet()
         self._functions = weakref.WeakSet()
         self.compile_seconds = None   # wall time of the Numba compilation (off the caller's thread)
+        self.gave_up = False          # Numba could not compile the graph: the Python tier stays
         if strategy == "background":
             self._start()
 
@@ -89,13 +94,23 @@ class TieredThunk:
             if self._started:
                 return
             self._started = True
-        t = threading.Thread(target=self._run, name="opgraph-numba-tier", daemon=True)
+        t = threading.Thread(target=self._run, args=(FIRST_CALL_GRACE,), name="opgraph-numba-tier", daemon=True)
         t.start()
 
-    def _run(self):
+    def _run(self, grace=0.0):
+        if grace:
+            self._first_call.wait(grace)
         t0 = time.perf_counter()
         try:
-            self._ready = self._compile()
+            ready = self._compile()
+            from opgraph.kernel_core.compile.vm import VMThunk
+
+            if isinstance(ready, VMThunk):
+                # Numba could not compile the graph and its linker fell back to the VM (with a
+                # NumbaFallbackWarning): the Python tier, faster than the VM, stays.
+                self.gave_up = True
+            else:
+                self._ready = ready
         except BaseException as exc:   # reported by wait_compiled(); calls stay on the Python tier
             self._error = exc
         finally:
@@ -114,12 +129,12 @@ class TieredThunk:
         if self._error is not None:
             raise self._error
         self._switch()
-        return True
+        return True   # (also when Numba gave up: the Python tier is then the final one)
 
     def pending_note(self):
         """The line ``f.dprint()`` adds while the Python tier runs and Numba compiles in
         the background (under ``on_wait`` the Python tier is the configured one: no line)."""
-        if self.numba is not None or self._strategy != "background":
+        if self.numba is not None or self._strategy != "background" or self._done.is_set():
             return None
         return ("(running on the Python tier while Numba compiles in the background; "
                 "f.wait_compiled() waits for it)")
@@ -153,7 +168,12 @@ class TieredThunk:
             calls = self.profile.tier_calls
             name = "python" if thunk is self.fast else "numba"
             calls[name] = calls.get(name, 0) + 1
-        return thunk(args)
+        if self._first_call.is_set():
+            return thunk(args)
+        try:
+            return thunk(args)
+        finally:
+            self._first_call.set()
 
 
 def _compile_in_thread(fgraph, profile, linker=None):
