@@ -1004,26 +1004,28 @@ def nb03():
         """, IGNORE),
         md("""
         The same information is available from code: the list of steps, the current position,
-        `next()` / `prev()` / `goto(i)`, and the graph after any number of steps.
+        `next()` / `prev()` / `goto(i)`, and the graph after any number of steps. (A second
+        stepper, `walk`, so the widget above still starts at step 1 when you click it.)
         """),
         code("""
-        for step in stepper.steps:
+        walk = RewriteStepper(graph, include=("canonicalize", "stabilize"))
+        for step in walk.steps:
             print(step.index, step.tag, step.rule)
         """),
         code("""
-        stepper.goto(0).next()
-        print(stepper)
+        walk.next()
+        print(walk)
         """),
         code("""
-        log1p_step = next(step.index for step in stepper.steps if step.rule == "log1p")
-        stepper.goto(log1p_step)
-        print(stepper)
-        opgraph.dprint(stepper.step.before)
-        opgraph.dprint(stepper.step.after)
+        log1p_step = next(step.index for step in walk.steps if step.rule == "log1p")
+        walk.goto(log1p_step)
+        print(walk)
+        opgraph.dprint(walk.step.before)
+        opgraph.dprint(walk.step.after)
         """),
         code("""
-        stepper.run_to_fixed_point()
-        opgraph.dprint(stepper.graph_at(len(stepper.steps)))
+        walk.run_to_fixed_point()
+        opgraph.dprint(walk.graph_at(len(walk.steps)))
         """),
         md("""
         The `-s` option of the magic opens a stepper on the cell's output:

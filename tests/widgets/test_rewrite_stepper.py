@@ -50,13 +50,18 @@ def test_buttons_and_slider_drive_the_view():
     s = RewriteStepper(y)
     first = s.view.value
     assert f"Step 1 / {len(s.steps)}" in first and s.prev_button.disabled
+    assert s.slider.value == 1 and (s.slider.min, s.slider.max) == (1, len(s.steps))
     s.next_button.click()
-    assert s.index == 1 and s.slider.value == 1
+    # the slider is 1-based like the title: "Step 2 / n" next to 2
+    assert s.index == 1 and s.slider.value == 2
     assert f"Step 2 / {len(s.steps)}" in s.view.value
     s.prev_button.click()
-    assert s.index == 0 and s.view.value == first
-    s.slider.value = len(s.steps) - 1
+    assert s.index == 0 and s.view.value == first and s.slider.value == 1
+    s.slider.value = len(s.steps)
     assert s.index == len(s.steps) - 1 and s.next_button.disabled
+    assert f"Step {len(s.steps)} / {len(s.steps)}" in s.view.value
+    s.slider.value = 3
+    assert s.index == 2 and f"Step 3 / {len(s.steps)}" in s.view.value
     s.goto(0)
     s.fixed_point_button.click()
     assert s.index == len(s.steps) - 1
@@ -105,7 +110,7 @@ def test_tag_toggles_rerun_the_rewrite():
     final = s.graph_at(len(s.steps))[0]
     assert str(final.owner.op) == "Log1p"
     assert len(s.steps) > n_canon
-    assert s.slider.max == len(s.steps) - 1
+    assert s.slider.max == len(s.steps) and s.slider.value == 1
     s.tag_toggles["stabilize"].value = False
     assert len(s.steps) == n_canon
 
@@ -133,3 +138,25 @@ def test_widget_is_a_box_and_displays(shell):
     with capture_output() as cap:
         display(s)
     assert any("application/vnd.jupyter.widget-view+json" in o.data for o in cap.outputs)
+
+
+def test_notebook_03_leaves_its_displayed_stepper_at_the_first_step():
+    """Later cells navigated the displayed stepper to its last step, so Next did nothing."""
+    import importlib.util
+    import re
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[2] / "notebooks" / "build_notebooks.py"
+    spec = importlib.util.spec_from_file_location("build_notebooks", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    sources = [c.source for c in module.NOTEBOOKS["03_rewrites"]() if c.cell_type == "code"]
+    displayed = []
+    for k, src in enumerate(sources):
+        m = re.search(r"^(\w+) = RewriteStepper\(", src, re.M)
+        if m and src.strip().splitlines()[-1].strip() == m.group(1):
+            displayed.append((k, m.group(1)))
+    assert displayed, "notebook 03 displays a RewriteStepper"
+    k, name = displayed[0]
+    for later in sources[k + 1:]:
+        assert not re.search(rf"\b{name}\.(goto|next|prev|run_to_fixed_point)\(", later), later

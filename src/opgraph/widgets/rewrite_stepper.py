@@ -113,8 +113,9 @@ class RewriteStepper:
         self.prev_button = w.Button(description="◀ prev", layout=w.Layout(width="80px"))
         self.next_button = w.Button(description="next ▶", layout=w.Layout(width="80px"))
         self.fixed_point_button = w.Button(description="run to fixed point", layout=w.Layout(width="150px"))
-        self.slider = w.IntSlider(min=0, max=max(0, len(self.steps) - 1), value=0, description="step",
-                                  continuous_update=False)
+        # 1-based like the title ("Step 3 / 10" next to 3); ``index`` stays 0-based.
+        self.slider = w.IntSlider(min=1, max=max(1, len(self.steps)), value=1, description="step",
+                                  continuous_update=False, disabled=not self.steps)
         tags = list(dict.fromkeys(available_tags() + self.include))
         self.tag_toggles = {t: w.ToggleButton(value=t in self.include, description=t,
                                               layout=w.Layout(width="auto")) for t in tags}
@@ -139,8 +140,8 @@ class RewriteStepper:
         self.final_view.value = graph_html(final, format=self.format, title="Fixed point")
 
     def _on_slider(self, change):
-        if change["new"] != self.index and self.steps:
-            self.goto(change["new"])
+        if change["new"] - 1 != self.index and self.steps:
+            self.goto(change["new"] - 1)
 
     def _on_toggle(self, change):
         include = tuple(t for t, b in self.tag_toggles.items() if b.value)
@@ -148,14 +149,15 @@ class RewriteStepper:
         self.set_tags(include)
 
     def _sync_controls(self):
-        self.slider.max = max(0, len(self.steps) - 1)
-        self.slider.value = self.index
+        self.slider.max = max(1, len(self.steps))
+        self.slider.value = self.index + 1
+        self.slider.disabled = not self.steps
 
     def _refresh(self):
         if not hasattr(self, "view"):
             return
-        if self.slider.value != self.index:
-            self.slider.value = self.index
+        if self.slider.value != self.index + 1:
+            self.slider.value = self.index + 1
         self.prev_button.disabled = self.index == 0
         self.next_button.disabled = not self.steps or self.index >= len(self.steps) - 1
         self.view.value = self.html
