@@ -17,15 +17,26 @@ reproducibility of NumPy against Numba's loops.
 How tier 2 is compiled (``config.tiered_compile``, or ``Mode(tiered=...)``):
 
 ``"background"`` (default)
-    A daemon thread starts at once.  For a graph numba can cache on disk, the
-    thread runs a worker *process* that compiles the graph into the disk cache,
-    then loads the entry itself; other graphs (objmode fallbacks) are compiled
-    in the thread.  Measured on W5 on this 2-core machine (medians, see
-    benchmarks/w5_compile_latency.py and the report of issue 18): while numba
-    compiles in a thread of the same process it holds the GIL for long
-    stretches, and a loop calling the Python tier got FIGURE_THREAD of its
-    idle call rate; with the worker process it got FIGURE_PROCESS (the load of
-    the cached entry, ~50 ms, is the only GIL-holding part).
+    A daemon thread compiles with Numba once the first call returned (or after
+    ``FIRST_CALL_GRACE`` seconds without one), so the first result does not share
+    the GIL with numba's import.  Chosen by measurement against a worker process
+    compiling into the disk cache (``TieredLinker(use_process=True)``, after which
+    the thread only loads the entry): W5 cold, a loop calling the Python tier
+    while Numba compiled, on this project's 2-core machine shared with other
+    work (load average 7-9), two runs each:
+
+    ======================= ========================== =======================
+    compiled in             calls/s of the loop,       Numba tier takes over
+                            share of its idle rate     (from function())
+    ======================= ========================== =======================
+    a thread (chosen)       0.68, 0.59                 7.3 s, 9.3 s
+    a worker process        0.25, 0.40                 16.4 s, 16.3 s
+    ======================= ========================== =======================
+
+    Numba does hold the GIL in stretches, but the interpreter's switch interval
+    still gives the caller most of its time; a second process competes for the
+    same two cores (and pays its own interpreter start and numba import), which
+    cost the caller more, and took twice as long to finish.
 ``"on_wait"``
     Nothing compiles until ``f.wait_compiled()``: the Python tier serves every
     call.  The test suite uses this (deterministic, and tests that do not test
