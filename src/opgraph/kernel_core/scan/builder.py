@@ -201,10 +201,13 @@ def scan(fn, sequences=None, outputs_info=None, non_sequences=None, n_steps=None
 
     # Shared-variable updates become recurrent states read from the shared value and
     # returned at the end (PyTensor applies them after the loop with the last value).
-    update_vars = []
+    update_vars, generator_updates = [], {}
     for var, new in updates.items():
         if getattr(var.tag, "shared_container", None) is None:
             raise TypeError(f"{label}: updates must be for shared variables, got {var}")
+        if not _is_tensor(var):
+            generator_updates[var] = new
+            continue
         update_vars.append((var, _tensor(new, f"the update of {var}", label)))
 
     # -- check the types of the recurrent outputs -------------------------------------------
@@ -272,32 +275,65 @@ def scan(fn, sequences=None, outputs_info=None, non_sequences=None, n_steps=None
             taps_list.append([-1])
             state_places.append([p])
 
-    inner_outs = new_states + nit_outs + ([cond] if cond is not None else [])
+    # Random generators the step draws from: threaded through the steps (each step
+    # advances the one the next reads), their final value returned in ``updates``.
     places = list(seq_places) + [p for ps in state_places for p in ps]
-    free = _loop_invariants(places, inner_outs)
+    body = new_states + nit_outs + ([cond] if cond is not None else [])
+    gens = [v for v in _graph_roots(body, places) if not _is_tensor(v) and not isinstance(v, Constant)]
+    gen_news, gen_places = [], []
+    for g in gens:
+        new = generator_updates.pop(g, None)
+        if new is None:
+            new = getattr(g, "default_update", None)
+        if new is None:
+            # One draw from it: its advanced generator (the draw's first output) is the update.
+            readers = [n for n in io_toposort(places, body) if g in n.inputs]
+            if len(readers) == 1 and readers[0].outputs[0].type == g.type:
+                new = readers[0].outputs[0]
+        if new is None:
+            raise ValueError(f"{label}: the step function uses {g} ({g.type}), which has no update; give "
+                             "one in the step's updates dict")
+        gen_news.append(new)
+        gen_places.append(_placeholder(g.type, g.name))
+    if generator_updates:
+        raise ValueError(f"{label}: updates given for {', '.join(map(str, generator_updates))}, which the step "
+                         "function does not use")
+    if gens:
+        repl = dict(zip(gens, gen_places))
+        replaced = _replace_all(body + gen_news, repl)
+        body, gen_news = replaced[:len(body)], replaced[len(body):]
+        n_s, n_n = len(new_states), len(nit_outs)
+        new_states, nit_outs = body[:n_s], body[n_s:n_s + n_n]
+        cond = body[-1] if cond is not None else None
+    inner_outs = new_states + nit_outs + gen_news + ([cond] if cond is not None else [])
+    free = _loop_invariants(places + gen_places, inner_outs)
     if strict:
         allowed = set(nonseqs_given)
         bad = [v for v in free if v not in allowed and _roots_outside(v, allowed)]
         if bad:
             raise ValueError(f"{label}: strict=True and the step function uses {', '.join(map(str, bad))}, "
                              "which is not among the non_sequences")
-    memo = clone_get_equiv(places + free, inner_outs, copy_inputs=True, copy_orphans=True)
-    inner_inputs = [memo[v] for v in places + free]
+    memo = clone_get_equiv(places + free + gen_places, inner_outs, copy_inputs=True, copy_orphans=True)
+    inner_inputs = [memo[v] for v in places + free + gen_places]
     op = Scan(inner_inputs, [memo[v] for v in inner_outs], n_seqs=len(seq_places), state_taps=taps_list,
               n_nit=len(nit_outs), n_nonseqs=len(free), as_while=cond is not None,
-              equal_lengths=equal_lengths, name=name, truncate_gradient=truncate_gradient)
-    node_outs = op(steps, *seq_inputs, *inits, *free, return_list=True)
+              equal_lengths=equal_lengths, name=name, truncate_gradient=truncate_gradient,
+              n_shared=len(gens))
+    node_outs = op(steps, *seq_inputs, *inits, *free, *gens, return_list=True)
 
     results = [None] * len(outputs)
     for pos, o in zip(state_positions, node_outs[:len(state_positions)]):
         results[pos] = o
     n_user_states = len(state_positions)
     n_upd = len(update_vars)
-    for pos, o in zip(nit_positions, node_outs[n_user_states + n_upd:]):
+    n_states_all = n_user_states + n_upd
+    for pos, o in zip(nit_positions, node_outs[n_states_all:n_states_all + len(nit_outs)]):
         results[pos] = o
     new_updates = {}
     for (var, _), o in zip(update_vars, node_outs[n_user_states:n_user_states + n_upd]):
         new_updates[var] = o[-1]
+    for g, o in zip(gens, node_outs[n_states_all + len(nit_outs):]):
+        new_updates[g] = o
     if name is not None:
         for k, o in enumerate(results):
             o.name = name if len(results) == 1 else f"{name}[{k}]"
@@ -348,3 +384,16 @@ def _roots_outside(v, allowed):
     from opgraph.kernel_core.graph.traversal import graph_inputs
 
     return any(r not in allowed and not isinstance(r, Constant) for r in graph_inputs([v], blockers=list(allowed)))
+
+
+def _is_tensor(v):
+    from opgraph.kernel_core.scalar.type import ScalarType
+    from opgraph.kernel_core.tensor.type import TensorType
+
+    return isinstance(v.type, (TensorType, ScalarType))
+
+
+def _graph_roots(outputs, blockers):
+    from opgraph.kernel_core.graph.traversal import graph_inputs
+
+    return graph_inputs([o for o in outputs if o is not None], blockers=list(blockers))

@@ -2,10 +2,10 @@
 
 Layout (the builder, ``builder.py``, turns PyTensor's ``scan`` arguments into it):
 
-outer inputs   ``[n_steps, *sequences, *initial buffers, *non_sequences]``
-inner inputs   ``[*sequence slices, *state taps, *non_sequences]``
-inner outputs  ``[*new states, *per-step outputs (not fed back), (continue-condition)]``
-outer outputs  ``[*state traces, *per-step output traces]``
+outer inputs   ``[n_steps, *sequences, *initial buffers, *non_sequences, *generators]``
+inner inputs   ``[*sequence slices, *state taps, *non_sequences, *generators]``
+inner outputs  ``[*new states, *per-step outputs (not fed back), *new generators, (stop-condition)]``
+outer outputs  ``[*state traces, *per-step output traces, *final generators]``
 
 - ``n_steps``: an int64 scalar; the loop runs ``n_steps`` times (fewer for a
   while loop, which stops after the first step whose condition is true).
@@ -21,6 +21,9 @@ outer outputs  ``[*state traces, *per-step output traces]``
   is only read at ``[-1]``, and then a window of ``L`` rows is all the memory
   the loop holds.
 - per-step outputs (nit_sot): stacked, ``(n_steps, *shape)``.
+- generators (``n_shared``): random generators threaded through the steps (each
+  step's draws advance the one the next step reads); the outer output is the
+  final generator, which ``scan`` returns in ``updates``.
 
 The gradient (``gradient.py``) is another Scan, running backwards.
 """
@@ -41,7 +44,8 @@ class Scan(Op):
     __props__ = ()
 
     def __init__(self, inner_inputs, inner_outputs, n_seqs, state_taps, n_nit, n_nonseqs, as_while=False,
-                 save_last=None, equal_lengths=False, name=None, truncate_gradient=-1, inner_rewritten=False):
+                 save_last=None, equal_lengths=False, name=None, truncate_gradient=-1, inner_rewritten=False,
+                 n_shared=0):
         self.inner_inputs = list(inner_inputs)
         self.inner_outputs = list(inner_outputs)
         self.n_seqs = int(n_seqs)
@@ -49,6 +53,7 @@ class Scan(Op):
         self.n_states = len(self.state_taps)
         self.n_nit = int(n_nit)
         self.n_nonseqs = int(n_nonseqs)
+        self.n_shared = int(n_shared)
         self.as_while = bool(as_while)
         self.save_last = tuple(bool(s) for s in (save_last or (False,) * self.n_states))
         self.equal_lengths = bool(equal_lengths)
@@ -58,8 +63,8 @@ class Scan(Op):
         self.inner_rewritten = bool(inner_rewritten)
         self.lags = tuple(-min(taps) for taps in self.state_taps)
         n_taps = sum(len(t) for t in self.state_taps)
-        want_in = self.n_seqs + n_taps + self.n_nonseqs
-        want_out = self.n_states + self.n_nit + int(self.as_while)
+        want_in = self.n_seqs + n_taps + self.n_nonseqs + self.n_shared
+        want_out = self.n_states + self.n_nit + self.n_shared + int(self.as_while)
         if len(self.inner_inputs) != want_in or len(self.inner_outputs) != want_out:
             raise ValueError(f"{self}: inner graph has {len(self.inner_inputs)} inputs / "
                              f"{len(self.inner_outputs)} outputs, the layout needs {want_in} / {want_out}")
@@ -86,7 +91,7 @@ class Scan(Op):
                       state_taps=self.state_taps, n_nit=self.n_nit, n_nonseqs=self.n_nonseqs,
                       as_while=self.as_while, save_last=self.save_last, equal_lengths=self.equal_lengths,
                       name=self.name, truncate_gradient=self.truncate_gradient,
-                      inner_rewritten=self.inner_rewritten)
+                      inner_rewritten=self.inner_rewritten, n_shared=self.n_shared)
         kwargs.update(changes)
         return Scan(**kwargs)
 
@@ -105,7 +110,17 @@ class Scan(Op):
 
     @property
     def inner_nonseqs(self):
-        return self.inner_inputs[len(self.inner_inputs) - self.n_nonseqs:]
+        end = len(self.inner_inputs) - self.n_shared
+        return self.inner_inputs[end - self.n_nonseqs:end]
+
+    @property
+    def inner_shared(self):
+        return self.inner_inputs[len(self.inner_inputs) - self.n_shared:]
+
+    @property
+    def inner_new_shared(self):
+        start = self.n_states + self.n_nit
+        return self.inner_outputs[start:start + self.n_shared]
 
     @property
     def inner_new_states(self):
@@ -120,12 +135,16 @@ class Scan(Op):
         return self.inner_outputs[-1] if self.as_while else None
 
     def outer_groups(self, inputs):
-        """``(n_steps, seqs, inits, nonseqs)`` of a node's inputs."""
+        """``(n_steps, seqs, inits, nonseqs)`` of a node's inputs (generators: ``outer_shared``)."""
         n = inputs[0]
         seqs = list(inputs[1:1 + self.n_seqs])
         inits = list(inputs[1 + self.n_seqs:1 + self.n_seqs + self.n_states])
-        nonseqs = list(inputs[1 + self.n_seqs + self.n_states:])
+        start = 1 + self.n_seqs + self.n_states
+        nonseqs = list(inputs[start:start + self.n_nonseqs])
         return n, seqs, inits, nonseqs
+
+    def outer_shared(self, inputs):
+        return list(inputs[len(inputs) - self.n_shared:]) if self.n_shared else []
 
     # -- the node -----------------------------------------------------------------
     def make_node(self, n_steps, *inputs):
@@ -135,7 +154,7 @@ class Scan(Op):
         n_steps = as_tensor_variable(n_steps)
         if n_steps.type.ndim != 0 or n_steps.type.dtype != "int64":
             raise TypeError(f"{self}: n_steps must be an int64 scalar, got {n_steps.type.short_str()}")
-        want = self.n_seqs + self.n_states + self.n_nonseqs
+        want = self.n_seqs + self.n_states + self.n_nonseqs + self.n_shared
         if len(inputs) != want:
             raise TypeError(f"{self} takes {want} inputs after n_steps, got {len(inputs)}")
         inputs = [x if isinstance(x, Variable) else as_tensor_variable(x) for x in inputs]
@@ -159,6 +178,10 @@ class Scan(Op):
             outs.append(t.clone() if self.save_last[k] else TensorType(t.dtype, (None,) + t.shape))
         for o in self.inner_nits:
             outs.append(TensorType(o.type.dtype, (None,) + o.type.shape))
+        for g, inner in zip(self.outer_shared(inputs), self.inner_shared):
+            if g.type != inner.type:
+                raise TypeError(f"{self}: generator input {g} has type {g.type}, expected {inner.type}")
+            outs.append(inner.type)
         return Apply(self, [n_steps] + inputs, [t.make_variable() for t in outs])
 
     # -- Python implementation: an inner VM per step ---------------------------------
@@ -189,6 +212,7 @@ class Scan(Op):
         n_arr, seqs, inits, nonseqs = self.outer_groups(inputs)
         n = int(n_arr)
         self.check_run(n, seqs, inits)
+        shared = list(self.outer_shared(inputs))
         windows = [[np.array(b[j]) for j in range(lag)] for b, lag in zip(inits, self.lags)]
         traces = [[] for _ in range(self.n_states)]
         nits = [[] for _ in range(self.n_nit)]
@@ -197,7 +221,9 @@ class Scan(Op):
             for window, taps in zip(windows, self.state_taps):
                 args.extend(window[len(window) + t] for t in taps)
             args.extend(nonseqs)
+            args.extend(shared)
             results = thunk(args)
+            shared = list(results[self.n_states + self.n_nit:self.n_states + self.n_nit + self.n_shared])
             for k in range(self.n_states):
                 new = np.array(results[k], dtype=node.outputs[k].type.dtype)   # a copy: inputs stay intact
                 windows[k].append(new)
@@ -225,6 +251,9 @@ class Scan(Op):
                 shape = tuple(0 if s is None else s for s in out.type.shape[1:])
                 value = np.empty((0,) + shape, dtype=out.type.dtype)
             output_storage[self.n_states + k][0] = value
+        for k, g in enumerate(shared):
+            # With zero steps the input generator itself: hand out a copy (no view_map).
+            output_storage[self.n_states + self.n_nit + k][0] = g if n else _copy(g)
 
     def infer_shape(self, fgraph, node, input_shapes):
         """Without a while loop, traces have ``n_steps`` rows; a state's row is its buffer's.
@@ -235,7 +264,7 @@ class Scan(Op):
 
         n = node.inputs[0]
         shapes = []
-        for k, out in enumerate(node.outputs):
+        for k, out in enumerate(node.outputs[:self.n_states + self.n_nit]):
             rows = input_shapes[1 + self.n_seqs + k][1:] if k < self.n_states else None
             if k < self.n_states and self.save_last[k]:
                 shapes.append(tuple(rows))
@@ -245,9 +274,21 @@ class Scan(Op):
                 rows = [out.type.shape[d] if out.type.shape[d] is not None else shape_i(out, d)
                         for d in range(1, out.type.ndim)]
             shapes.append((lead, *rows))
-        return shapes
+        return shapes + [None] * self.n_shared
 
     def L_op(self, inputs, outputs, output_grads):
+        if self.n_shared:
+            from opgraph.kernel_core.gradient import grad_not_implemented
+
+            # The backward pass would redraw: the forward draws would have to be replayed.
+            return [grad_not_implemented(self, i, x, "the gradient through a scan with random draws")
+                    for i, x in enumerate(inputs)]
         from opgraph.kernel_core.scan.gradient import scan_pullback
 
         return scan_pullback(self, inputs, outputs, output_grads)
+
+
+def _copy(value):
+    import copy
+
+    return copy.deepcopy(value)

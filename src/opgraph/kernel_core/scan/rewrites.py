@@ -72,13 +72,15 @@ def scan_unused_outputs(fgraph, node):
     if not unused or len(unused) == op.n_nit and op.n_states == 0:
         return None
     keep = [m for m in range(op.n_nit) if m not in unused]
-    inner_outputs = (op.inner_new_states + [op.inner_nits[m] for m in keep]
+    inner_outputs = (op.inner_new_states + [op.inner_nits[m] for m in keep] + op.inner_new_shared
                      + ([op.inner_cond] if op.as_while else []))
     new_op = op.clone_with(inner_outputs=inner_outputs, n_nit=len(keep))
     new_outs = new_op(*node.inputs, return_list=True)
     replacements = dict(zip(node.outputs[:op.n_states], new_outs[:op.n_states]))
-    for m, new in zip(keep, new_outs[op.n_states:]):
+    for m, new in zip(keep, new_outs[op.n_states:op.n_states + len(keep)]):
         replacements[node.outputs[op.n_states + m]] = new
+    if op.n_shared:
+        replacements.update(zip(node.outputs[-op.n_shared:], new_outs[-op.n_shared:]))
     return replacements
 
 

@@ -39,6 +39,8 @@ def _vectorize_scan(op, node, *new_inputs):
     extra = [n.type.ndim - o.type.ndim for n, o in zip(new_inputs, old_inputs)]
     if extra[0]:
         raise NotImplementedError(f"vectorize_graph: {op}: a batched n_steps is not supported (one loop length)")
+    if op.n_shared:
+        raise NotImplementedError(f"vectorize_graph: {op}: batching a scan with random draws is not implemented")
     nb = max(extra)
     if nb == 0:
         return op.make_node(*new_inputs).outputs

@@ -27,6 +27,9 @@ def _constant_source(var, ctx):
     if isinstance(var.type, ScalarType):
         return literal(var.data, var.type.dtype)
     data = np.asarray(var.data)
+    if data.size == 0 and data.dtype.kind in "biuf":   # numba cannot type an empty list literal
+        shape = "(" + "".join(f"{s}, " for s in data.shape) + ")"
+        return f"np.empty({shape}, dtype={np_dtype(data.dtype)})"
     if data.size <= _LITERAL_SIZE and data.dtype.kind in "biuf":
         items = ", ".join(literal(x, data.dtype) for x in data.ravel())
         shape = "(" + "".join(f"{s}, " for s in data.shape) + ")"

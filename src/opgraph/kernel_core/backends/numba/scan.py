@@ -47,7 +47,8 @@ def numba_funcify_scan(op, node, ctx):
     seq_names = [f"s{k}" for k in range(n_seqs)]
     init_names = [f"b{k}" for k in range(n_states)]
     nonseq_names = [f"c{k}" for k in range(op.n_nonseqs)]
-    params = ["n_arr"] + seq_names + init_names + nonseq_names
+    gen_names = [f"g{k}" for k in range(op.n_shared)]
+    params = ["n_arr"] + seq_names + init_names + nonseq_names + gen_names
     state_types = [taps[0].type for taps in op.inner_state_taps()]
     lines = ["n = n_arr[()]",
              f"if n < 0: raise ValueError({_quote(f'{op}: n_steps must be >= 0')})"]
@@ -77,9 +78,12 @@ def numba_funcify_scan(op, node, ctx):
                 index = f"{lag + tap}" if op.save_last[k] else f"{lag} + {i} - {-tap}"
                 out += _read(name, f"buf{k}", index, t.ndim, np_dtype(t.dtype))
                 args.append(name)
-        args += nonseq_names
+        args += nonseq_names + gen_names
         body, results = inner_graph_lines(ctx, op.inner_inputs, op.inner_outputs, args, tag)
         out += body
+        # Random generators: the next step draws from the advanced one.
+        for k, g in enumerate(gen_names):
+            out.append(f"{g} = {results[n_states + n_nit + k]}")
         for k, (lag, t) in enumerate(zip(op.lags, state_types)):
             value = _row(results[k], t.ndim)
             if op.save_last[k]:
@@ -126,6 +130,7 @@ def numba_funcify_scan(op, node, ctx):
             rets.append(f"buf{k}[{lag}:{lag} + done]")
     for k in range(n_nit):
         rets.append(f"nit{k}[:done]")
+    rets += gen_names
     ret = rets[0] if len(rets) == 1 else "(" + "".join(f"{r}, " for r in rets) + ")"
     body = "".join(f"    {ln}\n" for ln in lines)
     return ctx.define(f"def {{name}}({', '.join(params)}):\n{body}    return {ret}\n", prefix="scan")
