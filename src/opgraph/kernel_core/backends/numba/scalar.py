@@ -72,10 +72,17 @@ def _register(cls, fn):
     scalar_expression.register(cls)(fn)
 
 
-_register(ps.True_div, lambda op, a, i, o, ctx: [f"({a[0]} / {a[1]})"])
+def _cdiv(a, b, ctx):
+    return f"{ctx.import_name(_KERNELS, 'cdiv')}(complex({a}), complex({b}))"
+
+
+# Complex division by NumPy's algorithm (numba's raises ZeroDivisionError on 0j).
+_register(ps.True_div, lambda op, a, i, o, ctx: [_cdiv(a[0], a[1], ctx) if o[0].startswith("complex")
+                                                 else f"({a[0]} / {a[1]})"])
 _register(ps.Neg, lambda op, a, i, o, ctx: [f"(-{a[0]})"])
 _register(ps.Sqr, lambda op, a, i, o, ctx: [f"({a[0]} * {a[0]})"])
-_register(ps.Reciprocal, lambda op, a, i, o, ctx: [f"(1.0 / {a[0]})"])
+_register(ps.Reciprocal, lambda op, a, i, o, ctx: [_cdiv("1.0", a[0], ctx) if o[0].startswith("complex")
+                                                   else f"(1.0 / {a[0]})"])
 # np.maximum / np.minimum exactly: nan propagates, and at a tie the SECOND argument
 # wins (maximum(0.0, -0.0) is -0.0).
 def _maximum(a, b):

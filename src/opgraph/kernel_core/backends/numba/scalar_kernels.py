@@ -283,6 +283,23 @@ def sign(x):
 
 
 @_jit
+def cdiv(a, b):
+    """Complex a / b as NumPy computes it (Smith's method): numba's raises
+    ZeroDivisionError for b == 0, where NumPy gives inf / nan parts."""
+    ar, ai, br, bi = a.real, a.imag, b.real, b.imag
+    abr, abi = abs(br), abs(bi)
+    if abr >= abi:
+        if abr == 0.0 and abi == 0.0:
+            return complex(ar / abr, ai / abr)
+        rat = bi / br
+        scl = 1.0 / (br + bi * rat)
+        return complex((ar + ai * rat) * scl, (ai - ar * rat) * scl)
+    rat = br / bi
+    scl = 1.0 / (bi + br * rat)
+    return complex((ar * rat + ai) * scl, (ai * rat - ar) * scl)
+
+
+@_jit
 def int_pow(a, b):
     """Integer power as NumPy's: a negative exponent is an error, not 0 / 1 / -1."""
     if b < 0:
