@@ -90,7 +90,7 @@ def _full(e):
 @node_rewriter([Subtensor])
 def subtensor_rv_lift(fgraph, node):
     """rv(params, size)[idx] -> rv(params[idx], size') : draw only the indexed values."""
-    from opgraph.kernel_core.tensor.construction import zeros
+    from opgraph.kernel_core.tensor.construction import empty
     from opgraph.kernel_core.tensor.shape import shape
 
     draw = node.inputs[0]
@@ -122,7 +122,7 @@ def subtensor_rv_lift(fgraph, node):
         else:
             # The shape of the index applied to the old size (computed, never allocated).
             dims = [size[i] for i in range(size.type.shape[0])]
-            new_size = shape(getitem(zeros(dims, dtype="int8"), tuple(entries)))
+            new_size = shape(getitem(empty(dims, dtype="int8"), tuple(entries)))
     else:
         new_size = None
     next_rng, new_draw = rv_node.op.make_node(rng, new_size, *new_params).outputs
