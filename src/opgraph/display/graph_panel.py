@@ -14,7 +14,7 @@ megabytes (or, before dprint was linear, gigabytes).
 
 from __future__ import annotations
 
-from opgraph.display.html_parts import esc, legend, panel, pre
+from opgraph.display.html_parts import drawing, esc, legend, panel, pre
 from opgraph.kernel_core.printing.dprint import count_nodes, dprint, make_printer
 from opgraph.kernel_core.printing.graphviz import INSTALL_HINT, graph_outputs, render_svg
 
@@ -81,7 +81,7 @@ def graph_body(obj, format="both", print_type=False, highlight=None, text=None):
     if format in ("text", "both") or svg is None:
         parts.append(pre(text))
     if svg is not None:
-        parts.append(f'<div class="opg-svg">{svg}</div>')
+        parts.append(drawing(svg))
     body = f'<div class="opg-row">{"".join(parts)}</div>'
     if svg is not None:
         body += legend()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import html
 
 from opgraph.kernel_core.printing.graphviz import KIND_COLORS, KIND_LABELS
@@ -15,7 +16,13 @@ STYLE = """<style>
 .opg-row{display:flex;flex-wrap:wrap;gap:12px;align-items:flex-start;}
 .opg-text{font-family:Menlo,Consolas,monospace;font-size:12px;line-height:1.35;margin:0;padding:6px;
  background:#f7f7f7;border-radius:4px;max-height:520px;overflow:auto;white-space:pre;}
-.opg-svg{max-height:620px;max-width:100%;overflow:auto;border:1px solid #eee;border-radius:4px;}
+.opg-svg{position:relative;max-width:100%;border:1px solid #eee;border-radius:4px;padding:2px;}
+.opg-svg svg.opg-drawing{display:block;max-width:100%;max-height:620px;height:auto;}
+.opg-zoom{display:none;}
+.opg-svg label.opg-zoom-label{position:absolute;top:2px;right:4px;z-index:1;font-size:11px;color:#2a6fb8;
+ cursor:pointer;background:rgba(255,255,255,0.85);padding:0 3px;border-radius:3px;}
+.opg-zoom:checked ~ .opg-drawing-box{max-height:80vh;overflow:auto;}
+.opg-zoom:checked ~ .opg-drawing-box svg.opg-drawing{max-width:none;max-height:none;}
 .opg-hint{color:#a15c00;font-size:12px;margin-top:4px;}
 .opg-legend{font-size:11px;color:#444;margin-top:4px;}
 .opg-legend span.sw{display:inline-block;width:10px;height:10px;border:1px solid #999;margin:0 3px 0 8px;
@@ -48,3 +55,16 @@ def pre(text, cls="opg-text"):
 def panel(title, body, subtitle=""):
     sub = f' <span class="opg-sub">{esc(subtitle)}</span>' if subtitle else ""
     return f'{STYLE}<div class="opg-panel"><div class="opg-title">{esc(title)}{sub}</div>{body}</div>'
+
+
+def drawing(svg):
+    """A graphviz SVG that fits its box: scaled down to at most 620 px high and the
+    panel's width, never clipped behind an inner scrollbar.  The "zoom" toggle
+    (CSS only: no script, so it works in any trusted output) shows it at full
+    size in a scrolling box.  The toggle's id is the drawing's hash: re-rendering the
+    same view gives the same HTML (the stepper compares views)."""
+    ident = "opg-zoom-" + hashlib.sha1(svg.encode()).hexdigest()[:12]
+    svg = svg.replace("<svg ", '<svg class="opg-drawing" ', 1)
+    return (f'<div class="opg-svg"><input type="checkbox" class="opg-zoom" id="{ident}">'
+            f'<label class="opg-zoom-label" for="{ident}" title="full size / fit">zoom</label>'
+            f'<div class="opg-drawing-box">{svg}</div></div>')

@@ -8,7 +8,7 @@ highlight the same nodes with coloured borders.
 from __future__ import annotations
 
 from opgraph.display.expr_text import expr_text
-from opgraph.display.html_parts import STYLE, esc, legend
+from opgraph.display.html_parts import STYLE, drawing, esc, legend
 from opgraph.display.graph_panel import SEE_ALL, SUMMARY_DEPTH, SUMMARY_DRAW_NODES, SUMMARY_LINES, SUMMARY_NODES
 from opgraph.kernel_core.printing.dprint import count_nodes, make_printer
 from opgraph.kernel_core.printing.graphviz import INSTALL_HINT, render_svg
@@ -51,7 +51,7 @@ def _side(label, outputs, nodes, cls, color, format, roots=()):
     if format in ("text", "both") or svg is None:
         parts.append(marked_dprint_html(outputs, nodes, cls))
     if svg is not None:
-        parts.append(f'<div class="opg-svg">{svg}</div>')
+        parts.append(drawing(svg))
     parts.append("</div>")
     return "".join(parts), svg is not None
 

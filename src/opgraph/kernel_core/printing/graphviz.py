@@ -280,13 +280,16 @@ def graph_to_dot(obj, print_type=False, highlight=None, max_nodes=400, collapse_
             label = _esc(text, 24)
             shape = "box"
             extra = ', style="filled,rounded", fontsize=9, height=0.25'
+        elif var.name is None:
+            # str() of an unnamed variable is its type in brackets: show the type once
+            label = _esc(_type_str(var), max_label_size)
+            shape = "ellipse"
+            extra = ""
         else:
-            label = _esc(str(var), max_label_size)
+            label = _esc(str(var), max_label_size) + "\\n" + _esc(_type_str(var))  # inputs show their type
             shape = "ellipse"
             extra = ""
         tip = _esc(f"{var}: {_type_str(var)}", 500)
-        if not isinstance(var, Constant):  # inputs always show their type
-            label += "\\n" + _esc(_type_str(var))
         lines.append(f'  {ident} [shape={shape}, fillcolor="{KIND_COLORS[kind]}", label="{label}", '
                      f'tooltip="{tip}"{extra}{hl_attrs([var])}];')
         return ident
@@ -333,7 +336,7 @@ def graph_to_dot(obj, print_type=False, highlight=None, max_nodes=400, collapse_
 
     for k, out in enumerate(outputs):
         ident = f"o{k}"
-        name = out.name or (str(out) if out.owner is None else "out")
+        name = out.name or (str(out) if out.owner is None and isinstance(out, Constant) else "out")
         if len(outputs) > 1 and not out.name:
             name = f"out {k}"
         lines.append(f'  {ident} [shape=ellipse, fillcolor="{KIND_COLORS["output"]}", '
