@@ -50,6 +50,7 @@ running on the Python tier (which computes the same graph) meanwhile and after.
 
 from __future__ import annotations
 
+import atexit
 import os
 import pickle
 import subprocess
@@ -111,6 +112,11 @@ class TieredThunk:
     def _run(self, grace=0.0):
         if grace:
             self._first_call.wait(grace)
+            with _exiting_lock:
+                if _exiting:   # the interpreter is exiting: do not start compiling now
+                    self._done.set()
+                    return
+                _compiling.add(self)
         t0 = time.perf_counter()
         try:
             ready = self._compile()
@@ -127,6 +133,7 @@ class TieredThunk:
         finally:
             self.compile_seconds = time.perf_counter() - t0
             self._done.set()
+            _compiling.discard(self)
 
     def wait_compiled(self, timeout=None):
         """Block until the Numba tier runs (compiling now under ``on_wait``); True when it does."""
@@ -185,6 +192,24 @@ class TieredThunk:
             return thunk(args)
         finally:
             self._first_call.set()
+
+
+# Background compilations in progress.  At exit the interpreter waits for them
+# (atexit): a daemon thread stopped inside numba's compiler can crash the shutdown,
+# and the finished compilation leaves the graph in the disk cache for the next run.
+_compiling = weakref.WeakSet()
+_exiting = False
+_exiting_lock = threading.Lock()
+
+
+@atexit.register
+def _wait_for_compilations():
+    global _exiting
+    with _exiting_lock:
+        _exiting = True
+        running = list(_compiling)
+    for thunk in running:
+        thunk._done.wait()
 
 
 def _compile_in_thread(fgraph, profile, linker=None):
