@@ -293,7 +293,7 @@ PYTENSOR_NAMES["opgraph.compile"] = tuple(dict.fromkeys(
 # definition per name: these are the packages that re-export the engine).
 FALLBACK = {
     "opgraph": ("opgraph.compile.builders", "opgraph.compile", "opgraph.graph", "opgraph.printing",
-                "opgraph.tensor.basic"),
+                "opgraph.tensor.basic", "opgraph.scan.views"),
     "opgraph.scalar": ("opgraph.scalar",),
     "opgraph.scalar.basic": ("opgraph.scalar",),
     "opgraph.scalar.math": ("opgraph.scalar",),

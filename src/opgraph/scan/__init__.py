@@ -7,17 +7,12 @@ submodules (``opgraph.scan.utils``, ``opgraph.scan.basic``, ``opgraph.scan.op``)
 """
 
 import sys
-import types
 
 from opgraph.kernel_core.scan import Scan, scan, until  # noqa: F401
-from opgraph.scan import basic, op, utils  # noqa: F401,E402
+from opgraph.kernel_core.scan.callable_module import CallableModule
+from opgraph.kernel_core.scan.views import foldl, foldr, map, reduce  # noqa: F401
+from opgraph.scan import basic, op, utils, views  # noqa: F401,E402
 
-__all__ = ["Scan", "scan", "until"]
+__all__ = ["Scan", "scan", "until", "map", "reduce", "foldl", "foldr"]
 
-
-class _CallableModule(types.ModuleType):
-    def __call__(self, *args, **kwargs):
-        return scan(*args, **kwargs)
-
-
-sys.modules[__name__].__class__ = _CallableModule
+sys.modules[__name__].__class__ = CallableModule

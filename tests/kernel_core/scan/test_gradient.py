@@ -117,3 +117,19 @@ def test_numba_gradient():
     # The backward loop's carries are windows (save_last), not traces.
     backward = [n for n in scans if n.op.name is None and any(n.op.save_last)]
     assert backward
+
+
+def test_rop_through_scan():
+    from opgraph.gradient import Rop
+
+    x = pt.vector("x")
+    v = pt.vector("v")
+    out = cumsum(x)
+    jv = Rop(out, x, v)
+    np.testing.assert_allclose(jv.eval({x: np.ones(4), v: np.array([1.0, 2, 3, 4])}), [1, 3, 6, 10])
+
+
+def test_verify_grad_numba_while_loop():
+    """The data-dependent while loop's gradient, compiled (verify_grad's mode)."""
+    # tiered=False: the Numba backend itself, not the Python tier that serves first calls.
+    verify_grad(while_loop, [np.array(1.7)], mode=opgraph.Mode("NUMBA", tiered=False), rng=np.random.default_rng(2))

@@ -151,3 +151,17 @@ def test_run_time_errors():
         f(np.ones(2), 3, np.ones(2))
     with pytest.raises(NodeRuntimeError, match="taps that reach before the start"):
         f(np.ones(3), 3, np.ones(1))
+
+
+def test_map_reduce_foldl_foldr():
+    x = pt.vector("x")
+    squares, _ = opgraph.map(lambda v: v ** 2, x)
+    total, _ = opgraph.reduce(lambda v, acc: acc + v, x, pt.constant(0.0))
+    left, _ = opgraph.foldl(lambda v, acc: acc * 2 + v, x, pt.constant(0.0))
+    right, _ = opgraph.foldr(lambda v, acc: acc * 2 + v, x, pt.constant(0.0))
+    f = opgraph.function([x], [squares, total, left, right], mode="PYTHON")
+    got = f(np.array([1.0, 2.0, 3.0]))
+    np.testing.assert_allclose(got[0], [1, 4, 9])
+    assert got[1] == 6 and got[2] == (1 * 2 + 2) * 2 + 3 and got[3] == (3 * 2 + 2) * 2 + 1
+    # reduce keeps no trace: the [-1] read becomes a saved last state.
+    assert any(isinstance(n.op, Scan) and n.op.save_last == (True,) for n in f.maker.fgraph.apply_nodes)
