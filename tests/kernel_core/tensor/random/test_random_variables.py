@@ -255,6 +255,8 @@ def test_same_seed_same_draws_in_a_new_process():
     (lambda: pt.random.gamma(1.0, rate=1.0, scale=1.0), ValueError, r"gamma: give rate or scale"),
     (lambda: pt.random.dirichlet(2.0), ValueError, r"dirichlet: alphas must have at least 1 dimension"),
     (lambda: pt.random.choice(3, replace="no"), TypeError, r"choice: replace must be True or False"),
+    (lambda: pt.random.integers(5, 3), ValueError, r"integers: low must be < high, got low=5, high=3"),
+    (lambda: pt.random.categorical([0.5, -0.1]), ValueError, r"categorical: p must be in \[0, 1\]"),
 ])
 def test_bad_input_is_one_line_at_build_time(make, exc, message):
     with pytest.raises(exc, match=message) as info:

@@ -149,6 +149,15 @@ class IntegersRV(RandomVariable):
     """Integers in [low, high)."""
     name, signature, param_names, dtype = "integers", "(),()->()", ("low", "high"), "int64"
 
+    def make_node(self, rng, size, low, high):
+        from opgraph.kernel_core.tensor.random.op import _static_data
+
+        node = RandomVariable.make_node(self, rng, size, low, high)
+        lo, hi = _static_data(node.inputs[2]), _static_data(node.inputs[3])
+        if lo is not None and hi is not None and np.any(np.broadcast_arrays(lo, hi)[0] >= hi):
+            raise ValueError(f"integers: low must be < high, got low={lo.ravel()[0].item()!r}, high={hi.ravel()[0].item()!r}")
+        return node
+
     def rng_fn(self, rng, low, high, size):
         shape = _shape(self, (low, high), size)
         if np.any(np.asarray(low) >= np.asarray(high)):
