@@ -1,0 +1,15 @@
+"""Probability from graphs: logp / logcdf / icdf derivation, parameter checks, value transforms.
+
+``opgraph.logprob`` re-exports this package under PyMC's ``pymc.logprob`` names.
+"""
+
+from opgraph.kernel_core.logprob.basic import (  # noqa: F401
+    NotMeasurableError, conditional_logp, icdf, joint_logp, logcdf, logp,
+)
+from opgraph.kernel_core.logprob.check import (  # noqa: F401
+    CheckParameterValue, ParameterValueError, check_parameters,
+)
+from opgraph.kernel_core.logprob.rules import _icdf, _logcdf, _logprob  # noqa: F401
+
+__all__ = ["logp", "logcdf", "icdf", "conditional_logp", "joint_logp", "NotMeasurableError",
+           "CheckParameterValue", "ParameterValueError", "check_parameters"]
