@@ -8,7 +8,8 @@ Two graph families of N elementwise terms (issue 21):
 
 Each size runs in a fresh process with an empty cache directory, so "compile"
 is rewriting + code generation + numba's compilation of the whole graph
-(``opgraph.function``) and the first call.  The growth ratio printed is
+(``opgraph.function`` with the NumbaLinker itself, not a faster-starting tier)
+and the first call.  The growth ratio printed is
 (time ratio) / (size ratio) between consecutive sizes: about 1 means linear.
 Peak RSS is the child process's ``ru_maxrss``.
 
@@ -28,6 +29,8 @@ CHILD = r'''
 import json, os, resource, sys, time
 sys.path.insert(0, {src!r})
 import numpy as np, opgraph, opgraph.tensor as pt
+from opgraph.kernel_core.backends.numba.linker import NumbaLinker
+from opgraph.kernel_core.compile.mode import Mode
 kind, n = {kind!r}, {n}
 x = pt.vector("x")
 if kind == "sum":
@@ -43,7 +46,7 @@ else:
         return v
 xv = np.linspace(-1.0, 1.0, 101)
 t0 = time.perf_counter()
-f = opgraph.function([x], y, mode="NUMBA")
+f = opgraph.function([x], y, mode=Mode(linker=NumbaLinker(), optimizer="fast_run"))
 out = f(xv)
 seconds = time.perf_counter() - t0
 assert np.allclose(out, expected(xv), rtol=1e-9, atol=1e-12)
