@@ -79,3 +79,16 @@ def test_rewrite_panel():
     assert "Before" in html and "After" in html and "mul_canonical" in html
     empty = rewrite_html([x], [x], [], ["canonicalize"], format="text")
     assert "No rewrite applied" in empty
+
+
+def test_profile_panel_shows_the_numba_compile_phases():
+    from opgraph.display import profile_html
+    from opgraph.kernel_core.compile.profiling import ProfileStats
+
+    prof = ProfileStats()
+    prof.link_time = 0.5
+    prof.add_compile_phase("numba_jit", 0.3)
+    prof.add_compile_phase("cache_load", 0.05)
+    html = profile_html(prof)
+    for head, value in (("codegen", "150.00 ms"), ("Numba jit", "300.00 ms"), ("cache load", "50.00 ms")):
+        assert f"<th>{head}</th>" in html and f"<td>{value}</td>" in html

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from opgraph.display.html_parts import esc, panel
 
-_PHASES = (("graph", "graph_time"), ("rewrite", "rewrite_time"), ("link", "link_time"), ("jit", "jit_time"))
+# link = codegen + Numba jit + cache load (ProfileStats.codegen_time is the rest of the link time)
+_PHASES = (("graph", "graph_time"), ("rewrite", "rewrite_time"), ("link", "link_time"),
+           ("codegen", "codegen_time"), ("Numba jit", "jit_time"), ("cache load", "cache_load_time"))
 
 
 def fmt_time(seconds):
