@@ -36,7 +36,7 @@ def _namespace_defaults():
     import opgraph.tensor as pt
 
     names = {"np": np, "pt": pt, "opgraph": opgraph}
-    optional = (
+    engine_names = (
         ("opgraph.kernel_core.printing.dprint", "dprint"),
         ("opgraph.kernel_core.printing.graphviz", "pydotprint"),
         ("opgraph.kernel_core.graph.fgraph", "FunctionGraph"),
@@ -49,11 +49,9 @@ def _namespace_defaults():
     )
     import importlib
 
-    for module, name in optional:
-        try:
-            names[name] = getattr(importlib.import_module(module), name)
-        except (ImportError, AttributeError):
-            pass
+    for module, name in engine_names:
+        # Every one of these is part of opgraph: a failing import is a bug to see, not to skip.
+        names[name] = getattr(importlib.import_module(module), name)
     return names
 
 
