@@ -76,6 +76,8 @@ def test_seed_002_numba_dprint_golden():
 
 def test_seed_002_numba_values():
     f = _seed_function()
+    f.wait_compiled()   # the values of Numba's code (the test suite starts on the Python tier)
+    assert f.backend == "numba"
     for xv in (np.random.default_rng(0).normal(size=3), np.random.default_rng(1).normal(size=5)):
         z = np.exp(np.sin(xv))
         np.testing.assert_allclose(f(xv), np.cos(z @ z))
