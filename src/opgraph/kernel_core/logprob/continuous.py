@@ -190,7 +190,12 @@ def cauchy_logcdf(op, value, loc, scale):
 
 @_icdf.register(rv.CauchyRV)
 def cauchy_icdf(op, value, loc, scale):
-    res = loc + scale * pm.tan(np.pi * (value - 0.5))
+    # tan(pi (q - 1/2)) = -1/tan(pi q): no cancellation in q - 1/2 for tiny q (1 - q is exact
+    # above 1/2, q - 1/2 exact in the middle half).
+    mid = pm.and_(pm.ge(value, 0.25), pm.le(value, 0.75))
+    tails = pm.switch(pm.lt(value, 0.5), -pm.reciprocal(pm.tan(np.pi * value)),
+                      pm.reciprocal(pm.tan(np.pi * (1.0 - value))))
+    res = loc + scale * pm.switch(mid, pm.tan(np.pi * (value - 0.5)), tails)
     return _check_prob(value, check_parameters(res, pm.gt(scale, 0), msg="scale > 0"))
 
 
@@ -211,7 +216,8 @@ def halfcauchy_logcdf(op, value, loc, scale):
 
 @_icdf.register(rv.HalfCauchyRV)
 def halfcauchy_icdf(op, value, loc, scale):
-    res = loc + scale * pm.tan(np.pi / 2.0 * value)
+    high = pm.gt(value, 0.5)
+    res = loc + scale * pm.switch(high, pm.reciprocal(pm.tan(np.pi / 2.0 * (1.0 - value))), pm.tan(np.pi / 2.0 * value))
     return _check_prob(value, check_parameters(res, pm.gt(scale, 0), msg="scale > 0"))
 
 

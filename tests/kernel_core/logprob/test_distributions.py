@@ -1,0 +1,112 @@
+"""Every distribution of pt.random with a rule: logp / logcdf / icdf against scipy.stats on grids
+with extreme parameters and values (_grids.py), before and after rewrite_graph.
+
+Tolerance: 1e-10 relative, plus 1e-14 absolute on the log scale (a log-probability near 0
+is a probability near 1: an absolute error of 1e-14 there is a relative error of 1e-14 in
+the probability, and scipy's own log(1 - p) is less accurate than that).  Where scipy
+overflows to -inf (Cauchy at 1e300 / 1e-8) our value must be finite and far in the tail:
+the "no overflow" requirement.
+"""
+
+import warnings
+
+import numpy as np
+import pytest
+import scipy.special as sp
+
+import opgraph.tensor as pt
+from opgraph.graph import rewrite_graph
+from opgraph.kernel_core.logprob.rules import _icdf, _logcdf, _logprob, has_rule
+from opgraph.kernel_core.tensor.random import basic as rvb
+from opgraph.logprob import icdf, logcdf, logp
+
+import _grids
+
+REWRITES = ("canonicalize", "stabilize", "specialize")
+
+
+def _build(name, params):
+    if name == "gamma":
+        return pt.random.gamma(params[0], scale=params[1])
+    return getattr(pt.random, name)(*params)
+
+
+def _references(name, ref):
+    refs = {"logp": getattr(ref, "logpdf", None) or ref.logpmf, "logcdf": ref.logcdf, "icdf": ref.ppf}
+    if name == "halfnormal":
+        # scipy's ppf is ndtri((1 + q) / 2), which loses ~1e-10 at q = 1e-6; erfinv is exact.
+        loc, scale = ref.kwds["loc"], ref.kwds["scale"]
+        refs["icdf"] = lambda q: loc + scale * np.sqrt(2.0) * sp.erfinv(q)
+    return refs
+
+
+def _agree(got, want):
+    same = (got == want) | (np.isnan(got) & np.isnan(want))
+    close = np.isclose(got, want, rtol=1e-10, atol=1e-14)
+    scipy_overflow = np.isinf(want) & np.isfinite(got) & (np.abs(got) > 300)
+    return same | close | scipy_overflow
+
+
+CASES = _grids.continuous_cases() + _grids.discrete_cases()
+
+
+def _evaluate(name, params, x, ref):
+    rv = _build(name, params)
+    v = pt.tensor(dtype=rv.type.dtype, shape=(None,), name="v")
+    q = pt.vector("q")
+    refs = _references(name, ref)
+    outs, wants, labels = [], [], []
+    for kind, fn, table, var, vals in [("logp", logp, _logprob, v, x), ("logcdf", logcdf, _logcdf, v, x),
+                                       ("icdf", icdf, _icdf, q, np.resize(np.array(_grids.Q), x.shape))]:
+        if not has_rule(table, rv.owner.op) or (kind == "icdf" and rv.type.dtype[0] != "f"):
+            continue
+        out = fn(rv, var)
+        for graph, tag in [(out, "raw"), (rewrite_graph(out, include=REWRITES), "rewritten")]:
+            outs.append((graph, var, vals))
+            labels.append(f"{name} {kind} ({tag})")
+            wants.append(refs[kind](vals))
+    return outs, wants, labels
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c[0] for c in CASES])
+def test_matches_scipy_on_extreme_grids(case):
+    name, params, x, ref = case
+    outs, wants, labels = _evaluate(name, params, x, ref)
+    assert outs, f"{name}: no rule"
+    for (graph, var, vals), want, label in zip(outs, wants, labels):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            got = graph.eval({var: vals.astype(var.type.dtype)})
+        ok = _agree(got, want)
+        bad = np.flatnonzero(~ok)
+        assert not bad.size, (f"{label}: {bad.size} of {ok.size} points differ, first at params "
+                              f"{[p[bad[0]] for p in params]}, value {vals[bad[0]]}: got {got[bad[0]]!r}, "
+                              f"scipy {want[bad[0]]!r}")
+
+
+def test_every_distribution_has_a_logp_rule():
+    """The random variables without a logp: vonmises (needs log I0, no Bessel function yet),
+    permutation (not a density over values)."""
+    missing = sorted(d for d, f in rvb.DISTRIBUTIONS.items()
+                     if hasattr(f, "op") and not has_rule(_logprob, f.op))
+    assert set(missing) <= {"permutation", "vonmises"} | PENDING, missing
+
+
+# Distributions added to pt.random while this was written; their rules are in continuous_more.py,
+# registered once they land (then this set empties).
+PENDING = {"pareto", "wald", "triangular", "invgamma", "rayleigh"}
+
+
+def test_no_overflow_at_huge_values_after_rewriting():
+    """x = 1e300: the Cauchy / Student-t / half-Cauchy tails stay finite (log1p(z**2) never
+    squares 1e300), the normal's log-CDF at -40 is finite (erfcx), at +40 it is -0."""
+    v = pt.vector("v")
+    graphs = [logp(pt.random.cauchy(0.0, 1e-8), v), logp(pt.random.t(3.0, 0.0, 1e-3), v),
+              logp(pt.random.halfcauchy(0.0, 1.0), v), logcdf(pt.random.normal(0.0, 1.0), v)]
+    vals = np.array([1e300, -1e300, 40.0, -40.0])
+    for g, at in zip(graphs[:3], [vals, vals, np.abs(vals)]):
+        out = rewrite_graph(g, include=REWRITES).eval({v: at})
+        assert np.all(np.isfinite(out)) and np.all(out[:2] < -600), out
+    lc = rewrite_graph(graphs[3], include=REWRITES).eval({v: vals})
+    assert lc[0] == 0.0 and lc[1] == -np.inf
+    np.testing.assert_allclose(lc[2:], sp.log_ndtr(vals[2:]), rtol=1e-12, atol=1e-300)
