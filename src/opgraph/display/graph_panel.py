@@ -67,17 +67,16 @@ def graph_body(obj, format="both", print_type=False, highlight=None, text=None):
     svg = None
     draw_note = ""
     if format in ("svg", "both"):
-        try:
-            n_nodes = count_nodes(print_target(obj))
-            if n_nodes > SUMMARY_NODES:
-                svg = render_svg(obj, print_type=print_type, highlight=highlight, max_nodes=SUMMARY_DRAW_NODES,
-                                 collapse_threshold=0)  # merge chains: the drawing stays small
-                draw_note = (f"The drawing shows the {SUMMARY_DRAW_NODES} nodes nearest the outputs of "
-                             f"{n_nodes:,}. {SEE_ALL}")
-            else:
-                svg = render_svg(obj, print_type=print_type, highlight=highlight)
-        except Exception:  # drawing is best effort; the text is always there
-            svg = None
+        # render_svg returns None when `dot` is missing or fails (the text stands in); any
+        # other error is a bug in the drawing code and must show, not vanish.
+        n_nodes = count_nodes(print_target(obj))
+        if n_nodes > SUMMARY_NODES:
+            svg = render_svg(obj, print_type=print_type, highlight=highlight, max_nodes=SUMMARY_DRAW_NODES,
+                             collapse_threshold=0)  # merge chains: the drawing stays small
+            draw_note = (f"The drawing shows the {SUMMARY_DRAW_NODES} nodes nearest the outputs of "
+                         f"{n_nodes:,}. {SEE_ALL}")
+        else:
+            svg = render_svg(obj, print_type=print_type, highlight=highlight)
     if format in ("text", "both") or svg is None:
         parts.append(pre(text))
     if svg is not None:
