@@ -18,12 +18,16 @@ def mvnormal_logprob(op, value, mean, cov):
 
     k = pm.cast(mean.shape[-1], "float64")
     chol = la.cholesky(cov, lower=True, on_error="nan")
+    half_logdet = pt.sum(pm.log(la.diagonal(chol, axis1=-2, axis2=-1)), axis=-1)
+    # A failed factor (NaN) is swapped for the identity before the solve (which refuses NaNs);
+    # the check below reports it.
+    failed = pm.isnan(half_logdet)
+    chol = pm.switch(pt.expand_dims(failed, (-2, -1)), pt.eye(mean.shape[-1]), chol)
     diff = value - mean
     z = la.solve_triangular(chol, pt.expand_dims(diff, -1), lower=True)[..., 0]
-    half_logdet = pt.sum(pm.log(la.diagonal(chol, axis1=-2, axis2=-1)), axis=-1)
     res = -0.5 * k * np.log(2.0 * np.pi) - half_logdet - 0.5 * pt.sum(pm.sqr(z), axis=-1)
     # A non-positive-definite cov gives a NaN factor (cholesky's default): the check names it.
-    return check_parameters(res, pm.invert(pm.isnan(half_logdet)), msg="posdef cov")
+    return check_parameters(res, pm.invert(failed), msg="posdef cov")
 
 
 @_logprob.register(rv.DirichletRV)
