@@ -124,7 +124,9 @@ def _derive(kind, var, value, cond, who):
             x = node.inputs[0]
             lp_pos = _derive(kind, x, value, cond, who)
             lp_neg = _derive(kind, x, -value, cond, who)
-            both = pm.switch(pm.eq(value, 0), lp_pos, _logaddexp(lp_pos, lp_neg))
+            both = _logaddexp(lp_pos, lp_neg)
+            if discrete:      # a mass at 0 is counted once (a density at 0 gets both sides)
+                both = pm.switch(pm.eq(value, 0), lp_pos, both)
             result = pm.switch(pm.lt(value, 0), -np.inf, both)
             break
         if isinstance(sop, ps.Clip) and kind == "logp" and idx == 0:
