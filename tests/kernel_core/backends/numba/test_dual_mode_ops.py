@@ -402,6 +402,19 @@ def family_random():
 FAMILIES["random"] = family_random
 
 
+def family_logprob():
+    """CheckParameterValue (raising and -inf forms) on a derived logp."""
+    from opgraph.logprob import check_parameters, logp
+
+    x, s = pt.vector("x"), pt.scalar("s")
+    lp = logp(pt.random.normal(0.0, s), x)
+    ninf = check_parameters(x * 2.0, s > 0, msg="s > 0", can_be_replaced_by_ninf=True)
+    return run_both([x, s], [lp, ninf], [np.array([0.5, -1.0, 2.0]), np.float64(1.5)])
+
+
+FAMILIES["logprob"] = family_logprob
+
+
 def test_bool_to_float_cast():
     n = pt.lscalar("n")
     b = pt.vector("b", dtype="bool")
