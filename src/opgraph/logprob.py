@@ -1,5 +1,0 @@
-"""``opgraph.logprob``: logp derivation from generative graphs (PyMC's ``pymc.logprob`` names)."""
-
-from opgraph.kernel_core.logprob import *  # noqa: F401,F403
-from opgraph.kernel_core.logprob import __all__  # noqa: F401
-from opgraph.kernel_core.logprob import _icdf, _logcdf, _logprob  # noqa: F401
