@@ -37,49 +37,105 @@ def _constant_source(var, ctx):
     return ctx.python_object(np.ascontiguousarray(data), prefix="inner_constant")
 
 
-def inner_graph_lines(ctx, inner_inputs, inner_outputs, arg_names, tag, copy_aliases=True):
+def inner_graph_lines(ctx, inner_inputs, inner_outputs, arg_names, tag, copy_aliases=True, number_inputs=(),
+                      as_arrays=True):
     """Statements computing ``inner_outputs`` from ``inner_inputs`` (named ``arg_names``).
 
-    Returns ``(lines, result_names)``.  ``tag`` makes the local names unique in the
-    enclosing function.  With ``copy_aliases`` an output that is an inner input or a
-    view of one is copied (the node declares no view_map).
+    Returns ``(lines, result_names)``, or with ``as_arrays=False``
+    ``(lines, result_names, is_number)``: a result may then be a plain number.
+    ``number_inputs``: positions of the inputs passed as numbers (0-d values).
+    As in the graph function (``scalar_form.py``), nodes whose outputs hold one
+    number are computed on numbers where their op has a scalar form: a 0-d array
+    per op and step would be most of a scalar loop's time.  ``tag`` makes the
+    local names unique in the enclosing function.  With ``copy_aliases`` an array
+    output that is an inner input or a view of one is copied (no view_map).
     """
     from opgraph.kernel_core.backends.numba.codegen import _INLINED_FAMILIES
+    from opgraph.kernel_core.backends.numba.scalar_form import (box_function, element_index, holds_one_number,
+                                                                scalar_form)
 
-    names = dict(zip(inner_inputs, arg_names))
+    arrays, numbers = {}, {}
+    for k, (v, name) in enumerate(zip(inner_inputs, arg_names)):
+        if k in number_inputs:
+            numbers[v] = name
+        else:
+            arrays[v] = name
+        if isinstance(v.type, ScalarType):
+            arrays[v] = numbers[v] = name
     lines = []
-    n_const = [0]
+    counter = [0]
 
-    def value_of(v):
-        if v not in names:
-            if not isinstance(v, Constant):
-                raise ValueError(f"inner graph: variable {v} is used before it is computed")
-            names[v] = f"{tag}c{n_const[0]}"
-            n_const[0] += 1
-            lines.append(f"{names[v]} = {_constant_source(v, ctx)}")
-        return names[v]
+    def fresh(kind):
+        counter[0] += 1
+        return f"{tag}{kind}{counter[0]}"
+
+    def array_of(v):
+        if v in arrays:
+            return arrays[v]
+        if isinstance(v, Constant):
+            arrays[v] = fresh("c")
+            lines.append(f"{arrays[v]} = {_constant_source(v, ctx)}")
+            return arrays[v]
+        if v in numbers:
+            box = box_function(v.type.ndim, v.type.dtype, ctx)
+            arrays[v] = fresh("b")
+            lines.append(f"{arrays[v]} = {box}({numbers[v]})")
+            return arrays[v]
+        raise ValueError(f"inner graph: variable {v} is used before it is computed")
+
+    def number_of(v):
+        if v in numbers:
+            return numbers[v]
+        if isinstance(v, Constant):
+            return literal(np.asarray(v.data).reshape(()), v.type.dtype)
+        arr = array_of(v)
+        numbers[v] = fresh("n")
+        lines.append(f"{numbers[v]} = {arr}[{element_index(v.type.ndim)}]")
+        return numbers[v]
 
     for k, inner in enumerate(io_toposort(list(inner_inputs), list(inner_outputs))):
+        prefix = f"{tag}{k}_"
+        if all(holds_one_number(o) for o in inner.outputs):
+            body = []
+            exprs = scalar_form(inner.op, inner, ctx,
+                                lambda i, as_number: number_of(inner.inputs[i]) if as_number
+                                else array_of(inner.inputs[i]), prefix, body)
+            if exprs is not None:
+                lines.extend(body)
+                for j, (o, e) in enumerate(zip(inner.outputs, exprs)):
+                    numbers[o] = f"{tag}s{k}_{j}"
+                    lines.append(f"{numbers[o]} = {e}")
+                    if isinstance(o.type, ScalarType):
+                        arrays[o] = numbers[o]
+                continue
         fn = numba_funcify(inner.op, inner, ctx)
-        args = [value_of(v) for v in inner.inputs]
+        args = [array_of(v) for v in inner.inputs]
         outs = [f"{tag}t{k}_{j}" for j in range(len(inner.outputs))]
         target = outs[0] if len(outs) == 1 else ", ".join(outs)
         inlined = None
         if fn.startswith(_INLINED_FAMILIES):
-            inlined = inline_call(ctx.sources.get(fn), args, target, f"{tag}{k}_")
+            inlined = inline_call(ctx.sources.get(fn), args, target, prefix)
         if inlined is None:
             lines.append(f"{target} = {fn}({', '.join(args)})")
         else:
             lines.extend(inlined)
-        names.update(zip(inner.outputs, outs))
-    results = []
+        arrays.update(zip(inner.outputs, outs))
+    results, kinds = [], []
     for o in inner_outputs:
-        name = value_of(o)
+        if not as_arrays and o in numbers and not isinstance(o, Constant):
+            results.append(numbers[o])
+            kinds.append(True)
+            continue
+        name = array_of(o)
         may_alias = o.owner is None or bool(getattr(o.owner.op, "view_map", None))
-        if copy_aliases and may_alias and not isinstance(o.type, ScalarType):
+        if copy_aliases and may_alias and not isinstance(o.type, ScalarType) and o in arrays \
+                and not name.startswith(f"{tag}b"):
             name = f"{name}.copy()"
         results.append(name)
-    return lines, results
+        kinds.append(isinstance(o.type, ScalarType))
+    if as_arrays:
+        return lines, results
+    return lines, results, kinds
 
 
 @numba_funcify.register(IfElse)

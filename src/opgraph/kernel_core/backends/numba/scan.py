@@ -30,18 +30,15 @@ def _quote(text):
     return repr(str(text))
 
 
-def _read(target, array, index, row_ndim, dtype, boxes):
-    """Lines reading row ``index`` of ``array`` as an array.  A 0-d row is written into a
-    box allocated once before the loop (``boxes``): an allocation per step cost ~50x the
-    loop's own work on scalar recurrences."""
-    if row_ndim:
-        return [f"{target} = {array}[{index}]"]
-    boxes[target] = dtype
-    return [f"{target}[()] = {array}[{index}]"]
+def _read(target, array, index):
+    """Row ``index`` of ``array``: a view, or for a 0-d row a number -- the step's code
+    works on numbers where it can (``inner_graph_lines``); a 0-d array allocated per
+    step cost ~50x the loop's own work on scalar recurrences."""
+    return [f"{target} = {array}[{index}]"]
 
 
-def _row(value, row_ndim):
-    return value if row_ndim else f"{value}[()]"
+def _row(value, is_number, row_ndim):
+    return value if is_number or row_ndim else f"{value}[()]"
 
 
 @numba_funcify.register(Scan)
@@ -67,29 +64,33 @@ def numba_funcify_scan(op, node, ctx):
         lines.append(f"buf{k}[:{lag}] = {b}[:{lag}]")
     lines.append("done = n")
     lines.append("stopped = False")
-    boxes = {}   # 0-d row boxes of the step's inputs, allocated before the loop
 
     def step(i, tag, first=False):
         """Statements of one step at index expression ``i``."""
-        out, args = [], []
+        out, args, as_numbers = [], [], set()
         for k, (s, inner) in enumerate(zip(seq_names, op.inner_seqs)):
             name = f"{tag}x{k}"
-            out += _read(name, s, i, inner.type.ndim, np_dtype(inner.type.dtype), boxes)
+            out += _read(name, s, i)
+            if inner.type.ndim == 0:
+                as_numbers.add(len(args))
             args.append(name)
         for k, (taps, lag, t) in enumerate(zip(op.state_taps, op.lags, state_types)):
             for j, tap in enumerate(taps):
                 name = f"{tag}p{k}_{j}"
                 index = f"{lag + tap}" if op.save_last[k] else f"{lag} + {i} - {-tap}"
-                out += _read(name, f"buf{k}", index, t.ndim, np_dtype(t.dtype), boxes)
+                out += _read(name, f"buf{k}", index)
+                if t.ndim == 0:
+                    as_numbers.add(len(args))
                 args.append(name)
         args += nonseq_names + gen_names
-        body, results = inner_graph_lines(ctx, op.inner_inputs, op.inner_outputs, args, tag)
+        body, results, is_number = inner_graph_lines(ctx, op.inner_inputs, op.inner_outputs, args, tag,
+                                                     number_inputs=as_numbers, as_arrays=False)
         out += body
         # Random generators: the next step draws from the advanced one.
         for k, g in enumerate(gen_names):
             out.append(f"{g} = {results[n_states + n_nit + k]}")
         for k, (lag, t) in enumerate(zip(op.lags, state_types)):
-            value = _row(results[k], t.ndim)
+            value = _row(results[k], is_number[k], t.ndim)
             if op.save_last[k]:
                 if lag > 1:
                     out.append(f"for j in range({lag - 1}): buf{k}[j] = buf{k}[j + 1]")
@@ -97,12 +98,13 @@ def numba_funcify_scan(op, node, ctx):
             else:
                 out.append(f"buf{k}[{lag} + {i}] = {value}")
         for k, inner in enumerate(op.inner_nits):
-            value = results[n_states + k]
+            value, number = results[n_states + k], is_number[n_states + k]
             if first:
-                out.append(f"nit{k} = np.empty((n,) + {value}.shape, dtype={np_dtype(node.outputs[n_states + k].type.dtype)})")
-            out.append(f"nit{k}[{i}] = {_row(value, inner.type.ndim)}")
+                shape = "(" + "".join(f"{d}, " for d in inner.type.shape) + ")" if number else f"{value}.shape"
+                out.append(f"nit{k} = np.empty((n,) + {shape}, dtype={np_dtype(node.outputs[n_states + k].type.dtype)})")
+            out.append(f"nit{k}[{i}] = {_row(value, number, inner.type.ndim)}")
         if op.as_while:
-            out.append(f"if {results[-1]}[()]:")
+            out.append(f"if {results[-1]}:" if is_number[-1] else f"if {results[-1]}[()]:")
             out.append(f"    done = {i} + 1")
             out.append("    stopped = True")
         return out
@@ -121,7 +123,6 @@ def numba_funcify_scan(op, node, ctx):
     steps.append(f"for i in range({start}, n):")
     steps.append("    if stopped: break")
     steps += ["    " + ln for ln in step("i", "_l_")]
-    lines += [f"{name} = np.empty((), dtype={dtype})" for name, dtype in boxes.items()]
     lines += steps
 
     rets = []
