@@ -165,3 +165,16 @@ def test_map_reduce_foldl_foldr():
     assert got[1] == 6 and got[2] == (1 * 2 + 2) * 2 + 3 and got[3] == (3 * 2 + 2) * 2 + 1
     # reduce keeps no trace: the [-1] read becomes a saved last state.
     assert any(isinstance(n.op, Scan) and n.op.save_last == (True,) for n in f.maker.fgraph.apply_nodes)
+
+
+def test_public_names():
+    """``opgraph.scan`` is the function and the package, as ``pytensor.scan``."""
+    import opgraph.scan.utils
+    from opgraph import scan as scan_module
+    from opgraph.scan.basic import scan
+
+    out = scan_module(lambda h: h * 2, outputs_info=pt.constant(1.0), n_steps=3, return_updates=False)
+    np.testing.assert_allclose(out.eval(), [2, 4, 8])
+    assert opgraph.scan.utils.until is until and callable(scan)
+    out2 = scan(lambda h: h + 1, outputs_info=pt.constant(0.0), n_steps=2, return_list=True)[0]
+    assert isinstance(out2, list) and len(out2) == 1
