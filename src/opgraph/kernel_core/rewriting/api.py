@@ -22,7 +22,7 @@ from opgraph.kernel_core.rewriting.history import RewriteHistory
 # a library that fails to import is a bug, and it fails loudly (no quiet
 # fallback to a smaller rule set).
 _LIBRARIES = ("op_from_graph", "canonicalize", "reduction", "stabilize", "specialize", "shape", "subtensor",
-              "linalg", "blockwise", "fusion", "inplace", "random")
+              "linalg", "blockwise", "fusion", "inplace", "random", "special")
 _loaded = False
 
 

@@ -796,7 +796,9 @@ class Tri_gamma(FloatUnaryOp):
         return _special("polygamma")(1, x)
 
     def pullback(self, inputs, outputs, output_grads):
-        raise NotImplementedError("the gradient of tri_gamma is not implemented")
+        from opgraph.kernel_core.tensor.special import polygamma   # late: a cycle
+
+        return [output_grads[0] * polygamma(2, inputs[0])]
 
 
 class Gamma(FloatUnaryOp):

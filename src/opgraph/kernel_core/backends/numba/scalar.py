@@ -14,6 +14,7 @@ from opgraph.kernel_core.backends.numba.dispatch import literal, np_dtype, numba
 from opgraph.kernel_core.backends.numba.scalar_form import scalar_form
 from opgraph.kernel_core.graph.basic import Constant
 from opgraph.kernel_core.scalar import basic as ps
+from opgraph.kernel_core.scalar import special as ps_special
 from opgraph.kernel_core.scalar.basic import ScalarOp
 from opgraph.kernel_core.scalar.composite import Composite
 
@@ -33,7 +34,8 @@ _MATH_FLOAT = {ps.Exp: "exp", ps.Expm1: "expm1", ps.Log: "log", ps.Log2: "log2",
 _VECTORIZABLE = {ps.Exp: "vexp", ps.Log: "vlog", ps.Log1p: "vlog1p"}
 _MATH_UNARY = {ps.Erf: "erf", ps.Erfc: "erfc", ps.Gamma: "gamma"}
 _KERNEL_UNARY = {ps.Gammaln: "gammaln", ps.Sigmoid: "sigmoid", ps.Softplus: "softplus", ps.Log1mexp: "log1mexp",
-                 ps.Psi: "psi", ps.Tri_gamma: "tri_gamma", ps.Erfinv: "erfinv", ps.Erfcx: "erfcx"}
+                 ps.Psi: "psi", ps.Tri_gamma: "tri_gamma", ps.Erfinv: "erfinv", ps.Erfcx: "erfcx",
+                 ps_special.Xlogx: "xlogx", ps_special.Log_ndtr: "log_ndtr"}
 
 
 def _as_float(arg, dtype):
@@ -148,6 +150,11 @@ def _cast_expr(op, a, i, o, ctx):
 
 _register(ps.Cast, _cast_expr)
 _register(ps.Arctan2, lambda op, a, i, o, ctx: [f"math.atan2({a[0]}, {a[1]})"])
+# pt.special's binary kernels (scalar/special.py): float64 arguments, the order n an int.
+_register(ps_special.Xlogy0, lambda op, a, i, o, ctx: [
+    f"{ctx.kernel('xlogy0')}({_as_float(a[0], i[0])}, {_as_float(a[1], i[1])})"])
+_register(ps_special.Polygamma, lambda op, a, i, o, ctx: [
+    f"{ctx.kernel('polygamma')}(int({a[0]}), {_as_float(a[1], i[1])})"])
 
 
 def cast_fn(dtype):

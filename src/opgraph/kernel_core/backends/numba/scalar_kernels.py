@@ -313,3 +313,74 @@ def int_pow(a, b):
         base = base * base
         b = b >> 1
     return result
+
+
+# -- pt.special (scalar/special.py) ------------------------------------------
+@_jit
+def xlogx(x):
+    return 0.0 if x == 0.0 else x * math.log(x)
+
+
+@_jit
+def xlogy0(x, y):
+    return 0.0 if x == 0.0 else x * math.log(y)
+
+
+@_jit
+def log_ndtr(x):
+    """log(Phi(x)): log1p(-Phi(-x)) on the right (Phi(-x) = erfc(x / sqrt 2) / 2 is
+    tiny there), and log(erfcx(-x / sqrt 2) / 2) - x^2 / 2 on the left, where Phi(x)
+    itself underflows (SciPy's log_ndtr values)."""
+    if x != x:
+        return x
+    if x > -1.0:
+        return math.log1p(-0.5 * math.erfc(x * 0.7071067811865476))
+    return math.log(0.5 * erfcx(-x * 0.7071067811865476)) - 0.5 * x * x
+
+
+# Bernoulli numbers B_2k / (2k)!, k = 1..12: the Euler-Maclaurin tail of the Hurwitz zeta.
+_B2K_OVER_FACT = (8.333333333333333e-02, -1.388888888888889e-03, 3.306878306878307e-05,
+                  -8.267195767195767e-07, 2.087675698786810e-08, -5.284190138687493e-10,
+                  1.338253653068468e-11, -3.389680296322583e-13, 8.586062056277845e-15,
+                  -2.174868698558062e-16, 5.509002828360229e-18, -1.395446468581252e-19)
+
+
+@_jit
+def hurwitz_zeta(s, q):
+    """zeta(s, q) = sum_k (q + k)^-s for an integer-valued s >= 2: the first terms
+    summed directly until q + N >= 12 + s, then Euler-Maclaurin (integral, half term
+    and the Bernoulli series), whose terms then fall by (s + 2j)^2 / (2 pi a)^2 or faster."""
+    if q <= 0.0 and q == np.floor(q):
+        return np.inf
+    total = 0.0
+    a = q
+    while a < 12.0 + s:
+        total += a ** -s
+        a += 1.0
+    total += a ** (1.0 - s) / (s - 1.0) + 0.5 * a ** -s
+    # term_j = B_2j / (2j)! * s (s+1) ... (s+2j-2) * a^(-s-2j+1)
+    rising = s
+    power = a ** (-s - 1.0)
+    inv_a2 = 1.0 / (a * a)
+    for j in range(12):
+        term = _B2K_OVER_FACT[j] * rising * power
+        total += term
+        if abs(term) < 1e-17 * abs(total):
+            break
+        rising *= (s + 2 * j + 1) * (s + 2 * j + 2)
+        power *= inv_a2
+    return total
+
+
+@_jit
+def polygamma(n, x):
+    """psi^(n)(x) = (-1)^(n+1) n! zeta(n + 1, x) for n >= 1; psi(x) for n = 0; nan for n < 0."""
+    if n < 0 or x != x:
+        return np.nan
+    if n == 0:
+        return psi(x)
+    fact = 1.0
+    for k in range(2, n + 1):
+        fact *= k
+    sign = 1.0 if n % 2 == 1 else -1.0
+    return sign * fact * hurwitz_zeta(float(n + 1), x)
