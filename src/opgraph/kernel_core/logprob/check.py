@@ -121,3 +121,20 @@ register_rewrite(local_remove_check_parameter, "local_remove_check_parameter",
                  position=PHASES["canonicalize"])
 register_rewrite(local_check_parameter_to_ninf_switch, "local_check_parameter_to_ninf_switch",
                  position=PHASES["canonicalize"])
+
+
+def _vectorize_check(op, node, x, *conds):
+    """A batched value keeps one Check; batched conditions are reduced to one boolean each."""
+    from opgraph.kernel_core.tensor.reduction import all as pt_all
+
+    conds = [c if c.type.ndim == 0 else pt_all(c) for c in conds]
+    return op.make_node(x, *conds).outputs
+
+
+def _register_vectorize():
+    from opgraph.kernel_core.vectorize import vectorize_node
+
+    vectorize_node.register(CheckParameterValue)(_vectorize_check)
+
+
+_register_vectorize()
