@@ -16,7 +16,7 @@ Draws are made one at a time in C order, which is how NumPy's Generator fills
 its vectorized draws, so *where the scalar sampler is NumPy's own algorithm
 the stream is NumPy's exactly*.  Numba 0.68 implements NumPy's samplers for
 normal, uniform, exponential, gamma, beta, lognormal, laplace, logistic,
-standard_t, chisquare, weibull, integers, binomial, poisson,
+standard_t, chisquare, weibull, pareto, wald, triangular, rayleigh, integers, binomial, poisson,
 negative_binomial, geometric, standard_normal, standard_cauchy, random and
 permutation; the rest are written here from those:
 
@@ -28,7 +28,9 @@ permutation; the rest are written here from those:
 * categorical: one uniform per draw against the cumulative sum (the same
   algorithm in both modes) -- same stream;
 * multivariate_normal: ``mean + cholesky(cov) @ z`` -- the same normals, the
-  products may differ in the last bits (LAPACK/BLAS call order).
+  products may differ in the last bits (LAPACK/BLAS call order);
+* wald: Numba's own sampler, the same draws as NumPy's to ~1e-14 relative (its
+  compiled arithmetic rounds differently in the last bits inside large modules).
 
 Nothing here imports numba: the generated module does (see dispatch.py).
 """
@@ -61,6 +63,11 @@ _SCALAR_DRAWS = {
     rv.ChiSquareRV: "g.chisquare(float(a))",
     rv.WeibullRV: "g.weibull(float(a))",
     rv.VonMisesRV: "{vonmises}(g, float(a), float(b))",
+    rv.ParetoRV: "float(b) * (1.0 + g.pareto(float(a)))",
+    rv.WaldRV: "g.wald(float(a), float(b))",
+    rv.TriangularRV: "g.triangular(float(a), float(b), float(c))",
+    rv.RayleighRV: "g.rayleigh(float(a))",
+    rv.InvGammaRV: "float(b) / g.standard_gamma(float(a))",
     rv.IntegersRV: "g.integers(np.int64(a), np.int64(b))",
     rv.BernoulliRV: "g.binomial(1, float(a))",
     rv.BinomialRV: "g.binomial(np.int64(a), float(b))",
@@ -270,6 +277,9 @@ def _funcify_random_variable(op, node, ctx):
         lines += [f"    for v in np.asarray({pnames[i]}).ravel():",
                   f"        if not ({_DOMAIN_EXPR[kind]}):",
                   f"            raise ValueError({msg!r})"]
+    if isinstance(op, rv.TriangularRV):
+        lines += ["    if np.any(np.asarray(p0) > np.asarray(p1)) or np.any(np.asarray(p1) > np.asarray(p2)):",
+                  "        raise ValueError('triangular: need left <= mode <= right')"]
     if isinstance(op, rv.IntegersRV):
         lines += ["    if np.any(np.asarray(p0) >= np.asarray(p1)):",
                   "        raise ValueError('integers: low must be < high')"]

@@ -144,6 +144,43 @@ class VonMisesRV(RandomVariable):
     name, signature, param_names, domains = "vonmises", "(),()->()", ("mu", "kappa"), {"kappa": "nonneg"}
 
 
+class ParetoRV(RandomVariable):
+    """Pareto(b, scale) on [scale, inf): ``scale * (1 + NumPy's pareto(b))`` (scipy's pareto)."""
+    name, signature, param_names = "pareto", "(),()->()", ("b", "scale")
+    domains = {"b": "positive", "scale": "positive"}
+
+    def rng_fn(self, rng, b, scale, size):
+        return scale * (1.0 + rng.pareto(b, size=_shape(self, (b, scale), size)))
+
+
+class WaldRV(RandomVariable):
+    """Wald (inverse Gaussian) with ``mean`` and shape ``scale``."""
+    name, signature, param_names = "wald", "(),()->()", ("mean", "scale")
+    domains = {"mean": "positive", "scale": "positive"}
+
+
+class TriangularRV(RandomVariable):
+    name, signature, param_names = "triangular", "(),(),()->()", ("left", "mode", "right")
+
+    def rng_fn(self, rng, left, mode, right, size):
+        if np.any(np.asarray(left) > np.asarray(mode)) or np.any(np.asarray(mode) > np.asarray(right)):
+            raise ValueError("triangular: need left <= mode <= right")
+        return rng.triangular(left, mode, right, size=_shape(self, (left, mode, right), size))
+
+
+class InvGammaRV(RandomVariable):
+    """Inverse gamma(alpha, beta): ``beta / standard_gamma(alpha)`` (scipy's invgamma(alpha, scale=beta))."""
+    name, signature, param_names = "invgamma", "(),()->()", ("alpha", "beta")
+    domains = {"alpha": "positive", "beta": "positive"}
+
+    def rng_fn(self, rng, alpha, beta, size):
+        return beta / rng.standard_gamma(alpha, size=_shape(self, (alpha, beta), size))
+
+
+class RayleighRV(RandomVariable):
+    name, signature, param_names, domains = "rayleigh", "()->()", ("scale",), {"scale": "nonneg"}
+
+
 # -- discrete --------------------------------------------------------------------
 class IntegersRV(RandomVariable):
     """Integers in [low, high)."""
@@ -287,6 +324,11 @@ _register(StudentTRV, {"loc": 0.0, "scale": 1.0})
 _register(ChiSquareRV)
 _register(WeibullRV)
 _register(VonMisesRV)
+_register(ParetoRV, {"scale": 1.0})
+_register(WaldRV)
+_register(TriangularRV)
+_register(RayleighRV, {"scale": 1.0})
+_register(InvGammaRV)
 _integers = _register(IntegersRV, {"high": None})
 _register(BernoulliRV)
 _register(BinomialRV)
@@ -398,7 +440,11 @@ def choice(a, size=None, replace=True, p=None, rng=None, dtype=None, name=None, 
     return (next_rng, draw) if return_next_rng else draw
 
 
-for _f in (gamma, integers, standard_normal, permutation, choice):
+nbinom = negative_binomial   # PyTensor's second name for it
+
+for _f in (gamma, integers, standard_normal, permutation, choice, nbinom):
     DISTRIBUTIONS[_f.__name__] = _f
     if _f.__name__ not in __all__:
         __all__.append(_f.__name__)
+DISTRIBUTIONS["nbinom"] = nbinom
+__all__.append("nbinom")
