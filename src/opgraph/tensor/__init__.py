@@ -13,6 +13,6 @@ __getattr__ = missing_names(__name__)
 # The public submodules (``pt.math``, ``pt.linalg``, ``pt.random``, ...), as PyTensor
 # users reach them; imported after the names above, which they build on.
 from opgraph.tensor import (  # noqa: E402,F401
-    basic, blockwise, elemwise, extra_ops, linalg, math, nlinalg, optimize, random, shape, signal, slinalg,
+    basic, blockwise, elemwise, extra_ops, linalg, math, nlinalg, nnet, optimize, random, shape, signal, slinalg,
     sort, special, subtensor, type, variable,
 )
