@@ -22,7 +22,8 @@ from opgraph.kernel_core.rewriting.history import RewriteHistory
 # a library that fails to import is a bug, and it fails loudly (no quiet
 # fallback to a smaller rule set).
 _LIBRARIES = ("op_from_graph", "canonicalize", "reduction", "stabilize", "specialize", "shape", "subtensor",
-              "linalg", "blockwise", "fusion", "inplace", "random", "special")
+              "linalg", "blockwise", "fusion", "inplace", "random", "special",
+              "inference")
 _loaded = False
 
 
