@@ -402,6 +402,20 @@ def family_random():
 FAMILIES["random"] = family_random
 
 
+def family_special():
+    """pt.special: Softmax / LogSoftmax over an axis and all elements, the special scalar kernels."""
+    x, a, b = pt.matrix("x"), pt.vector("a"), pt.vector("b")
+    sp = pt.special
+    outs = [sp.softmax(x, axis=0), sp.log_softmax(x, axis=1), sp.softmax(x), sp.polygamma(2, a), sp.xlogx(b),
+            sp.xlogy0(b, a), sp.log_ndtr(a * -20 + 3)]
+    xv = RNG.normal(size=(3, 4))
+    av, bv = RNG.uniform(0.05, 3.0, size=5), np.array([0.0, 0.5, 1.0, 2.0, 3.0])
+    return run_both([x, a, b], [Case(o, rtol=1e-9) for o in outs], [xv, av, bv])
+
+
+FAMILIES["special"] = family_special
+
+
 def family_logprob():
     """CheckParameterValue (raising and -inf forms) on a derived logp."""
     from opgraph.logprob import check_parameters, logp
@@ -441,6 +455,9 @@ NOT_COMPILED = {
 
 
 NOT_COMPILED.add("RandomVariable")   # the base class of the distributions
+NOT_COMPILED.add("_SliceOp")   # the base class of Softmax / LogSoftmax
+# pt.nnet's training layers: inline OpFromGraphs, replaced by their inner graphs first.
+NOT_COMPILED.update({"Dropout", "BatchNorm"})
 
 
 def _library_op_classes():
