@@ -133,3 +133,14 @@ def test_verify_grad_numba_while_loop():
     """The data-dependent while loop's gradient, compiled (verify_grad's mode)."""
     # tiered=False: the Numba backend itself, not the Python tier that serves first calls.
     verify_grad(while_loop, [np.array(1.7)], mode=opgraph.Mode("NUMBA", tiered=False), rng=np.random.default_rng(2))
+
+
+def test_one_variable_as_state_and_per_step_output():
+    """The step returns the same variable as a state and a per-step output: both
+    cotangents reach it (they were once collapsed into one)."""
+    def fn(x):
+        (acc, same), _ = opgraph.scan(lambda v, h: (h + v, h + v), sequences=x,
+                                      outputs_info=[pt.zeros(()), None])
+        return (acc * 2).sum() + (same ** 2).sum()
+
+    verify_grad(fn, [RNG.normal(size=4)], rng=np.random.default_rng(3))

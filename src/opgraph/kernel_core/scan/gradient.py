@@ -75,7 +75,10 @@ def scan_pullback(op, inputs, outputs, output_grads):
     g_nit_seqs = [g_nit_seqs[m] for m in float_nits]
     all_seqs = bw_seqs + tap_seqs + g_trace_seqs + g_nit_seqs
 
-    carry_inits = [zeros_like(inits[k][:op.lags[k]]) for k in float_states]
+    # A state reading only its previous value (lag 1) carries one row, not a 1-row window
+    # (no stack / index per backward step).
+    carry_inits = [zeros_like(inits[k][0]) if op.lags[k] == 1 else zeros_like(inits[k][:op.lags[k]])
+                   for k in float_states]
     acc_inits = [zeros_like(nonseqs[c]) for c in float_nonseqs]
     n_taps = sum(len(t) for t in op.state_taps)
 
@@ -99,13 +102,17 @@ def scan_pullback(op, inputs, outputs, output_grads):
         replace.update(zip(op.inner_nonseqs, outer_nonseqs))
         fwd = graph_replace(list(op.inner_outputs), replace, strict=False)
         known = {}
+
+        def seed(o, g):
+            # One variable may be several outputs (a state and a per-step output, or a
+            # state returned twice): its cotangents add up.
+            g = cast(g, o.type.dtype) if g.type.dtype != o.type.dtype else g
+            known[o] = known[o] + g if o in known else g
+
         for i, k in enumerate(float_states):
-            total = g_tr[i] + carries[i][0]
-            known[fwd[k]] = cast(total, fwd[k].type.dtype) if total.type.dtype != fwd[k].type.dtype else total
+            seed(fwd[k], g_tr[i] + (carries[i] if op.lags[k] == 1 else carries[i][0]))
         for i, m in enumerate(float_nits):
-            o = fwd[op.n_states + m]
-            known[o] = g_nt[i]
-        # Each forward output once (an output may be listed twice if the step returned it twice).
+            seed(fwd[op.n_states + m], g_nt[i])
         known = {o: g for o, g in known.items() if not _is_discrete(o)}
         tap_lists, p = [], 0
         for taps in op.state_taps:
@@ -123,6 +130,14 @@ def scan_pullback(op, inputs, outputs, output_grads):
             taps, lag = op.state_taps[k], op.lags[k]
             d = gs[p:p + len(taps)]
             p += len(taps)
+            if lag == 1:
+                contrib = [dd for tap, dd in zip(taps, d) if tap == -1]
+                new = contrib[0] if contrib else zeros_like(carries[i])
+                for c in contrib[1:]:
+                    new = new + c
+                dtype = carries[i].type.dtype
+                new_carries.append(cast(new, dtype) if new.type.dtype != dtype else new)
+                continue
             row_zero = zeros_like(carries[i][0])
             rows = []
             for j in range(lag):
@@ -157,7 +172,7 @@ def scan_pullback(op, inputs, outputs, output_grads):
     full_run = None if op.truncate_gradient == -1 else cast(eq(k_steps, T), "float64")
     for i, k in enumerate(float_states):
         lag = op.lags[k]
-        c = finals[i][::-1]
+        c = finals[i][None] if lag == 1 else finals[i][::-1]
         if full_run is not None:
             c = c * cast(full_run, c.type.dtype)
         b = inits[k]
