@@ -1,7 +1,11 @@
-"""``opgraph.tensor.signal``: importable, so PyTensor code fails on the name it uses, with a
-message saying the feature is not implemented in opgraph yet."""
+"""``opgraph.tensor.signal`` (PyTensor's ``pytensor.tensor.signal``): ``convolve1d``."""
 
-from opgraph._pytensor_api import unbuilt_feature
+from importlib import import_module
 
-__all__ = []
-__getattr__ = unbuilt_feature(__name__)
+from opgraph._pytensor_api import missing_names
+
+_engine = import_module("opgraph.kernel_core.tensor.signal")
+from opgraph.kernel_core.tensor.signal import *  # noqa: F401,F403,E402
+
+__all__ = list(_engine.__all__)
+__getattr__ = missing_names(__name__)

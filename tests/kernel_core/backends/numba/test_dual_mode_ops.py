@@ -416,6 +416,17 @@ def family_special():
 FAMILIES["special"] = family_special
 
 
+def family_signal():
+    """pt.signal.convolve1d: the full core op, valid / same slices, a batch, the valid form of its gradient."""
+    x, k, xb = pt.vector("x"), pt.vector("k"), pt.matrix("xb")
+    outs = [pt.signal.convolve1d(x, k), pt.signal.convolve1d(x, k, "same"), pt.signal.convolve1d(xb, k, "valid")]
+    outs += grad((pt.signal.convolve1d(x, k) ** 2).sum(), [x, k])
+    return run_both([x, k, xb], outs, [RNG.normal(size=8), RNG.normal(size=3), RNG.normal(size=(2, 8))])
+
+
+FAMILIES["signal"] = family_signal
+
+
 def family_logprob():
     """CheckParameterValue (raising and -inf forms) on a derived logp."""
     from opgraph.logprob import check_parameters, logp
