@@ -124,3 +124,31 @@ def test_underivable_transforms_name_the_op():
         logp(n * n, v)
     with pytest.raises(NotMeasurableError, match="no logcdf rule"):
         logp(pt.clip(pt.random.gamma(2.0, scale=1.0, size=(3,)), 0.5, 2.0), v)
+
+
+def test_stack_of_dependent_variables_is_a_random_walk():
+    """stack([a, b, c]) with b ~ N(a, 1), c ~ N(b, 1): each slice conditioned on the others' slices."""
+    a = pt.random.normal(0.0, 1.0, name="a")
+    b = pt.random.normal(a, 1.0, name="b")
+    c = pt.random.normal(b, 1.0, name="c")
+    v = pt.vector("v")
+    vals = np.array([0.3, -1.0, 0.4])
+    want = st.norm(0, 1).logpdf(0.3) + st.norm(0.3, 1).logpdf(-1.0) + st.norm(-1.0, 1).logpdf(0.4)
+    got = ev(logp(pt.stack([a, b, c]), v), v=vals)
+    assert got.shape == (3,)
+    np.testing.assert_allclose(got.sum(), want, rtol=1e-12)
+
+
+def test_concatenate_of_random_variables_and_max_of_iid_draws():
+    v = pt.vector("v")
+    x = pt.random.exponential(2.0, size=(2,))
+    y = pt.exp(pt.random.normal(0.0, 1.0, size=(3,)))
+    vals = np.array([0.5, 1.0, 0.1, 0.2, 3.0])
+    want = np.concatenate([st.expon(scale=2.0).logpdf(vals[:2]), st.lognorm(1.0).logpdf(vals[2:])])
+    np.testing.assert_allclose(ev(logp(pt.concatenate([x, y]), v), v=vals), want, rtol=1e-12)
+    s = pt.scalar("s")
+    m = pt.max(pt.random.gumbel(1.0, 2.0, size=(7,)))
+    # the max of 7 iid Gumbel(1, 2) is Gumbel(1 + 2 log 7, 2)
+    np.testing.assert_allclose(ev(logp(m, s), s=0.3), st.gumbel_r(1 + 2 * np.log(7), 2).logpdf(0.3), rtol=1e-12)
+    with pytest.raises(NotMeasurableError, match="not iid"):
+        logp(pt.max(pt.random.normal(np.zeros(3), 1.0)), s)

@@ -114,6 +114,13 @@ def _derive(kind, var, value, cond, who):
                                          f"random variable {_label(var)} ({op})")
             result = table(op, value, *_conditioned(node.inputs[2:], cond))
             break
+        joined = _joined_logp(kind, node, value, cond, who)
+        if joined is not None:
+            result = joined
+            break
+        if kind == "logp" and type(op).__name__ == "Max":
+            result = _max_of_iid_logp(node, value, cond, who)
+            break
         if not isinstance(op, Elemwise):
             raise NotMeasurableError(f"cannot derive the {kind} of {who}: {op} (the node computing "
                                      f"{_label(var)}) is not a measurable transformation")
@@ -149,6 +156,68 @@ def _derive(kind, var, value, cond, who):
     for jac in reversed(jacobians):
         result = result + jac
     return result
+
+
+def _joined_logp(kind, node, value, cond, who):
+    """``stack`` (MakeVector) / ``concatenate`` (Join) of random variables: each piece's logp at its
+    slice of the value, the other pieces conditioned on their slices (so a piece may depend on
+    another: a random walk built with stack).  None when ``node`` is neither."""
+    import opgraph.tensor as pt
+    from opgraph.kernel_core.graph.basic import Constant
+
+    name = type(node.op).__name__
+    if kind != "logp" or name not in ("MakeVector", "Join"):
+        return None
+    if name == "MakeVector":
+        pieces, axis = list(node.inputs), None
+        slices = [value[i] for i in range(len(pieces))]
+    else:
+        axis_var, *pieces = node.inputs
+        if not isinstance(axis_var, Constant):
+            raise NotMeasurableError(f"cannot derive the logp of {who}: a concatenate along a symbolic axis")
+        axis = int(np.asarray(axis_var.data)) % node.outputs[0].type.ndim
+        slices, start = [], 0
+        for piece in pieces:
+            stop = start + piece.shape[axis]
+            slices.append(value[(slice(None),) * axis + (slice(start, stop),)])
+            start = stop
+    for piece in pieces:
+        if not _depends_on_rv(piece, cond):
+            raise NotMeasurableError(f"cannot derive the logp of {who}: {node.op} joins {piece}, "
+                                     "which is not random")
+    inner = dict(cond)
+    inner.update({piece: sl for piece, sl in zip(pieces, slices)})
+    terms = []
+    for piece, sl in zip(pieces, slices):
+        others = {k: v for k, v in inner.items() if k is not piece}
+        terms.append(_conditioned([_derive("logp", piece, sl, others, who)], others)[0])
+    if axis is None:
+        return pt.stack(terms)
+    return pt.concatenate(terms, axis=axis)
+
+
+def _max_of_iid_logp(node, value, cond, who):
+    """``max`` over every axis of iid continuous draws: n f(v) F(v)^(n-1)."""
+    import opgraph.tensor as pt
+
+    x = node.inputs[0]
+    op = node.op
+    axes = getattr(op, "axis", None)
+    if axes is not None and sorted(int(a) % x.type.ndim for a in np.atleast_1d(axes)) != list(range(x.type.ndim)):
+        raise NotMeasurableError(f"cannot derive the logp of {who}: max over some axes only")
+    if not _is_rv_draw(x) or x.type.dtype[0] != "f":
+        raise NotMeasurableError(f"cannot derive the logp of {who}: max of something other than "
+                                 "continuous random draws")
+    rv_op = x.owner.op
+    params = x.owner.inputs[2:]
+    if rv_op.ndim_supp or any(rv_op.ndims_params) or any(s != 1 for p in params for s in p.type.shape):
+        raise NotMeasurableError(f"cannot derive the logp of {who}: max of draws that are not iid "
+                                 "(parameters vary across the draws)")
+    params = [pt.squeeze(p) if p.type.ndim else p for p in _conditioned(params, cond)]
+    if not has_rule(_logcdf, rv_op):
+        raise NotMeasurableError(f"cannot derive the logp of {who}: max needs the logcdf of {_label(x)}")
+    n = pm.cast(pt.prod(x.shape), "float64")
+    return pm.log(n) + _logprob(rv_op, value, *params) + (n - 1.0) * _logcdf(rv_op, value, *params)
 
 
 def _positive_constants(node, idx):
