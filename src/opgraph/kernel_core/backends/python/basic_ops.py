@@ -23,22 +23,23 @@ def careduce_kernel(op, node, names):
     return Kernel(lines, needs, ERRSTATE_CALLER)
 
 
-@python_funcify.register(Shape)
-def shape_kernel(op, node, names):
-    if type(op).perform is not Shape.perform:   # a subclass computing otherwise
+def _shape_lines(op, node, names, cls, index):
+    """``shape(x)`` (``index`` "") or one entry of it (``index`` "[i]"), as int64."""
+    if type(op).perform is not cls.perform:   # a subclass computing otherwise
         return perform_kernel(op, node, names)
     (x,), (out,) = names.inputs, names.outputs
-    return Kernel([f"{out} = _np_asarray(_np_shape({x}), dtype='int64')"],
+    return Kernel([f"{out} = _np_asarray(_np_shape({x}){index}, dtype='int64')"],
                   {"_np_asarray": np.asarray, "_np_shape": np.shape}, ERRSTATE_ANY)
+
+
+@python_funcify.register(Shape)
+def shape_kernel(op, node, names):
+    return _shape_lines(op, node, names, Shape, "")
 
 
 @python_funcify.register(Shape_i)
 def shape_i_kernel(op, node, names):
-    if type(op).perform is not Shape_i.perform:   # a subclass computing otherwise
-        return perform_kernel(op, node, names)
-    (x,), (out,) = names.inputs, names.outputs
-    return Kernel([f"{out} = _np_asarray(_np_shape({x})[{op.i}], dtype='int64')"],
-                  {"_np_asarray": np.asarray, "_np_shape": np.shape}, ERRSTATE_ANY)
+    return _shape_lines(op, node, names, Shape_i, f"[{op.i}]")
 
 
 @python_funcify.register(Dot)
