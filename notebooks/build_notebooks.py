@@ -2,7 +2,7 @@
 
 The notebooks are *generated*: edit the cells here, not the .ipynb files, then run
 
-    python notebooks/build_notebooks.py            # write and execute all six
+    python notebooks/build_notebooks.py            # write and execute them all
     python notebooks/build_notebooks.py 03 05      # only the notebooks whose names start so
     python notebooks/build_notebooks.py --no-execute
 
@@ -1497,6 +1497,20 @@ NOTEBOOKS = {
     "05_compilation": nb05,
     "06_logistic_regression": nb06,
 }
+
+
+def _discover_notebook_modules():
+    """Later tutorials live in their own files, ``build_NN_name.py``, each defining
+    ``cells()`` (so notebooks written in parallel never edit the same file)."""
+    import importlib
+
+    sys.path.insert(0, str(HERE))
+    for path in sorted(HERE.glob("build_[0-9][0-9]_*.py")):
+        module = importlib.import_module(path.stem)
+        NOTEBOOKS[path.stem[len("build_"):]] = module.cells
+
+
+_discover_notebook_modules()
 
 
 def build(name, builder):
