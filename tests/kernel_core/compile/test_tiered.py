@@ -59,6 +59,47 @@ def test_background_compile_switches_between_calls():
     _check_same(first, f(*ARGS))
 
 
+def test_background_compile_shortens_the_switch_interval_then_restores_it(monkeypatch):
+    import sys
+
+    from opgraph.kernel_core.compile import tiered
+
+    seen = []
+    compile_in_thread = tiered._compile_in_thread
+
+    def spy(*args):
+        seen.append(sys.getswitchinterval())
+        return compile_in_thread(*args)
+
+    monkeypatch.setattr(tiered, "_compile_in_thread", spy)
+    inputs, outputs = _graph()
+    before = sys.getswitchinterval()
+    with opgraph.config.change(tiered_compile="background"):
+        f = opgraph.function(inputs, outputs, mode=Mode("NUMBA", tiered=True))
+    f(*ARGS)
+    assert f.wait_compiled(timeout=600)
+    assert seen == [tiered._ShortSwitchInterval.INTERVAL]
+    assert sys.getswitchinterval() == before
+
+
+def test_short_switch_interval_leaves_a_user_change_alone():
+    import sys
+
+    from opgraph.kernel_core.compile.tiered import _ShortSwitchInterval
+
+    before = sys.getswitchinterval()
+    scope = _ShortSwitchInterval()
+    try:
+        assert scope.enter() and scope.enter()      # nested compilations
+        scope.exit()
+        assert sys.getswitchinterval() == scope.INTERVAL
+        sys.setswitchinterval(0.01)                 # the user's own setting, meanwhile
+        scope.exit()
+        assert sys.getswitchinterval() == 0.01
+    finally:
+        sys.setswitchinterval(before)
+
+
 def test_opt_outs_compile_before_returning():
     inputs, outputs = _graph()
     f = opgraph.function(inputs, outputs, mode=Mode("NUMBA", tiered=False))
