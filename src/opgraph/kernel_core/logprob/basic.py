@@ -20,6 +20,7 @@ import opgraph.kernel_core.tensor.math as pm
 import opgraph.kernel_core.scalar.basic as ps
 from opgraph.kernel_core.graph.basic import Variable
 from opgraph.kernel_core.logprob import continuous, continuous_more, discrete, multivariate  # noqa: F401  (register the rules)
+from opgraph.kernel_core.logprob.hmm import markov_chain_logp, markov_chain_spec
 from opgraph.kernel_core.logprob.measurable import SHIFT_OPS, invert_elemwise
 from opgraph.kernel_core.logprob.rules import _icdf, _logcdf, _logprob, has_rule
 from opgraph.kernel_core.tensor.basic import as_tensor_variable
@@ -102,6 +103,12 @@ def _derive(kind, var, value, cond, who):
     """The ``kind`` ("logp", "logcdf") of ``var`` at ``value``."""
     jacobians = []
     while True:
+        chain = markov_chain_spec(var)
+        if chain is not None:
+            if kind != "logp":
+                raise NotMeasurableError(f"cannot derive the {kind} of {who}: a discrete Markov chain has a logp only")
+            result = markov_chain_logp(chain, value, *_conditioned([chain.init_probs, chain.P], cond))
+            break
         node = var.owner
         if node is None:
             raise NotMeasurableError(f"cannot derive the {kind} of {who}: {_label(var)} is not a random "

@@ -55,64 +55,125 @@ def _logsumexp0(x):
     return pm.log(pt_sum(pm.exp(x - m), axis=0)) + m[0]
 
 
+def _support_of(z):
+    from opgraph.kernel_core.logprob.hmm import markov_chain_spec
+
+    chain = markov_chain_spec(z)
+    if chain is not None:
+        return np.arange(chain.n_states, dtype="int64")
+    return support_values(z)
+
+
+def component_logps(rv_values, z, marginalized=None):
+    """The pieces of marginalizing ``z`` out of the joint of ``rv_values``.
+
+    Returns ``(own, emissions, dependents, terms)``: ``own`` the logp of ``z`` at every
+    support value, ``emissions`` the sum of its dependents' logps at every support
+    value (None without dependents), both ``(K, *batch of z)``; ``dependents`` the
+    keys whose terms were used; ``terms`` {rv: conditional logp term} of every key.
+    For a Markov chain ``own`` is None (its logp is not elementwise: the forward
+    algorithm takes its parameters instead)."""
+    from opgraph.kernel_core.graph.replace import vectorize_graph
+    from opgraph.kernel_core.logprob.basic import _reaches, conditional_logp
+    from opgraph.kernel_core.logprob.hmm import markov_chain_spec
+    from opgraph.kernel_core.tensor.reduction import sum as pt_sum
+    import opgraph.tensor as pt
+
+    marginalized = [z] if marginalized is None else list(marginalized)
+    if z not in rv_values:
+        raise ValueError(f"marginal_logp: {z} must be a key of rv_values (give it a placeholder value)")
+    terms = conditional_logp(rv_values)
+    values = {k: as_tensor_variable(v) for k, v in rv_values.items()}
+    by_rv = {k: terms[values[k]] for k in values}
+    zv = values[z]
+    dependents = [k for k in values if k is not z and k not in marginalized and _reaches(by_rv[k], zv)]
+    if any(_reaches(by_rv[k], zv) for k in marginalized if k is not z):
+        raise NotImplementedError(f"marginal_logp: {z} and another marginalized variable depend on each "
+                                  "other (chains are not supported yet)")
+    support = _support_of(z)
+    chain = markov_chain_spec(z)
+    batch_nd = z.type.ndim
+    if batch_nd and any(by_rv[k].type.ndim != batch_nd for k in dependents):
+        bad = next(k for k in dependents if by_rv[k].type.ndim != batch_nd)
+        raise NotImplementedError(f"marginal_logp: the logp of {bad} does not keep the entries of {z} "
+                                  "apart (its shape differs from the indicator's), so marginalizing would "
+                                  "enumerate every joint assignment")
+    # (K, 1, ..., 1): broadcasts against every batch entry of z (no reference to z's value).
+    z_all = pm.cast(constant(support.reshape((-1,) + (1,) * batch_nd)), zv.type.dtype)
+    pieces = ([] if chain is not None else [by_rv[z]]) + [by_rv[k] for k in dependents]
+    if not pieces:
+        return None, None, dependents, by_rv
+    # vectorize_graph: each op batches itself over the new leading support axis.
+    replaced = vectorize_graph(pieces, {zv: z_all})
+    if batch_nd:
+        # Explicit broadcasting to the common (K, *batch) shape (no run-time broadcasting).
+        nd = batch_nd + 1
+        common = [replaced[0].shape[d] for d in range(nd)]
+        for t in replaced[1:]:
+            common = [pm.maximum(c, t.shape[d]) for d, c in enumerate(common)]
+        replaced = [pt.broadcast_to(t, common) for t in replaced]
+    elif any(t.type.ndim > 1 for t in replaced):
+        replaced = [pt_sum(t, axis=tuple(range(1, t.type.ndim))) if t.type.ndim > 1 else t
+                    for t in replaced]    # a global indicator: (K,)
+    own = None if chain is not None else replaced[0]
+    deps = replaced if chain is not None else replaced[1:]
+    emissions = None
+    for t in deps:
+        emissions = t if emissions is None else emissions + t
+    return own, emissions, dependents, by_rv
+
+
+def _chain_parameters(z, rv_values):
+    """The chain's (init_probs, P) conditioned on the values of the other keys."""
+    from opgraph.kernel_core.logprob.basic import _conditioned
+    from opgraph.kernel_core.logprob.hmm import markov_chain_spec
+
+    chain = markov_chain_spec(z)
+    cond = {k: as_tensor_variable(v) for k, v in rv_values.items() if k is not z}
+    return _conditioned([chain.init_probs, chain.P], cond)
+
+
+def _chain_emissions(z, emissions):
+    """Emissions as the forward algorithm wants them: (T, K), zeros without dependents."""
+    from opgraph.kernel_core.logprob.hmm import markov_chain_spec
+    from opgraph.kernel_core.tensor.construction import zeros
+
+    spec = markov_chain_spec(z)
+    if emissions is None:
+        return zeros((spec.length, spec.n_states))
+    return emissions.T
+
+
 def marginal_logp(rv_values, marginalized, sum=True):
     """The joint logp of ``rv_values`` ({rv: value}) with the variables of ``marginalized``
     (keys of ``rv_values`` too, whose values are then ignored) summed out.
 
-    Returns a scalar (``sum=False``: the list of terms: one per marginalized variable,
-    elementwise over its batch shape, and the others' terms)."""
-    from opgraph.kernel_core.graph.replace import vectorize_graph
-    from opgraph.kernel_core.logprob.basic import _reaches, conditional_logp
+    A ``DiscreteMarkovChain`` with emissions elementwise over its steps is summed out
+    by the forward algorithm (``hmm.py``).  Returns a scalar (``sum=False``: the list
+    of terms: one per marginalized variable, elementwise over its batch shape (a
+    chain's: a scalar), and the others' terms)."""
+    from opgraph.kernel_core.logprob.hmm import forward_logp, markov_chain_spec
     from opgraph.kernel_core.tensor.reduction import sum as pt_sum
 
     marginalized = list(marginalized)
     for z in marginalized:
         if z not in rv_values:
             raise ValueError(f"marginal_logp: {z} must be a key of rv_values (give it a placeholder value)")
-    terms = conditional_logp(rv_values)
-    values = {k: as_tensor_variable(v) for k, v in rv_values.items()}
-    by_rv = {k: terms[values[k]] for k in values}
-    out = []
-    used = set()
+    out, used, by_rv = [], set(), None
     for z in marginalized:
-        zv = values[z]
-        dependents = [k for k in values if k is not z and k not in marginalized and _reaches(by_rv[k], zv)]
-        if any(_reaches(by_rv[k], zv) for k in marginalized if k is not z):
-            raise NotImplementedError(f"marginal_logp: {z} and another marginalized variable depend on each "
-                                      "other (chains are not supported yet)")
-        support = support_values(z)
-        batch_nd = z.type.ndim
-        if batch_nd and any(by_rv[k].type.ndim != batch_nd for k in dependents):
-            bad = next(k for k in dependents if by_rv[k].type.ndim != batch_nd)
-            raise NotImplementedError(f"marginal_logp: the logp of {bad} does not keep the entries of {z} "
-                                      "apart (its shape differs from the indicator's), so marginalizing would "
-                                      "enumerate every joint assignment")
-        # (K, 1, ..., 1): broadcasts against every batch entry of z (no reference to z's value).
-        z_all = pm.cast(constant(support.reshape((-1,) + (1,) * batch_nd)), zv.type.dtype)
-        pieces = [by_rv[z]] + [by_rv[k] for k in dependents]
-        # vectorize_graph: each op batches itself over the new leading support axis.
-        replaced = vectorize_graph(pieces, {zv: z_all})
-        if batch_nd:
-            # Explicit broadcasting to the common (K, *batch) shape (no run-time broadcasting).
-            import opgraph.tensor as pt
-
-            nd = batch_nd + 1
-            common = [replaced[0].shape[d] for d in range(nd)]
-            for t in replaced[1:]:
-                common = [pm.maximum(c, t.shape[d]) for d, c in enumerate(common)]
-            replaced = [pt.broadcast_to(t, common) for t in replaced]
-        total = replaced[0]
-        for t in replaced[1:]:
-            if batch_nd == 0 and t.type.ndim > 1:
-                t = pt_sum(t, axis=tuple(range(1, t.type.ndim)))     # a global indicator: (K,)
-            total = total + t
-        term = _logsumexp0(total)
+        own, emissions, dependents, by_rv = component_logps(rv_values, z, marginalized)
+        if markov_chain_spec(z) is not None:
+            init, P = _chain_parameters(z, rv_values)
+            term = forward_logp(pm.log(init), pm.log(P), _chain_emissions(z, emissions))
+        else:
+            total = own if emissions is None else own + emissions
+            term = _logsumexp0(total)
         if z.name:
             term.name = f"{z.name}_marginal_logprob"
         out.append(term)
         used.update(dependents)
         used.add(z)
-    out.extend(by_rv[k] for k in values if k not in used)
+    out.extend(t for k, t in by_rv.items() if k not in used)
     if not sum:
         return out
     result = pt_sum(out[0])
