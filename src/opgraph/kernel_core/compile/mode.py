@@ -8,6 +8,7 @@ mode            rewrites                                          linker
 ``FAST_COMPILE`` merge, constant folding, rules tagged             Python VM
                 ``fast_compile``
 ``PYTHON``      same as FAST_COMPILE                              generated Python (backends/python)
+``JAX``         FAST_RUN's, without inplace (JAX is functional)   ``jax.jit`` (backends/jax)
 =============== ================================================ ==========================
 
 ``opgraph.config.mode`` names the default.  The linker choice lives only here
@@ -28,8 +29,8 @@ FAST_RUN_TAGS = ("fast_run", "canonicalize", "stabilize", "specialize", "fusion"
 FAST_COMPILE_TAGS = ("fast_compile",)
 
 _OPTIMIZERS = {"fast_run": FAST_RUN_TAGS, "fast_compile": FAST_COMPILE_TAGS, "merge": (), None: ()}
-_LINKERS = ("vm", "py", "numba")
-_MODE_NAMES = ("FAST_RUN", "NUMBA", "FAST_COMPILE", "PYTHON")   # predefined_modes' keys
+_LINKERS = ("vm", "py", "numba", "jax")
+_MODE_NAMES = ("FAST_RUN", "NUMBA", "FAST_COMPILE", "PYTHON", "JAX")   # predefined_modes' keys
 _UNSET = object()   # Mode(optimizer=...) not given (None is a value: no rewrites but merge)
 
 
@@ -68,6 +69,17 @@ def _numba_linker():
     return NumbaLinker()
 
 
+def _jax_linker(**options):
+    # jax is an optional extra: say how to get it (the import error itself names only "jax").
+    try:
+        import jax  # noqa: F401
+    except ImportError as exc:
+        raise ImportError('mode="JAX" needs JAX, which is not installed: pip install "opgraph[jax]"') from exc
+    from opgraph.kernel_core.backends.jax.linker import JaxLinker
+
+    return JaxLinker(**options)
+
+
 class Mode:
     """A rewrite selection (include / exclude tags) plus a linker.
 
@@ -78,15 +90,18 @@ class Mode:
     and rewrites.  ``tiered``: for the Numba linker, False compiles before
     ``function()`` returns, True / None run generated Python first while Numba
     compiles (None: as ``config.tiered_compile`` says; see compile/tiered.py).
+    ``jax_arrays``, ``shardings``, ``mesh``: options of the JAX linker (backends/jax/linker.py).
     """
 
-    def __init__(self, linker="vm", optimizer=_UNSET, include=(), exclude=(), name=None, tiered=None):
+    def __init__(self, linker="vm", optimizer=_UNSET, include=(), exclude=(), name=None, tiered=None,
+                 jax_arrays=False, shardings=None, mesh=None):
         if isinstance(linker, str) and linker not in _LINKERS and linker.upper() in _MODE_NAMES:
             # Mode("NUMBA", tiered=False): a predefined mode's linker and rewrites.
             base = predefined_modes[linker.upper()]
             linker = base.linker
             if optimizer is _UNSET:
                 optimizer = base.optimizer
+            exclude = tuple(base.exclude) + tuple(exclude)   # JAX's: no inplace rewrites
         if optimizer is _UNSET:   # not given
             optimizer = "fast_compile"
         if tiered not in (None, True, False):
@@ -121,12 +136,23 @@ class Mode:
             if not isinstance(t, str):
                 raise TypeError(f"Mode: rewrite tags must be strings, got {t!r}")
         self.name = name
+        self.jax_arrays = bool(jax_arrays)
+        self.shardings = shardings
+        self.mesh = mesh
+        if (jax_arrays or shardings is not None or mesh is not None) and self.linker != "jax":
+            raise ValueError(f"Mode: jax_arrays, shardings and mesh are options of the JAX linker, "
+                             f"not of {self.linker!r}")
 
     # -- derived modes --------------------------------------------------------
     def _derive(self, include=(), exclude=(), linker=None):
         return Mode(linker=self.linker if linker is None else linker, optimizer=self.optimizer,
                     include=self.include + tuple(include), exclude=self.exclude + tuple(exclude),
-                    tiered=self.tiered)
+                    tiered=self.tiered, **self._jax_options(linker))
+
+    def _jax_options(self, linker=None):
+        if (self.linker if linker is None else linker) != "jax":
+            return {}
+        return dict(jax_arrays=self.jax_arrays, shardings=self.shardings, mesh=self.mesh)
 
     def including(self, *tags):
         return self._derive(include=tags)
@@ -173,6 +199,8 @@ class Mode:
 
                 return TieredLinker(strategy)
             return _numba_linker()
+        if self.linker == "jax":
+            return _jax_linker(**self._jax_options())
         if self.linker == "py":
             # One generated Python function per graph (backends/python/): the VM's
             # results, 2.5-4x faster per call on W4/W5; profiles still run the VM.
@@ -200,10 +228,15 @@ class Mode:
     def __eq__(self, other):
         return (isinstance(other, Mode) and self.linker == other.linker and self.optimizer == other.optimizer
                 and self.include == other.include and self.exclude == other.exclude
-                and self.tiered == other.tiered)
+                and self.tiered == other.tiered and self._jax_key() == other._jax_key())
+
+    def _jax_key(self):
+        # Shardings map variables to specs: compared by identity of the dict's content.
+        shardings = None if self.shardings is None else tuple((id(k), repr(v)) for k, v in self.shardings.items())
+        return (self.jax_arrays, shardings, id(self.mesh) if self.mesh is not None else None)
 
     def __hash__(self):
-        return hash((str(self.linker), self.optimizer, self.include, self.exclude, self.tiered))
+        return hash((str(self.linker), self.optimizer, self.include, self.exclude, self.tiered, self._jax_key()))
 
     def __str__(self):
         if self.name is not None:
@@ -215,6 +248,10 @@ class Mode:
             parts.append(f"exclude={self.exclude}")
         if self.tiered is not None:
             parts.append(f"tiered={self.tiered}")
+        if self.jax_arrays:
+            parts.append("jax_arrays=True")
+        if self.shardings is not None or self.mesh is not None:
+            parts.append("shardings=...")
         return f"Mode({', '.join(parts)})"
 
     __repr__ = __str__
@@ -225,6 +262,8 @@ predefined_modes = {
     "NUMBA": Mode(linker="numba", optimizer="fast_run", name="NUMBA"),
     "FAST_COMPILE": Mode(linker="vm", optimizer="fast_compile", name="FAST_COMPILE"),
     "PYTHON": Mode(linker="py", optimizer="fast_compile", name="PYTHON"),
+    # JAX arrays are immutable: the inplace rewrites would only add copies back.
+    "JAX": Mode(linker="jax", optimizer="fast_run", exclude=("inplace",), name="JAX"),
 }
 
 

@@ -58,6 +58,37 @@ def has_jax_impl(op_or_class):
     return jax_funcify.dispatch(cls) is not jax_funcify.dispatch(object)
 
 
+@functools.singledispatch
+def jax_input(value_type, value):
+    """The runtime ``value`` of an input of opgraph type ``value_type`` as the JAX function
+    takes it (registered on Type classes: a random generator becomes a key).  Default:
+    the value itself (arrays, numbers; the graph function makes them JAX arrays)."""
+    return value
+
+
+@functools.singledispatch
+def jax_output(value_type, value, jax_arrays=False):
+    """A JAX function's output of opgraph type ``value_type`` as the caller receives it:
+    a NumPy array by default, the JAX array itself with ``jax_arrays=True``."""
+    return value if jax_arrays else np.asarray(value)
+
+
+class StaticValue:
+    """A NumPy value passed to ``jax.jit`` as a static argument (hashable by content)."""
+
+    __slots__ = ("value", "_key")
+
+    def __init__(self, value):
+        self.value = np.asarray(value)
+        self._key = (self.value.dtype.str, self.value.shape, self.value.tobytes())
+
+    def __hash__(self):
+        return hash(self._key)
+
+    def __eq__(self, other):
+        return isinstance(other, StaticValue) and self._key == other._key
+
+
 def is_static(value):
     """Whether ``value`` is known while tracing (a NumPy value, not a JAX array/tracer)."""
     return isinstance(value, (np.ndarray, np.generic, int, float, bool, complex))
@@ -102,7 +133,7 @@ def _tracer_error(node, exc):
         "Make that value a constant or derive it from static shapes.")
 
 
-def jax_funcify_fgraph(fgraph, static_fold=True, **kwargs):
+def jax_funcify_fgraph(fgraph, static_fold=True, static_inputs=(), **kwargs):
     """One Python function ``fn(*inputs) -> tuple of outputs`` computing ``fgraph``.
 
     Walks ``fgraph.toposort()`` once (iteratively) to build each node's callable;
@@ -112,8 +143,11 @@ def jax_funcify_fgraph(fgraph, static_fold=True, **kwargs):
     ``static_fold``: a node computing integers (at most 1-d) from NumPy values only
     (constants, static shapes) runs its ``perform`` instead of its JAX
     implementation, so values that size outputs stay known while tracing.
+    ``static_inputs``: positions of inputs passed as NumPy values and kept so
+    (``jax.jit``'s static arguments: see JaxLinker).
     """
     order = fgraph.toposort()
+    static_positions = frozenset(static_inputs)
     impls = [jax_funcify(node.op, node, **kwargs) for node in order]
     inputs = list(fgraph.inputs)
     outputs = list(fgraph.outputs)
@@ -148,7 +182,12 @@ def jax_funcify_fgraph(fgraph, static_fold=True, **kwargs):
             raise TypeError(f"the JAX graph function takes {n_in} inputs, got {len(args)}")
         values = [None] * n_slots
         for k, a in enumerate(args):
-            values[k] = a if isinstance(a, jax.Array) else jnp.asarray(a)
+            if isinstance(a, StaticValue):
+                values[k] = a.value
+            elif k in static_positions:
+                values[k] = np.asarray(a)
+            else:
+                values[k] = jnp.asarray(a) if is_static(a) else a
         for k, d in const_items:
             values[k] = d
         for node, impl, in_slots, out_slots in plan:
@@ -193,5 +232,5 @@ def load_op_implementations():
     import opgraph.kernel_core.backends.jax  # noqa: F401  (the package imports the families)
 
 
-__all__ = ["jax_funcify", "jax_funcify_fgraph", "has_jax_impl", "is_static", "static_value", "constant_data",
+__all__ = ["jax_funcify", "jax_funcify_fgraph", "jax_input", "jax_output", "StaticValue", "has_jax_impl", "is_static", "static_value", "constant_data",
            "static_output_shape", "JaxCompileError", "TRACER_ERRORS", "load_op_implementations"]
