@@ -10,6 +10,7 @@ import platform
 import sys
 
 import bench_rewrite
+import first_call
 import w1_call_overhead
 import w2_fused_logp
 import w3_elemwise_2d
@@ -18,7 +19,7 @@ import w5_compile_latency
 from common import available, markdown, median_records
 
 WORKLOADS = (w1_call_overhead, w2_fused_logp, w3_elemwise_2d, w4_logistic_step, w5_compile_latency,
-             bench_rewrite)
+             first_call, bench_rewrite)
 
 
 def versions():

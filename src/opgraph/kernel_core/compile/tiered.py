@@ -17,8 +17,8 @@ reproducibility of NumPy against Numba's loops.
 How tier 2 is compiled (``config.tiered_compile``, or ``Mode(tiered=...)``):
 
 ``"background"`` (default)
-    A daemon thread compiles with Numba once the first call returned (or after
-    ``FIRST_CALL_GRACE`` seconds without one), so the first result does not share
+    A daemon thread compiles with Numba once the first call returned (or
+    ``FIRST_CALL_GRACE`` seconds after ``function()`` returned without one), so the first result does not share
     the GIL with numba's import.  Chosen by measurement against a worker process
     compiling into the disk cache (``TieredLinker(use_process=True)``, after which
     the thread only loads the entry): W5 cold, a loop calling the Python tier
@@ -65,6 +65,8 @@ TIERED_CHOICES = ("background", "on_wait", "off")
 # The background compile starts once the first call returned, or after this many
 # seconds without one: the first result does not share the GIL with numba's import.
 FIRST_CALL_GRACE = 0.05
+# A thunk no Function attaches to (linked directly) starts compiling after this anyway.
+ATTACH_WAIT = 2.0
 
 
 class TieredThunk:
@@ -85,6 +87,7 @@ class TieredThunk:
         self._error = None
         self._done = threading.Event()
         self._first_call = threading.Event()
+        self._attached = threading.Event()   # function() has returned: the grace starts then
         self._started = False
         self._lock = threading.Lock()
         self._makers = weakref.WeakSet()
@@ -99,6 +102,7 @@ class TieredThunk:
         """``function`` (a Function over this thunk) re-derives its call path on the switch."""
         self._makers.add(function.maker)
         self._functions.add(function)
+        self._attached.set()
 
     # -- compiling ------------------------------------------------------------------------------
     def _start(self):
@@ -111,6 +115,9 @@ class TieredThunk:
 
     def _run(self, grace=0.0):
         if grace:
+            # Counted from the end of function() (which may take longer than the grace
+            # on a loaded machine), not from the start of its linking step.
+            self._attached.wait(ATTACH_WAIT)
             self._first_call.wait(grace)
             with _exiting_lock:
                 if _exiting:   # the interpreter is exiting: do not start compiling now

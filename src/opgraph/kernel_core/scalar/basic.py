@@ -715,9 +715,19 @@ class Arctanh(FloatUnaryOp):
 
 
 # -- special functions -------------------------------------------------------
+def _sigmoid(x):
+    # NumPy, not scipy.special.expit: importing scipy.special costs 0.3-1 s, which was
+    # most of a logistic model's first result on the Python tier.  The Numba kernel's
+    # formula (exp of -|x| only: no overflow), so both tiers agree down to subnormals.
+    x = np.asarray(x)
+    e = np.exp(-np.abs(x))
+    d = 1.0 + e
+    return np.where(x >= 0, 1.0 / d, e / d)
+
+
 class Sigmoid(FloatUnaryOp):
     output_dtypes = _real_only(upgrade_to_float)
-    nfunc = staticmethod(_special("expit"))
+    nfunc = staticmethod(_sigmoid)
 
     def pullback(self, inputs, outputs, output_grads):
         s = outputs[0]
