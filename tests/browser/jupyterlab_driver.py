@@ -1,0 +1,220 @@
+"""Driving JupyterLab from the browser tests: the server handle, one notebook in a page.
+
+Imported by tests/browser/conftest.py (the fixtures) and by the browser test modules
+(``from jupyterlab_driver import NotebookPage``): a module of its own, because several
+conftest.py files exist and ``import conftest`` would find whichever was loaded last.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import secrets
+import signal
+import socket
+import subprocess
+import time
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+NOTEBOOKS_DIR = REPO_ROOT / "notebooks"
+ARTIFACTS_DIR = REPO_ROOT / "browser-artifacts"
+
+# Console errors JupyterLab itself prints in a normal session, matched exactly (never
+# by prefix, so a new error with a similar start still fails the test).  Each entry
+# says why it is harmless.
+KNOWN_HARMLESS_CONSOLE_ERRORS: dict[str, str] = {}
+
+SERVER_START_TIMEOUT = 60.0  # seconds: jupyter lab import + extension loading on a busy 2-core machine
+NOTEBOOK_RUN_TIMEOUT = 180.0  # seconds for one notebook's Run All (Numba compiles on a cold cache)
+
+
+def tutorial_notebooks() -> list[Path]:
+    """The tutorial notebooks, discovered by glob (new ones are picked up)."""
+    return sorted(NOTEBOOKS_DIR.glob("*.ipynb"))
+
+
+# -- the JupyterLab server -------------------------------------------------------------
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _write_lab_settings(settings_dir: Path) -> None:
+    """User settings for the test server: no news/update toasts, every cell in the DOM."""
+    def put(plugin: str, values: dict) -> None:
+        path = settings_dir / (plugin + ".jupyterlab-settings")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(values))
+
+    # The "receive official Jupyter news?" toast would cover the notebook in screenshots.
+    put("@jupyterlab/apputils-extension/notification", {"fetchNews": "false", "checkForUpdates": False})
+    # Windowing off: cells outside the viewport stay attached, so their outputs (and
+    # widgets) are rendered and can be inspected and screenshotted.
+    put("@jupyterlab/notebook-extension/tracker", {"windowingMode": "none"})
+
+
+@dataclass
+class LabServer:
+    url: str  # http://127.0.0.1:PORT
+    token: str
+    root: Path  # the server's root directory (notebooks are opened relative to it)
+    process: subprocess.Popen
+    log_path: Path
+
+    def api(self, path: str):
+        """GET a JSON server API path (e.g. "api/status")."""
+        req = urllib.request.Request(f"{self.url}/{path}", headers={"Authorization": f"token {self.token}"})
+        with urllib.request.urlopen(req, timeout=10) as resp:
+            return json.loads(resp.read().decode())
+
+    def lab_url(self, notebook: str, workspace: str) -> str:
+        """URL opening ``notebook`` in a fresh, private workspace (pages do not share layout)."""
+        return f"{self.url}/lab/workspaces/{workspace}/tree/{notebook}?reset&token={self.token}"
+
+    def write_notebook(self, name: str, sources: list[str]) -> str:
+        """Write a notebook of code cells (their sources) into the server root; returns its name."""
+        nb = {
+            "cells": [{"cell_type": "code", "execution_count": None, "metadata": {}, "outputs": [],
+                       "source": src} for src in sources],
+            "metadata": {"kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
+                         "language_info": {"name": "python"}},
+            "nbformat": 4, "nbformat_minor": 5,
+        }
+        (self.root / name).write_text(json.dumps(nb, indent=1))
+        return name
+
+    def log_tail(self, n: int = 40) -> str:
+        lines = self.log_path.read_text(errors="replace").splitlines()
+        return "\n".join(lines[-n:])
+
+
+def _stop(process: subprocess.Popen) -> None:
+    if process.poll() is not None:
+        return
+    process.send_signal(signal.SIGINT)  # jupyter_server: interrupt = shut kernels down, then exit
+    try:
+        process.wait(timeout=5)  # a second SIGINT within 5 s skips the confirmation prompt
+    except subprocess.TimeoutExpired:
+        process.send_signal(signal.SIGINT)
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)
+
+
+# -- driving a notebook through the UI -------------------------------------------------------
+_JS_NOTEBOOK_STATE = """(withOutputs) => {
+  const w = window.jupyterapp.shell.currentWidget;
+  if (!w || !w.content || !w.content.model || !w.sessionContext) return null;
+  const sc = w.sessionContext;
+  const cells = [];
+  const model = w.content.model;
+  for (let i = 0; i < model.cells.length; i++) {
+    const c = model.cells.get(i);
+    const count = c.type === "code" ? c.executionCount : null;
+    // Outputs only when asked: they hold the drawings (large SVG), too heavy to poll.
+    const outputs = withOutputs && c.type === "code" ? c.toJSON().outputs : [];
+    cells.push({type: c.type, count: count === undefined ? null : count, outputs: outputs});
+  }
+  return {kernel: sc.session && sc.session.kernel ? sc.session.kernel.status : null, cells: cells};
+}"""
+
+
+@dataclass
+class NotebookPage:
+    """One notebook opened in JupyterLab in ``page`` (see the module docstring)."""
+
+    page: object
+    server: LabServer
+    name: str
+    started: float = field(default_factory=time.monotonic)
+
+    @classmethod
+    def open(cls, page, server: LabServer, name: str, timeout: float = 60.0) -> "NotebookPage":
+        workspace = re.sub(r"[^A-Za-z0-9]+", "-", Path(name).stem) + "-" + secrets.token_hex(3)
+        page.goto(server.lab_url(name, workspace), wait_until="domcontentloaded")
+        page.wait_for_function("() => window.jupyterapp && window.jupyterapp.shell && "
+                               "window.jupyterapp.shell.currentWidget && "
+                               "window.jupyterapp.shell.currentWidget.sessionContext", timeout=timeout * 1000)
+        # More room for the notebook (and its screenshots): hide the file browser.
+        page.evaluate("() => window.jupyterapp.shell.collapseLeft()")
+        nb = cls(page, server, name)
+        nb.wait_kernel_idle(timeout)
+        return nb
+
+    def state(self, outputs: bool = False) -> dict:
+        """Kernel status and, per cell, its type, execution count (and outputs if asked)."""
+        return self.page.evaluate(_JS_NOTEBOOK_STATE, outputs)
+
+    def wait_kernel_idle(self, timeout: float) -> dict:
+        deadline = time.monotonic() + timeout
+        while True:
+            st = self.state()
+            if st and st["kernel"] == "idle":
+                return st
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{self.name}: kernel not idle after {timeout:.0f} s (state {st and st['kernel']})")
+            self.page.wait_for_timeout(250)
+
+    def run_all(self) -> None:
+        """Run > Run All Cells, from the menu bar (as a user would)."""
+        self.page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(r"^Run$")).click()
+        self.page.locator(".lm-Menu-itemLabel", has_text=re.compile(r"^Run All Cells$")).click()
+        self.started = time.monotonic()
+
+    def wait_finished(self, timeout: float = NOTEBOOK_RUN_TIMEOUT) -> dict:
+        """Wait until every code cell has an execution count and the kernel is idle."""
+        deadline = self.started + timeout
+        while True:
+            st = self.state()
+            code = [c for c in st["cells"] if c["type"] == "code"] if st else []
+            if st and st["kernel"] == "idle" and all(c["count"] is not None for c in code):
+                self.page.wait_for_timeout(300)  # let the last outputs' renderers (widgets) attach
+                return self.state(outputs=True)
+            if time.monotonic() > deadline:
+                done = sum(c["count"] is not None for c in code)
+                raise TimeoutError(f"{self.name}: {done}/{len(code)} code cells ran in {timeout:.0f} s")
+            self.page.wait_for_timeout(250)
+
+    def error_outputs(self) -> list[str]:
+        """Error outputs (tracebacks' last line, with the cell index) and stderr streams of every cell."""
+        found = []
+        for i, cell in enumerate(self.state(outputs=True)["cells"]):
+            for out in cell["outputs"]:
+                if out.get("output_type") == "error":
+                    found.append(f"cell {i}: {out.get('ename')}: {out.get('evalue')}")
+                elif out.get("output_type") == "stream" and out.get("name") == "stderr":
+                    text = "".join(out.get("text", ""))
+                    found.append(f"cell {i} stderr: {text.strip()[:500]}")
+        # An output that failed to render in the browser (e.g. a widget whose model is missing).
+        for text in self.page.locator(".jp-OutputArea-output").all_inner_texts():
+            if text.startswith(("Error displaying widget", "Error rendering output")):
+                found.append(f"rendering: {text[:300]}")
+        return found
+
+    def screenshots(self, label: str | None = None) -> list[Path]:
+        """Screenshots of the whole notebook, one per viewport height, into browser-artifacts/."""
+        ARTIFACTS_DIR.mkdir(exist_ok=True)
+        stem = label or Path(self.name).stem
+        scroller = self.page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-WindowedPanel-outer").first
+        total = scroller.evaluate("el => el.scrollHeight")
+        view = scroller.evaluate("el => el.clientHeight")
+        paths = []
+        offset, part = 0, 1
+        while True:
+            scroller.evaluate("(el, y) => { el.scrollTop = y; }", offset)
+            self.page.wait_for_timeout(100)
+            path = ARTIFACTS_DIR / f"{stem}-{part:02d}.png"
+            self.page.screenshot(path=str(path))
+            paths.append(path)
+            offset += view
+            part += 1
+            if offset >= total or part > 60:
+                break
+        scroller.evaluate("el => { el.scrollTop = 0; }")
+        return paths

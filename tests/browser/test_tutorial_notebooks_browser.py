@@ -1,0 +1,174 @@
+"""Every tutorial notebook run through JupyterLab's UI in headless chromium, and the
+RewriteStepper of notebook 03 clicked through.
+
+The notebooks run in one JupyterLab server, two at a time (one page each, each with its
+own kernel): on a 2-core machine that keeps both cores busy without making each kernel
+wait.  A notebook's test starts its own run and the next selected notebook's, then waits
+for its own (see ``TutorialRuns``).  Screenshots of every notebook go to
+browser-artifacts/.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from jupyterlab_driver import ARTIFACTS_DIR, NotebookPage, tutorial_notebooks
+
+# Notebooks run at the same time: one per core.
+PARALLEL_RUNS = 2
+
+NOTEBOOKS = [nb.name for nb in tutorial_notebooks()]
+
+
+@dataclass
+class TutorialRun:
+    notebook: NotebookPage
+    seconds: float = 0.0  # Run All Cells until the kernel is idle with every cell executed
+    finished: bool = False
+    screenshots: list | None = None
+
+
+class TutorialRuns:
+    """Starts notebook runs ahead (in the order the selected tests will ask for them)."""
+
+    def __init__(self, server, open_page, order):
+        self.server = server
+        self.open_page = open_page
+        self.order = list(order)
+        self.runs: dict[str, TutorialRun] = {}
+
+    def _start(self, name):
+        page = self.open_page()
+        nb = NotebookPage.open(page, self.server, name)
+        nb.run_all()
+        self.runs[name] = TutorialRun(nb)
+
+    def get(self, name) -> TutorialRun:
+        if name not in self.runs:
+            self._start(name)
+        # Keep PARALLEL_RUNS notebooks running: start the next ones the session will ask for.
+        running = sum(not r.finished for r in self.runs.values())
+        for later in self.order[self.order.index(name) + 1 if name in self.order else len(self.order):]:
+            if running >= PARALLEL_RUNS:
+                break
+            if later not in self.runs:
+                self._start(later)
+                running += 1
+        run = self.runs[name]
+        if not run.finished:
+            run.notebook.wait_finished()
+            run.seconds = time.monotonic() - run.notebook.started
+            run.finished = True
+            run.screenshots = run.notebook.screenshots()
+        return run
+
+
+@pytest.fixture(scope="module")
+def tutorial_runs(request, lab_server, open_lab_page):
+    selected = [item.callspec.params["notebook"] for item in request.session.items
+                if item.module is request.module and hasattr(item, "callspec")
+                and "notebook" in item.callspec.params]
+    return TutorialRuns(lab_server, open_lab_page, dict.fromkeys(selected))
+
+
+def test_tutorial_notebooks_are_found():
+    # The glob must see the tutorials (an empty parametrization would silently pass).
+    assert len(NOTEBOOKS) >= 6, NOTEBOOKS
+
+
+@pytest.mark.parametrize("notebook", NOTEBOOKS)
+def test_tutorial_notebook_runs_in_jupyterlab(tutorial_runs, notebook):
+    run = tutorial_runs.get(notebook)
+    nb = run.notebook
+    print(f"{notebook}: Run All Cells took {run.seconds:.1f} s")
+    errors = nb.error_outputs()
+    assert not errors, f"{notebook} has error outputs in JupyterLab:\n" + "\n".join(errors)
+    assert not nb.page.console_errors, (
+        f"{notebook}: browser console errors:\n" + "\n".join(nb.page.console_errors))
+    # Every code cell ran, and the screenshots were written.
+    cells = [c for c in nb.state()["cells"] if c["type"] == "code"]
+    assert cells and all(c["count"] is not None for c in cells)
+    assert run.screenshots and all(p.stat().st_size > 10_000 for p in run.screenshots)
+
+
+# -- the rewrite stepper (notebook 03) -------------------------------------------------------
+STEPPER_NOTEBOOK = next((n for n in NOTEBOOKS if n.startswith("03_")), None)
+_TITLE = re.compile(r"Step (\d+) / (\d+)")
+
+
+class StepperView:
+    """The first RewriteStepper widget of a page, read from the DOM."""
+
+    def __init__(self, page):
+        self.page = page
+        box = page.locator(".widget-vbox").filter(has=page.locator("button", has_text="next ▶"))
+        self.root = box.first
+
+    def button(self, text):
+        return self.root.locator("button", has_text=text).first
+
+    def title(self):
+        return self.root.locator(".opg-step .opg-title").first.inner_text()
+
+    def position(self):
+        """(step shown in the title, total steps in the title, slider value)."""
+        m = _TITLE.search(self.title())
+        assert m, f"stepper title without 'Step k / n': {self.title()!r}"
+        slider = int(self.root.locator(".widget-readout").first.inner_text().strip())
+        return int(m.group(1)), int(m.group(2)), slider
+
+    def drawing(self):
+        """The drawn graphs (SVG markup of every drawing in the step view)."""
+        svgs = self.root.locator(".opg-step svg")
+        assert svgs.count() >= 1, "the stepper shows no SVG drawing"
+        return "\n".join(svgs.evaluate_all("els => els.map(e => e.outerHTML)"))
+
+    def click_and_wait(self, text, expected_step):
+        self.button(text).click()
+        # The click goes to the kernel and the new view comes back (the HTML view replaces
+        # its content, so query from the widget's root each time): wait for title and slider.
+        self.page.wait_for_function(
+            """([root, want]) => {
+                 const title = root.querySelector(".opg-step .opg-title");
+                 const readout = root.querySelector(".widget-readout");
+                 const m = title && /Step (\\d+) \\//.exec(title.innerText);
+                 return m && +m[1] === want && readout && +readout.innerText.trim() === want;
+               }""",
+            arg=[self.root.element_handle(), expected_step], timeout=20_000)
+
+
+@pytest.mark.skipif(STEPPER_NOTEBOOK is None, reason="notebook 03 (rewrites) not found")
+def test_rewrite_stepper_buttons_step_through_the_drawing(tutorial_runs):
+    run = tutorial_runs.get(STEPPER_NOTEBOOK)
+    page = run.notebook.page
+    stepper = StepperView(page)
+    stepper.root.scroll_into_view_if_needed()
+
+    step, total, slider = stepper.position()
+    assert total >= 3, f"the stepper of {STEPPER_NOTEBOOK} has only {total} steps"
+    # A freshly run notebook shows its stepper at the first step, title and slider 1-based.
+    assert (step, slider) == (1, 1), f"stepper starts at title {step}, slider {slider}"
+    assert stepper.button("prev").is_disabled()
+    first = stepper.drawing()
+
+    stepper.click_and_wait("next", 2)
+    assert stepper.position() == (2, total, 2)
+    second = stepper.drawing()
+    assert second != first, "Next did not change the drawn graph"
+    assert not stepper.button("prev").is_disabled()
+    stepper.root.screenshot(path=str(ARTIFACTS_DIR / "03_stepper-step2.png"))
+
+    stepper.click_and_wait("prev", 1)
+    assert stepper.position() == (1, total, 1)
+    assert stepper.drawing() == first, "Prev did not bring back the first step's drawing"
+
+    stepper.click_and_wait("run to fixed point", total)
+    assert stepper.position() == (total, total, total)
+    assert stepper.button("next").is_disabled()
+    assert stepper.drawing() not in (first, second)
+    assert not page.console_errors, "console errors while stepping:\n" + "\n".join(page.console_errors)
