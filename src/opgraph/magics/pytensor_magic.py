@@ -141,9 +141,11 @@ class PytensorMagics(Magics):
                 result.function = value
                 result.profile = getattr(value, "profile", None)
                 publish(function_html(value, format=args.format), graph_text(value))
+                self._explore_if_large(value, result)
                 return
             if value is not None and hasattr(value, "clients"):
                 publish(graph_html(value, format=args.format, print_type=args.type), graph_text(value))
+                self._explore_if_large(value, result)
                 return
             if args.rewrite or args.grad or args.compile or args.profile or args.step:
                 raise MagicOptionError("the cell defines no graph variable to work on")
@@ -166,6 +168,7 @@ class PytensorMagics(Magics):
         else:
             publish(graph_html(targets, format=args.format, print_type=args.type, title=title),
                     graph_text(targets, args.type))
+            self._explore_if_large(targets, result)
         if args.step:
             from opgraph.widgets import RewriteStepper
 
@@ -183,6 +186,22 @@ class PytensorMagics(Magics):
                 result.values = engine_calls.run_profiled(fn, values)
                 result.profile = getattr(fn, "profile", None)
             publish(function_html(fn, format=args.format, print_type=args.type), function_text(fn, args.type))
+            if args.profile:
+                from opgraph.widgets import ProfileView
+
+                result.profile_view = ProfileView(fn)
+                display(result.profile_view)
+
+    def _explore_if_large(self, targets, result):
+        """Beside the summary of a large graph, a GraphExplorer to open it (the widget layer chooses:
+        the engine never imports widgets)."""
+        from opgraph.extension.explorer_display import wants_explorer
+
+        if wants_explorer(targets):
+            from opgraph.widgets import GraphExplorer
+
+            result.explorer = GraphExplorer(targets)
+            display(result.explorer)
 
     pytensor_cell.__doc__ = cell_help()
 

@@ -12,7 +12,8 @@ class PytensorResult:
     ``function``  the compiled function (``-c`` / ``-p``)
     ``profile``   its ProfileStats (``-p``)
     ``grads``     gradient graphs (``-g``), ``values`` the outputs of the profiled call,
-    ``stepper``   the RewriteStepper (``-s``), ``names`` the display names of the outputs.
+    ``stepper``   the RewriteStepper (``-s``), ``names`` the display names of the outputs,
+    ``explorer``  the GraphExplorer shown for a large graph, ``profile_view`` the ProfileView (``-p``).
     """
 
     def __init__(self, outputs=None, names=None):
@@ -25,10 +26,13 @@ class PytensorResult:
         self.grads = None
         self.values = None
         self.stepper = None
+        self.explorer = None
+        self.profile_view = None
 
     def __repr__(self):
         parts = [f"outputs={self.outputs!r}"]
-        for field in ("rewritten", "history", "function", "profile", "grads", "stepper"):
+        for field in ("rewritten", "history", "function", "profile", "grads", "stepper", "explorer",
+                      "profile_view"):
             if getattr(self, field) is not None:
                 parts.append(f"{field}=…")
         return f"PytensorResult({', '.join(parts)})"
