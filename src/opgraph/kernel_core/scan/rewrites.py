@@ -14,6 +14,14 @@ raises an IndexError; the saved state is then the initial value.)
 rows of the loop's buffers), once per Scan (``inner_rewritten``).  It runs in
 ``specialize``, so only the modes that rewrite that far (NUMBA / FAST_RUN) pay for it.
 
+``scan_merge``: two independent scans with the same ``n_steps`` variable (scans over
+the same sequences get the same one: merge unifies their ``x.shape[0]`` graphs)
+become one loop whose step does both steps.  A sequence or non-sequence both read
+is one input of the merged node, so the step's own rewrite (``scan_rewrite_inner``,
+which runs after it) computes what the two steps share once per step.  Not merged:
+while loops (their stop conditions differ), scans with random generators, and scans
+whose ``truncate_gradient`` or length check (``equal_lengths``) differ.
+
 (Loop-invariant computations are moved out of the step when the scan is built:
 ``builder._loop_invariants``.)
 """
@@ -84,6 +92,84 @@ def scan_unused_outputs(fgraph, node):
     return replacements
 
 
+def _mergeable(a, b):
+    return (not a.as_while and not b.as_while and not a.n_shared and not b.n_shared
+            and a.truncate_gradient == b.truncate_gradient and a.equal_lengths == b.equal_lengths)
+
+
+def _independent(fgraph, first, second):
+    """Neither node reads (through any path) an output of the other."""
+    from opgraph.kernel_core.graph.traversal import ancestors
+
+    for upstream, downstream in ((first, second), (second, first)):
+        outs = set(upstream.outputs)
+        if any(v in outs for v in ancestors(downstream.inputs)):
+            return False
+    return True
+
+
+def merge_scan_nodes(a_node, b_node):
+    """The outputs of one Scan doing the steps of both nodes: ``(outputs of a, outputs of b)``."""
+    from opgraph.kernel_core.graph.replace import graph_replace
+
+    from opgraph.kernel_core.graph.traversal import clone_get_equiv
+
+    a, b = a_node.op, b_node.op
+    # A private copy of B's step: the merged step must not hold one variable twice
+    # (two nodes of one op, or a step merged again with its own copy).
+    memo = clone_get_equiv(b.inner_inputs, b.inner_outputs, copy_inputs=True, copy_orphans=False)
+    b = b.clone_with(inner_inputs=[memo[v] for v in b.inner_inputs],
+                     inner_outputs=[memo[v] for v in b.inner_outputs])
+    n, a_seqs, a_inits, a_nonseqs = a.outer_groups(a_node.inputs)
+    _, b_seqs, b_inits, b_nonseqs = b.outer_groups(b_node.inputs)
+    # B's inner inputs reading an outer variable A already reads become A's inner inputs.
+    same = {}
+    seqs, inner_seqs = list(a_seqs), list(a.inner_seqs)
+    for outer, inner in zip(b_seqs, b.inner_seqs):
+        if outer in a_seqs and inner.type == a.inner_seqs[a_seqs.index(outer)].type:
+            same[inner] = a.inner_seqs[a_seqs.index(outer)]
+        else:
+            seqs.append(outer)
+            inner_seqs.append(inner)
+    nonseqs, inner_nonseqs = list(a_nonseqs), list(a.inner_nonseqs)
+    for outer, inner in zip(b_nonseqs, b.inner_nonseqs):
+        if outer in a_nonseqs and inner.type == a.inner_nonseqs[a_nonseqs.index(outer)].type:
+            same[inner] = a.inner_nonseqs[a_nonseqs.index(outer)]
+        else:
+            nonseqs.append(outer)
+            inner_nonseqs.append(inner)
+    b_outputs = graph_replace(b.inner_outputs, same, strict=False) if same else list(b.inner_outputs)
+    a_taps = [v for taps in a.inner_state_taps() for v in taps]
+    b_taps = [v for taps in b.inner_state_taps() for v in taps]
+    inner_inputs = inner_seqs + a_taps + b_taps + inner_nonseqs
+    inner_outputs = (a.inner_new_states + b_outputs[:b.n_states] + a.inner_nits
+                     + b_outputs[b.n_states:b.n_states + b.n_nit])
+    names = [op.name for op in (a, b) if op.name]
+    merged = Scan(inner_inputs, inner_outputs, n_seqs=len(inner_seqs), state_taps=a.state_taps + b.state_taps,
+                  n_nit=a.n_nit + b.n_nit, n_nonseqs=len(inner_nonseqs), save_last=a.save_last + b.save_last,
+                  equal_lengths=a.equal_lengths, name="&".join(names) if names else None,
+                  truncate_gradient=a.truncate_gradient)
+    outs = merged(n, *seqs, *a_inits, *b_inits, *nonseqs, return_list=True)
+    states, nits = outs[:merged.n_states], outs[merged.n_states:]
+    a_outs = states[:a.n_states] + nits[:a.n_nit]
+    b_outs = states[a.n_states:] + nits[a.n_nit:]
+    return a_outs, b_outs
+
+
+@node_rewriter([Scan], name="scan_merge")
+def scan_merge(fgraph, node):
+    n = node.inputs[0]
+    for other, position in list(fgraph.clients.get(n, ())):
+        if (other == "output" or other is node or position != 0 or not isinstance(other.op, Scan)
+                or not _mergeable(node.op, other.op) or not _mergeable(other.op, node.op)):
+            continue
+        if not _independent(fgraph, node, other):
+            continue
+        a_outs, b_outs = merge_scan_nodes(node, other)
+        return dict(zip(node.outputs + other.outputs, a_outs + b_outs))
+    return None
+
+
 INNER_PHASES = ("canonicalize", "stabilize", "specialize", "fusion")
 
 
@@ -107,6 +193,7 @@ def scan_rewrite_inner(fgraph, node):
     return new_op(*node.inputs, return_list=True)
 
 
+register_rewrite(scan_merge, "canonicalize", "scan", "scan_merge")
 register_rewrite(scan_rewrite_inner, "specialize", "scan", "scan_rewrite_inner")
 register_rewrite(scan_save_last, "specialize", "fast_compile", "scan", "scan_save_last")
 register_rewrite(scan_unused_outputs, "canonicalize", "scan", "scan_unused_outputs")

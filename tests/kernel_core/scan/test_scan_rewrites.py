@@ -1,0 +1,163 @@
+"""Scan rewrites: merging scans of the same length, the step rewritten with the outer
+phases, unused per-step outputs dropped.  (Loop-invariant push-out and the last-state
+window are tested in test_scan.py.)"""
+
+import functools
+
+import numpy as np
+import pytest
+
+import opgraph
+import opgraph.tensor as pt
+from opgraph.graph import rewrite_graph
+from opgraph.graph.traversal import ancestors
+from opgraph.scan import Scan
+from opgraph.scan.utils import until
+
+
+def scan_nodes(outputs):
+    return {v.owner for v in ancestors(outputs) if v.owner is not None and isinstance(v.owner.op, Scan)}
+
+
+def inner_op_names(op):
+    from opgraph.graph.traversal import io_toposort
+
+    return [str(n.op) for n in io_toposort(op.inner_inputs, op.inner_outputs)]
+
+
+def two_scans_over_x():
+    x = pt.vector("x")
+    a = pt.scalar("a")
+    running, _ = opgraph.scan(lambda v, acc: acc + pt.exp(v), sequences=x, outputs_info=pt.constant(0.0))
+    scaled, _ = opgraph.scan(lambda v, a: pt.exp(v) * a + pt.log(1 + v), sequences=x, non_sequences=a)
+    return [x, a], [running, scaled]
+
+
+X = np.array([0.5, 1.0, 2.0, 3.0])
+
+
+def reference(x, a):
+    return np.cumsum(np.exp(x)), np.exp(x) * a + np.log1p(x)
+
+
+def test_two_scans_over_the_same_sequence_become_one():
+    inputs, outputs = two_scans_over_x()
+    assert len(scan_nodes(outputs)) == 2
+    merged = rewrite_graph(outputs, include=("canonicalize",))
+    (node,) = scan_nodes(merged)
+    # One loop reading x once; the two steps' outputs are its outputs.
+    assert node.op.n_seqs == 1 and node.op.n_states == 1 and node.op.n_nit == 1
+    for got, want in zip(opgraph.function(inputs, merged, mode="PYTHON")(X, 2.0), reference(X, 2.0)):
+        np.testing.assert_allclose(got, want)
+    # The originals are untouched (rewrite_graph is functional).
+    assert len(scan_nodes(outputs)) == 2
+
+
+@functools.lru_cache(maxsize=None)
+def _compiled_numba():
+    inputs, outputs = two_scans_over_x()
+    f = opgraph.function(inputs, outputs, mode="NUMBA")
+    f.wait_compiled()
+    return f
+
+
+def test_compiled_graph_runs_one_loop_whose_step_is_rewritten():
+    f = _compiled_numba()
+    (node,) = [n for n in f.maker.fgraph.apply_nodes if isinstance(n.op, Scan)]
+    assert node.op.inner_rewritten
+    # The step went through the outer phases: log(1 + v) -> log1p, both steps fused into one loop body.
+    assert inner_op_names(node.op) == ["Composite{...}"]
+    assert "log1p" in opgraph.dprint(node.op.inner_outputs, file="str")
+    for got, want in zip(f(X, 2.0), reference(X, 2.0)):
+        np.testing.assert_allclose(got, want)
+
+
+def test_the_shared_step_computation_is_done_once():
+    inputs, outputs = two_scans_over_x()
+    merged = rewrite_graph(outputs, include=("canonicalize",))
+    (node,) = scan_nodes(merged)
+    from opgraph.graph.traversal import io_toposort
+
+    # x is one input of the merged step, so merge (CSE) finds exp(v) in both steps.
+    inner_outs = rewrite_graph(node.op.inner_outputs, include=("canonicalize",))
+    exps = [n for n in io_toposort([], inner_outs) if str(n.op) == "Exp"]
+    assert len(exps) == 1
+
+
+def test_dependent_scans_stay_apart():
+    x = pt.vector("x")
+    first, _ = opgraph.scan(lambda v: v * 2, sequences=x)
+    second, _ = opgraph.scan(lambda v, acc: acc + v, sequences=first, outputs_info=pt.constant(0.0))
+    (both,) = [rewrite_graph([first, second], include=("canonicalize",))]
+    assert len(scan_nodes(both)) == 2
+    np.testing.assert_allclose(opgraph.function([x], both[1], mode="PYTHON")(X), np.cumsum(2 * X))
+
+
+def test_different_lengths_and_while_loops_stay_apart():
+    x, y = pt.vector("x"), pt.vector("y")
+    over_x, _ = opgraph.scan(lambda v: v + 1, sequences=x)
+    over_y, _ = opgraph.scan(lambda v: v - 1, sequences=y)
+    assert len(scan_nodes(rewrite_graph([over_x, over_y], include=("canonicalize",)))) == 2
+    n = pt.lscalar("n")
+    loop, _ = opgraph.scan(lambda p: p * 2, outputs_info=pt.constant(1.0), n_steps=n)
+    stop, _ = opgraph.scan(lambda p: (p * 3, until(p > 10)), outputs_info=pt.constant(1.0), n_steps=n)
+    out = rewrite_graph([loop, stop], include=("canonicalize",))
+    assert len(scan_nodes(out)) == 2
+    got = opgraph.function([n], out, mode="PYTHON")(5)
+    np.testing.assert_allclose(got[0], [2, 4, 8, 16, 32])
+    np.testing.assert_allclose(got[1], [3, 9, 27, 81])   # the step whose condition holds is included
+
+
+def test_three_scans_of_one_length_merge_into_one():
+    n = pt.lscalar("n")
+    outs = [opgraph.scan(lambda p, k=k: p * k, outputs_info=pt.constant(1.0), n_steps=n)[0] for k in (2.0, 3.0, 4.0)]
+    merged = rewrite_graph(outs, include=("canonicalize",))
+    (node,) = scan_nodes(merged)
+    assert node.op.n_states == 3
+    got = opgraph.function([n], merged, mode="PYTHON")(3)
+    for k, g in zip((2.0, 3.0, 4.0), got):
+        np.testing.assert_allclose(g, k ** np.arange(1, 4))
+
+
+def test_merge_keeps_the_last_state_window():
+    """After the merge, a state read only at [-1] still keeps a window (save_last)."""
+    h0 = pt.vector("h0")
+    n = pt.lscalar("n")
+    a, _ = opgraph.scan(lambda h: h * 0.5 + 1, outputs_info=h0, n_steps=n)
+    b, _ = opgraph.scan(lambda h: h + 1, outputs_info=h0, n_steps=n)
+    out = rewrite_graph([a[-1], b], include=("canonicalize", "specialize"))
+    (node,) = scan_nodes(out)
+    assert node.op.save_last == (True, False)
+    got = opgraph.function([h0, n], out, mode="PYTHON")(np.zeros(2), 3)
+    np.testing.assert_allclose(got[0], [1.75, 1.75])
+    np.testing.assert_allclose(got[1], [[1, 1], [2, 2], [3, 3]])
+
+
+def test_unused_per_step_outputs_are_dropped():
+    x = pt.vector("x")
+    (total, squares), _ = opgraph.scan(lambda v, acc: (acc + v, v ** 2), sequences=x,
+                                       outputs_info=[pt.constant(0.0), None])
+    out = rewrite_graph(total, include=("canonicalize",))
+    (node,) = scan_nodes([out])
+    assert node.op.n_nit == 0
+    np.testing.assert_allclose(out.eval({x: X}), np.cumsum(X))
+
+
+@pytest.mark.parametrize("mode", ["PYTHON", "NUMBA"])
+def test_merged_gradient_matches(mode):
+    """grad before compilation, merge during it: the forward and backward scans of two
+    recurrences over x give the sum of the separate gradients."""
+    x = pt.vector("x")
+    w = pt.scalar("w")
+    r1, _ = opgraph.scan(lambda v, h, w: pt.tanh(w * h + v), sequences=x, outputs_info=pt.constant(0.0),
+                         non_sequences=w)
+    r2, _ = opgraph.scan(lambda v, w: pt.sin(w * v), sequences=x, non_sequences=w)
+    cost = r1.sum() + r2.sum()
+    g = opgraph.grad(cost, w)
+    f = opgraph.function([x, w], [cost, g], mode=mode)
+    if mode == "NUMBA":
+        f.wait_compiled()
+    xs, wv = X * 0.1, 0.7
+    eps = 1e-6
+    numeric = (f(xs, wv + eps)[0] - f(xs, wv - eps)[0]) / (2 * eps)
+    np.testing.assert_allclose(f(xs, wv)[1], numeric, rtol=1e-6)
