@@ -253,10 +253,17 @@ function render({ model, el }) {
     const wx = (ev.clientX - r.left - st.tx) / st.scale, wy = (ev.clientY - r.top - st.ty) / st.scale;
     const v = st.view;
     if (!v) return -1;
+    // Within 4 screen px of a box counts (boxes are tiny when a wide graph is fitted); the nearest wins.
+    const slack = 4 / st.scale;
+    let best = -1, bestDist = Infinity;
     for (let k = v.ids.length - 1; k >= 0; k--) {
-      if (Math.abs(wx - v.x[k]) <= v.w[k] / 2 && Math.abs(wy - v.y[k]) <= boxHeight(k) / 2) return k;
+      const dx = Math.abs(wx - v.x[k]) - v.w[k] / 2, dy = Math.abs(wy - v.y[k]) - boxHeight(k) / 2;
+      if (dx <= slack && dy <= slack) {
+        const dist = Math.max(dx, 0) + Math.max(dy, 0);
+        if (dist < bestDist) { best = k; bestDist = dist; }
+      }
     }
-    return -1;
+    return best;
   }
 
   canvas.addEventListener("wheel", (ev) => {
@@ -308,6 +315,16 @@ function render({ model, el }) {
     "change:height": schedule,
   };
   for (const [name, fn] of Object.entries(handlers)) model.on(name, fn);
+  // A small handle for automation (the browser tests): what is drawn, and where a box is on screen.
+  root.opgExplorer = {
+    boxes: () => (st.view ? { ids: st.view.ids, sizes: st.view.sizes } : null),
+    screenPoint: (id) => {
+      const k = st.index.get(id);
+      if (k === undefined) return null;
+      const r = canvas.getBoundingClientRect();
+      return { x: r.left + st.tx + st.scale * st.view.x[k], y: r.top + st.ty + st.scale * st.view.y[k] };
+    },
+  };
   const resize = new ResizeObserver(() => schedule());
   resize.observe(box);
   onView();
