@@ -16,7 +16,9 @@ exported function with ``checkify.checkify`` to get them back).
 
 Which ops check: the classes given to ``register_checking_op``;
 ``needs_checks(fgraph)`` looks for them, inner graphs included, so graphs
-without any pay nothing (checkify costs a few microseconds per call).
+without any pay nothing (checkify costs a few microseconds per call, and reading
+the error waits for the computation: with ``jax_arrays=True`` a checked function
+synchronises once per call).  The linker calls ``checked_jit``.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ import re
 
 from jax.experimental import checkify
 
-__all__ = ["jax_check", "with_checks", "raise_failed", "needs_checks", "register_checking_op"]
+__all__ = ["jax_check", "with_checks", "raise_failed", "needs_checks", "register_checking_op", "checked_jit"]
 
 # (error class, message) of each distinct check; the checkify message carries the index.
 _CHECKS = []
@@ -65,7 +67,25 @@ def with_checks(fn):
             _ACTIVE.reset(token)
 
     checked.__name__ = getattr(fn, "__name__", "graph_fn")
-    return checkify.checkify(checked)
+    result = checkify.checkify(checked)
+    result.returns_error = True     # (error, outputs): sharding.py constrains the outputs only
+    return result
+
+
+def checked_jit(fgraph, fn, jit):
+    """``jit(fn)``, or when ``fgraph`` checks values, a function calling ``jit(with_checks(fn))``
+    that raises the failed check's error after the call and else returns the outputs."""
+    if not needs_checks(fgraph):
+        return jit(fn)
+    jitted = jit(with_checks(fn))
+
+    def call(*args):
+        error, outputs = jitted(*args)
+        raise_failed(error)
+        return outputs
+
+    call.jitted = jitted
+    return call
 
 
 def raise_failed(error):

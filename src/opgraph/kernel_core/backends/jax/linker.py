@@ -24,6 +24,7 @@ import importlib.util
 
 import jax
 
+from opgraph.kernel_core.backends.jax.checks import checked_jit
 from opgraph.kernel_core.backends.jax.dispatch import (StaticValue, jax_funcify_fgraph, jax_input, jax_output,
                                                        load_op_implementations)
 
@@ -78,7 +79,7 @@ class JaxLinker:
         static = self._static_positions(fgraph)
         fn = self.graph_function(fgraph, static)
         with jax.enable_x64(True):
-            jitted = self.jit(fgraph, fn, static)
+            jitted = checked_jit(fgraph, fn, lambda f: self.jit(fgraph, f, static))
         in_types = [v.type for v in fgraph.inputs]
         out_types = [v.type for v in fgraph.outputs]
         n_in = len(in_types)

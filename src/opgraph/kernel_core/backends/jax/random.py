@@ -42,9 +42,10 @@ import numpy as np
 from jax import lax
 
 from opgraph.kernel_core.backends.jax.checks import jax_check, register_checking_op
-from opgraph.kernel_core.backends.jax.dispatch import jax_funcify, static_value
+from opgraph.kernel_core.backends.jax.dispatch import jax_funcify, jax_input, jax_output, static_value
 from opgraph.kernel_core.tensor.random import basic as rv
 from opgraph.kernel_core.tensor.random.op import _DOMAINS, RandomVariable
+from opgraph.kernel_core.tensor.random.type import RandomGeneratorType
 
 __all__ = ["generator_to_key", "key_to_generator", "as_key"]
 
@@ -63,6 +64,16 @@ def key_to_generator(key):
     """A NumPy Generator standing for the JAX key ``key`` (seeded with its words)."""
     words = np.asarray(key)   # a raw uint32[2] key (what the graph threads)
     return np.random.default_rng(words.astype(np.uint32).ravel())
+
+
+@jax_input.register(RandomGeneratorType)
+def _generator_input(value_type, value):
+    return generator_to_key(value)
+
+
+@jax_output.register(RandomGeneratorType)
+def _generator_output(value_type, value, jax_arrays=False):
+    return key_to_generator(value)
 
 
 def as_key(value):
