@@ -164,6 +164,29 @@ def test_a_scan_inner_graph_is_explored():
     assert found["count"] >= 1 and found["visible"][0] == found["items"][0]["id"]   # opened and shown
 
 
+def test_a_scan_with_a_large_inner_graph_opens_in_parts():
+    def step(v, acc):
+        h = acc
+        for k in range(1500):                      # 1500 elementwise ops: one run of one family
+            h = pt.tanh(h * 0.5 + v) if k % 2 else pt.sin(h) + v
+        return h
+
+    s = pt.vector("s")
+    res = scan(step, sequences=[s], outputs_info=[pt.zeros(())], return_updates=False)
+    g = GraphExplorer(res)
+    inner = g.model.inner_graphs[1][1]
+    assert len(inner) > 3000 and len(g.view["ids"]) <= 150
+    [c] = [c for c in range(len(g.tree.kind)) if g.tree.kind[c] == "inner"]
+    assert f"c{c}" in g.expanded                     # it fits the budget: opened, its parts shown
+    assert any(label.startswith("part ") for label in g.view["labels"])
+    last = max(inner)
+    g.reveal(f"n{last}")
+    assert f"n{last}" in g.view["ids"] and len(g.view["ids"]) <= 2 * 150 + 10
+    outer = g.model.inner_graphs[1][0]
+    g.select(f"n{outer}", f"n{last}")               # the path enters the inner graph
+    assert g.path["found"] and g.path["items"][0] == f"n{outer}" and g.path["items"][-1] == f"n{last}"
+
+
 def test_many_children_are_split_into_parts():
     x = pt.vector("x")
     y = pt.add(*[pt.exp(x * float(k)) for k in range(40)])      # 40 x (mul, exp), never one family run
