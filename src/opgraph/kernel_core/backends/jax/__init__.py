@@ -11,7 +11,7 @@ import importlib.util
 from opgraph.kernel_core.backends.jax.dispatch import jax_funcify, jax_funcify_fgraph  # noqa: F401
 
 _CORE_FAMILIES = ("scalar", "elemwise", "reduction", "shape", "subtensor", "join", "construction", "extra_ops",
-                  "dot", "blockwise", "linalg", "gradient_markers")
+                  "dot", "blockwise", "linalg", "gradient_markers", "optimize")
 # Written by another engineer in parallel; imported once they exist.
 # TODO(integration): import these unconditionally once all of them have landed.
 _EXT_FAMILIES = ("random", "scan", "ifelse", "logprob", "nnet", "special", "signal", "op_from_graph", "sharding")

@@ -213,16 +213,17 @@ def jax_funcify_fgraph(fgraph, static_fold=True, static_inputs=(), **kwargs):
 
 
 def _can_fold(node):
-    """Fold at trace time only shape arithmetic: integer/bool outputs of at most one
-    dimension (sizes, shape vectors).  Larger constant subgraphs were folded by the
-    rewrites already; folding them here would bake arrays into the compiled code.
-    Random draws and ops refusing constant folding keep their JAX implementation."""
+    """Fold at trace time what sizes outputs: integer outputs of at most one dimension
+    (sizes, shape vectors) and boolean ones (masks).  Other constant subgraphs were
+    folded by the rewrites already; folding them here would bake arrays into the
+    compiled code.  Random draws and ops refusing constant folding keep their JAX
+    implementation."""
     if not node.inputs:
         return False
     for o in node.outputs:
-        dtype = getattr(o.type, "dtype", None)
+        dtype = str(getattr(o.type, "dtype", None))
         ndim = getattr(o.type, "ndim", 0)   # ScalarType: 0-d
-        if dtype is None or ndim > 1 or not (dtype == "bool" or "int" in str(dtype)):
+        if not (dtype == "bool" or ("int" in dtype and ndim <= 1)):
             return False
     return bool(node.op.do_constant_folding(None, node))
 

@@ -17,8 +17,15 @@ from opgraph.kernel_core.backends.jax.dispatch import jax_funcify
 from opgraph.kernel_core.graph.basic import Constant
 from opgraph.kernel_core.scalar import basic as ps
 from opgraph.kernel_core.scalar import complex as pc
+from opgraph.kernel_core.scalar import special as psp
+from opgraph.kernel_core.scalar import special_functions as psf
 from opgraph.kernel_core.scalar.basic import ScalarOp
 from opgraph.kernel_core.scalar.composite import Composite
+
+
+def _inexact(x):
+    x = jnp.asarray(x)
+    return x if jnp.issubdtype(x.dtype, jnp.inexact) else x.astype("float64")
 
 
 def _log1mexp(x):
@@ -59,7 +66,7 @@ def _mul(*args):
 
 # Ops whose jnp function computes in their (float) output dtype: integer arguments
 # are converted first, as the op's perform does (``_as_float_args``).
-_FLOAT_ARGS = (ps.FloatUnaryOp, ps.FloatBinaryOp, ps.True_div)
+_FLOAT_ARGS = (ps.FloatUnaryOp, ps.FloatBinaryOp, ps.True_div, psf.BetaInc)
 
 _TABLE = {
     ps.Add: _add, ps.Mul: _mul, ps.Sub: jnp.subtract, ps.True_div: jnp.true_divide, ps.Int_div: _int_div,
@@ -78,6 +85,11 @@ _TABLE = {
     ps.Erfc: jsp.erfc, ps.Erfcx: jsp.erfcx, ps.Erfinv: jsp.erfinv, ps.Gammaln: jsp.gammaln, ps.Psi: jsp.digamma,
     ps.Tri_gamma: lambda x: jsp.polygamma(1, x), ps.Gamma: jsp.gamma,
     pc.Real: jnp.real, pc.Imag: jnp.imag, pc.Conj: jnp.conj, pc.Complex: jax.lax.complex,
+    # pt.special's scalar functions (scalar/special.py, scalar/special_functions.py)
+    psp.Polygamma: lambda n, x: jsp.polygamma(n, _inexact(x)), psp.Xlogx: lambda x: jsp.xlogy(x, x),
+    psp.Xlogy0: jsp.xlogy, psp.Log_ndtr: jsp.log_ndtr, psf.GammaInc: jsp.gammainc,
+    psf.GammaIncC: jsp.gammaincc, psf.BetaInc: jsp.betainc, psf.Ndtri: jsp.ndtri, psf.I0: jsp.i0,
+    psf.I0e: jsp.i0e, psf.I1: jsp.i1, psf.I1e: jsp.i1e,
 }
 
 
@@ -89,6 +101,11 @@ def register_scalar(cls, fn, float_args=False):
 
 
 _FLOAT_EXTRA = set()
+
+
+def has_scalar_impl(cls):
+    """Whether the scalar op class ``cls`` has a JAX function here."""
+    return issubclass(cls, (Composite, ps.Cast)) or any(c in _TABLE for c in cls.__mro__)
 
 
 def _raw_fn(op):

@@ -35,12 +35,12 @@ def _index(op, idx_list, values, check_masks=True):
 @jax_funcify.register(st.AdvancedSubtensor)
 def _subtensor(op, node, **kwargs):
     idx_list = op.idx_list
-    return lambda x, *idx: x[_index(op, idx_list, idx)]
+    return lambda x, *idx: jnp.asarray(x)[_index(op, idx_list, idx)]
 
 
 @jax_funcify.register(st.AdvancedSubtensor1)
 def _advanced_subtensor1(op, node, **kwargs):
-    return lambda x, i: x[i]
+    return lambda x, i: jnp.asarray(x)[i]
 
 
 @jax_funcify.register(st.IncSubtensor)
@@ -50,7 +50,7 @@ def _inc_subtensor(op, node, **kwargs):
     set_ = op.set_instead_of_inc
 
     def inc_subtensor(x, y, *idx):
-        at = x.at[_index(op, idx_list, idx)]
+        at = jnp.asarray(x).at[_index(op, idx_list, idx)]
         return at.set(y) if set_ else at.add(y)
     return inc_subtensor
 
@@ -60,5 +60,6 @@ def _advanced_inc_subtensor1(op, node, **kwargs):
     set_ = op.set_instead_of_inc
 
     def advanced_inc_subtensor1(x, y, i):
-        return x.at[i].set(y) if set_ else x.at[i].add(y)
+        at = jnp.asarray(x).at[i]
+        return at.set(y) if set_ else at.add(y)
     return advanced_inc_subtensor1
