@@ -9,6 +9,8 @@ seeds' ``True_div([1.], Add([1.], x))`` with these.
 
 from __future__ import annotations
 
+from collections import OrderedDict
+
 import numpy as np
 
 from opgraph.kernel_core.graph.basic import Constant
@@ -56,15 +58,79 @@ def with_dtype(new, old):
 
 
 # -- Second (fill) ---------------------------------------------------------------
+# The search for the variables a removed fill compared stops after this many
+# nodes (the removed value itself is then checked: correct, just coarser).
+_LEAF_SEARCH_LIMIT = 100_000
+# The gradient of a wide sum drops one fill of the same forward value per term:
+# remembering the last answers keeps that linear.  Entries hold their variable,
+# so an id is never reused while cached.
+_LEAF_CACHE_SIZE = 64
+_leaf_cache = OrderedDict()
+
+
+def _elemwise_leaves(var):
+    """The inputs of the Elemwise tree computing ``var``: the variables whose
+    shapes that tree compares (``[var]`` when the tree is too large to search)."""
+    hit = _leaf_cache.get(id(var))
+    if hit is not None and hit[0] is var:
+        _leaf_cache.move_to_end(id(var))
+        return hit[1]
+    leaves, seen, stack = [], {id(var)}, [var]
+    while stack:
+        v = stack.pop()
+        owner = v.owner
+        if owner is None or not isinstance(owner.op, Elemwise) or len(owner.outputs) != 1:
+            leaves.append(v)
+            continue
+        if len(seen) > _LEAF_SEARCH_LIMIT:
+            leaves = [var]
+            break
+        for inp in owner.inputs:
+            if id(inp) not in seen:
+                seen.add(id(inp))
+                stack.append(inp)
+    _leaf_cache[id(var)] = (var, leaves)
+    if len(_leaf_cache) > _LEAF_CACHE_SIZE:
+        _leaf_cache.popitem(last=False)
+    return leaves
+
+
+def keep_shape_checks(new, removed):
+    """``new`` standing for a value computed with ``removed`` that a rewrite drops.
+
+    Only dims statically 1 broadcast (tensor/elemwise.py), so at the type level
+    ``new`` has the dropped value's shape; at run time it is the Elemwise that
+    computed ``removed`` which rejects inputs of different lengths.  Every input of
+    that computation that ``new`` is not itself computed from gets a
+    ``ShapeAgreement`` with ``new`` along its non-static axes (issue 21: the
+    gradient of ``a * b`` reduced to ``b`` and ignored ``a``'s shape)."""
+    from opgraph.kernel_core.tensor.shape import ShapeAgreement, shape_i
+
+    if new.type.ndim == 0:
+        return new
+    own_ids = {id(v) for v in _elemwise_leaves(new)} | {id(new)}
+    for leaf in _elemwise_leaves(removed):
+        if id(leaf) in own_ids or getattr(leaf.type, "ndim", None) != new.type.ndim:
+            continue
+        dims = [d for d, (ls, ns) in enumerate(zip(leaf.type.shape, new.type.shape))
+                if ls != 1 and (ls is None or ns is None)]
+        if dims:
+            name = leaf.name or str(leaf)
+            new = ShapeAgreement(dims, [f"input {name}"] * len(dims))(new, *[shape_i(leaf, d) for d in dims])
+            own_ids.add(id(leaf))
+    return new
+
+
 @node_rewriter([Elemwise(ps.second)])
 def useless_second(fgraph, node):
-    """Second(a, b) -> b when b already has the output's shape (a only broadcast it)."""
+    """Second(a, b) -> b when b already has the output's shape (a only broadcast it);
+    the run-time comparison of a's shape with b's stays (``keep_shape_checks``)."""
     a, b = node.inputs
     out = node.outputs[0]
     if b.type.ndim != out.type.ndim or b.type.dtype != out.type.dtype:
         return None
     if all(bs != 1 or os == 1 for bs, os in zip(b.type.shape, out.type.shape)):
-        return [b]
+        return [keep_shape_checks(b, a)]
     return None
 
 
@@ -85,9 +151,12 @@ def fill_sink(fgraph, node):
     if not models:
         return None
     new = op(*inputs)
-    for m in models:
+    for k, m in enumerate(models):
         if compatible_replacement(node.outputs[0], new) is not None:
-            break  # the remaining fills add no broadcasting
+            # The remaining fills add no broadcasting, only their shape checks.
+            for rest in models[k:]:
+                new = keep_shape_checks(new, rest)
+            break
         new = tm.second(m, new)
     return [new]
 

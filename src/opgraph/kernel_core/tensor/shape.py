@@ -17,7 +17,7 @@ from opgraph.kernel_core.tensor.elemwise import DimShuffle
 from opgraph.kernel_core.tensor.type import TensorType, _fmt_shape
 
 __all__ = [
-    "Shape", "Shape_i", "SpecifyShape", "Reshape",
+    "Shape", "Shape_i", "SpecifyShape", "ShapeAgreement", "Reshape",
     "shape", "shape_i", "specify_shape", "specify_broadcastable", "reshape", "flatten",
     "squeeze", "transpose", "shape_padleft", "shape_padright", "shape_padaxis",
 ]
@@ -174,6 +174,43 @@ class SpecifyShape(Op):
 
     def L_op(self, inputs, outputs, output_grads):
         return [output_grads[0]] + [None] * len(self.dims)
+
+
+class ShapeAgreement(SpecifyShape):
+    """``x``, after checking at run time that it has the lengths of the variables an
+    Elemwise combined it with (``sources`` names them, one per axis in ``dims``).
+
+    A rewrite that removes such an Elemwise because its value is not needed
+    (``Second(x * y, 1) * y -> y``) would also remove the only comparison of the
+    inputs' shapes; this node keeps it, with the Elemwise's explanation, so the
+    simplified graph (a gradient, typically) rejects the inputs its forward rejects.
+    """
+
+    __props__ = ("dims", "sources")
+
+    def __init__(self, dims, sources=None):
+        super().__init__(dims)
+        self.sources = tuple(str(s) for s in sources) if sources is not None else ("?",) * len(self.dims)
+        if len(self.sources) != len(self.dims):
+            raise ValueError(f"ShapeAgreement: {len(self.dims)} axes but {len(self.sources)} sources")
+
+    def __str__(self):
+        return "ShapeAgreement"
+
+    def mismatch_message(self, d, source, length=None, expected=None):
+        if length is None:
+            found = f"another length along axis {d} than the others"
+        else:
+            found = f"run-time length {length} along axis {d} where the others have {expected}"
+        return (f"Elemwise: {source} has {found}; run-time broadcasting of a dim not declared broadcastable is not supported: give it shape 1 "
+                "in its type (specify_broadcastable) or broadcast it explicitly")
+
+    def perform(self, node, inputs, output_storage):
+        x, *entries = inputs
+        for d, e, source in zip(self.dims, entries, self.sources):
+            if x.shape[d] != int(e):
+                raise ValueError(self.mismatch_message(d, source, int(e), x.shape[d]))
+        output_storage[0][0] = x
 
 
 def _entries(shape_spec, who):

@@ -648,13 +648,13 @@ class AdvancedSubtensor(Op):
 
     def infer_shape(self, fgraph, node, input_shapes):
         # Shapes of advanced selections depend on index values (masks); the
-        # output's own Shape is the honest answer when it is not static.
-        from opgraph.kernel_core.tensor.shape import shape as shape_of
+        # output's own length is the honest answer when it is not static.  As a
+        # Shape_i of the output (not Shape(out)[i]) the shape rules recognise it
+        # and leave it alone instead of cycling Shape_i <-> Shape[i] (issue 22).
+        from opgraph.kernel_core.tensor.shape import shape_i
 
         out = node.outputs[0]
-        static = out.type.shape
-        sym = shape_of(out)
-        return [tuple(s if s is not None else sym[i] for i, s in enumerate(static))]
+        return [tuple(s if s is not None else shape_i(out, i) for i, s in enumerate(out.type.shape))]
 
     def L_op(self, inputs, outputs, output_grads):
         from opgraph.kernel_core.tensor.math import zeros_like

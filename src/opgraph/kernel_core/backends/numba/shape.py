@@ -62,6 +62,17 @@ def _funcify_specify_shape(op, node, ctx):
     return ctx.define("\n".join(lines) + "\n", prefix="specify_shape")
 
 
+@numba_funcify.register(sh.ShapeAgreement)
+def _funcify_shape_agreement(op, node, ctx):
+    args = [f"e{k}" for k in range(len(op.dims))]
+    lines = [f"def {{name}}(x, {', '.join(args)}):"]
+    for d, e, source in zip(op.dims, args, op.sources):
+        lines.append(f"    if x.shape[{d}] != {e}[()]:")
+        lines.append(f"        raise ValueError({op.mismatch_message(d, source)!r})")
+    lines.append("    return x")
+    return ctx.define("\n".join(lines) + "\n", prefix="shape_agreement")
+
+
 @scalar_form.register(sh.Shape_i)
 def _shape_i_on_numbers(op, node, ctx, value, prefix, lines):
     return [f"{value(0, False)}.shape[{op.i}]"]
