@@ -568,9 +568,14 @@ def logspace(start, end, steps=50, base=10.0, endpoint=True, dtype=None, axis=0)
 
 def geomspace(start, end, steps=50, endpoint=True, dtype=None, axis=0):
     """Values spaced evenly on a log scale, from ``start`` to ``end`` exactly (NumPy's
-    ``geomspace`` for real bounds of one sign; a zero bound gives nan, not NumPy's error)."""
+    ``geomspace`` for real bounds of one sign).  A zero bound raises NumPy's ValueError:
+    here for constant bounds, when the function runs otherwise."""
     tm = _tm()
     start, end = as_tensor_variable(start), as_tensor_variable(end)
+    for what, bound in (("start", start), ("end", end)):
+        if isinstance(bound, Constant) and np.any(np.asarray(bound.data) == 0):
+            raise ValueError(f"geomspace: {_ZERO_IN_GEOMETRIC} ({what} is 0)")
+    nonzero = [tm.neq(b, 0) for b in (start, end) if not isinstance(b, Constant)]
     work = _space_dtype(start, end)
     start, end = tm.cast(start, work), tm.cast(end, work)
     sign = tm.sign(start)
@@ -589,7 +594,15 @@ def geomspace(start, end, steps=50, endpoint=True, dtype=None, axis=0):
     y = tm.switch(tm.eq(idx, 0), lift(start), y)
     if endpoint:
         y = tm.switch(tm.and_(tm.eq(idx, tm.sub(steps, 1)), tm.gt(idx, 0)), lift(end), y)
+    if nonzero:
+        # The generic run-time check node (a ValueError subclass naming the condition).
+        from opgraph.kernel_core.logprob.check import check_parameters
+
+        y = check_parameters(y, *nonzero, msg=f"geomspace: {_ZERO_IN_GEOMETRIC}")
     return _finish_space(y, dtype, axis, "geomspace")
+
+
+_ZERO_IN_GEOMETRIC = "Geometric sequence cannot include zero"  # NumPy's words
 
 
 def fill_diagonal(a, val):
