@@ -1,4 +1,4 @@
-"""Run every workload (W1-W6) several times and write the median results table to benchmarks/RESULTS.md.
+"""Run every workload (W1-W6, random draws, scan) several times; write the median table to benchmarks/RESULTS.md.
 
 Usage: ``python benchmarks/run_all.py [runs]`` (default 3). The machine is often shared, so each
 workload runs ``runs`` times and the table keeps the median time per row; ratios are computed from
@@ -11,6 +11,9 @@ import sys
 
 import bench_rewrite
 import first_call
+import random_draws
+import scan_cumsum
+import scan_recurrence
 import w1_call_overhead
 import w2_fused_logp
 import w3_elemwise_2d
@@ -19,7 +22,7 @@ import w5_compile_latency
 from common import available, markdown, median_records
 
 WORKLOADS = (w1_call_overhead, w2_fused_logp, w3_elemwise_2d, w4_logistic_step, w5_compile_latency,
-             first_call, bench_rewrite)
+             first_call, bench_rewrite, random_draws, scan_recurrence, scan_cumsum)
 
 
 def versions():
