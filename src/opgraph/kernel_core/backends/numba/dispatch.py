@@ -160,7 +160,7 @@ def load_op_implementations():
 
     for family in ("scalar", "elemwise", "reduction", "shape", "subtensor", "dot", "linalg",
                    "extra_ops", "blockwise", "join", "construction", "op_from_graph", "gradient_markers",
-                   "random", "ifelse", "scan", "logprob", "special", "signal"):
+                   "random", "ifelse", "scan", "logprob", "special", "signal", "attention"):
         # Every family is part of opgraph: one that fails to import is a bug, and
         # swallowing it would send its ops to the objmode fallback without a word.
         importlib.import_module(f"opgraph.kernel_core.backends.numba.{family}")

@@ -1,0 +1,312 @@
+"""Fused attention: ``softmax(scale * q @ k^T [mask]) @ v`` as one op that never
+holds the ``n_q x n_k`` score matrix.
+
+``FusedAttention`` walks the keys in blocks and keeps, per query row, the running
+maximum ``m`` and the running sum ``l`` of ``exp(s - m)`` (the online softmax of
+flash attention): when a block raises the maximum, the sum and the accumulated
+``sum_j exp(s_j - m) v_j`` are rescaled by ``exp(m_old - m_new)``.  It returns the
+output and the row log-sum-exp ``lse = m + log(l)`` -- the one thing the gradient
+keeps from the forward pass.
+
+``FusedAttentionGrad`` recomputes the scores block by block from ``q, k`` and the
+stored ``lse`` (``p = exp(s - lse)`` is the softmax, exactly), so the backward pass
+is O(n d) in memory too (flash attention 2's order: ``D = rowsum(dout * out)``,
+``ds = p * (dout @ v^T - D)``).
+
+The working set of both is one ``BLOCK_Q x BLOCK_K`` block of scores
+(``workspace_bytes``).  The core ops act on one head (``(n_q, d), (n_k, d),
+(n_k, e)``); ``fused_attention`` batches them over leading dims with Blockwise.
+The mask, when there is one, is a core input of its own shape (``(1 or n_q, 1 or
+n_k)``), broadcast against the scores by the kernels, never materialized.
+
+Dropout on the attention weights is not fused: the rewrite (``rewriting/attention.py``)
+leaves such graphs as they are (a fused dropout needs a mask drawn inside the kernel,
+from a counter-based generator, which opgraph's random variables do not provide).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from opgraph.kernel_core.graph.basic import Apply
+from opgraph.kernel_core.graph.op import Op
+from opgraph.kernel_core.tensor.basic import as_tensor_variable
+from opgraph.kernel_core.tensor.type import TensorType
+
+# Rows of queries and of keys per block (the Numba kernels use the same sizes).
+BLOCK_Q = 128
+BLOCK_K = 512
+MASK_KINDS = (None, "add", "bool")
+
+
+def workspace_bytes(itemsize=8):
+    """The scratch memory of one block of scores (and of its probabilities), in bytes:
+    independent of the sequence lengths."""
+    return 2 * BLOCK_Q * BLOCK_K * itemsize
+
+
+def _check_mask_kind(mask_kind):
+    if mask_kind not in MASK_KINDS:
+        raise ValueError(f"FusedAttention: mask_kind must be one of {MASK_KINDS}, got {mask_kind!r}")
+
+
+def _float_dtype(*variables):
+    dtype = np.result_type(*[v.type.dtype for v in variables])
+    if dtype.kind != "f":
+        dtype = np.result_type(dtype, np.float64) if dtype.kind in "iub" else dtype
+    if dtype.kind != "f":
+        raise TypeError(f"FusedAttention: q, k and v must be real, got dtypes {[v.type.dtype for v in variables]}")
+    return dtype.name
+
+
+def _check_core(q, k, v, mask, mask_kind, who):
+    for name, t in (("q", q), ("k", k), ("v", v)):
+        if t.type.ndim != 2:
+            raise ValueError(f"{who}: the core op takes matrices, got {name} = {t} with ndim={t.type.ndim} "
+                             "(use fused_attention for batches)")
+    if mask_kind is not None:
+        if mask is None or mask.type.ndim != 2:
+            raise ValueError(f"{who}{{mask={mask_kind}}} needs a 2-d mask, got {mask}")
+        if mask_kind == "bool" and mask.type.dtype != "bool":
+            raise TypeError(f"{who}{{mask=bool}}: the mask {mask} must be boolean, got {mask.type.dtype}")
+        if mask_kind == "add" and mask.type.dtype == "bool":
+            raise TypeError(f"{who}{{mask=add}}: the mask {mask} is boolean; use mask_kind='bool'")
+
+
+def _mask_block(mask, i0, i1, j0, j1):
+    """The mask's part for score rows i0:i1, columns j0:j1 (its length-1 axes broadcast)."""
+    rows = slice(None) if mask.shape[0] == 1 else slice(i0, i1)
+    cols = slice(None) if mask.shape[1] == 1 else slice(j0, j1)
+    return mask[rows, cols]
+
+
+def _check_mask_shape(mask, nq, nk):
+    if mask.ndim != 2 or mask.shape[0] not in (1, nq) or mask.shape[1] not in (1, nk):
+        raise ValueError(f"FusedAttention: the mask has shape {mask.shape}; the scores are ({nq}, {nk}) "
+                         "(each mask axis has that length or 1)")
+
+
+def _scores(qb, k, scale, mask, mask_kind, i0, i1, j0, j1):
+    s = (qb @ k[j0:j1].T) * scale
+    if mask_kind == "add":
+        s += _mask_block(mask, i0, i1, j0, j1)
+    elif mask_kind == "bool":
+        s = np.where(_mask_block(mask, i0, i1, j0, j1), s, -np.inf)
+    return s
+
+
+def attention_forward(q, k, v, scale, mask=None, mask_kind=None):
+    """NumPy reference of the fused forward: ``(out, lse)`` computed block by block."""
+    nq, nk = q.shape[0], k.shape[0]
+    dtype = np.result_type(q, k, v, np.float32 if q.dtype == np.float32 else np.float64)
+    if mask_kind is not None:
+        _check_mask_shape(mask, nq, nk)
+    out = np.empty((nq, v.shape[1]), dtype=dtype)
+    lse = np.empty(nq, dtype=dtype)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        for i0 in range(0, nq, BLOCK_Q):
+            i1 = min(i0 + BLOCK_Q, nq)
+            qb = q[i0:i1]
+            m = np.full(i1 - i0, -np.inf, dtype=dtype)
+            l = np.zeros(i1 - i0, dtype=dtype)
+            acc = np.zeros((i1 - i0, v.shape[1]), dtype=dtype)
+            for j0 in range(0, nk, BLOCK_K):
+                j1 = min(j0 + BLOCK_K, nk)
+                s = _scores(qb, k, scale, mask, mask_kind, i0, i1, j0, j1)
+                m_new = np.maximum(m, s.max(axis=1))
+                # A row whose keys are all masked so far has m_new = -inf: it adds nothing yet.
+                live = m_new > -np.inf
+                safe = np.where(live, m_new, 0.0)
+                p = np.exp(s - safe[:, None])
+                corr = np.where(live, np.exp(m - safe), 1.0)
+                l = l * corr + p.sum(axis=1)
+                acc = acc * corr[:, None] + p @ v[j0:j1]
+                m = m_new
+            out[i0:i1] = acc / l[:, None]      # a row with every key masked: 0 / 0 = nan, as softmax gives
+            lse[i0:i1] = m + np.log(l)
+    return out, lse
+
+
+def attention_backward(q, k, v, scale, mask, mask_kind, out, lse, gout, glse):
+    """NumPy reference of the fused backward: ``(dq, dk, dv, dscale)``."""
+    nq, nk = q.shape[0], k.shape[0]
+    dtype = out.dtype
+    dq = np.zeros(q.shape, dtype=dtype)
+    dk = np.zeros(k.shape, dtype=dtype)
+    dv = np.zeros(v.shape, dtype=dtype)
+    dscale = 0.0
+    # d lse_i / d s_ij = p_ij, so the lse cotangent enters where the row dot product does.
+    D = np.sum(gout * out, axis=1) - glse
+    with np.errstate(invalid="ignore"):
+        for i0 in range(0, nq, BLOCK_Q):
+            i1 = min(i0 + BLOCK_Q, nq)
+            qb, gb = q[i0:i1], gout[i0:i1]
+            for j0 in range(0, nk, BLOCK_K):
+                j1 = min(j0 + BLOCK_K, nk)
+                s = _scores(qb, k, scale, mask, mask_kind, i0, i1, j0, j1)
+                p = np.exp(s - lse[i0:i1, None])
+                dv[j0:j1] += p.T @ gb
+                ds = p * (gb @ v[j0:j1].T - D[i0:i1, None])
+                raw = ds @ k[j0:j1]
+                dscale += float(np.sum(raw * qb))
+                dq[i0:i1] += scale * raw
+                dk[j0:j1] += scale * (ds.T @ qb)
+    return dq, dk, dv, np.asarray(dscale, dtype=dtype)
+
+
+class FusedAttention(Op):
+    """``softmax(scale * q @ k^T [+ mask | where(mask, ., -inf)], axis=-1) @ v`` for one
+    head, and the row log-sum-exp of the scores; outputs ``(out, lse)``."""
+
+    __props__ = ("mask_kind",)
+
+    def __init__(self, mask_kind=None):
+        _check_mask_kind(mask_kind)
+        self.mask_kind = mask_kind
+
+    @property
+    def gufunc_signature(self):
+        mask = ",(a,b)" if self.mask_kind is not None else ""
+        return f"(q,d),(k,d),(k,e),(){mask}->(q,e),(q)"
+
+    def __str__(self):
+        return f"FusedAttention{{mask={self.mask_kind}}}"
+
+    def make_node(self, q, k, v, scale, mask=None):
+        q, k, v, scale = map(as_tensor_variable, (q, k, v, scale))
+        mask = None if mask is None else as_tensor_variable(mask)
+        _check_core(q, k, v, mask, self.mask_kind, "FusedAttention")
+        if self.mask_kind is None and mask is not None:
+            raise ValueError("FusedAttention{mask=None} takes no mask")
+        if scale.type.ndim != 0:
+            raise ValueError(f"FusedAttention: scale must be a scalar, got {scale} with ndim={scale.type.ndim}")
+        dtype = _float_dtype(q, k, v)
+        inputs = [q, k, v, scale] + ([mask] if mask is not None else [])
+        nq, e = q.type.shape[0], v.type.shape[1]
+        return Apply(self, inputs, [TensorType(dtype, (nq, e)).make_variable(),
+                                    TensorType(dtype, (nq,)).make_variable()])
+
+    def perform(self, node, inputs, output_storage):
+        q, k, v, scale = inputs[:4]
+        mask = inputs[4] if self.mask_kind is not None else None
+        _check_runtime(q, k, v)
+        out, lse = attention_forward(q, k, v, float(scale), mask, self.mask_kind)
+        output_storage[0][0] = out.astype(node.outputs[0].type.dtype, copy=False)
+        output_storage[1][0] = lse.astype(node.outputs[1].type.dtype, copy=False)
+
+    def infer_shape(self, fgraph, node, input_shapes):
+        qs, ks, vs = input_shapes[:3]
+        return [(qs[0], vs[1]), (qs[0],)]
+
+    def L_op(self, inputs, outputs, output_grads):
+        from opgraph.kernel_core.gradient import DisconnectedType
+        from opgraph.kernel_core.tensor import math as tm
+
+        q, k, v, scale = inputs[:4]
+        mask = inputs[4] if self.mask_kind is not None else None
+        out, lse = outputs
+        gout, glse = output_grads
+
+        def connected(g):
+            return g is not None and not isinstance(getattr(g, "type", None), DisconnectedType)
+
+        gout = gout if connected(gout) else tm.zeros_like(out)
+        glse = glse if connected(glse) else tm.zeros_like(lse)
+        extra = [mask] if mask is not None else []
+        dq, dk, dv, dscale = FusedAttentionGrad(self.mask_kind)(q, k, v, scale, *extra, out, lse, gout, glse)
+        grads = [dq, dk, dv, tm.cast(dscale, scale.type.dtype) if scale.type.dtype.startswith("float") else None]
+        if self.mask_kind == "add":
+            grads.append(_additive_mask_grad(q, k, v, scale, mask, lse, gout, glse, out))
+        elif self.mask_kind == "bool":
+            grads.append(None)
+        return grads
+
+
+def _additive_mask_grad(q, k, v, scale, mask, lse, gout, glse, out):
+    """d cost / d mask = ds, an n_q x n_k matrix by nature (summed to the mask's shape):
+    built from plain ops, so it costs nothing unless the cost really depends on it."""
+    from opgraph.kernel_core.tensor import math as tm
+    from opgraph.kernel_core.tensor import reduction as tr
+    from opgraph.kernel_core.tensor.dot import matmul
+    from opgraph.kernel_core.tensor.blockwise import sum_to_broadcast
+
+    p = tm.exp(matmul(q, k.T) * scale + mask - lse[:, None])
+    dD = tr.sum(gout * out, axis=1) - glse
+    ds = p * (matmul(gout, v.T) - dD[:, None])
+    return sum_to_broadcast(ds, mask)
+
+
+def _check_runtime(q, k, v):
+    if k.shape[1] != q.shape[1]:
+        raise ValueError(f"FusedAttention: q has {q.shape[1]} features per row, k has {k.shape[1]}")
+    if v.shape[0] != k.shape[0]:
+        raise ValueError(f"FusedAttention: k has {k.shape[0]} rows, v has {v.shape[0]}")
+
+
+class FusedAttentionGrad(Op):
+    """The pullback of FusedAttention: ``(dq, dk, dv, dscale)`` from
+    ``(q, k, v, scale, [mask], out, lse, dout, dlse)``, recomputing the scores block by block."""
+
+    __props__ = ("mask_kind",)
+
+    def __init__(self, mask_kind=None):
+        _check_mask_kind(mask_kind)
+        self.mask_kind = mask_kind
+
+    @property
+    def gufunc_signature(self):
+        mask = ",(a,b)" if self.mask_kind is not None else ""
+        return f"(q,d),(k,d),(k,e),(){mask},(q,e),(q),(q,e),(q)->(q,d),(k,d),(k,e),()"
+
+    def __str__(self):
+        return f"FusedAttentionGrad{{mask={self.mask_kind}}}"
+
+    def make_node(self, *inputs):
+        inputs = [as_tensor_variable(i) for i in inputs]
+        n = 8 if self.mask_kind is None else 9
+        if len(inputs) != n:
+            raise TypeError(f"{self} takes {n} inputs, got {len(inputs)}")
+        q, k, v = inputs[:3]
+        _check_core(q, k, v, inputs[4] if self.mask_kind else None, self.mask_kind, "FusedAttentionGrad")
+        dtype = _float_dtype(q, k, v)
+        outs = [TensorType(dtype, t.type.shape).make_variable() for t in (q, k, v)]
+        outs.append(TensorType(dtype, ()).make_variable())
+        return Apply(self, inputs, outs)
+
+    def perform(self, node, inputs, output_storage):
+        q, k, v, scale = inputs[:4]
+        mask = inputs[4] if self.mask_kind is not None else None
+        out, lse, gout, glse = inputs[-4:]
+        _check_runtime(q, k, v)
+        if self.mask_kind is not None:
+            _check_mask_shape(mask, q.shape[0], k.shape[0])
+        results = attention_backward(q, k, v, float(scale), mask, self.mask_kind, out, lse, gout, glse)
+        for storage, r, o in zip(output_storage, results, node.outputs):
+            storage[0] = np.asarray(r, dtype=o.type.dtype)
+
+    def infer_shape(self, fgraph, node, input_shapes):
+        return [input_shapes[0], input_shapes[1], input_shapes[2], ()]
+
+
+def fused_attention(q, k, v, scale, mask=None, mask_kind=None):
+    """The fused attention output ``softmax(scale * q @ k^T [mask]) @ v`` over the last two
+    axes (leading axes broadcast, through Blockwise).  ``scale`` is a scalar; ``mask`` a
+    boolean (False: masked out) or float (added) tensor whose last two axes have the
+    scores' lengths or 1.  ``mask_kind`` defaults from the mask's dtype."""
+    from opgraph.kernel_core.tensor.blockwise import Blockwise
+
+    q, k, v, scale = map(as_tensor_variable, (q, k, v, scale))
+    if mask is not None:
+        mask = as_tensor_variable(mask)
+        if mask.type.ndim < 2:
+            raise ValueError(f"fused_attention: the mask {mask} needs at least 2 dims, got ndim={mask.type.ndim}")
+        mask_kind = mask_kind or ("bool" if mask.type.dtype == "bool" else "add")
+    op = FusedAttention(mask_kind)
+    args = [q, k, v, scale] + ([mask] if mask is not None else [])
+    if all(a.type.ndim == 2 for a in (q, k, v)) and (mask is None or mask.type.ndim == 2):
+        return op(*args)[0]
+    return Blockwise(op)(*args)[0]
+
+
+__all__ = ["FusedAttention", "FusedAttentionGrad", "fused_attention", "attention_forward",
+           "attention_backward", "workspace_bytes", "BLOCK_Q", "BLOCK_K"]
