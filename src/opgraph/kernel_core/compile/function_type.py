@@ -318,6 +318,9 @@ class FunctionMaker:
             c for c in shared_clones if not (c in updated and getattr(c.type, 'mutable_when_updated', False))]
         self.fgraph = FunctionGraph(input_clones + shared_clones, out_vars + upd_vars + in_upd_vars,
                                     features=[Supervisor(protected)], clone=False, name=self.name)
+        # The user's inputs and outputs by position (the graph holds clones; rewrites replace
+        # outputs): what mode JAX's shardings={variable: spec} are keyed by.
+        self.fgraph.user_variables = (explicit, [o.variable for o in self.outputs])
         self.n_explicit = len(explicit)
         self.shared_containers = [v.tag.shared_container for v in shared_clones]
         self.n_outputs = len(out_vars)
