@@ -67,6 +67,8 @@ def more_continuous_cases():
     cases.append(("invgamma", (ai, bi), xi, st.invgamma(ai, scale=bi)))
     sr, xr = grid([1e-4, 1.0, 300.0], X_POS)
     cases.append(("rayleigh", (sr,), xr, st.rayleigh(scale=sr)))
+    mv, kv, xv = grid([-1.0, 0.0, 2.5], [1e-8, 0.5, 5.0, 800.0, 1e5], [-np.pi, -2.0, -1e-9, 0.0, 0.7, 3.0, np.pi])
+    cases.append(("vonmises", (mv, kv), xv, st.vonmises(kv, loc=mv)))
     return cases
 
 

@@ -19,7 +19,7 @@ import numpy as np
 import opgraph.kernel_core.tensor.math as pm
 import opgraph.kernel_core.scalar.basic as ps
 from opgraph.kernel_core.graph.basic import Variable
-from opgraph.kernel_core.logprob import continuous, continuous_more, discrete, multivariate  # noqa: F401  (register the rules)
+from opgraph.kernel_core.logprob import continuous, continuous_more, discrete, incomplete_cdfs, multivariate  # noqa: F401  (register the rules)
 from opgraph.kernel_core.logprob.hmm import markov_chain_logp, markov_chain_spec
 from opgraph.kernel_core.logprob.measurable import SHIFT_OPS, invert_elemwise
 from opgraph.kernel_core.logprob.rules import _icdf, _logcdf, _logprob, has_rule

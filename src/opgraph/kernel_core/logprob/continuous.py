@@ -57,10 +57,7 @@ def normal_logcdf(op, value, mu, sigma):
     return check_parameters(normal_lcdf((value - mu) / sigma), pm.gt(sigma, 0), msg="sigma > 0")
 
 
-@_icdf.register(rv.NormalRV)
-def normal_icdf(op, value, mu, sigma):
-    res = mu + sigma * _SQRT2 * pm.erfinv(2.0 * value - 1.0)
-    return _check_prob(value, check_parameters(res, pm.gt(sigma, 0), msg="sigma > 0"))
+# normal_icdf: incomplete_cdfs.py (ndtri).
 
 
 # -- uniform -----------------------------------------------------------------------------------
@@ -141,10 +138,7 @@ def lognormal_logcdf(op, value, mean, sigma):
     return check_parameters(_in_support(pos, normal_lcdf((lv - mean) / sigma)), pm.gt(sigma, 0), msg="sigma > 0")
 
 
-@_icdf.register(rv.LogNormalRV)
-def lognormal_icdf(op, value, mean, sigma):
-    res = pm.exp(mean + sigma * _SQRT2 * pm.erfinv(2.0 * value - 1.0))
-    return _check_prob(value, check_parameters(res, pm.gt(sigma, 0), msg="sigma > 0"))
+# lognormal_icdf: incomplete_cdfs.py (ndtri).
 
 
 # -- halfnormal (loc, scale) ---------------------------------------------------------------------------

@@ -18,6 +18,7 @@ from opgraph.kernel_core.tensor.blockwise import *  # noqa: F401,F403
 from opgraph.kernel_core.tensor import linalg  # noqa: F401
 from opgraph.kernel_core.tensor.linalg import diag, kron, trace  # noqa: F401  (top-level pt.diag, pt.trace, pt.kron)
 from opgraph.kernel_core.tensor.vectorize_fn import *  # noqa: F401,F403
+from opgraph.kernel_core.tensor.special_functions import *  # noqa: F401,F403
 
 import types as _types  # noqa: E402
 

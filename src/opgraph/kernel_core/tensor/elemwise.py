@@ -293,12 +293,14 @@ class Elemwise(Op):
     def L_op(self, inputs, outputs, output_grads):
         from opgraph.kernel_core.tensor import math as tm
 
+        from opgraph.kernel_core.gradient import NullType
+
         grads = self.scalar_op.pullback(list(inputs), list(outputs), list(output_grads))
         result = []
         out_shape = outputs[0].type.shape
         for inp, g in zip(inputs, grads):
-            if g is None:
-                result.append(None)
+            if g is None or isinstance(g.type, NullType):   # None, or a grad_not_implemented marker
+                result.append(g)
                 continue
             g = _as_tensor(g)
             # Sum the gradient over the axes this input was broadcast along.

@@ -416,6 +416,21 @@ def family_special():
 FAMILIES["special"] = family_special
 
 
+def family_special_functions():
+    """gammainc / gammaincc / betainc / ndtri / i0 / i0e / i1 / i1e and their x-gradients."""
+    a, x, b = pt.vector("a"), pt.vector("x"), pt.vector("b")
+    u = x / 10.0
+    outs = [pt.gammainc(a, x), pt.gammaincc(a, x), pt.betainc(a, b, u), pt.ndtri(u), pt.i0(x), pt.i0e(-x),
+            pt.i1(x), pt.i1e(-x)]
+    total = sum(o.sum() for o in outs)
+    outs.append(grad(total, x))
+    av, xv, bv = np.array([0.5, 1.0, 3.0, 50.0]), np.array([0.1, 1.0, 2.5, 9.0]), np.array([2.0, 0.3, 5.0, 1.0])
+    return run_both([a, x, b], [Case(o, rtol=1e-12) for o in outs], [av, xv, bv])
+
+
+FAMILIES["special_functions"] = family_special_functions
+
+
 def family_signal():
     """pt.signal.convolve1d: the full core op, valid / same slices, a batch, the valid form of its gradient."""
     x, k, xb = pt.vector("x"), pt.vector("k"), pt.matrix("xb")

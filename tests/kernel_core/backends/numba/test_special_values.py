@@ -27,6 +27,7 @@ import opgraph.tensor as pt
 from opgraph.kernel_core.scalar import basic as ps
 from opgraph.kernel_core.scalar import complex as pc
 from opgraph.kernel_core.scalar import special as psp
+from opgraph.kernel_core.scalar import special_functions as psf
 from opgraph.kernel_core.scalar.composite import Composite
 from opgraph.kernel_core.tensor.elemwise import Elemwise
 
@@ -110,6 +111,10 @@ ROWS = {
     ps.Erfc: (1, sp.erfc, NUM), ps.Erfcx: (1, sp.erfcx, NUM), ps.Erfinv: (1, sp.erfinv, NUM),
     ps.Gammaln: (1, sp.gammaln, NUM), ps.Psi: (1, sp.psi, NUM),
     ps.Tri_gamma: (1, lambda x: sp.polygamma(1, x), NUM), ps.Gamma: (1, sp.gamma, NUM),
+    psf.GammaInc: (2, sp.gammainc, ("float64", "float32")), psf.GammaIncC: (2, sp.gammaincc, ("float64", "float32")),
+    psf.BetaInc: (3, sp.betainc, ("float64", "float32")), psf.Ndtri: (1, sp.ndtri, ("float64", "float32")),
+    psf.I0: (1, sp.i0, ("float64", "float32")), psf.I0e: (1, sp.i0e, ("float64", "float32")),
+    psf.I1: (1, sp.i1, ("float64", "float32")), psf.I1e: (1, sp.i1e, ("float64", "float32")),
     # Complex parts of real inputs (complex inputs: the dual-mode test's complex family).
     pc.Real: (1, np.real, NUM + C), pc.Imag: (1, np.imag, NUM + C), pc.Conj: (1, np.conjugate, NUM + C),
     pc.Complex: (2, _complex, ("float64", "float32")),

@@ -1,0 +1,19 @@
+"""Elementwise tensor forms of ``scalar/special_functions.py`` (PyTensor's ``pt.gammainc``,
+``pt.gammaincc``, ``pt.betainc``, ``pt.i0``, ``pt.i0e``, ``pt.i1``, ``pt.i1e`` and
+``pt.special.ndtri``)."""
+
+from __future__ import annotations
+
+from opgraph.kernel_core.scalar import special_functions as psf
+from opgraph.kernel_core.tensor.elemwise import Elemwise
+
+__all__ = ["gammainc", "gammaincc", "betainc", "ndtri", "i0", "i0e", "i1", "i1e"]
+
+gammainc = Elemwise(psf.gammainc)
+gammaincc = Elemwise(psf.gammaincc)
+betainc = Elemwise(psf.betainc)
+ndtri = Elemwise(psf.ndtri)
+i0 = Elemwise(psf.i0)
+i0e = Elemwise(psf.i0e)
+i1 = Elemwise(psf.i1)
+i1e = Elemwise(psf.i1e)

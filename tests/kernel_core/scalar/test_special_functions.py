@@ -1,0 +1,70 @@
+"""gammainc, gammaincc, betainc, ndtri, i0, i0e, i1, i1e: values against SciPy on grids with
+extreme arguments (PYTHON mode; NUMBA parity is test_dual_mode_ops' special_functions family
+and test_special_values' rows), gradients in x by finite differences (including x = 0 for
+the Bessel functions), and the shape-parameter gradients that say they are not implemented."""
+
+import numpy as np
+import pytest
+import scipy.special as sp
+
+import opgraph
+import opgraph.tensor as pt
+from opgraph.gradient import grad
+from opgraph.kernel_core.gradient import NullTypeGradError
+
+A = np.array([1e-3, 0.5, 1.0, 7.5, 300.0, 1e5])
+X = np.array([1e-300, 1e-8, 0.3, 1.0, 9.0, 310.0, 1e5, 1e300])
+
+
+def _grid(*axes):
+    return [c.ravel() for c in np.meshgrid(*axes, indexing="ij")]
+
+
+def test_values_match_scipy_on_extreme_grids():
+    a, x, b, u = pt.vector("a"), pt.vector("x"), pt.vector("b"), pt.vector("u")
+    ag, xg = _grid(A, X)
+    ab, bb, ub = _grid(A, A, np.array([0.0, 1e-12, 0.2, 0.5, 0.97, 1 - 1e-12, 1.0]))
+    q = np.array([0.0, 1e-300, 1e-20, 1e-6, 0.3, 0.5, 0.9, 1 - 1e-12, 1.0])
+    xb = np.concatenate([-X, X, [0.0, 700.0, 713.0, 800.0]])
+    outs = [pt.gammainc(a, x), pt.gammaincc(a, x), pt.betainc(a, b, u), pt.ndtri(u),
+            pt.i0(x), pt.i0e(x), pt.i1(x), pt.i1e(x)]
+    cases = [((a, x), (ag, xg), sp.gammainc), ((a, x), (ag, xg), sp.gammaincc),
+             ((a, b, u), (ab, bb, ub), sp.betainc), ((u,), (q,), sp.ndtri),
+             ((x,), (xb,), sp.i0), ((x,), (xb,), sp.i0e), ((x,), (xb,), sp.i1), ((x,), (xb,), sp.i1e)]
+    for out, (ins, vals, ref) in zip(outs, cases):
+        got = opgraph.function(list(ins), out, mode="PYTHON")(*vals)
+        with np.errstate(all="ignore"):
+            want = ref(*vals)
+        np.testing.assert_array_equal(got, want, err_msg=str(ref))
+
+
+def test_gradients_in_x_by_finite_differences():
+    a, x, b = pt.scalar("a"), pt.scalar("x"), pt.scalar("b")
+    fns = {"gammainc": (pt.gammainc(a, x), lambda av, xv, bv: sp.gammainc(av, xv)),
+           "gammaincc": (pt.gammaincc(a, x), lambda av, xv, bv: sp.gammaincc(av, xv)),
+           "betainc": (pt.betainc(a, b, x / 10.0), lambda av, xv, bv: sp.betainc(av, bv, xv / 10.0)),
+           "ndtri": (pt.ndtri(x / 10.0), lambda av, xv, bv: sp.ndtri(xv / 10.0)),
+           "i0": (pt.i0(x - 1.0), lambda av, xv, bv: sp.i0(xv - 1.0)),
+           "i0e": (pt.i0e(x - 1.0), lambda av, xv, bv: sp.i0e(xv - 1.0)),
+           "i1": (pt.i1(x - 1.0), lambda av, xv, bv: sp.i1(xv - 1.0)),
+           "i1e": (pt.i1e(x - 1.0), lambda av, xv, bv: sp.i1e(xv - 1.0))}
+    names = list(fns)
+    gfn = opgraph.function([a, x, b], [grad(fns[n][0], x) for n in names], mode="PYTHON",
+                           on_unused_input="ignore")
+    eps = 1e-6
+    for av, xv, bv in [(0.7, 0.4, 2.0), (3.0, 2.5, 0.6), (40.0, 3.3, 5.0), (2.0, 1.0, 1.0)]:
+        got = gfn(av, xv, bv)
+        for n, g in zip(names, got):
+            ref = fns[n][1]
+            fd = (ref(av, xv + eps, bv) - ref(av, xv - eps, bv)) / (2 * eps)
+            np.testing.assert_allclose(g, fd, rtol=1e-6, atol=1e-9, err_msg=f"{n} at {(av, xv, bv)}")
+    # x - 1 = 0 (the last point): i1' = i1e' = 1/2 there, no 0/0.
+    assert got[names.index("i1")] == 0.5 and got[names.index("i1e")] == 0.5
+
+
+def test_shape_parameter_gradients_say_not_implemented():
+    a, x, b = pt.scalar("a"), pt.scalar("x"), pt.scalar("b")
+    with pytest.raises(NullTypeGradError, match="shape parameter a"):
+        grad(pt.gammainc(a, x), a)
+    with pytest.raises(NullTypeGradError, match="shape parameter b"):
+        grad(pt.betainc(a, b, x), b)
