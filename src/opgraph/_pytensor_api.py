@@ -322,7 +322,6 @@ for _path in PYTENSOR_NAMES:
 # Public modules whose whole engine room does not exist yet: any name raises.
 UNBUILT = {
     "opgraph.sparse": "sparse tensors (pytensor.sparse)",
-    "opgraph.link.jax": "the JAX backend (pytensor.link.jax)",
 }
 
 

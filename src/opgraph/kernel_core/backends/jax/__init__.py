@@ -8,6 +8,11 @@ Nothing outside this folder (and ``opgraph.link.jax``) imports it at opgraph imp
 import importlib
 import importlib.util
 
+try:
+    import jax  # noqa: F401
+except ImportError as exc:   # an optional dependency: say how to get it
+    raise ImportError('the JAX backend needs JAX, which is not installed: pip install "opgraph[jax]"') from exc
+
 from opgraph.kernel_core.backends.jax.dispatch import jax_funcify, jax_funcify_fgraph  # noqa: F401
 
 _CORE_FAMILIES = ("scalar", "elemwise", "reduction", "shape", "subtensor", "join", "construction", "extra_ops",
