@@ -140,7 +140,7 @@ function render({ model, el }) {
     profiles.forEach((p, which) => {
       const calls = `${p.calls} call${p.calls === 1 ? "" : "s"}, ${fmtTime(p.per_call)} per call`;
       columns.append(h("div", { class: "opg-pv-column" },
-        h("div", { class: "opg-pv-title" }, p.label, h("span", { class: "opg-pv-sub" }, p.mode ? "  " + p.mode : "")),
+        h("div", { class: "opg-pv-title" }, p.label, h("span", { class: "opg-pv-sub" }, p.mode && p.mode !== p.label ? "  " + p.mode : "")),
         compileBreakdown(p),
         h("div", { class: "opg-pv-sub" }, calls),
         table(model, p, which, state)));
