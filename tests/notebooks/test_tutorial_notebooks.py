@@ -16,6 +16,7 @@ EXPECTED = [
     "04_gradients_and_vectorization",
     "05_compilation",
     "06_logistic_regression",
+    "07_looping_and_branching",
 ]
 
 
