@@ -103,6 +103,26 @@ def compile_all(build, trust_input=True):
     return fns
 
 
+def compile_opgraph_jax(build, trust_input=True, suffix=""):
+    """[(label, function)] for opgraph's mode JAX on ``build``: NumPy results (the default) and
+    ``jax_arrays=True`` (device arrays, waited for with ``block_until_ready``); [] without JAX."""
+    if not available("jax"):
+        return []
+    import jax
+
+    import opgraph
+    import opgraph.tensor as opt
+    from opgraph.compile.mode import Mode
+    from opgraph.gradient import grad as ograd
+
+    inputs, outputs = build(opt, ograd)
+    f = opgraph.function(inputs, outputs, mode="JAX", trust_input=trust_input)
+    inputs, outputs = build(opt, ograd)
+    fa = opgraph.function(inputs, outputs, mode=Mode("JAX", jax_arrays=True), trust_input=trust_input)
+    return [(f"opgraph JAX{suffix}", f),
+            (f"opgraph JAX jax_arrays{suffix}", lambda *args: jax.block_until_ready(fa(*args)))]
+
+
 def check_same(results, reference, rtol=1e-7, atol=1e-10):
     """Assert that every implementation computed what the NumPy reference computed."""
     import numpy as np

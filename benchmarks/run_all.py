@@ -11,6 +11,7 @@ import sys
 
 import bench_rewrite
 import first_call
+import jax_multidevice
 import random_draws
 import scan_cumsum
 import scan_recurrence
@@ -22,7 +23,7 @@ import w5_compile_latency
 from common import available, markdown, median_records
 
 WORKLOADS = (w1_call_overhead, w2_fused_logp, w3_elemwise_2d, w4_logistic_step, w5_compile_latency,
-             first_call, bench_rewrite, random_draws, scan_recurrence, scan_cumsum)
+             first_call, bench_rewrite, random_draws, scan_recurrence, scan_cumsum, jax_multidevice)
 
 
 def versions():
@@ -74,6 +75,11 @@ def main(runs=3):
         "`trust_input`, gradients by `pytensor.grad`.",
         "- jax: `jax.jit` of the NumPy-like function (`jax.grad`/`jax.value_and_grad` for gradients), float64, "
         "NumPy inputs, results `block_until_ready()`.",
+        "- opgraph JAX: `opgraph.function(..., mode=\"JAX\")` (NumPy results), and with `Mode(\"JAX\", "
+        "jax_arrays=True)` (device arrays, `block_until_ready()`); the translation's cost is its ratio to the jax "
+        "row. jax_multidevice: W4 at 100,000x50 on 4 host devices forced with "
+        "`XLA_FLAGS=--xla_force_host_platform_device_count=4` (a child process) vs 1, inputs placed once "
+        "(`NamedSharding` rows over \"data\"). This machine has no GPU; the code path on GPUs is the same.",
         "- Every implementation's outputs are checked against the NumPy reference before timing.",
         "- W5: \"compile\" is `function(...)` plus the first call (PyTensor NUMBA and JAX compile at the first "
         "call), in a fresh process; cold uses a new empty cache directory (opgraph `OPGRAPH_CACHE_DIR`, "

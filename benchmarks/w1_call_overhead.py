@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from common import check_same, compile_all, jax_module, report, timeit
+from common import check_same, compile_all, compile_opgraph_jax, jax_module, report, timeit
 
 
 def build(pt, grad):
@@ -25,6 +25,9 @@ def main():
         jf = jax.jit(jnp.exp)
         check_same(jf(xv), np.exp(xv))
         rows.append(("jax", timeit(lambda: jf(xv).block_until_ready())))
+        for label, f in compile_opgraph_jax(build, False) + compile_opgraph_jax(build, True, " trust_input"):
+            check_same(f(xv), np.exp(xv))
+            rows.append((label, timeit(lambda: f(xv))))
     return report("W1 exp(1e3)", rows)
 
 

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from common import check_same, compile_all, jax_module, report, timeit
+from common import check_same, compile_all, compile_opgraph_jax, jax_module, report, timeit
 
 
 def build(pt, grad):
@@ -22,6 +22,7 @@ def main(sizes=(10**5, 10**6, 10**7)):
     fns = compile_all(build, trust_input=True)
     jx = jax_module()
     jf = jax_logp_grad(jx[0]) if jx else None
+    ofj = compile_opgraph_jax(build)
     lines = []
     for n in sizes:
         xv = np.random.default_rng(0).standard_normal(n)
@@ -39,6 +40,9 @@ def main(sizes=(10**5, 10**6, 10**7)):
         if jf:
             check_same(jf(xv, muv), numpy_version())
             rows.append(("jax", timeit(lambda: jx[0].block_until_ready(jf(xv, muv)))))
+        for label, f in ofj:
+            check_same(f(xv, muv), numpy_version())
+            rows.append((label, timeit(lambda: f(xv, muv))))
         rows.append(("memcpy (2 outputs)", 2 * timeit(lambda: np.copyto(out, xv))))
         lines += report(f"W2 logp+grad n={n:.0e}", rows)
     return lines

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from common import check_same, compile_all, jax_module, report, timeit
+from common import check_same, compile_all, compile_opgraph_jax, jax_module, report, timeit
 
 
 def build(pt, grad):
@@ -24,6 +24,9 @@ def main():
         jf = jax.jit(lambda a, b: jnp.exp(2 * a * b + b))
         check_same(jf(xv, yv), expected)
         rows.append(("jax", timeit(lambda: jf(xv, yv).block_until_ready())))
+        for label, f in compile_opgraph_jax(build):
+            check_same(f(xv, yv), expected)
+            rows.append((label, timeit(lambda: f(xv, yv))))
     return report("W3 exp(2xy+y) 200x500", rows)
 
 

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from common import check_same, compile_all, jax_module, report, timeit
+from common import check_same, compile_all, compile_opgraph_jax, jax_module, report, timeit
 
 
 def build(pt, grad):
@@ -38,6 +38,7 @@ def main(shapes=((100, 5), (100_000, 50))):
     fns = compile_all(build, trust_input=True)
     jx = jax_module()
     jf = jax_step(*jx) if jx else None
+    ofj = compile_opgraph_jax(build)
     lines = []
     rng = np.random.default_rng(0)
     for n, k in shapes:
@@ -52,6 +53,9 @@ def main(shapes=((100, 5), (100_000, 50))):
         if jf:
             check_same(jf(*args), expected)
             rows.append(("jax", timeit(lambda: jx[0].block_until_ready(jf(*args)))))
+        for label, f in ofj:
+            check_same(f(*args), expected)
+            rows.append((label, timeit(lambda: f(*args))))
         lines += report(f"W4 logistic step {n}x{k}", rows)
     return lines
 
