@@ -135,6 +135,10 @@ class Blockwise(Op):
                                      f"in {inp} ({inp.type.short_str()})")
         core_types = [TensorType(i.type.dtype, i.type.shape[i.type.ndim - len(s):]) for i, s in zip(inputs, self.inputs_sig)]
         core_node = self._core_node(core_types)
+        for o in core_node.outputs:
+            if not isinstance(o.type, TensorType):
+                raise TypeError(f"{self}: the core op's output {o} is a {o.type}, not a tensor: "
+                                "only tensor outputs can be batched")
         batch_shapes = [i.type.shape[: i.type.ndim - len(s)] for i, s in zip(inputs, self.inputs_sig)]
         batch = broadcast_static_shapes(batch_shapes, names=[str(i) for i in inputs])
         outputs = [TensorType(o.type.dtype, batch + o.type.shape).make_variable() for o in core_node.outputs]
@@ -229,11 +233,30 @@ class Blockwise(Op):
         mapping.update(zip(core_node.outputs, outputs))
         mapping.update(zip(core_og, output_grads))
         wanted = [g for g in core_grads if g is not None]
-        batched = batch_graph(wanted, mapping)
+        try:
+            batched = batch_graph(wanted, mapping)
+        except NotImplementedError:
+            # A node of the core pullback cannot be batched on its own (one with a
+            # scalar-typed output fed by batched values): batch the whole pullback.
+            batched = self._batched_pullback(core_in, core_og, core_grads, list(inputs), output_grads)
         result, it = [], iter(batched)
         for inp, g in zip(inputs, core_grads):
             result.append(None if g is None else sum_to_broadcast(next(it), inp))
         return result
+
+    def _batched_pullback(self, core_in, core_og, core_grads, inputs, output_grads):
+        """The core pullback as one OpFromGraph, batched by a Blockwise of it."""
+        from opgraph.kernel_core.compile.builders import OpFromGraph
+
+        def sig(dims):
+            return "(" + ",".join(dims) + ")"
+
+        wanted = [(g, s) for g, s in zip(core_grads, self.inputs_sig) if g is not None]
+        pullback = OpFromGraph(core_in + core_og, [g for g, _ in wanted], name=f"pullback of {self.core_op}")
+        signature = (",".join(sig(s) for s in self.inputs_sig + self.outputs_sig) + "->"
+                     + ",".join(sig(s) for _, s in wanted))
+        outs = Blockwise(pullback, signature)(*inputs, *output_grads)
+        return outs if isinstance(outs, (list, tuple)) else [outs]
 
 
 def apply_core(core_op, signature, *inputs):
@@ -253,6 +276,7 @@ def batch_graph(outputs, mapping):
     prepended, basic indexing gets leading full slices, anything else becomes a
     Blockwise over its node.
     """
+    from opgraph.kernel_core.tensor.shape import Shape, Shape_i, shape
     from opgraph.kernel_core.tensor.subtensor import IdxSlice, IncSubtensor, Subtensor
 
     memo = dict(mapping)
@@ -262,7 +286,10 @@ def batch_graph(outputs, mapping):
             continue
         op = node.op
         extra = max((n.type.ndim - o.type.ndim for n, o in zip(new_inputs, node.inputs)), default=0)
-        if isinstance(op, Elemwise):
+        if extra == 0 and all(n.type == o.type for n, o in zip(new_inputs, node.inputs)):
+            # Inputs rebuilt but not batched (a core length, say): the same node on them.
+            new_outs = op.make_node(*new_inputs).outputs
+        elif isinstance(op, Elemwise):
             new_outs = op.make_node(*new_inputs).outputs
         elif isinstance(op, DimShuffle):
             (x,) = new_inputs
@@ -281,9 +308,14 @@ def batch_graph(outputs, mapping):
             new_outs = [IncSubtensor((IdxSlice(),) * nb + op.idx_list, op.inplace, op.set_instead_of_inc)(x, y, *idx)]
         elif isinstance(op, Blockwise):
             new_outs = op.make_node(*new_inputs).outputs
+        elif isinstance(op, (Shape, Shape_i)):
+            # The core dims have the same lengths in every batch element.
+            (x,) = new_inputs
+            nb = x.type.ndim - node.inputs[0].type.ndim
+            new_outs = [Shape_i(op.i + nb)(x)] if isinstance(op, Shape_i) else [shape(x)[nb:]]
         else:
-            if not all(isinstance(i.type, TensorType) for i in new_inputs):
-                raise NotImplementedError(f"cannot batch {op}: it has non-tensor inputs")
+            if not all(isinstance(v.type, TensorType) for v in list(new_inputs) + node.outputs):
+                raise NotImplementedError(f"cannot batch {op}: it has non-tensor inputs or outputs")
             new_outs = Blockwise(op, core_signature(op, node)).make_node(*new_inputs).outputs
         memo.update(zip(node.outputs, new_outs))
     return [memo.get(o, o) for o in outputs]

@@ -61,7 +61,12 @@ def _funcify_blockwise(op, node, ctx):
         parts = []
         for d in range(k0, nb):
             parts.append("0" if node.inputs[i].type.shape[d - k0] == 1 else idx[d])
-        return f"x{i}[{', '.join(parts)}]" if parts else f"x{i}"
+        if not parts:
+            return f"x{i}"
+        if not op.inputs_sig[i]:
+            # Indexing every axis gives a number; core functions take 0-d arrays.
+            return f"np.asarray(x{i}[{', '.join(parts)}])"
+        return f"x{i}[{', '.join(parts)}]"
 
     def unravel(pad):
         out = [f"{pad}rem = b"]
