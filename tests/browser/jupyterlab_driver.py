@@ -201,6 +201,8 @@ class NotebookPage:
         """Screenshots of the whole notebook, one per viewport height, into browser-artifacts/."""
         ARTIFACTS_DIR.mkdir(exist_ok=True)
         stem = label or Path(self.name).stem
+        for old in ARTIFACTS_DIR.glob(f"{stem}-[0-9][0-9].png"):  # a longer earlier run's extra parts
+            old.unlink()
         scroller = self.page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-WindowedPanel-outer").first
         total = scroller.evaluate("el => el.scrollHeight")
         view = scroller.evaluate("el => el.clientHeight")

@@ -35,7 +35,7 @@ rows""",
 
 
 @pytest.fixture(scope="module")
-def profile_notebook(lab_server, open_lab_page):
+def profile_notebook(open_lab_page, lab_server):  # the browser first: no chromium, no server
     name = lab_server.write_notebook("profile_view_check.ipynb", CELLS)
     nb = NotebookPage.open(open_lab_page(), lab_server, name)
     nb.run_all()
