@@ -33,17 +33,15 @@ _spec = importlib.util.spec_from_file_location("_dual_mode_cases_for_jax", _CASE
 cases = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(cases)
 
-# Families whose ops jax-ext implements (random, scan/ifelse, OpFromGraph, logprob,
-# pt.special, signal); they run here once their implementations have landed.
-JAX_EXT_FAMILIES = {"op_from_graph", "scan_ifelse", "logprob", "special", "signal"}
+# Families whose ops jax-ext implements and that do not run here yet (all have landed).
+JAX_EXT_FAMILIES = set()
+# The shared random family compiles every distribution into one function (~85 s of XLA
+# compilation on 2 cores): slow here; test_jax_random.py compiles and checks each
+# distribution against SciPy in the default run.
+SLOW_FAMILIES = {"random"}
 
 # Op classes whose JAX implementation is jax-ext's work (see the module docstring).
-OWNED_BY_JAX_EXT = {
-    # control flow, inner graphs, logprob
-    "Scan", "IfElse", "OpFromGraph", "CheckParameterValue",
-    # pt.special / pt.nnet / signal tensor ops
-    "Softmax", "LogSoftmax", "Convolve1d", "FusedAttention", "FusedAttentionGrad",
-}
+OWNED_BY_JAX_EXT = {"FusedAttention", "FusedAttentionGrad"}
 
 # Per family: inputs whose values size outputs, compiled as static arguments.
 STATIC_INPUTS = {
@@ -139,7 +137,8 @@ def jax_seen_by(family):
         _current_static = ()
 
 
-@pytest.mark.parametrize("family", CORE_FAMILIES)
+@pytest.mark.parametrize("family", [pytest.param(f, marks=pytest.mark.slow) if f in SLOW_FAMILIES else f
+                                    for f in CORE_FAMILIES])
 def test_jax_equals_python(family):
     assert jax_seen_by(family)
 
@@ -183,13 +182,17 @@ def test_every_op_has_a_jax_implementation():
 
 
 def test_every_core_op_has_a_jax_case():
+    from opgraph.kernel_core.tensor.random.op import RandomVariable
+
     covered = set()
     for family in CORE_FAMILIES:
-        covered |= jax_seen_by(family)
+        if family not in SLOW_FAMILIES:
+            covered |= jax_seen_by(family)
     names = {c.__name__ for c in covered}
+    # Distributions: each one is compiled by test_jax_random.py (the random family is slow here).
     uncovered = sorted(c.__name__ for c in cases._library_op_classes()
                        if c.__name__ not in NOT_COMPILED and c.__name__ not in OWNED_BY_JAX_EXT
-                       and c.__name__ not in names)
+                       and c.__name__ not in names and not issubclass(c, RandomVariable))
     assert not uncovered, f"ops no JAX case compiles: {uncovered}"
 
 

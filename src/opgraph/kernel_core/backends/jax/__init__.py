@@ -6,7 +6,6 @@ Nothing outside this folder (and ``opgraph.link.jax``) imports it at opgraph imp
 """
 
 import importlib
-import importlib.util
 
 try:
     import jax  # noqa: F401
@@ -15,14 +14,10 @@ except ImportError as exc:   # an optional dependency: say how to get it
 
 from opgraph.kernel_core.backends.jax.dispatch import jax_funcify, jax_funcify_fgraph  # noqa: F401
 
-_CORE_FAMILIES = ("scalar", "elemwise", "reduction", "shape", "subtensor", "join", "construction", "extra_ops",
-                  "dot", "blockwise", "linalg", "gradient_markers", "optimize")
-# Written by another engineer in parallel; imported once they exist.
-# TODO(integration): import these unconditionally once all of them have landed.
-_EXT_FAMILIES = ("random", "scan", "ifelse", "logprob", "nnet", "special", "signal", "op_from_graph", "sharding")
+# Every family is part of opgraph: one that fails to import is a bug to see.
+_FAMILIES = ("scalar", "elemwise", "reduction", "shape", "subtensor", "join", "construction", "extra_ops", "dot",
+             "blockwise", "linalg", "gradient_markers", "optimize", "random", "scan", "ifelse", "logprob", "nnet",
+             "special", "signal", "op_from_graph", "sharding")
 
-for _family in _CORE_FAMILIES:
+for _family in _FAMILIES:
     importlib.import_module(f"{__name__}.{_family}")
-for _family in _EXT_FAMILIES:
-    if importlib.util.find_spec(f"{__name__}.{_family}") is not None:
-        importlib.import_module(f"{__name__}.{_family}")

@@ -12,7 +12,8 @@ import numpy as np
 
 from opgraph.kernel_core.backends.jax.dispatch import jax_funcify
 from opgraph.kernel_core.backends.jax.scalar import scalar_fn
-from opgraph.kernel_core.tensor.elemwise import DimShuffle, Elemwise, ScalarFromTensor, TensorFromScalar
+from opgraph.kernel_core.tensor.elemwise import (DimShuffle, Elemwise, ScalarFromTensor, TensorFromScalar,
+                                                 check_no_runtime_broadcast)
 
 
 @jax_funcify.register(Elemwise)
@@ -21,6 +22,9 @@ def _elemwise(op, node, **kwargs):
     multi = len(node.outputs) > 1
 
     def elemwise(*args):
+        if len(args) > 1:
+            # Shapes are static while tracing: the other modes' run-time check, at compile time.
+            check_no_runtime_broadcast(node, [jnp.asarray(a) for a in args])
         outs = fn(*args)
         # Every output has the broadcast shape of all inputs (Second's, Switch's too).
         shape = jnp.broadcast_shapes(*[jnp.shape(a) for a in args])
