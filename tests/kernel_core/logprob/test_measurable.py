@@ -123,7 +123,15 @@ def test_underivable_transforms_name_the_op():
     with pytest.raises(NotMeasurableError, match="several random inputs"):
         logp(n * n, v)
     with pytest.raises(NotMeasurableError, match="no logcdf rule"):
-        logp(pt.clip(pt.random.gamma(2.0, scale=1.0, size=(3,)), 0.5, 2.0), v)
+        logp(pt.clip(pt.random.vonmises(0.0, 1.0, size=(3,)), -0.5, 0.5), v)
+
+
+def test_censored_gamma_uses_the_incomplete_gamma_logcdf():
+    v = pt.vector("v")
+    lp = logp(pt.clip(pt.random.gamma(2.0, scale=1.5, size=(3,)), 0.5, 4.0), v)
+    ref = st.gamma(2.0, scale=1.5)
+    got = ev(lp, v=np.array([0.5, 1.7, 4.0]))
+    np.testing.assert_allclose(got, [ref.logcdf(0.5), ref.logpdf(1.7), ref.logsf(4.0)], rtol=1e-12)
 
 
 def test_stack_of_dependent_variables_is_a_random_walk():

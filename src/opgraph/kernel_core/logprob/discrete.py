@@ -143,6 +143,16 @@ def categorical_logprob(op, value, p):
     vi = pm.cast(value, "int64")
     inside = pm.and_(pm.ge(vi, 0), pm.lt(vi, k))
     idx = pm.switch(inside, vi, 0)
+    if all(d == 1 for d in p.type.shape[:-1]):
+        # One probability vector (batch axes of length 1, as the op's make_node leaves them):
+        # a gather keeps the value's static shape exactly, which the symbolic broadcast below
+        # would lose (a length-1 axis becomes unknown after vectorize_graph, and gradients can
+        # then not sum over it).
+        row = logp_all[(0,) * (p.type.ndim - 1)]
+        res = pm.switch(inside, row[idx], -np.inf)
+        if p.type.ndim - 1 > res.type.ndim:
+            res = pt.expand_dims(res, tuple(range(p.type.ndim - 1 - res.type.ndim)))
+        return check_parameters(res, pm.ge(p, 0.0), pm.le(p, 1.0), msg="0 <= p <= 1")
     # Broadcast the index to the batch shape of p (a scalar p-vector with a vector of values).
     batch = p.type.ndim - 1
     if idx.type.ndim < batch:
