@@ -420,13 +420,14 @@ def _norm_trans(trans):
 class SolveTriangular(_CoreOp):
     """``x`` with ``A @ x = b`` (``trans=1``: ``A.T @ x = b``) for triangular ``A``."""
 
-    __props__ = ("lower", "trans", "unit_diagonal", "b_ndim")
+    __props__ = ("lower", "trans", "unit_diagonal", "b_ndim", "check_finite")
 
-    def __init__(self, lower=False, trans=0, unit_diagonal=False, b_ndim=2):
+    def __init__(self, lower=False, trans=0, unit_diagonal=False, b_ndim=2, check_finite=True):
         self.lower = bool(lower)
         self.trans = _norm_trans(trans)
         self.unit_diagonal = bool(unit_diagonal)
         self.b_ndim = int(b_ndim)
+        self.check_finite = bool(check_finite)
         self.gufunc_signature = "(m,m),(m)->(m)" if b_ndim == 1 else "(m,m),(m,n)->(m,n)"
 
     def __str__(self):
@@ -438,7 +439,10 @@ class SolveTriangular(_CoreOp):
 
     def perform(self, node, inputs, output_storage):
         A, b = inputs
-        x = _scipy_linalg().solve_triangular(A, b, trans=self.trans, lower=self.lower, unit_diagonal=self.unit_diagonal)
+        if self.check_finite and not (np.isfinite(A).all() and np.isfinite(b).all()):
+            raise ValueError(NOT_FINITE_MESSAGE)
+        x = _scipy_linalg().solve_triangular(A, b, trans=self.trans, lower=self.lower,
+                                             unit_diagonal=self.unit_diagonal, check_finite=False)
         output_storage[0][0] = np.asarray(x, dtype=node.outputs[0].type.dtype)
 
     def infer_shape(self, fgraph, node, input_shapes):
@@ -448,7 +452,7 @@ class SolveTriangular(_CoreOp):
         A, b = inputs
         (x,), (gz,) = outputs, output_grads
         gb = solve_triangular(A, gz, trans=1 - self.trans, lower=self.lower, unit_diagonal=self.unit_diagonal,
-                              b_ndim=self.b_ndim)
+                              b_ndim=self.b_ndim, check_finite=self.check_finite)
         if self.b_ndim == 1:
             outer_ = (lambda u, v: _col(u) * _row(v))
         else:
@@ -460,11 +464,17 @@ class SolveTriangular(_CoreOp):
 
 
 def solve_triangular(a, b, trans=0, lower=False, unit_diagonal=False, b_ndim=None, check_finite=True):
-    """Solve a triangular system (only the ``lower`` / upper triangle of ``a`` is read)."""
+    """Solve a triangular system (only the ``lower`` / upper triangle of ``a`` is read).
+    ``check_finite``: raise ValueError when ``a`` or ``b`` holds an inf or nan (SciPy's check;
+    False skips it and lets them propagate)."""
     a = _check_matrix(a, "solve_triangular", square=True)
     b = as_tensor_variable(b)
     b_ndim = _b_ndim(b, b_ndim)
-    return _apply(SolveTriangular(lower, trans, unit_diagonal, b_ndim), a, b)
+    return _apply(SolveTriangular(lower, trans, unit_diagonal, b_ndim, check_finite), a, b)
+
+
+# SciPy's words (asarray_chkfinite), prefixed with the op.
+NOT_FINITE_MESSAGE = "solve_triangular: array must not contain infs or NaNs"
 
 
 # -- factorizations ------------------------------------------------------------------

@@ -28,6 +28,7 @@ from opgraph.kernel_core.tensor.linalg import (
     MatrixInverse,
     SLogDet,
     Solve,
+    NOT_FINITE_MESSAGE,
     SolveTriangular,
 )
 
@@ -115,7 +116,11 @@ def _funcify_solve_triangular(op, node, ctx):
     inner = "range(i)" if eff_lower else "range(i + 1, n)"
     lines = ["def {name}(A, b):"] + _square_check("A", "solve_triangular") + [
         "    if b.shape[0] != A.shape[0]:",
-        "        raise ValueError('solve_triangular: A and b have incompatible shapes')",
+        "        raise ValueError('solve_triangular: A and b have incompatible shapes')"]
+    if op.check_finite:
+        lines += ["    if not (np.all(np.isfinite(A)) and np.all(np.isfinite(b))):",
+                  f"        raise ValueError({NOT_FINITE_MESSAGE!r})"]
+    lines += [
         f"    a = {_as_float('A', A, dt)}",
         f"    x = b.astype({np_dtype(dt)})",
         "    n = a.shape[0]"]
