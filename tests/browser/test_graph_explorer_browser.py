@@ -104,6 +104,17 @@ def test_graph_explorer_on_ten_thousand_nodes(lab_server, lab_page):
     details = side.inner_text()
     assert "Vector(float64" in details and "clients" in details and "source" in details
 
+    # A second node by shift-click: the path between the two is highlighted and listed.
+    [theta] = widget.evaluate("el => el.opgExplorer.selected()")
+    page.locator(".opg-gx-side .opg-gx-link", has_text="Sub").first.click()      # a client of theta
+    page.wait_for_function(f"() => document.querySelector('{WIDGET}').opgExplorer.selected()[0] !== '{theta}'",
+                           timeout=60_000)
+    # theta is among the Sub's inputs: shift-click adds it as the second node.
+    page.locator(".opg-gx-side .opg-gx-link", has_text="group_150/theta").first.click(modifiers=["Shift"])
+    page.wait_for_function("() => document.querySelector('.opg-gx-status').textContent.includes('path: 2 nodes')",
+                           timeout=60_000)
+    assert "path (2 nodes)" in side.inner_text()
+
     ARTIFACTS_DIR.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS_DIR / "graph-explorer-10k.png"))
     print(f"\nGraphExplorer, {status_before}: time to first paint {first_paint:.1f} s from Run All "

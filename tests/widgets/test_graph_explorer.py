@@ -101,6 +101,7 @@ def test_a_run_of_one_op_family_is_one_cluster_that_expands_and_collapses():
     [cluster] = [i for i in g.view["ids"] if i.startswith("c")]
     k = g.view["ids"].index(cluster)
     assert g.view["sizes"][k] == 10 and g.view["families"][k] == "elementwise"
+    assert g.view["labels"][k] == "elementwise: Exp (10)"          # family, commonest ops, size
     assert list(zip(g.view["src"], g.view["dst"])) == [(0, 1)]
     g.expand(cluster)
     assert len(g.view["ids"]) == 11 and all(s == 0 for s in g.view["sizes"])
@@ -124,6 +125,9 @@ def test_name_scopes_group_named_nodes_and_what_only_they_use():
     # Tanh, its Mul and the ExpandDims broadcasting the constant 3.0: nothing else uses them
     assert scopes["layer2"] == ["ExpandDims{axis=0}", "Mul", "Tanh"]
     assert m.scope(item_of(m, h1)) == "layer1" and m.scope(item_of(m, x)) is None
+    mul = item_of(m, h2.owner.inputs[0])
+    assert m.scope(mul) is None and tree.scopes[mul] == "layer2"        # inferred from its client
+    assert GraphExplorer(h2).select(f"n{mul}").details[0]["scope"] == "layer2"
 
 
 def test_inner_graph_items_sit_in_a_cluster_beside_their_outer_node():
@@ -275,6 +279,9 @@ def test_messages_from_the_browser_reveal_and_collapse():
     last = f"n{len(g.model) - 1}"
     g._on_message(g, {"action": "reveal", "id": last}, [])
     assert last in g.view["ids"] and g.selected == [last] and g.focus == last
+    g._on_message(g, {"action": "reveal", "id": "n0", "add": True}, [])      # shift: a second node
+    assert g.selected == [last, "n0"] and g.path["found"] and len(g.path["items"]) == len(g.model)
+    g._on_message(g, {"action": "reveal", "id": last}, [])
     [cluster] = g.details[0]["clusters"]
     g._on_message(g, {"action": "collapse", "id": cluster["id"]}, [])
     assert last not in g.view["ids"] and g.details[0]["visible"] == cluster["id"]

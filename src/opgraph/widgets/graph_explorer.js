@@ -202,7 +202,7 @@ function render({ model, el }) {
   function link(id, label) {
     return h("a", { class: "opg-gx-link", href: "#", onclick: (ev) => {
       ev.preventDefault();
-      model.send({ action: "reveal", id });
+      model.send({ action: "reveal", id, add: ev.shiftKey });     // shift: a second node, for the path
     } }, label);
   }
 
@@ -244,7 +244,8 @@ function render({ model, el }) {
         h("div", {}, ...m.items.slice(0, 40).flatMap((x, i) => [i ? ", " : "", link(x.id, x.label)]))));
     }
     if (!parts.length) parts.push(h("div", { class: "opg-gx-sub" },
-      "Click a cluster (double outline) to open it, a node for its details; shift-click a second node for the path."));
+      "Click a cluster (double outline) to open it, a node for its details; shift-click a second node " +
+      "(on the drawing or in a list) for the path between them."));
     side.replaceChildren(...parts);
   }
 
@@ -318,6 +319,7 @@ function render({ model, el }) {
   // A small handle for automation (the browser tests): what is drawn, and where a box is on screen.
   root.opgExplorer = {
     boxes: () => (st.view ? { ids: st.view.ids, sizes: st.view.sizes } : null),
+    selected: () => model.get("selected"),
     screenPoint: (id) => {
       const k = st.index.get(id);
       if (k === undefined) return null;

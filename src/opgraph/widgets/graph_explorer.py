@@ -248,22 +248,28 @@ class GraphExplorer(anywidget.AnyWidget):
         n = self.tree.n_items
         out = self.model.details(e) if e < n else self.tree.describe(e)
         opened = set(self.expanded)
+        if e < n:
+            out["scope"] = self.tree.scopes[e]       # inferred from clients/producers when unnamed
         out["visible"] = self._visible_id(e)
         out["clusters"] = [{"id": cluster_id(c - n), "title": self.tree.title[c - n]}
                            for c in self.tree.ancestors(e) if cluster_id(c - n) in opened]
         return out
 
-    def reveal(self, ident):
-        """Open the clusters around a node, select it and centre on it."""
+    def reveal(self, ident, add=False):
+        """Open the clusters around a node, select it (``add``: as the second node, for the path
+        from the one selected last) and centre on it."""
         self.expand(ident)
-        self.select(ident)
+        if add and self.selected and self.selected[-1] != ident:
+            self.select(self.selected[-1], ident)
+        else:
+            self.select(ident)
         self.focus = self.visible(ident)
         return self
 
     def _on_message(self, widget, content, buffers):
         action = content.get("action") if isinstance(content, dict) else None
         if action == "reveal":
-            self.reveal(content["id"])
+            self.reveal(content["id"], add=bool(content.get("add")))
         elif action == "collapse":
             self.collapse(content["id"])
 

@@ -283,7 +283,7 @@ class ClusterTree:
         self.parent = [-1] * n
         self.order = list(range(n))          # element -> position in topological order (min over members)
         self.work = 0
-        scopes = self._scopes()
+        self.scopes = scopes = self._scopes()   # per item: its name scope, given or inferred
         tops = {}
         # Graph by graph (outer first): scope clusters, family runs inside them, parts.
         for k, (outer, items) in enumerate(model.inner_graphs):
@@ -398,8 +398,7 @@ class ClusterTree:
         for first in sorted(runs):
             members = runs[first]
             if len(members) >= min_run:
-                ops = Counter(type(m.apply[i].op).__name__ if m.apply[i] is not None else "input"
-                              for i in members)
+                ops = Counter(m.label[i] if m.apply[i] is not None else "input" for i in members)
                 common = ", ".join(name for name, _ in ops.most_common(2))
                 out.append(self._new_cluster("family", f"{m.family[first]}: {common}", members,
                                              family=m.family[first]))
