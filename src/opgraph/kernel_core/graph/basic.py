@@ -7,9 +7,11 @@ computes it (None for root inputs).  An ``Apply`` is one application of an
 
 from __future__ import annotations
 
+import contextlib
+import functools
+import itertools
 import os
 import sys
-import itertools
 
 import numpy as np
 
@@ -30,8 +32,14 @@ class Tag(dict):
         self[name] = value
 
 
+# Standard-library frames between opgraph and its own code (a singledispatch
+# wrapper calling a logprob rule, a contextmanager): never the user's line.
+_PLUMBING_FILES = frozenset(os.path.abspath(m.__file__) for m in (functools, contextlib))
+
+
 def user_source_line():
-    """(filename, lineno, function) of the first stack frame outside opgraph.
+    """(filename, lineno, function) of the first stack frame outside opgraph
+    (and outside the standard library's dispatch plumbing, ``_PLUMBING_FILES``).
 
     Stored on every new variable so a runtime failure can point at the line of
     user code that built the failing node.  Walks frames without building a
@@ -40,7 +48,7 @@ def user_source_line():
     frame = sys._getframe(1)
     while frame is not None:
         filename = frame.f_code.co_filename
-        if not filename.startswith(_PACKAGE_DIR):
+        if not filename.startswith(_PACKAGE_DIR) and filename not in _PLUMBING_FILES:
             return (filename, frame.f_lineno, frame.f_code.co_name)
         frame = frame.f_back
     return None
