@@ -205,3 +205,22 @@ def test_to_jax_exports_a_jittable_function_whose_jax_grad_is_opgraphs():
     with jax.enable_x64(True):
         out = two(xv)
     assert isinstance(out, tuple) and len(out) == 2
+
+
+# -- bad values ---------------------------------------------------------------------------------
+def test_out_of_bounds_indices_raise_instead_of_clamping():
+    """JAX clamps out-of-bounds gathers; mode JAX raises IndexError like the other modes
+    (static indices while tracing, traced index arrays after the call)."""
+    x, iv = pt.matrix("x"), pt.lvector("iv")
+    outs = [x[iv], pt.set_subtensor(x[:, iv], 1.0), pt.take_along_axis(x[:1], iv[None, :], 1),
+            pt.inc_subtensor(x[iv, 0], 2.0)]
+    f = opgraph.function([x, iv], outs, mode="JAX")
+    xv = np.arange(16.0).reshape(4, 4)
+    for got, want in zip(f(xv, np.array([0, -1, 3])), opgraph.function([x, iv], outs, mode="PYTHON")(xv, [0, -1, 3])):
+        np.testing.assert_array_equal(got, want)
+    for bad in ([0, -5, 1], [4]):
+        with pytest.raises(IndexError, match="out of bounds for axis"):
+            f(xv, np.array(bad))
+    g = opgraph.function([x], x[pt.constant(np.array([0, 7]))], mode="JAX")
+    with pytest.raises(IndexError, match="index 7 is out of bounds for axis 0 with size 4"):
+        g(xv)

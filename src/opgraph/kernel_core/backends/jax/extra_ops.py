@@ -9,8 +9,13 @@ from __future__ import annotations
 import jax.numpy as jnp
 import numpy as np
 
+from opgraph.kernel_core.backends.jax.checks import register_checking_op
 from opgraph.kernel_core.backends.jax.dispatch import is_static, jax_funcify, static_value
+from opgraph.kernel_core.backends.jax.subtensor import check_bounds
 from opgraph.kernel_core.tensor import extra_ops as xo
+
+register_checking_op(xo.TakeAlongAxis)
+register_checking_op(xo.AddAlongAxis)
 
 
 @jax_funcify.register(xo.RepeatOp)
@@ -53,7 +58,10 @@ def _cumop(op, node, **kwargs):
 @jax_funcify.register(xo.TakeAlongAxis)
 def _take_along_axis(op, node, **kwargs):
     axis = op.axis
-    return lambda x, idx: jnp.take_along_axis(x, idx, axis=axis)
+    def take_along_axis(x, idx):
+        check_bounds(op, idx, jnp.shape(x)[axis], axis)
+        return jnp.take_along_axis(x, idx, axis=axis)
+    return take_along_axis
 
 
 @jax_funcify.register(xo.AddAlongAxis)
@@ -62,6 +70,7 @@ def _add_along_axis(op, node, **kwargs):
     dtype = np.dtype(node.outputs[0].type.dtype)
 
     def add_along_axis(x, g, idx):
+        check_bounds(op, idx, jnp.shape(x)[axis], axis)
         index = list(np.indices(idx.shape, sparse=True))
         index[axis] = idx
         return jnp.zeros(jnp.shape(x), dtype).at[tuple(index)].add(g)

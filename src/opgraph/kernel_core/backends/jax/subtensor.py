@@ -2,9 +2,14 @@
 
 Integer indices (scalars and arrays) may be traced values.  Slice bounds and
 boolean masks size the output, so they must be static (constants or computed
-from static shapes); otherwise ``JaxCompileError`` says so.  JAX clamps
-out-of-bounds indices where NumPy raises: the Python modes check them, this one
-cannot inside a compiled function.
+from static shapes); otherwise ``JaxCompileError`` says so.
+
+Bounds: JAX clamps an out-of-bounds index where NumPy raises.  Static indices
+are checked while tracing (IndexError, as in the other modes); traced index
+*arrays* (advanced indexing) are checked in the compiled code (``checks.py``:
+the IndexError is raised after the call).  A traced *scalar* index of basic
+indexing (``x[i]``) is not checked: it clamps, as JAX does (checking it would
+wrap every graph with a ``Subtensor`` in checkify and synchronise each call).
 """
 
 from __future__ import annotations
@@ -12,22 +17,46 @@ from __future__ import annotations
 import jax.numpy as jnp
 import numpy as np
 
+from opgraph.kernel_core.backends.jax.checks import jax_check, register_checking_op
 from opgraph.kernel_core.backends.jax.dispatch import is_static, jax_funcify, static_value
 from opgraph.kernel_core.tensor import subtensor as st
 
+# Their index arrays are traced values: bounds checked in the compiled code.
+for _cls in (st.AdvancedSubtensor, st.AdvancedSubtensor1, st.AdvancedIncSubtensor, st.AdvancedIncSubtensor1):
+    register_checking_op(_cls)
 
-def _index(op, idx_list, values, check_masks=True):
-    """The JAX index tuple of ``values`` laid out by ``idx_list``."""
+
+def check_bounds(op, index, n, axis):
+    """IndexError when ``index`` (static: now; a traced array: after the call) leaves ``[-n, n)``."""
+    if is_static(index):
+        arr = np.asarray(index)
+        bad = arr[(arr < -n) | (arr >= n)]
+        if bad.size:
+            raise IndexError(f"{op}: index {int(bad.ravel()[0])} is out of bounds for axis {axis} with size {n}")
+    elif jnp.ndim(index) > 0:
+        jax_check(jnp.all((index >= -n) & (index < n)), IndexError,
+                  f"{op}: an index is out of bounds for axis {axis} with size {n}")
+
+
+def _index(op, idx_list, values, shape):
+    """The JAX index tuple of ``values`` laid out by ``idx_list``, indexing an array of ``shape``."""
     out = []
+    axis = 0
     for e in st._adv_entries(idx_list, values):
         if isinstance(e, slice):
             parts = [None if p is None else int(static_value(p, op, "a slice bound")) for p in
                      (e.start, e.stop, e.step)]
             out.append(slice(*parts))
-        elif check_masks and getattr(e, "dtype", None) == np.bool_ and not is_static(e):
-            static_value(e, op, "a boolean mask (it decides how many elements are selected)")
-        else:
+            axis += 1
+        elif getattr(e, "dtype", None) == np.bool_:
+            if not is_static(e):
+                static_value(e, op, "a boolean mask (it decides how many elements are selected)")
             out.append(e)
+            axis += np.ndim(e)
+        else:
+            check_bounds(op, e, shape[axis], axis)
+            out.append(e)
+            axis += 1
     return tuple(out)
 
 
@@ -35,12 +64,15 @@ def _index(op, idx_list, values, check_masks=True):
 @jax_funcify.register(st.AdvancedSubtensor)
 def _subtensor(op, node, **kwargs):
     idx_list = op.idx_list
-    return lambda x, *idx: jnp.asarray(x)[_index(op, idx_list, idx)]
+    return lambda x, *idx: jnp.asarray(x)[_index(op, idx_list, idx, jnp.shape(x))]
 
 
 @jax_funcify.register(st.AdvancedSubtensor1)
 def _advanced_subtensor1(op, node, **kwargs):
-    return lambda x, i: jnp.asarray(x)[i]
+    def advanced_subtensor1(x, i):
+        check_bounds(op, i, jnp.shape(x)[0], 0)
+        return jnp.asarray(x)[i]
+    return advanced_subtensor1
 
 
 @jax_funcify.register(st.IncSubtensor)
@@ -50,7 +82,7 @@ def _inc_subtensor(op, node, **kwargs):
     set_ = op.set_instead_of_inc
 
     def inc_subtensor(x, y, *idx):
-        at = jnp.asarray(x).at[_index(op, idx_list, idx)]
+        at = jnp.asarray(x).at[_index(op, idx_list, idx, jnp.shape(x))]
         return at.set(y) if set_ else at.add(y)
     return inc_subtensor
 
@@ -60,6 +92,7 @@ def _advanced_inc_subtensor1(op, node, **kwargs):
     set_ = op.set_instead_of_inc
 
     def advanced_inc_subtensor1(x, y, i):
+        check_bounds(op, i, jnp.shape(x)[0], 0)
         at = jnp.asarray(x).at[i]
         return at.set(y) if set_ else at.add(y)
     return advanced_inc_subtensor1
