@@ -118,3 +118,25 @@ def test_exported_function_has_no_checks():
     fn = jax_funcify_fgraph(FunctionGraph([s], [out], clone=True))
     with jax.enable_x64(True):
         assert float(jax.jit(fn)(-1.0)[0]) == -2.0
+
+
+def test_fused_attention_and_its_gradient_match_python_mode():
+    from opgraph.kernel_core.tensor.nnet.attention_fused import fused_attention
+
+    q, k, v = pt.matrix("q"), pt.matrix("k"), pt.matrix("v")
+    qb = pt.tensor3("qb")
+    madd, mbool = pt.matrix("madd", shape=(1, None)), pt.matrix("mbool", dtype="bool")
+    outs = [fused_attention(q, k, v, 0.5), fused_attention(q, k, v, 0.5, mask=madd),
+            fused_attention(q, k, v, 0.5, mask=mbool), fused_attention(qb, k, v, 0.25)]
+    cost = sum((o ** 2).sum() for o in outs)
+    grads = grad(cost, [q, k, v, madd, qb])
+    rng = np.random.default_rng(3)
+    values = [rng.standard_normal((5, 4)), rng.standard_normal((6, 4)), rng.standard_normal((6, 3)),
+              rng.standard_normal((2, 5, 4)), rng.standard_normal((1, 6)), rng.random((5, 6)) > 0.3]
+    inputs = [q, k, v, qb, madd, mbool]
+    fj = opgraph.function(inputs, outs + grads, mode="JAX")
+    assert any("FusedAttention" in type(n.op).__name__ or "FusedAttention" in str(n.op)
+               for n in fj.maker.fgraph.apply_nodes)
+    fp = opgraph.function(inputs, outs + grads, mode="PYTHON")
+    for k_, (a, b) in enumerate(zip(fj(*values), fp(*values))):
+        np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-11, err_msg=f"output {k_}")

@@ -150,3 +150,13 @@ def test_ifelse_inside_a_scan():
     xv = np.array([1.0, -1.0, 2.0, -3.0])
     np.testing.assert_allclose(opgraph.function([x], out, mode="JAX")(xv),
                                opgraph.function([x], out, mode="PYTHON")(xv))
+
+
+def test_while_loop_over_a_sequence_checks_the_step_count():
+    x, n = pt.vector("x"), pt.lscalar("n")
+    out, _ = opgraph.scan(lambda v, acc: (acc + v, until(acc + v > 100)), sequences=x,
+                          outputs_info=pt.constant(0.0), n_steps=n)
+    f = opgraph.function([x, n], out[-1], mode="JAX")
+    assert f(np.ones(5), 3) == 3.0
+    with pytest.raises(ValueError, match="fewer steps than the loop"):
+        f(np.ones(5), 7)

@@ -35,14 +35,21 @@ _CHECKS = []
 _INDEX = {}
 _TOKEN = re.compile(r"\[opgraph-check (\d+)\]")
 _ACTIVE = contextvars.ContextVar("opgraph_jax_checks_active", default=False)
-_CHECKING_OPS = []
+_CHECKING_OPS = {}
 
 
-def register_checking_op(cls):
-    """Mark an Op class whose JAX implementation calls ``jax_check``."""
-    if cls not in _CHECKING_OPS:
-        _CHECKING_OPS.append(cls)
+def register_checking_op(cls, when=None):
+    """Mark an Op class whose JAX implementation calls ``jax_check`` (``when(op)``: only
+    the instances for which it is true)."""
+    _CHECKING_OPS[cls] = when
     return cls
+
+
+def _checks(op):
+    for cls, when in _CHECKING_OPS.items():
+        if isinstance(op, cls) and (when is None or when(op)):
+            return True
+    return False
 
 
 def jax_check(condition, error_class, message):
@@ -104,7 +111,6 @@ def needs_checks(fgraph):
     """Whether ``fgraph`` (inner graphs included) has a node whose op checks values."""
     if not _CHECKING_OPS:
         return False
-    classes = tuple(_CHECKING_OPS)
     from opgraph.kernel_core.graph.traversal import io_toposort
 
     stack = [list(fgraph.apply_nodes)]
@@ -112,7 +118,7 @@ def needs_checks(fgraph):
     while stack:
         for node in stack.pop():
             op = node.op
-            if isinstance(op, classes):
+            if _checks(op):
                 return True
             if id(op) in seen_ops:
                 continue

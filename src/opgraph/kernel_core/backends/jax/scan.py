@@ -29,10 +29,15 @@ import jax.numpy as jnp
 import numpy as np
 from jax import lax
 
+from opgraph.kernel_core.backends.jax.checks import jax_check, register_checking_op
 from opgraph.kernel_core.backends.jax.dispatch import JaxCompileError, is_static, jax_funcify, static_value
 from opgraph.kernel_core.backends.jax.op_from_graph import inner_function
 from opgraph.kernel_core.backends.jax.random import as_key
 from opgraph.kernel_core.scan.op import Scan
+
+
+# A while loop with sequences and a run-time step count checks the count against their lengths.
+register_checking_op(Scan, when=lambda op: op.as_while and op.n_seqs > 0)
 
 
 @jax_funcify.register(Scan)
@@ -96,9 +101,11 @@ def jax_funcify_scan(op, node, **kwargs):
             n = int(np.asarray(n_arr))
             op.check_run(n, seqs, inits)
         else:
-            for k, (b, lag) in enumerate(zip(inits, lags)):
-                if b.shape[0] < lag:
-                    op.check_run(0, [], inits)
+            op.check_run(0, [], inits)          # the taps against the initial buffers: static shapes
+            jax_check(n >= 0, ValueError, f"{op}: n_steps must be >= 0")
+            for k, seq in enumerate(seqs):
+                jax_check(n <= seq.shape[0], ValueError,
+                          f"{op}: sequence {k} has fewer steps than the loop (sequences of different lengths)")
         seqs = [jnp.asarray(s) for s in seqs]
 
         def cond(state):
