@@ -41,7 +41,7 @@ JAX_EXT_FAMILIES = set()
 SLOW_FAMILIES = {"random"}
 
 # Op classes whose JAX implementation is jax-ext's work (see the module docstring).
-OWNED_BY_JAX_EXT = {"FusedAttention", "FusedAttentionGrad"}
+OWNED_BY_JAX_EXT = set()
 
 # Per family: inputs whose values size outputs, compiled as static arguments.
 STATIC_INPUTS = {
@@ -123,7 +123,26 @@ def family_special_scalars():
     return run_python_and_jax([a, b, x], [cases.Case(o, rtol=1e-8, atol=1e-12) for o in outs], [av, bv, xv])
 
 
-FAMILIES = dict(cases.FAMILIES, optimize=family_optimize, special_scalars=family_special_scalars)
+def family_fused_attention():
+    """FusedAttention (no mask, additive, boolean; a Blockwise batch) and FusedAttentionGrad."""
+    import opgraph.tensor as pt
+    from opgraph.kernel_core.gradient import grad
+    from opgraph.kernel_core.tensor.nnet.attention_fused import fused_attention
+
+    q, k, v, qb = pt.matrix("q"), pt.matrix("k"), pt.matrix("v"), pt.tensor3("qb")
+    madd, mbool = pt.matrix("madd", shape=(1, None)), pt.matrix("mbool", dtype="bool")
+    outs = [fused_attention(q, k, v, 0.5), fused_attention(q, k, v, 0.5, mask=madd),
+            fused_attention(q, k, v, 0.5, mask=mbool), fused_attention(qb, k, v, 0.25)]
+    outs += grad(sum((o ** 2).sum() for o in outs), [q, k, v, madd])
+    rng = np.random.default_rng(3)
+    values = [rng.standard_normal((5, 4)), rng.standard_normal((6, 4)), rng.standard_normal((6, 3)),
+              rng.standard_normal((2, 5, 4)), rng.standard_normal((1, 6)), rng.random((5, 6)) > 0.3]
+    return run_python_and_jax([q, k, v, qb, madd, mbool], [cases.Case(o, rtol=1e-9, atol=1e-11) for o in outs],
+                              values)
+
+
+FAMILIES = dict(cases.FAMILIES, optimize=family_optimize, special_scalars=family_special_scalars,
+                fused_attention=family_fused_attention)
 CORE_FAMILIES = [name for name in FAMILIES if name not in JAX_EXT_FAMILIES]
 
 
