@@ -12,6 +12,7 @@ import sys
 import bench_rewrite
 import first_call
 import jax_multidevice
+import logprob_models
 import random_draws
 import scan_cumsum
 import scan_recurrence
@@ -23,7 +24,7 @@ import w5_compile_latency
 from common import available, markdown, median_records
 
 WORKLOADS = (w1_call_overhead, w2_fused_logp, w3_elemwise_2d, w4_logistic_step, w5_compile_latency,
-             first_call, bench_rewrite, random_draws, scan_recurrence, scan_cumsum, jax_multidevice)
+             first_call, bench_rewrite, random_draws, scan_recurrence, scan_cumsum, jax_multidevice, logprob_models)
 
 
 def versions():
