@@ -161,3 +161,22 @@ def test_merged_gradient_matches(mode):
     eps = 1e-6
     numeric = (f(xs, wv + eps)[0] - f(xs, wv - eps)[0]) / (2 * eps)
     np.testing.assert_allclose(f(xs, wv)[1], numeric, rtol=1e-6)
+
+
+def test_outer_products_in_a_step_become_one_fused_loop():
+    """The W-gradient term of an RNN step, acc + outer(d, h): no per-step BLAS call."""
+    from opgraph.graph.traversal import io_toposort
+    from opgraph.kernel_core.scan.rewrites import rewrite_inner
+    from opgraph.kernel_core.tensor.dot import Dot
+
+    acc, d, h = pt.matrix("acc"), pt.vector("d"), pt.vector("h")
+    inputs, (new_acc,) = rewrite_inner([acc, d, h], [acc + pt.outer(d, h)])
+    ops = [n.op for n in io_toposort(inputs, [new_acc])]
+    assert not any(isinstance(op, Dot) for op in ops)
+    assert [str(op) for op in ops if "Composite" in str(op)] == ["Composite{(i2 + (i0 * i1))}"]
+    values = [np.ones((2, 3)), np.array([1.0, 2.0]), np.array([3.0, 4.0, 5.0])]
+    got = opgraph.function(inputs, new_acc, mode="PYTHON")(*values)
+    np.testing.assert_allclose(got, 1 + np.outer(values[1], values[2]))
+    # Outside a step the dot stays (it runs once there).
+    outer = rewrite_graph(pt.outer(d, h), include=("fast_run",), exclude=("inplace",))
+    assert isinstance(outer.owner.op, Dot)

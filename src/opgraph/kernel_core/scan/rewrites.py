@@ -11,7 +11,8 @@ raises an IndexError; the saved state is then the initial value.)
 
 ``scan_rewrite_inner``: the step's own graph goes through the outer graph's phases
 (canonicalize, stabilize, specialize, fusion -- not inplace: the step's inputs are
-rows of the loop's buffers), once per Scan (``inner_rewritten``).  It runs in
+rows of the loop's buffers), once per Scan (``inner_rewritten``), plus the step-only
+rules tagged ``scan_step`` (``step_outer_product``).  It runs in
 ``specialize``, so only the modes that rewrite that far (NUMBA / FAST_RUN) pay for it.
 
 ``scan_merge``: two independent scans with the same ``n_steps`` variable (scans over
@@ -31,7 +32,7 @@ from __future__ import annotations
 import numpy as np
 
 from opgraph.kernel_core.graph.basic import Constant
-from opgraph.kernel_core.rewriting.db import node_rewriter, register_rewrite
+from opgraph.kernel_core.rewriting.db import PHASES, node_rewriter, register_rewrite
 from opgraph.kernel_core.scan.op import Scan
 
 
@@ -170,7 +171,32 @@ def scan_merge(fgraph, node):
     return None
 
 
-INNER_PHASES = ("canonicalize", "stabilize", "specialize", "fusion")
+@node_rewriter(None, name="step_outer_product")
+def step_outer_product(fgraph, node):
+    """``dot(a[:, None], b[None, :])`` -> ``a[:, None] * b[None, :]`` inside a step.
+
+    The gradient of ``dot(W, h)`` w.r.t. ``W`` is such an outer product; per step it is
+    a BLAS call on a (n, 1) x (1, m) product plus a separate pass adding it to the
+    accumulated gradient.  As a broadcasting multiply, fusion makes ``acc + a * b`` one
+    loop (the outer graph keeps its dot: there it runs once, not once per step)."""
+    from opgraph.kernel_core.tensor.dot import Dot
+    from opgraph.kernel_core.tensor.math import mul
+
+    if not isinstance(node.op, Dot):
+        return None
+    a, b = node.inputs
+    if a.type.ndim != 2 or b.type.ndim != 2 or a.type.shape[1] != 1 or b.type.shape[0] != 1:
+        return None
+    out = mul(a, b)
+    if out.type.dtype != node.outputs[0].type.dtype:
+        return None
+    return [out]
+
+
+# Only the steps' rewrite (``rewrite_inner``) selects it: tag "scan_step", run with specialize.
+register_rewrite(step_outer_product, "scan_step", name="step_outer_product", position=PHASES["specialize"])
+
+INNER_PHASES = ("canonicalize", "stabilize", "specialize", "fusion", "scan_step")
 
 
 def rewrite_inner(inner_inputs, inner_outputs):
