@@ -17,6 +17,7 @@ EXPECTED = [
     "05_compilation",
     "06_logistic_regression",
     "07_looping_and_branching",
+    "08_probability",
 ]
 
 
