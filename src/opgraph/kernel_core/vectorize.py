@@ -96,6 +96,15 @@ def _vectorize_elemwise(op, node, *new_inputs):
     return op.make_node(*new_inputs).outputs
 
 
+@_register(_T + "elemwise:ScalarFromTensor")
+def _vectorize_scalar_from_tensor(op, node, x):
+    # Reached only when x gained batch dims: a number per batch element cannot be
+    # one scalar (an index or slice bound that differs between batch elements).
+    raise NotImplementedError(
+        f"vectorize_graph: {node.inputs[0]} became {x} ({x.type.short_str()}), but it is used as one scalar "
+        "(an index or a slice bound, e.g. roll's shift): it cannot differ between batch elements")
+
+
 @_register(_T + "elemwise:DimShuffle")
 def _vectorize_dimshuffle(op, node, x):
     from opgraph.kernel_core.tensor.elemwise import DimShuffle
@@ -142,7 +151,8 @@ for _name in ("SortOp", "ArgSortOp", "CumOp"):
 
 
 def _index_inputs_unbatched(node, new_inputs, first_index):
-    return all(n is o for n, o in zip(new_inputs[first_index:], node.inputs[first_index:]))
+    # Rebuilt but of the same type (a slice bound computed from a core length) is unbatched too.
+    return all(n is o or n.type == o.type for n, o in zip(new_inputs[first_index:], node.inputs[first_index:]))
 
 
 @_register(_T + "subtensor:Subtensor")
@@ -277,7 +287,12 @@ def vectorize_graph(outputs, replace):
         new_inputs = [memo.get(i, i) for i in node.inputs]
         if all(n is o for n, o in zip(new_inputs, node.inputs)):
             continue
-        new_outputs = vectorize_node(node.op, node, *new_inputs)
+        if all(n.type == o.type for n, o in zip(new_inputs, node.inputs)):
+            # Rebuilt inputs that gained no batch dims (a core length, say): the
+            # same node on them, whatever its types (a ScalarFromTensor index).
+            new_outputs = node.op.make_node(*new_inputs).outputs
+        else:
+            new_outputs = vectorize_node(node.op, node, *new_inputs)
         if len(new_outputs) != len(node.outputs):
             raise ValueError(f"vectorize rule for {node.op} returned {len(new_outputs)} outputs, "
                              f"expected {len(node.outputs)}")
