@@ -220,3 +220,21 @@ class NotebookPage:
                 break
         scroller.evaluate("el => { el.scrollTop = 0; }")
         return paths
+
+
+def element_screenshot(locator, path: Path) -> Path:
+    """Screenshot of one element, whole: the viewport grows to its height for the shot
+    (JupyterLab scrolls the notebook inside a fixed-height panel, so an element taller
+    than the window would be cut by the status bar)."""
+    page = locator.page
+    size = page.viewport_size
+    height = int(locator.evaluate("el => el.getBoundingClientRect().height"))
+    path.parent.mkdir(exist_ok=True)
+    if height + 250 > size["height"]:
+        page.set_viewport_size({"width": size["width"], "height": min(height + 250, 8000)})
+    try:
+        locator.scroll_into_view_if_needed()
+        locator.screenshot(path=str(path))
+    finally:
+        page.set_viewport_size(size)
+    return path

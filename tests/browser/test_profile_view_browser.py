@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import pytest
 
-from jupyterlab_driver import ARTIFACTS_DIR, NotebookPage
+from jupyterlab_driver import ARTIFACTS_DIR, NotebookPage, element_screenshot
 
 CELLS = [
     """\
@@ -80,7 +80,7 @@ def test_profile_view_renders_two_profiles_and_sorts_on_click(profile_notebook):
     overflow = columns.evaluate_all("cols => cols.map(c => c.scrollWidth - c.clientWidth)")
     assert max(overflow) <= 1, f"a profile table is wider than its column by {max(overflow)} px"
     assert view.locator(".opg-pv-comparison tr").count() >= 2  # header + at least one op class
-    view.screenshot(path=str(ARTIFACTS_DIR / "profile_view-time.png"))
+    element_screenshot(view, ARTIFACTS_DIR / "profile_view-time.png")
 
     # Click the "node" header: sorted by name, ascending (the kernel re-sorts and sends rows).
     view.locator(".opg-pv-column").nth(0).locator("th", has_text="node").click()
@@ -96,12 +96,12 @@ def test_profile_view_renders_two_profiles_and_sorts_on_click(profile_notebook):
     for which in (0, 1):
         names = [n.split(" (")[0] for n in _column_rows(view, which)]
         assert names == sorted(names), names
-    view.screenshot(path=str(ARTIFACTS_DIR / "profile_view-by-name.png"))
+    element_screenshot(view, ARTIFACTS_DIR / "profile_view-by-name.png")
 
     # The per-op-class table.
     view.locator("button.opg-pv-tab", has_text="per op class").click()
     page.wait_for_function("el => [...el.querySelectorAll('th')].some(th => th.innerText.startsWith('op class'))",
                            arg=host, timeout=20_000)
     assert "opg-pv-active" in view.locator("button.opg-pv-tab", has_text="per op class").get_attribute("class")
-    view.screenshot(path=str(ARTIFACTS_DIR / "profile_view-op-classes.png"))
+    element_screenshot(view, ARTIFACTS_DIR / "profile_view-op-classes.png")
     assert not page.console_errors, "console errors:\n" + "\n".join(page.console_errors)

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from jupyterlab_driver import ARTIFACTS_DIR, NotebookPage, tutorial_notebooks
+from jupyterlab_driver import ARTIFACTS_DIR, NotebookPage, element_screenshot, tutorial_notebooks
 
 # Notebooks run at the same time: one per core.
 PARALLEL_RUNS = 2
@@ -161,7 +161,7 @@ def test_rewrite_stepper_buttons_step_through_the_drawing(tutorial_runs):
     second = stepper.drawing()
     assert second != first, "Next did not change the drawn graph"
     assert not stepper.button("prev").is_disabled()
-    stepper.root.screenshot(path=str(ARTIFACTS_DIR / "03_stepper-step2.png"))
+    element_screenshot(stepper.root, ARTIFACTS_DIR / "03_stepper-step2.png")
 
     stepper.click_and_wait("prev", 1)
     assert stepper.position() == (1, total, 1)
