@@ -165,6 +165,9 @@ def test_vectorize_over_a_parameter_batch_is_a_loop_of_solves():
     single = py([x, a], sol)
     np.testing.assert_array_equal(xs, [single(1.0, v) for v in values])
     assert oks.all()
+    # The batched solution is differentiable too (the Blockwise's pullback batches the implicit one).
+    g = py([x, a_batch], grad(sol_b.sum(), a_batch))(1.0, values)
+    np.testing.assert_allclose(g, 1.0 / (3 * xs ** 2 + 1), rtol=1e-8)
 
 
 @functools.lru_cache(maxsize=None)
