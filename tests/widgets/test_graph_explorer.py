@@ -302,6 +302,12 @@ def test_a_hierarchical_gradient_of_ten_thousand_nodes_opens_small(big):
     scopes = {g.tree.title[c] for c in range(len(g.tree.kind)) if g.tree.kind[c] == "scope"}
     assert {"group_0", "group_169"} <= scopes
     assert repr(g).startswith(f"<GraphExplorer {len(g.model):,} nodes, {g.model.n_edges:,} edges")
+    first = dict(g.view)
+    g.expand_all()
+    assert len(g.view["ids"]) == len(g.model) and not any(g.view["sizes"])
+    assert len(g.view["src"]) == g.model.n_edges                    # every data edge, once
+    g.collapse_all()
+    assert len(g.view["ids"]) == len(g.tree.top) <= len(first["ids"])
     g.search("group_150/theta")
     assert g.matches["count"] == 1 and g.focus in g.view["ids"]
 

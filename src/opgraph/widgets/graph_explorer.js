@@ -26,11 +26,12 @@ function render({ model, el }) {
   const status = h("span", { class: "opg-gx-status" });
   const fitButton = h("button", { class: "opg-gx-button" }, "fit");
   const collapseButton = h("button", { class: "opg-gx-button" }, "collapse all");
+  const expandButton = h("button", { class: "opg-gx-button", title: "every node drawn" }, "expand all");
   const canvas = h("canvas", { class: "opg-gx-canvas" });
   const side = h("div", { class: "opg-gx-side" });
   const box = h("div", { class: "opg-gx-box" }, canvas);
   const root = h("div", { class: "opg-gx" },
-    h("div", { class: "opg-gx-toolbar" }, search, fitButton, collapseButton, status),
+    h("div", { class: "opg-gx-toolbar" }, search, fitButton, expandButton, collapseButton, status),
     h("div", { class: "opg-gx-body" }, box, side));
   el.replaceChildren(root);
 
@@ -82,6 +83,7 @@ function render({ model, el }) {
 
   function paint() {
     st.pending = false;
+    const started = performance.now();
     const v = st.view;
     const { width, height, dpr } = size();
     const ctx = canvas.getContext("2d");
@@ -169,6 +171,7 @@ function render({ model, el }) {
     st.paints += 1;
     el.dataset.paints = String(st.paints);
     el.dataset.visible = String(n);
+    el.dataset.lastPaintMs = (performance.now() - started).toFixed(1);
     if (!el.dataset.firstPaintMs) el.dataset.firstPaintMs = (performance.now() - t0).toFixed(1);
     root.classList.add("opg-gx-painted");
   }
@@ -305,6 +308,7 @@ function render({ model, el }) {
   search.addEventListener("search", () => { model.set("query", search.value); model.save_changes(); });
   fitButton.addEventListener("click", () => { fit(); schedule(); });
   collapseButton.addEventListener("click", () => { model.set("expanded", []); model.save_changes(); });
+  expandButton.addEventListener("click", () => { st.fitted = false; model.send({ action: "expand_all" }); });
 
   const handlers = {
     "change:view": onView,

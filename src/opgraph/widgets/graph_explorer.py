@@ -168,6 +168,15 @@ class GraphExplorer(anywidget.AnyWidget):
         self.expanded = []
         return self
 
+    def expand_all(self):
+        """Open every cluster: every node drawn (the browser still only paints what is on screen)."""
+        self._updating = True          # no focus jump: the browser fits the whole graph
+        try:
+            self.expanded = [cluster_id(c) for c in range(len(self.tree.kind))]
+        finally:
+            self._updating = False
+        return self
+
     # -- visible representatives ----------------------------------------------------------
     def _visible_id(self, e):
         """The id of the box that shows element ``e`` now (itself, or its collapsed cluster)."""
@@ -272,6 +281,8 @@ class GraphExplorer(anywidget.AnyWidget):
             self.reveal(content["id"], add=bool(content.get("add")))
         elif action == "collapse":
             self.collapse(content["id"])
+        elif action == "expand_all":
+            self.expand_all()
 
     def select(self, a, b=None):
         """Select one node (its details) or two (and the path between them)."""

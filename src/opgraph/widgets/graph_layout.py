@@ -9,7 +9,8 @@ between their representatives (duplicates merged, with a count).
 topological order (a cluster's position is its first item's), edges against
 that order are left out of the layering (they close the cycles that
 collapsing creates and are drawn all the same), every element goes one layer
-below its lowest producer (longest path), then a few barycentre sweeps order
+below its lowest producer (longest path) and every source just above its
+first consumer, then a few barycentre sweeps order
 each layer by the mean position of its neighbours in the previous layer.
 All of it is linear in elements and edges, up to the sorts of each layer.
 """
@@ -87,6 +88,11 @@ def layered_layout(elements, order, edges, widths):
         for a in preds[k]:
             if layer[a] + 1 > layer[k]:
                 layer[k] = layer[a] + 1
+    # Sources (inputs, broadcasts of constants) sit just above their first consumer, not all in
+    # the top layer (a gradient has thousands of them).
+    for k in rank:
+        if not preds[k] and succs[k]:
+            layer[k] = max(0, min(layer[b] for b in succs[k]) - 1)
     n_layers = max(layer) + 1 if count else 0
     layers = [[] for _ in range(n_layers)]
     for k in rank:
