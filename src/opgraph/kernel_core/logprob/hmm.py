@@ -29,7 +29,7 @@ from opgraph.kernel_core.tensor.basic import as_tensor_variable
 from opgraph.kernel_core.tensor.shape import squeeze
 
 __all__ = ["DiscreteMarkovChain", "MarkovChainSpec", "markov_chain_spec", "markov_chain_logp",
-           "forward_log_alpha", "forward_backward", "log_matmul_exp"]
+           "forward_log_alpha", "forward_logp", "forward_backward", "log_matmul_exp"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -134,17 +134,18 @@ def log_matmul_exp(log_a, log_P):
     return _logsumexp(log_a[:, None] + log_P, axis=0)
 
 
+def _forward_step(e_t, prev, log_P):
+    """One step of the forward recursion: log alpha_t from log alpha_{t-1} and the emissions at t."""
+    return log_matmul_exp(prev, log_P) + e_t
+
+
 def forward_log_alpha(log_init, log_P, emissions):
     """The forward variables ``log alpha`` (T, K) for emissions (T, K) (one scan over T - 1 steps)."""
     from opgraph.kernel_core.scan.builder import scan
     from opgraph.kernel_core.tensor.join import concatenate
 
     alpha0 = log_init + emissions[0]
-
-    def step(e_t, prev, lp):
-        return log_matmul_exp(prev, lp) + e_t
-
-    rest = scan(step, sequences=[emissions[1:]], outputs_info=[alpha0], non_sequences=[log_P],
+    rest = scan(_forward_step, sequences=[emissions[1:]], outputs_info=[alpha0], non_sequences=[log_P],
                 name="forward_algorithm", return_updates=False)
     return concatenate([alpha0[None], rest])
 
@@ -155,11 +156,7 @@ def forward_logp(log_init, log_P, emissions):
     from opgraph.kernel_core.scan.builder import scan
 
     alpha0 = log_init + emissions[0]
-
-    def step(e_t, prev, lp):
-        return log_matmul_exp(prev, lp) + e_t
-
-    rest = scan(step, sequences=[emissions[1:]], outputs_info=[alpha0], non_sequences=[log_P],
+    rest = scan(_forward_step, sequences=[emissions[1:]], outputs_info=[alpha0], non_sequences=[log_P],
                 name="forward_algorithm", return_updates=False)
     return _logsumexp(rest[-1], axis=0)
 
