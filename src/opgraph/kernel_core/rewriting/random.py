@@ -87,16 +87,35 @@ def _full(e):
     return isinstance(e, slice) and e.start is None and e.stop is None and e.step is None
 
 
+def _lifted_rv(fgraph, node):
+    """The scalar-parameter RV node whose draw ``node`` (an index or dimshuffle of
+    it) is the only reader of, or None: the lifts rewrite such nodes only."""
+    draw = node.inputs[0]
+    rv_node = draw.owner
+    if rv_node is None or draw.index != 1 or not _scalar_rv(rv_node) or not _only_client(fgraph, draw, node):
+        return None
+    return rv_node
+
+
+def _redrawn(node, rv_node, rng, size, params):
+    """The replacements of a lift: ``node``'s value drawn directly with the moved
+    parameters and size, and the RV's next rng; None when the rank would change."""
+    next_rng, new_draw = rv_node.op.make_node(rng, size, *params).outputs
+    if new_draw.type.ndim != node.outputs[0].type.ndim:
+        return None
+    return {node.outputs[0]: new_draw, rv_node.outputs[0]: next_rng}
+
+
 @node_rewriter([Subtensor])
 def subtensor_rv_lift(fgraph, node):
     """rv(params, size)[idx] -> rv(params[idx], size') : draw only the indexed values."""
     from opgraph.kernel_core.tensor.construction import empty
     from opgraph.kernel_core.tensor.shape import shape
 
-    draw = node.inputs[0]
-    rv_node = draw.owner
-    if rv_node is None or draw.index != 1 or not _scalar_rv(rv_node) or not _only_client(fgraph, draw, node):
+    rv_node = _lifted_rv(fgraph, node)
+    if rv_node is None:
         return None
+    draw = rv_node.outputs[1]
     entries = list(indices_from_node(node))
     if not entries or any(not isinstance(e, slice) and getattr(e.type, "ndim", 0) != 0 for e in entries):
         return None
@@ -125,10 +144,7 @@ def subtensor_rv_lift(fgraph, node):
             new_size = shape(getitem(empty(dims, dtype="int8"), tuple(entries)))
     else:
         new_size = None
-    next_rng, new_draw = rv_node.op.make_node(rng, new_size, *new_params).outputs
-    if new_draw.type.ndim != node.outputs[0].type.ndim:
-        return None
-    return {node.outputs[0]: new_draw, rv_node.outputs[0]: next_rng}
+    return _redrawn(node, rv_node, rng, new_size, new_params)
 
 
 @node_rewriter([DimShuffle])
@@ -136,10 +152,10 @@ def dimshuffle_rv_lift(fgraph, node):
     """rv(params, size).dimshuffle(order) -> rv(params.dimshuffle(order), size reordered)."""
     from opgraph.kernel_core.tensor.basic import as_tensor_variable
 
-    draw = node.inputs[0]
-    rv_node = draw.owner
-    if rv_node is None or draw.index != 1 or not _scalar_rv(rv_node) or not _only_client(fgraph, draw, node):
+    rv_node = _lifted_rv(fgraph, node)
+    if rv_node is None:
         return None
+    draw = rv_node.outputs[1]
     op = node.op
     rng, size, *params = rv_node.inputs
     kept = [d for d in op.new_order if d != "x"]
@@ -156,10 +172,7 @@ def dimshuffle_rv_lift(fgraph, node):
             new_size = as_tensor_variable([1 if d == "x" else size[d] for d in op.new_order])
     else:
         new_size = None
-    next_rng, new_draw = rv_node.op.make_node(rng, new_size, *new_params).outputs
-    if new_draw.type.ndim != node.outputs[0].type.ndim:
-        return None
-    return {node.outputs[0]: new_draw, rv_node.outputs[0]: next_rng}
+    return _redrawn(node, rv_node, rng, new_size, new_params)
 
 
 @node_rewriter([RandomVariable])
