@@ -326,3 +326,15 @@ def test_work_grows_linearly_with_the_graph():
     n1, w1 = work(chain(2500)[1])
     n2, w2 = work(chain(5000)[1])
     assert w2 / w1 < 1.15 * n2 / n1
+
+
+def test_a_compiled_function_and_a_function_graph_are_explored_like_their_outputs():
+    import opgraph
+    from opgraph.graph import FunctionGraph
+
+    x = pt.vector("x")
+    y = pt.exp(x).sum() * 2.0
+    fn = opgraph.function([x], y, mode="PYTHON")
+    explored = GraphExplorer(fn)
+    assert len(explored.model) == len(fn.maker.fgraph.apply_nodes) + 1       # its nodes and x
+    assert repr(GraphExplorer(FunctionGraph([x], [y]))) == repr(GraphExplorer(y))
