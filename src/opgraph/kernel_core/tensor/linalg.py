@@ -148,6 +148,23 @@ def _apply(op, *inputs):
     return apply_core(op, op.gufunc_signature, *inputs)
 
 
+class _SquareToSquare(_CoreOp):
+    """A core op from a square matrix to a float matrix of the same shape (inv,
+    cholesky, expm); ``function_name`` is what errors call it."""
+
+    gufunc_signature = "(m,m)->(m,m)"
+    function_name = None
+
+    def make_node(self, x):
+        x = _check_core_matrix(x, self.function_name, square=True)
+        n = _square_dim(x)
+        return Apply(self, [x], [TensorType(_float_dtype(x.type.dtype), (n, n)).make_variable()])
+
+    def infer_shape(self, fgraph, node, input_shapes):
+        (s,) = input_shapes
+        return [(s[0], s[0])]
+
+
 # -- determinants and inverse ----------------------------------------------------------
 class Det(_CoreOp):
     """Determinant of a square matrix."""
@@ -203,24 +220,15 @@ class SLogDet(_CoreOp):
         return [_pad_right(as_tensor_variable(g_logdet), 2) * _mT(inv(x))]
 
 
-class MatrixInverse(_CoreOp):
+class MatrixInverse(_SquareToSquare):
     __props__ = ()
-    gufunc_signature = "(m,m)->(m,m)"
-
-    def make_node(self, x):
-        x = _check_core_matrix(x, "inv", square=True)
-        n = _square_dim(x)
-        return Apply(self, [x], [TensorType(_float_dtype(x.type.dtype), (n, n)).make_variable()])
+    function_name = "inv"
 
     def perform(self, node, inputs, output_storage):
         output_storage[0][0] = np.asarray(np.linalg.inv(inputs[0]), dtype=node.outputs[0].type.dtype)
 
     def perform_batched(self, inputs, core_ndims):
         return [np.linalg.inv(inputs[0])]
-
-    def infer_shape(self, fgraph, node, input_shapes):
-        (s,) = input_shapes
-        return [(s[0], s[0])]
 
     def L_op(self, inputs, outputs, output_grads):
         (xi,), (gz,) = outputs, output_grads
@@ -478,11 +486,11 @@ NOT_FINITE_MESSAGE = "solve_triangular: array must not contain infs or NaNs"
 
 
 # -- factorizations ------------------------------------------------------------------
-class Cholesky(_CoreOp):
+class Cholesky(_SquareToSquare):
     """Cholesky factor: ``L @ L.T = x`` (``lower=False``: ``U.T @ U = x``)."""
 
     __props__ = ("lower", "on_error")
-    gufunc_signature = "(m,m)->(m,m)"
+    function_name = "cholesky"
 
     def __init__(self, lower=True, on_error="raise"):
         if on_error not in ("raise", "nan"):
@@ -492,11 +500,6 @@ class Cholesky(_CoreOp):
 
     def __str__(self):
         return f"Cholesky{{lower={self.lower}}}"
-
-    def make_node(self, x):
-        x = _check_core_matrix(x, "cholesky", square=True)
-        n = _square_dim(x)
-        return Apply(self, [x], [TensorType(_float_dtype(x.type.dtype), (n, n)).make_variable()])
 
     def _factor(self, x):
         try:
@@ -514,9 +517,6 @@ class Cholesky(_CoreOp):
         if self.on_error == "nan":
             return NotImplemented
         return [self._factor(inputs[0])]
-
-    def infer_shape(self, fgraph, node, input_shapes):
-        return [tuple(input_shapes[0])]
 
     def L_op(self, inputs, outputs, output_grads):
         # Murray (2016): A_bar = L^-T Phi(L^T L_bar) L^-1, Phi = lower triangle with half diagonal.

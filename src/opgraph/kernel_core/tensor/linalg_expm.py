@@ -10,38 +10,19 @@ from __future__ import annotations
 
 import numpy as np
 
-from opgraph.kernel_core.graph.basic import Apply
-from opgraph.kernel_core.tensor.linalg import (
-    _apply,
-    _check_core_matrix,
-    _check_matrix,
-    _CoreOp,
-    _float_dtype,
-    _mT,
-    _scipy_linalg,
-    _square_dim,
-)
-from opgraph.kernel_core.tensor.type import TensorType
+from opgraph.kernel_core.tensor.linalg import _apply, _check_matrix, _mT, _scipy_linalg, _SquareToSquare
 
 __all__ = ["Expm", "expm"]
 
 
-class Expm(_CoreOp):
+class Expm(_SquareToSquare):
     """``expm(A)`` of a square matrix."""
 
     __props__ = ()
-    gufunc_signature = "(m,m)->(m,m)"
-
-    def make_node(self, A):
-        A = _check_core_matrix(A, "expm", square=True)
-        n = _square_dim(A)
-        return Apply(self, [A], [TensorType(_float_dtype(A.type.dtype), (n, n)).make_variable()])
+    function_name = "expm"
 
     def perform(self, node, inputs, output_storage):
         output_storage[0][0] = np.asarray(_scipy_linalg().expm(inputs[0]), dtype=node.outputs[0].type.dtype)
-
-    def infer_shape(self, fgraph, node, input_shapes):
-        return [tuple(input_shapes[0])]
 
     def L_op(self, inputs, outputs, output_grads):
         from opgraph.kernel_core.tensor.join import join
