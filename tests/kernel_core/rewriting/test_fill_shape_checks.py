@@ -71,3 +71,11 @@ def test_static_broadcast_gradient_still_reduced(mode):
     np.testing.assert_allclose(gm, np.ones((3, 4)))
     with pytest.raises(ValueError, match="run-time broadcasting"):
         f(np.ones((1, 4)), np.ones((3, 1)))
+
+
+def test_check_sits_on_an_input_so_the_tree_still_fuses():
+    a, b = pt.vector("a"), pt.vector("b")
+    g = rewrite_graph(grad((pt.exp(b) * a).sum(), a))  # exp(b), which never saw a
+    (check,) = _agreements(g)
+    assert check.inputs[0] is b and check.inputs[1].owner.inputs[0] is a
+    assert g.owner.inputs == [check.outputs[0]]  # exp reads the checked b

@@ -14,6 +14,7 @@ from collections import OrderedDict
 import numpy as np
 
 from opgraph.kernel_core.graph.basic import Constant
+from opgraph.kernel_core.graph.traversal import io_toposort
 from opgraph.kernel_core.rewriting.db import node_rewriter, register_rewrite
 from opgraph.kernel_core.rewriting.driver import compatible_replacement, work_counts
 from opgraph.kernel_core.rewriting.pattern import P, register_table
@@ -102,13 +103,21 @@ def keep_shape_checks(new, removed):
     ``new`` has the dropped value's shape; at run time it is the Elemwise that
     computed ``removed`` which rejects inputs of different lengths.  Every input of
     that computation that ``new`` is not itself computed from gets a
-    ``ShapeAgreement`` with ``new`` along its non-static axes (issue 21: the
-    gradient of ``a * b`` reduced to ``b`` and ignored ``a``'s shape)."""
+    ``ShapeAgreement`` along its non-static axes (issue 21: the gradient of
+    ``a * b`` reduced to ``b`` and ignored ``a``'s shape).
+
+    The check sits on an input of ``new``'s Elemwise tree that has its full shape
+    (``_anchor``), so the tree still fuses into one loop; on ``new`` itself when
+    there is none.
+    """
     from opgraph.kernel_core.tensor.shape import ShapeAgreement, shape_i
 
     if new.type.ndim == 0:
         return new
-    own_ids = {id(v) for v in _elemwise_leaves(new)} | {id(new)}
+    own = _elemwise_leaves(new)
+    own_ids = {id(v) for v in own} | {id(new)}
+    anchor = _anchor(new, own)
+    checked = anchor
     for leaf in _elemwise_leaves(removed):
         if id(leaf) in own_ids or getattr(leaf.type, "ndim", None) != new.type.ndim:
             continue
@@ -116,9 +125,35 @@ def keep_shape_checks(new, removed):
                 if ls != 1 and (ls is None or ns is None)]
         if dims:
             name = leaf.name or str(leaf)
-            new = ShapeAgreement(dims, [f"input {name}"] * len(dims))(new, *[shape_i(leaf, d) for d in dims])
+            checked = ShapeAgreement(dims, [f"input {name}"] * len(dims))(checked, *[shape_i(leaf, d) for d in dims])
             own_ids.add(id(leaf))
-    return new
+    if checked is anchor:
+        return new   # nothing to check
+    if anchor is new:
+        return checked
+    return _rebuild_elemwise_tree(new, own, anchor, checked)
+
+
+def _anchor(new, leaves):
+    """An input of ``new``'s Elemwise tree with ``new``'s full shape (no static 1
+    where ``new`` has none), a graph input first; ``new`` when there is none."""
+    full = [v for v in leaves if not isinstance(v, Constant) and getattr(v.type, "ndim", None) == new.type.ndim
+            and all(ls != 1 or ns == 1 for ls, ns in zip(v.type.shape, new.type.shape))]
+    if not full or len(leaves) == 1 and leaves[0] is new:
+        return new
+    roots = [v for v in full if v.owner is None]
+    return (roots or full)[0]
+
+
+def _rebuild_elemwise_tree(new, leaves, old, replacement):
+    """``new``'s Elemwise tree (between ``leaves`` and ``new``) with its input
+    ``old`` read as ``replacement``."""
+    memo = {old: replacement}
+    for node in io_toposort(list(leaves), [new]):
+        inputs = [memo.get(i, i) for i in node.inputs]
+        if any(a is not b for a, b in zip(inputs, node.inputs)):
+            memo[node.outputs[0]] = node.op.make_node(*inputs).outputs[0]
+    return memo.get(new, new)
 
 
 @node_rewriter([Elemwise(ps.second)])
