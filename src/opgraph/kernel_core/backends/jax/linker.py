@@ -84,16 +84,23 @@ class JaxLinker:
         out_types = [v.type for v in fgraph.outputs]
         n_in = len(in_types)
         jax_arrays = self.jax_arrays
+        # The boundary conversions, looked up once (a call then pays no dispatch).
+        default_in = jax_input.dispatch(object)
+        in_conv = [(k, jax_input.dispatch(type(t)), t) for k, t in enumerate(in_types)]
+        in_conv = [c for c in in_conv if c[1] is not default_in]
+        out_conv = [(jax_output.dispatch(type(t)), t) for t in out_types]
 
         def thunk(input_values):
             if len(input_values) != n_in:
                 raise TypeError(f"the linked graph takes {n_in} input values, got {len(input_values)}")
-            args = [jax_input(t, v) for t, v in zip(in_types, input_values)]
+            args = list(input_values)
+            for k, conv, t in in_conv:
+                args[k] = conv(t, args[k])
             for k in static:
                 args[k] = StaticValue(args[k])
             with jax.enable_x64(True):
                 outs = jitted(*args)
-                return [jax_output(t, v, jax_arrays) for t, v in zip(out_types, outs)]
+                return [conv(t, v, jax_arrays) for (conv, t), v in zip(out_conv, outs)]
 
         thunk.fgraph = fgraph
         thunk.graph_function = fn
