@@ -1,10 +1,10 @@
 """FusedAttention and FusedAttentionGrad as tiled online-softmax loops.
 
-Per block of ``BLOCK_Q`` query rows and ``BLOCK_K`` keys the scores are one BLAS
-product (``np.dot`` of row blocks, C-contiguous slices), then one pass per row
-turns them into ``exp(s - m)`` with the running maximum ``m`` and rescales the
-row's running sum and accumulator; the probabilities times the block of ``v`` is a
-second BLAS product.  The only scratch arrays are the block and the per-row state:
+Per block of ``BLOCK_Q`` query rows and ``BLOCK_K`` keys the scores are one block
+product (``dot_rows`` in ``attention_kernels.py``: row dot products, not BLAS -- see
+there why), then one pass per row turns them into ``exp(s - m)`` with the running
+maximum ``m`` and rescales the row's running sum and accumulator; the probabilities
+times the block of ``v`` (against ``v^T``) is a second block product.  The only scratch arrays are the block and the per-row state:
 nothing of size ``n_q x n_k``.  The arithmetic is ``perform``'s
 (``attention_forward`` / ``attention_backward`` in ``tensor/nnet/attention_fused.py``).
 """
@@ -56,50 +56,65 @@ def _prelude(args, node):
             "        raise ValueError('FusedAttention: k and v have different row counts')"]
 
 
+_KERNELS = "opgraph.kernel_core.backends.numba.attention_kernels"
+
+
 @numba_funcify.register(FusedAttention)
 def _funcify_fused_attention(op, node, ctx):
+    # Key-major score blocks st[c, r] (key c, query r): the per-query running maximum
+    # and sum are updated along unit-stride rows, and p^T is what p @ v needs.
     dt = np_dtype(node.outputs[0].type.dtype)
+    axpy = ctx.import_name(_KERNELS, "axpy_rows")
     args = "q_, k_, v_, scale_" + (", mask" if op.mask_kind is not None else "")
     lines = _prelude(args, node) + _mask_prelude(op.mask_kind) + [
+        "    qt = np.ascontiguousarray(q.T)",
+        "    kt = np.ascontiguousarray(k.T)",
         f"    out = np.empty((nq, e), dtype={dt})",
         f"    lse = np.empty(nq, dtype={dt})",
+        f"    st = np.empty(({BLOCK_K}, {BLOCK_Q}), dtype={dt})",
+        f"    m = np.empty({BLOCK_Q}, dtype={dt})",
+        f"    mx = np.empty({BLOCK_Q}, dtype={dt})",
+        f"    l = np.empty({BLOCK_Q}, dtype={dt})",
+        f"    acc = np.empty(({BLOCK_Q}, e), dtype={dt})",
         f"    for i0 in range(0, nq, {BLOCK_Q}):",
         f"        i1 = min(i0 + {BLOCK_Q}, nq)",
         "        bq = i1 - i0",
-        "        qb = q[i0:i1]",
-        f"        m = np.full(bq, -np.inf, dtype={dt})",
-        f"        l = np.zeros(bq, dtype={dt})",
-        f"        acc = np.zeros((bq, e), dtype={dt})",
+        "        m[:] = -np.inf",
+        "        l[:] = 0.0",
+        "        acc[:] = 0.0",
         f"        for j0 in range(0, nk, {BLOCK_K}):",
         f"            j1 = min(j0 + {BLOCK_K}, nk)",
-        "            s = np.dot(qb, k[j0:j1].T)",
+        "            w = j1 - j0",
+        "            st[:w, :bq] = 0.0",
+        f"            {axpy}(kt, 0, j0, d, w, qt, 0, i0, bq, st, 0)",
+        "            mx[:bq] = m[:bq]",
+        "            for c in range(w):",
+        "                for r in range(bq):",
+        "                    x = st[c, r] * scale"] + _mask_lines(op.mask_kind, "                    ") + [
+        "                    st[c, r] = x",
+        "                    if x > mx[r]:",
+        "                        mx[r] = x",
+        "            for c in range(w):",
+        "                for r in range(bq):",
+        # a query whose keys are all masked so far (max -inf) gets nothing from this block
+        "                    st[c, r] = math.exp(st[c, r] - mx[r]) if mx[r] != -np.inf else 0.0",
         "            for r in range(bq):",
-        "                mx = m[r]",
-        "                for c in range(j1 - j0):",
-        "                    x = s[r, c] * scale"] + _mask_lines(op.mask_kind, "                    ") + [
-        "                    s[r, c] = x",
-        "                    if x > mx:",
-        "                        mx = x",
-        "                if mx == -np.inf:",    # every key so far masked: this block adds nothing
-        "                    for c in range(j1 - j0):",
-        "                        s[r, c] = 0.0",
+        "                if mx[r] == -np.inf:",
         "                    continue",
-        "                tot = 0.0",
-        "                for c in range(j1 - j0):",
-        "                    p = math.exp(s[r, c] - mx)",
-        "                    s[r, c] = p",
-        "                    tot += p",
-        "                corr = math.exp(m[r] - mx)",
-        "                l[r] = l[r] * corr + tot",
+        "                corr = math.exp(m[r] - mx[r])",
+        "                m[r] = mx[r]",
+        "                l[r] *= corr",
         "                if corr != 1.0:",
-        "                    for c in range(e):",
-        "                        acc[r, c] *= corr",
-        "                m[r] = mx",
-        "            acc += np.dot(s, v[j0:j1])",
+        "                    for t in range(e):",
+        "                        acc[r, t] *= corr",
+        "            for c in range(w):",
+        "                for r in range(bq):",
+        "                    l[r] += st[c, r]",
+        f"            {axpy}(st, 0, 0, w, bq, v, j0, 0, e, acc, 0)",
         "        for r in range(bq):",
         "            inv = 1.0 / l[r] if l[r] != 0.0 else np.nan",
-        "            for c in range(e):",
-        "                out[i0 + r, c] = acc[r, c] * inv",
+        "            for t in range(e):",
+        "                out[i0 + r, t] = acc[r, t] * inv",
         "            lse[i0 + r] = m[r] + math.log(l[r]) if l[r] != 0.0 else -np.inf",
         "    return out, lse"]
     return ctx.define("\n".join(lines) + "\n", prefix="fused_attention")
@@ -107,10 +122,17 @@ def _funcify_fused_attention(op, node, ctx):
 
 @numba_funcify.register(FusedAttentionGrad)
 def _funcify_fused_attention_grad(op, node, ctx):
+    # Per block: p and ds key-major (for dq = ds k) and query-major (for dv = p^T dout,
+    # dk = ds^T q); every product is an axpy_rows call.
     dt = np_dtype(node.outputs[0].type.dtype)
+    axpy = ctx.import_name(_KERNELS, "axpy_rows")
     args = "q_, k_, v_, scale_" + (", mask" if op.mask_kind is not None else "") + ", out, lse, gout_, glse"
     lines = _prelude(args, node) + _mask_prelude(op.mask_kind) + [
         f"    gout = {_as('gout', node.inputs[-2], node.outputs[0].type.dtype)}",
+        "    qt = np.ascontiguousarray(q.T)",
+        "    kt = np.ascontiguousarray(k.T)",
+        "    vt = np.ascontiguousarray(v.T)",
+        "    gt = np.ascontiguousarray(gout.T)",
         f"    dq = np.zeros((nq, d), dtype={dt})",
         f"    dk = np.zeros((nk, d), dtype={dt})",
         f"    dv = np.zeros((nk, e), dtype={dt})",
@@ -120,32 +142,38 @@ def _funcify_fused_attention_grad(op, node, ctx):
         "        for c in range(e):",
         "            t += gout[r, c] * out[r, c]",
         "        D[r] = t - glse[r]",
+        f"    raw = np.empty(({BLOCK_K}, {BLOCK_Q}), dtype={dt})",
+        f"    dst = np.empty(({BLOCK_K}, {BLOCK_Q}), dtype={dt})",
+        f"    pq = np.empty(({BLOCK_Q}, {BLOCK_K}), dtype={dt})",
+        f"    dsq = np.empty(({BLOCK_Q}, {BLOCK_K}), dtype={dt})",
         "    dscale = 0.0",
-        f"    for i0 in range(0, nq, {BLOCK_Q}):",
-        f"        i1 = min(i0 + {BLOCK_Q}, nq)",
-        "        bq = i1 - i0",
-        "        qb = q[i0:i1]",
-        "        gb = gout[i0:i1]",
-        f"        raw = np.zeros((bq, d), dtype={dt})",
-        f"        for j0 in range(0, nk, {BLOCK_K}):",
-        f"            j1 = min(j0 + {BLOCK_K}, nk)",
-        "            s = np.dot(qb, k[j0:j1].T)",
-        "            for r in range(bq):",
-        "                lr = lse[i0 + r]",
-        "                for c in range(j1 - j0):",
-        "                    x = s[r, c] * scale"] + _mask_lines(op.mask_kind, "                    ") + [
-        "                    s[r, c] = math.exp(x - lr)",
-        "            dv[j0:j1] += np.dot(s.T, gb)",
-        "            dp = np.dot(gb, v[j0:j1].T)",
-        "            for r in range(bq):",
-        "                Dr = D[i0 + r]",
-        "                for c in range(j1 - j0):",
-        "                    dp[r, c] = s[r, c] * (dp[r, c] - Dr)",
-        "            raw += np.dot(dp, k[j0:j1])",
-        "            dk[j0:j1] += scale * np.dot(dp.T, qb)",
-        "        for r in range(bq):",
-        "            for c in range(d):",
-        "                dscale += raw[r, c] * qb[r, c]",
-        "                dq[i0 + r, c] = scale * raw[r, c]",
+        f"    for j0 in range(0, nk, {BLOCK_K}):",
+        f"        j1 = min(j0 + {BLOCK_K}, nk)",
+        "        w = j1 - j0",
+        f"        for i0 in range(0, nq, {BLOCK_Q}):",
+        f"            i1 = min(i0 + {BLOCK_Q}, nq)",
+        "            bq = i1 - i0",
+        "            raw[:w, :bq] = 0.0",
+        "            dst[:w, :bq] = 0.0",
+        f"            {axpy}(kt, 0, j0, d, w, qt, 0, i0, bq, raw, 0)",
+        f"            {axpy}(vt, 0, j0, e, w, gt, 0, i0, bq, dst, 0)",
+        "            for c in range(w):",
+        "                for r in range(bq):",
+        "                    x = raw[c, r] * scale"] + _mask_lines(op.mask_kind, "                    ") + [
+        "                    p = math.exp(x - lse[i0 + r])",
+        "                    g = p * (dst[c, r] - D[i0 + r])",
+        "                    dscale += g * raw[c, r]",
+        "                    dst[c, r] = g",
+        "                    pq[r, c] = p",
+        "                    dsq[r, c] = g",
+        f"            {axpy}(pq, 0, 0, bq, w, gout, i0, 0, e, dv, j0)",
+        f"            {axpy}(dsq, 0, 0, bq, w, q, i0, 0, d, dk, j0)",
+        f"            {axpy}(dst, 0, 0, w, bq, k, j0, 0, d, dq, i0)",
+        "    for r in range(nq):",
+        "        for c in range(d):",
+        "            dq[r, c] *= scale",
+        "    for r in range(nk):",
+        "        for c in range(d):",
+        "            dk[r, c] *= scale",
         f"    return dq, dk, dv, np.asarray({dt}(dscale))"]
     return ctx.define("\n".join(lines) + "\n", prefix="fused_attention_grad")

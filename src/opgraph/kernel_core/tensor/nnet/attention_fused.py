@@ -40,9 +40,9 @@ MASK_KINDS = (None, "add", "bool")
 
 
 def workspace_bytes(itemsize=8):
-    """The scratch memory of one block of scores (and of its probabilities), in bytes:
-    independent of the sequence lengths."""
-    return 2 * BLOCK_Q * BLOCK_K * itemsize
+    """The scratch memory of the kernels' score blocks, in bytes (the backward's four
+    ``BLOCK_Q x BLOCK_K`` blocks): independent of the sequence lengths."""
+    return 4 * BLOCK_Q * BLOCK_K * itemsize
 
 
 def _check_mask_kind(mask_kind):
