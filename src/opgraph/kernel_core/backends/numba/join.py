@@ -43,7 +43,10 @@ def _funcify_join(op, node, ctx):
     names = [f"t{i}" for i in range(len(tensors))]
 
     def body(a):
-        lines = ["n = " + " + ".join(f"{t}.shape[{a}]" for t in names)]
+        # Summed a few terms per statement: one expression of 10^4 terms nests
+        # 10^4 deep and Python's compiler overflows its recursion limit.
+        lengths = [f"{t}.shape[{a}]" for t in names]
+        lines = ["n = 0"] + [f"n += {' + '.join(lengths[k:k + 32])}" for k in range(0, len(lengths), 32)]
         for t in names[1:]:
             for d in range(nd):
                 if d != a:
