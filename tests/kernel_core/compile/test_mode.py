@@ -13,7 +13,7 @@ from opgraph.kernel_core.compile.mode import FAST_RUN_TAGS
 
 
 def test_predefined_modes():
-    assert set(predefined_modes) == {"PYTHON", "FAST_COMPILE", "NUMBA", "FAST_RUN"}
+    assert set(predefined_modes) == {"PYTHON", "FAST_COMPILE", "NUMBA", "FAST_RUN", "JAX"}
     assert get_mode("PYTHON").linker_name == "py"
     assert get_mode("fast_compile") is predefined_modes["FAST_COMPILE"]
     assert get_mode("NUMBA").optimizer == "fast_run"
