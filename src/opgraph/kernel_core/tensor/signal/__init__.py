@@ -2,5 +2,6 @@
 
 from opgraph.kernel_core.tensor.signal.conv import Convolve1d, convolve1d
 from opgraph.kernel_core.tensor.signal.conv2d import Convolve2d, convolve2d
+from opgraph.kernel_core.tensor.signal.fft_conv import FFTConvolve
 
-__all__ = ["convolve1d", "Convolve1d", "convolve2d", "Convolve2d"]
+__all__ = ["convolve1d", "Convolve1d", "convolve2d", "Convolve2d", "FFTConvolve"]
