@@ -23,7 +23,7 @@ _DEFAULTS = {
 
 _CHOICES = {
     "floatX": ("float64", "float32"),
-    "mode": ("FAST_RUN", "NUMBA", "PYTHON", "FAST_COMPILE"),
+    "mode": ("FAST_RUN", "NUMBA", "PYTHON", "FAST_COMPILE", "JAX"),
     # Test values are not implemented: only PyTensor's "off" (and "ignore") mean anything.
     "compute_test_value": ("off", "ignore"),
     "tiered_compile": ("background", "on_wait", "off"),

@@ -224,3 +224,11 @@ def test_out_of_bounds_indices_raise_instead_of_clamping():
     g = opgraph.function([x], x[pt.constant(np.array([0, 7]))], mode="JAX")
     with pytest.raises(IndexError, match="index 7 is out of bounds for axis 0 with size 4"):
         g(xv)
+
+
+def test_config_mode_jax_is_the_default_mode_of_function():
+    x = pt.vector("x")
+    with opgraph.config.change(mode="JAX"):
+        f = opgraph.function([x], pt.exp(x))
+    assert f.maker.mode.linker_name == "jax"
+    np.testing.assert_allclose(f(np.zeros(2)), np.ones(2))
