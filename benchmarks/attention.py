@@ -25,6 +25,7 @@ from common import fmt, jax_module, report, timeit
 
 HEADS, D = 4, 64
 SIZES = (1024, 4096)
+LAST_MEMORY = []   # (n, label, peak bytes) of the last main() run: memory_markdown(LAST_MEMORY)
 
 
 def _status():
@@ -134,7 +135,8 @@ def main(sizes=SIZES):
             if m == n:
                 share = f"  ({p / unfused:.3f} of unfused)" if unfused else ""
                 print(f"  peak memory {label:<24} {p / 2**20:9.1f} MiB{share}")
-    return [r for r in records if "peak memory" not in r[0]], memory
+    LAST_MEMORY[:] = memory
+    return [r for r in records if "peak memory" not in r[0]]
 
 
 def memory_markdown(memory):

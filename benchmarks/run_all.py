@@ -9,7 +9,9 @@ import os
 import platform
 import sys
 
+import attention
 import bench_rewrite
+import convolution
 import first_call
 import jax_multidevice
 import logprob_models
