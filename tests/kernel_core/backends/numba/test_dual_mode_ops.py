@@ -442,6 +442,39 @@ def family_signal():
 FAMILIES["signal"] = family_signal
 
 
+def family_signal_2d_fft():
+    """pt.signal.convolve2d (full, same, a batch, the valid form of its gradient) and the FFT
+    convolution op (objmode: numba has no FFT)."""
+    from opgraph.kernel_core.tensor.signal import FFTConvolve
+
+    x, k, xb, v = pt.matrix("x"), pt.matrix("k"), pt.tensor3("xb"), pt.vector("v")
+    outs = [pt.signal.convolve2d(x, k), pt.signal.convolve2d(x, k, "same"), pt.signal.convolve2d(xb, k, "valid")]
+    outs += grad((pt.signal.convolve2d(x, k) ** 2).sum(), [x, k])
+    outs += [FFTConvolve(2)(x, k), FFTConvolve(1)(v, v)]
+    return run_both([x, k, xb, v], outs, [RNG.normal(size=(5, 6)), RNG.normal(size=(2, 3)),
+                                          RNG.normal(size=(2, 5, 6)), RNG.normal(size=9)],
+                    allow_objmode=("FFTConvolve",))
+
+
+FAMILIES["signal_2d_fft"] = family_signal_2d_fft
+
+
+def family_attention():
+    """FusedAttention (no mask, boolean mask, batched over heads) and FusedAttentionGrad."""
+    from opgraph.kernel_core.tensor.nnet.attention_fused import fused_attention
+
+    q, k, v, m = pt.tensor3("q"), pt.tensor3("k"), pt.tensor3("v"), pt.matrix("m", dtype="bool")
+    outs = []
+    for mask in (None, m):
+        y = fused_attention(q, k, v, 0.5, mask=mask)
+        outs += [y] + grad((y * y).sum(), [q, k, v])
+    return run_both([q, k, v, m], outs, [RNG.normal(size=(2, 5, 3)), RNG.normal(size=(2, 7, 3)),
+                                         RNG.normal(size=(2, 7, 2)), np.tril(np.ones((5, 7), dtype=bool))])
+
+
+FAMILIES["attention"] = family_attention
+
+
 def family_logprob():
     """CheckParameterValue (raising and -inf forms) on a derived logp."""
     from opgraph.logprob import check_parameters, logp
