@@ -41,8 +41,7 @@ JAX_EXT_FAMILIES = set()
 SLOW_FAMILIES = {"random"}
 
 # Op classes whose JAX implementation is jax-ext's work (see the module docstring).
-# Convolve2d: pt.signal's 2-d convolution, new in the tree (its JAX rule belongs with signal.py).
-OWNED_BY_JAX_EXT = {"Convolve2d"}
+OWNED_BY_JAX_EXT = set()
 
 # Per family: inputs whose values size outputs, compiled as static arguments.
 STATIC_INPUTS = {

@@ -488,6 +488,25 @@ def family_logprob():
 FAMILIES["logprob"] = family_logprob
 
 
+def family_optimize():
+    """pt.optimize's four solvers (SciPy at run time: NUMBA runs them through the objmode
+    fallback, so such a graph is not disk-cached) and a gradient through a solution."""
+    from opgraph.tensor.optimize import minimize, minimize_scalar, root, root_scalar
+
+    x, v, a = pt.scalar("x"), pt.vector("v"), pt.scalar("a")
+    x_min, ok_min = minimize(((v - a) ** 2).sum() + (v ** 4).sum(), v)
+    s_min, ok_s = minimize_scalar((x - a) ** 2 + x ** 4, x)
+    s_root, ok_root = root([v[0] + v[1] - a, v[0] - v[1] - 1.0], v)
+    r_root, ok_r = root_scalar(x ** 3 + x - a, x, method="newton")
+    outs = [Case(o, rtol=1e-6, atol=1e-8) for o in (x_min, s_min, s_root, r_root, grad(r_root, a))]
+    return run_both([x, v, a], outs + [ok_min, ok_s, ok_root, ok_r],
+                    [np.float64(0.5), np.array([0.3, -0.2]), np.float64(1.5)],
+                    allow_objmode={"MinimizeOp", "MinimizeScalarOp", "RootOp", "RootScalarOp"})
+
+
+FAMILIES["optimize"] = family_optimize
+
+
 def test_bool_to_float_cast():
     n = pt.lscalar("n")
     b = pt.vector("b", dtype="bool")
@@ -517,6 +536,8 @@ NOT_COMPILED.add("RandomVariable")   # the base class of the distributions
 NOT_COMPILED.add("_SliceOp")   # the base class of Softmax / LogSoftmax
 # pt.nnet's training layers: inline OpFromGraphs, replaced by their inner graphs first.
 NOT_COMPILED.update({"Dropout", "BatchNorm"})
+NOT_COMPILED.add("_SolverOp")   # the base class of the four solver ops
+NOT_COMPILED.add("_SquareToSquare")   # the base class of MatrixInverse / Cholesky / Expm
 
 
 def _library_op_classes():
