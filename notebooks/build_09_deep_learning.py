@@ -25,8 +25,7 @@ def cells():
         """),
         preamble("""
         from opgraph.gradient import grad
-        from opgraph.tensor.nnet import to_inference
-        from opgraph.kernel_core.rewriting.attention import fuse_attention
+        from opgraph.tensor.nnet import fuse_attention, to_inference
 
         nn = pt.nnet
         """),
@@ -116,6 +115,14 @@ def cells():
         code("""
         fused = fuse_attention(attn)
         opgraph.dprint(fused)
+        """),
+        md("""
+        `%%pytensor -r fused_attention` shows the same rewrite from the cell magic: the graph the
+        cell defines after the rewrites of that tag.
+        """),
+        code("""
+        %%pytensor -r fused_attention
+        attn
         """),
         md("""
         The rewrite stepper shows the fusion as one step: the rule, and the graph before and after.

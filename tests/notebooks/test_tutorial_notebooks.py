@@ -18,6 +18,7 @@ EXPECTED = [
     "06_logistic_regression",
     "07_looping_and_branching",
     "08_probability",
+    "09_deep_learning",
 ]
 
 
@@ -32,7 +33,7 @@ def _read(name):
     return nbformat.read(NOTEBOOK_DIR / f"{name}.ipynb", as_version=4)
 
 
-def test_the_six_notebooks_exist_and_are_built_by_the_script():
+def test_the_tutorial_notebooks_exist_and_are_built_by_the_script():
     assert list(_builder().NOTEBOOKS) == EXPECTED
     for name in EXPECTED:
         assert (NOTEBOOK_DIR / f"{name}.ipynb").is_file(), name

@@ -1,4 +1,4 @@
-"""Generated-Python rules for reductions, shapes and Dot: ``perform``'s NumPy calls, inline."""
+"""Generated-Python rules for reductions, shapes, shape checks and Dot: ``perform``'s NumPy calls, inline."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from opgraph.kernel_core.backends.python.dispatch import (ERRSTATE_ANY, ERRSTATE
                                                           python_funcify)
 from opgraph.kernel_core.tensor.dot import Dot
 from opgraph.kernel_core.tensor.reduction import CAReduce
-from opgraph.kernel_core.tensor.shape import Shape, Shape_i
+from opgraph.kernel_core.tensor.shape import Shape, ShapeAgreement, Shape_i
 
 
 @python_funcify.register(CAReduce)
@@ -54,3 +54,16 @@ def dot_kernel(op, node, names):
              f"{out} = _np_asarray(_np_dot({x}, {y}), dtype={dtype!r})"]
     return Kernel(lines, {perform: op.perform, node_alias: node, "_np_asarray": np.asarray,
                           "_np_dot": np.dot}, ERRSTATE_CALLER)
+
+
+@python_funcify.register(ShapeAgreement)
+def shape_agreement_kernel(op, node, names):
+    if type(op).perform is not ShapeAgreement.perform:   # a subclass computing otherwise
+        return perform_kernel(op, node, names)
+    (x, *entries), (out,) = names.inputs, names.outputs
+    raise_mismatch, node_alias = names.alias("raise_mismatch"), names.alias("node")
+    # The comparison inline; on a mismatch perform raises its own message.
+    mismatch = " or ".join(f"{x}.shape[{d}] != {e}" for d, e in zip(op.dims, entries)) or "False"
+    lines = [f"if {mismatch}: {raise_mismatch}({node_alias}, [{', '.join(names.inputs)}], [[None]])",
+             f"{out} = {x}"]
+    return Kernel(lines, {raise_mismatch: op.perform, node_alias: node}, ERRSTATE_ANY)
