@@ -84,7 +84,9 @@ def test_names_resolve_to_the_engine_object_at_every_path():
     assert pt.basic.where is pt.where           # PyTensor has it in tensor.basic; opgraph in math
     assert pt.nlinalg.det is pt.linalg.det
     assert pt.slinalg.cholesky is pt.linalg.cholesky
-    assert pt.sort.argsort is pt.argsort
+    from opgraph.tensor.sort import argsort
+
+    assert argsort is pt.argsort and callable(pt.sort)   # pt.sort is the function, as in PyTensor
     from opgraph.graph.basic import ancestors
     from opgraph.graph.traversal import ancestors as ancestors2
 
@@ -128,3 +130,14 @@ def test_public_modules_are_thin_reexports(rel):
         if isinstance(stmt, ast.FunctionDef) and rel == "__init__.py" and "ipython_extension" in stmt.name:
             continue
         raise AssertionError(f"{rel} line {stmt.lineno}: {type(stmt).__name__} -- public modules re-export only")
+
+
+def test_importing_the_shape_and_sort_modules_keeps_the_functions():
+    # A submodule imported for the first time rebinds the package attribute of its name.
+    import subprocess
+    import sys
+
+    code = ("import opgraph.tensor as pt, opgraph.tensor.shape, opgraph.tensor.sort, types; "
+            "assert callable(pt.shape) and callable(pt.sort), (pt.shape, pt.sort); "
+            "from opgraph.tensor.sort import argsort; from opgraph.tensor.shape import specify_shape")
+    subprocess.run([sys.executable, "-c", code], check=True)

@@ -71,7 +71,7 @@ class TutorialRuns:
 @pytest.fixture(scope="module")
 def tutorial_runs(request, open_lab_page, lab_server):  # the browser first: no chromium, no server
     selected = [item.callspec.params["notebook"] for item in request.session.items
-                if item.module is request.module and hasattr(item, "callspec")
+                if getattr(item, "module", None) is request.module and hasattr(item, "callspec")
                 and "notebook" in item.callspec.params]
     return TutorialRuns(lab_server, open_lab_page, dict.fromkeys(selected))
 

@@ -16,3 +16,11 @@ from opgraph.tensor import (  # noqa: E402,F401
     basic, blockwise, elemwise, extra_ops, linalg, math, nlinalg, nnet, optimize, random, shape, signal, slinalg,
     sort, special, subtensor, type, variable,
 )
+
+# ``pt.shape`` and ``pt.sort`` are functions, and also the names of PyTensor's modules
+# ``pytensor.tensor.shape`` / ``.sort``.  Importing a submodule the first time sets the
+# package attribute of its name to the module, so a later ``import opgraph.tensor.shape``
+# (anywhere) would replace the function: import both modules now, then bind the functions.
+_shape_module = import_module("opgraph.tensor.shape")
+_sort_module = import_module("opgraph.tensor.sort")
+shape, sort = _engine.shape, _engine.sort
