@@ -181,3 +181,17 @@ def markdown(records, baseline="numpy"):
         lines.append(f"| {workload} | {label} | {fmt(sec)} | {ratio(sec, times.get(baseline))} "
                      f"| {ratio(sec, opgraph_time(times))} |")
     return lines
+
+
+def fresh_process_runs(script, env, what, runs=2):
+    """Run ``script`` in ``runs`` new processes one after another (sharing ``env``'s cache
+    directories: the first is cold, the next warm); per run, the floats it printed last."""
+    import subprocess
+
+    results = []
+    for _ in range(runs):
+        r = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True)
+        if r.returncode:
+            raise RuntimeError(f"{what} subprocess failed:\n{r.stderr[-2000:]}")
+        results.append([float(v) for v in r.stdout.split()])
+    return results

@@ -12,11 +12,9 @@ plays the disk cache's part).  opgraph's modules are byte-compiled first, as in 
 
 import compileall
 import os
-import subprocess
-import sys
 import tempfile
 
-from common import available, report
+from common import available, fresh_process_runs, report
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SRC = os.path.join(HERE, "..", "src")
@@ -69,13 +67,7 @@ print(time.perf_counter() - t0)
 
 
 def cold_and_warm(script, env):
-    times = []
-    for _ in range(2):
-        r = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True)
-        if r.returncode:
-            raise RuntimeError(f"first-call subprocess failed:\n{r.stderr[-2000:]}")
-        times.append(float(r.stdout.split()[-1]))
-    return times
+    return [values[-1] for values in fresh_process_runs(script, env, "first-call")]
 
 
 def opgraph_env(cache, tiered):

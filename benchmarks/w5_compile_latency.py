@@ -19,12 +19,10 @@ come from site-packages, byte-compiled by pip).
 
 import compileall
 import os
-import subprocess
-import sys
 import tempfile
 import textwrap
 
-from common import available, report
+from common import available, fresh_process_runs, report
 
 SRC = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "src")
 
@@ -122,25 +120,14 @@ make = lambda: jax.jit(jax.value_and_grad(logp, argnums=(0, 1, 2)))
 
 def two_runs(script, env):
     """(cold compile, compile from cache, per call) from two fresh processes sharing ``env``'s cache."""
-    runs = []
-    for _ in range(2):
-        r = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True)
-        if r.returncode:
-            raise RuntimeError(f"W5 subprocess failed:\n{r.stderr[-2000:]}")
-        runs.append([float(v) for v in r.stdout.split()[-2:]])
+    runs = [values[-2:] for values in fresh_process_runs(script, env, "W5")]
     return runs[0][0], runs[1][0], runs[1][1]
 
 
 def tiered_runs(script, env):
     """Cold and warm (disk cache present) runs of the tiered script: per run (first result,
     Numba takes over, per call on the Python tier, per call on Numba)."""
-    runs = []
-    for _ in range(2):
-        r = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True)
-        if r.returncode:
-            raise RuntimeError(f"W5 tiered subprocess failed:\n{r.stderr[-2000:]}")
-        runs.append([float(v) for v in r.stdout.split()[-4:]])
-    return runs
+    return [values[-4:] for values in fresh_process_runs(script, env, "W5 tiered")]
 
 
 def main():
