@@ -31,6 +31,7 @@ __all__ = ["scan_pullback"]
 
 def scan_pullback(op, inputs, outputs, output_grads):
     from opgraph.kernel_core.gradient import _is_discrete, grad
+    from opgraph.kernel_core.graph.basic import Constant
     from opgraph.kernel_core.graph.replace import graph_replace
     from opgraph.kernel_core.scan.builder import scan
     from opgraph.kernel_core.tensor.join import concatenate, stack
@@ -73,7 +74,14 @@ def scan_pullback(op, inputs, outputs, output_grads):
     g_nit_seqs = [g[:T] for g, o in zip(g_nits, nit_outs)]
     float_nits = [m for m, o in enumerate(nit_outs) if not _is_discrete(o)]
     g_nit_seqs = [g_nit_seqs[m] for m in float_nits]
-    all_seqs = bw_seqs + tap_seqs + g_trace_seqs + g_nit_seqs
+    # The forward values of the step's computed outputs, read back instead of recomputed:
+    # the pullback of tanh (say) uses its output, which the forward trace already holds.
+    fwd_outputs = list(op.inner_new_states) + list(op.inner_nits)
+    fwd_traces = list(traces) + list(nit_outs)
+    reused = [j for j, o in enumerate(fwd_outputs) if o.owner is not None and not isinstance(o, Constant)
+              and fwd_traces[j].type.dtype == o.type.dtype and fwd_traces[j].type.ndim == o.type.ndim + 1]
+    reused_seqs = [fwd_traces[j][:T] for j in reused]
+    all_seqs = bw_seqs + tap_seqs + g_trace_seqs + g_nit_seqs + reused_seqs
 
     # A state reading only its previous value (lag 1) carries one row, not a 1-row window
     # (no stack / index per backward step).
@@ -92,6 +100,8 @@ def scan_pullback(op, inputs, outputs, output_grads):
         pos += len(float_states)
         g_nt = list(args[pos:pos + len(float_nits)])
         pos += len(float_nits)
+        fwd_values = list(args[pos:pos + len(reused)])
+        pos += len(reused)
         carries = list(args[pos:pos + len(float_states)])
         pos += len(float_states)
         accs = list(args[pos:pos + len(float_nonseqs)])
@@ -123,6 +133,9 @@ def scan_pullback(op, inputs, outputs, output_grads):
         gs = grad(None, wrt=wrt, known_grads=known, disconnected_inputs="ignore",
                   return_disconnected="zero") if known else [zeros_like(w) for w in wrt]
         gs = list(gs)
+        stored = {fwd[j]: v for j, v in zip(reused, fwd_values) if v.type == fwd[j].type}
+        if stored:
+            gs = graph_replace(gs, stored, strict=False)
         g_x = gs[:len(float_seqs)]
         p = len(float_seqs)
         new_carries = []

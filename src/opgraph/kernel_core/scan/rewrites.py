@@ -171,6 +171,163 @@ def scan_merge(fgraph, node):
     return None
 
 
+def _use_counts(inner_inputs, inner_outputs):
+    """How many times each variable of an inner graph is read (node inputs and outputs)."""
+    from opgraph.kernel_core.graph.traversal import io_toposort
+
+    counts = {}
+    for n in io_toposort(list(inner_inputs), list(inner_outputs)):
+        for v in n.inputs:
+            counts[v] = counts.get(v, 0) + 1
+    for v in inner_outputs:
+        counts[v] = counts.get(v, 0) + 1
+    return counts
+
+
+def _expanded_vector(v, order):
+    """``x`` when ``v`` is ``x`` (a vector) with an axis added as ``order`` says."""
+    from opgraph.kernel_core.tensor.elemwise import DimShuffle
+
+    node = v.owner
+    if node is not None and isinstance(node.op, DimShuffle) and node.op.new_order == order:
+        return node.inputs[0]
+    return None
+
+
+def _outer_operands(term):
+    """``(a, b)`` when ``term`` is ``dot(a[:, None], b[None, :])`` (``outer(a, b)``), else None."""
+    from opgraph.kernel_core.tensor.dot import Dot
+
+    node = term.owner
+    if node is None or not isinstance(node.op, Dot):
+        return None
+    a = _expanded_vector(node.inputs[0], (0, "x"))
+    b = _expanded_vector(node.inputs[1], ("x", 0))
+    if a is None or b is None or isinstance(a, Constant) or isinstance(b, Constant):
+        return None
+    return a, b
+
+
+def _sum_terms(v, counts):
+    """The terms of ``v`` as a sum (nested adds read only here are opened), iteratively."""
+    from opgraph.kernel_core.scalar import basic as ps
+    from opgraph.kernel_core.tensor.elemwise import Elemwise
+
+    def is_add(x):
+        return x.owner is not None and isinstance(x.owner.op, Elemwise) and isinstance(x.owner.op.scalar_op, ps.Add)
+
+    terms, todo = [], [v]
+    while todo:
+        x = todo.pop()
+        if is_add(x) and (x is v or counts.get(x, 0) == 1) and x.type.dtype == v.type.dtype:
+            todo.extend(reversed(x.owner.inputs))
+        else:
+            terms.append(x)
+    return terms
+
+
+def _pushable_sums(op, node):
+    """Per state that is a pure sum of outer products: ``{k: (outer operands, other terms)}``.
+
+    A state qualifies when only its final value is kept (``save_last``), it reads only its
+    previous value (tap -1), that value is read by nothing but the sum, and the new value is
+    read by nothing else in the step."""
+    counts = _use_counts(op.inner_inputs, op.inner_outputs)
+    found = {}
+    for k, (taps, tap_vars, new) in enumerate(zip(op.state_taps, op.inner_state_taps(), op.inner_new_states)):
+        if not op.save_last[k] or taps != (-1,) or new.type.ndim != 2:
+            continue
+        (prev,) = tap_vars
+        if counts.get(prev, 0) != 1 or counts.get(new, 0) != 1 or new.owner is None:
+            continue
+        terms = _sum_terms(new, counts)
+        if prev not in terms or new.type.dtype != prev.type.dtype:
+            continue
+        products, rest = [], []
+        for t in terms:
+            if t is prev:
+                continue
+            pair = _outer_operands(t) if t.type.dtype == new.type.dtype else None
+            (rest if pair is None else products).append(t if pair is None else pair)
+        if products:
+            found[k] = (products, rest)
+    return found
+
+
+@node_rewriter([Scan], name="scan_push_out_sum")
+def scan_push_out_sum(fgraph, node):
+    """A state accumulating outer products, ``acc + outer(a_t, b_t)``, whose final value alone
+    is used -> the per-step ``a_t`` and ``b_t`` stacked as per-step outputs (or read from the
+    sequence they are), and one product after the loop: ``acc_0 + A.T @ B``.
+
+    The step's 2-d update (an ``n x m`` pass per step, the gradient of ``dot(W, h)`` w.r.t.
+    ``W`` in a recurrence) becomes one matrix product over all steps, BLAS's best case.  A
+    state left with no other terms is removed from the loop.  (One of the "push out of the
+    step" rewrites: a sum over the steps of per-step terms -> one batched op after the loop.)"""
+    from opgraph.kernel_core.tensor.dot import dot
+    from opgraph.kernel_core.tensor.math import add
+
+    op = node.op
+    if op.as_while or op.n_shared:
+        return None
+    found = _pushable_sums(op, node)
+    if not found:
+        return None
+    n, seqs, inits, nonseqs = op.outer_groups(node.inputs)
+    seq_of = {inner: outer for inner, outer in zip(op.inner_seqs, seqs)}
+    new_nits, operands = [], {}   # operands[k]: [(a source, b source)]; a source: ("seq", outer) / ("nit", j)
+
+    def source(v):
+        if v in seq_of:
+            return ("seq", seq_of[v])
+        if v not in new_nits:
+            new_nits.append(v)
+        return ("nit", new_nits.index(v))
+
+    kept_states, new_states = [], []
+    for k, new in enumerate(op.inner_new_states):
+        if k not in found:
+            kept_states.append(k)
+            new_states.append(new)
+            continue
+        products, rest = found[k]
+        operands[k] = [(source(a), source(b)) for a, b in products]
+        if rest:
+            prev = op.inner_state_taps()[k][0]
+            kept_states.append(k)
+            new_states.append(add(prev, *rest) if len(rest) > 0 else prev)
+    tap_lists = op.inner_state_taps()
+    inner_inputs = (list(op.inner_seqs) + [v for k in kept_states for v in tap_lists[k]]
+                    + list(op.inner_nonseqs))
+    inner_outputs = new_states + list(op.inner_nits) + new_nits
+    new_op = op.clone_with(inner_inputs=inner_inputs, inner_outputs=inner_outputs,
+                           state_taps=tuple(op.state_taps[k] for k in kept_states),
+                           save_last=tuple(op.save_last[k] for k in kept_states),
+                           n_nit=op.n_nit + len(new_nits), inner_rewritten=False)
+    outs = new_op(n, *seqs, *[inits[k] for k in kept_states], *nonseqs, return_list=True)
+    n_kept = len(kept_states)
+    stacked = outs[n_kept + op.n_nit:]
+
+    def rows(src):
+        kind, x = src
+        return stacked[x] if kind == "nit" else x[:n]
+
+    replacements = {}
+    for k, old in enumerate(node.outputs[:op.n_states]):
+        if k in kept_states:
+            value = outs[kept_states.index(k)]
+        else:
+            value = inits[k][op.lags[k] - 1]
+        if k in operands:
+            value = add(value, *[dot(rows(a).T, rows(b)) for a, b in operands[k]])
+            if value.type.dtype != old.type.dtype:
+                return None
+        replacements[old] = value
+    for m, old in enumerate(node.outputs[op.n_states:op.n_states + op.n_nit]):
+        replacements[old] = outs[n_kept + m]
+    return replacements
+
+
 @node_rewriter(None, name="step_outer_product")
 def step_outer_product(fgraph, node):
     """``dot(a[:, None], b[None, :])`` -> ``a[:, None] * b[None, :]`` inside a step.
@@ -219,7 +376,11 @@ def scan_rewrite_inner(fgraph, node):
     return new_op(*node.inputs, return_list=True)
 
 
+# Registration order is the order the rules are tried on a node: the last-state window
+# first (the push-out needs it), the push-out before the step is rewritten (it matches the
+# step's ``dot`` of an outer product, which ``step_outer_product`` turns into a multiply).
 register_rewrite(scan_merge, "canonicalize", "scan", "scan_merge")
-register_rewrite(scan_rewrite_inner, "specialize", "scan", "scan_rewrite_inner")
 register_rewrite(scan_save_last, "specialize", "fast_compile", "scan", "scan_save_last")
+register_rewrite(scan_push_out_sum, "specialize", "scan", "scan_push_out_sum")
+register_rewrite(scan_rewrite_inner, "specialize", "scan", "scan_rewrite_inner")
 register_rewrite(scan_unused_outputs, "canonicalize", "scan", "scan_unused_outputs")
