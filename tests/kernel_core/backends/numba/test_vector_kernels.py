@@ -1,4 +1,4 @@
-"""Vectorizable scalar kernels (exp, log, log1p, softplus, sigmoid), the single-loop
+"""Vectorizable scalar kernels (exp, log, log1p, tanh, softplus, sigmoid), the single-loop
 elemwise code (runtime broadcasting, inplace), contiguous DimShuffle views, and
 importing numba without scipy.linalg."""
 
@@ -57,6 +57,17 @@ def test_vlog_and_vlog1p_match_numpy_to_one_ulp():
     with np.errstate(all="ignore"):
         assert _max_ulp(_loop(vlog)(x), np.log(x)) <= 1.0
         assert _max_ulp(_loop(vlog1p)(u), np.log1p(u)) <= 2.0
+
+
+def test_vtanh_matches_numpy_to_two_ulp():
+    from opgraph.kernel_core.backends.numba.scalar_kernels import vtanh
+
+    rng = np.random.default_rng(3)
+    x = np.concatenate([rng.uniform(-1, 1, 20000), rng.uniform(-25, 25, 20000), np.linspace(0.6, 0.65, 2000),
+                        10.0 ** rng.uniform(-12, 1.5, 5000), SPECIAL, [19.1, -19.1, 0.625, -0.625]])
+    got = _loop(vtanh)(x)
+    assert _max_ulp(got, np.tanh(x)) <= 2.0
+    np.testing.assert_array_equal(np.signbit(got[x == 0]), np.signbit(x[x == 0]))
 
 
 def test_softplus_and_sigmoid_in_both_tails():

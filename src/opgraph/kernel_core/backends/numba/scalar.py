@@ -31,7 +31,7 @@ _MATH_FLOAT = {ps.Exp: "exp", ps.Expm1: "expm1", ps.Log: "log", ps.Log2: "log2",
                ps.Tan: "tan", ps.Arcsin: "asin", ps.Arccos: "acos", ps.Arctan: "atan",
                ps.Sinh: "sinh", ps.Cosh: "cosh", ps.Tanh: "tanh", ps.Arcsinh: "asinh",
                ps.Arccosh: "acosh", ps.Arctanh: "atanh"}
-_VECTORIZABLE = {ps.Exp: "vexp", ps.Log: "vlog", ps.Log1p: "vlog1p"}
+_VECTORIZABLE = {ps.Exp: "vexp", ps.Log: "vlog", ps.Log1p: "vlog1p", ps.Tanh: "vtanh"}
 _MATH_UNARY = {ps.Erf: "erf", ps.Erfc: "erfc", ps.Gamma: "gamma"}
 _KERNEL_UNARY = {ps.Gammaln: "gammaln", ps.Sigmoid: "sigmoid", ps.Softplus: "softplus", ps.Log1mexp: "log1mexp",
                  ps.Psi: "psi", ps.Tri_gamma: "tri_gamma", ps.Erfinv: "erfinv", ps.Erfcx: "erfcx",
