@@ -38,7 +38,7 @@ def _constant_source(var, ctx):
 
 
 def inner_graph_lines(ctx, inner_inputs, inner_outputs, arg_names, tag, copy_aliases=True, number_inputs=(),
-                      as_arrays=True):
+                      as_arrays=True, node_lines=None):
     """Statements computing ``inner_outputs`` from ``inner_inputs`` (named ``arg_names``).
 
     Returns ``(lines, result_names)``, or with ``as_arrays=False``
@@ -49,6 +49,9 @@ def inner_graph_lines(ctx, inner_inputs, inner_outputs, arg_names, tag, copy_ali
     per op and step would be most of a scalar loop's time.  ``tag`` makes the
     local names unique in the enclosing function.  With ``copy_aliases`` an array
     output that is an inner input or a view of one is copied (no view_map).
+    ``node_lines(node, arg_names, out_names)``, when given, may return the statements
+    of a node itself (Scan's step: a matrix-vector product with a loop-invariant matrix);
+    None keeps the node's own implementation.
     """
     from opgraph.kernel_core.backends.numba.codegen import _INLINED_FAMILIES
     from opgraph.kernel_core.backends.numba.scalar_form import (box_function, element_index, holds_one_number,
@@ -108,9 +111,14 @@ def inner_graph_lines(ctx, inner_inputs, inner_outputs, arg_names, tag, copy_ali
                     if isinstance(o.type, ScalarType):
                         arrays[o] = numbers[o]
                 continue
-        fn = numba_funcify(inner.op, inner, ctx)
         args = [array_of(v) for v in inner.inputs]
         outs = [f"{tag}t{k}_{j}" for j in range(len(inner.outputs))]
+        own = None if node_lines is None else node_lines(inner, args, outs)
+        if own is not None:
+            lines.extend(own)
+            arrays.update(zip(inner.outputs, outs))
+            continue
+        fn = numba_funcify(inner.op, inner, ctx)
         target = outs[0] if len(outs) == 1 else ", ".join(outs)
         inlined = None
         if fn.startswith(_INLINED_FAMILIES):

@@ -41,6 +41,32 @@ def _row(value, is_number, row_ndim):
     return value if is_number or row_ndim else f"{value}[()]"
 
 
+_SCAN_KERNELS = "opgraph.kernel_core.backends.numba.scan_kernels"
+
+
+def _is_matvec(node):
+    from opgraph.kernel_core.tensor.dot import Dot
+
+    if not isinstance(node.op, Dot):
+        return False
+    m, v = node.inputs
+    dtype = node.outputs[0].type.dtype
+    return (m.type.ndim == 2 and v.type.ndim == 1 and dtype in ("float32", "float64")
+            and m.type.dtype == v.type.dtype == dtype)
+
+
+def _matvec_nonseqs(op):
+    """Inner non-sequences that are the matrix of a matrix-vector product in the step."""
+    from opgraph.kernel_core.graph.traversal import io_toposort
+
+    nonseqs = set(op.inner_nonseqs)
+    found = []
+    for node in io_toposort(list(op.inner_inputs), list(op.inner_outputs)):
+        if _is_matvec(node) and node.inputs[0] in nonseqs and node.inputs[0] not in found:
+            found.append(node.inputs[0])
+    return found
+
+
 @numba_funcify.register(Scan)
 def numba_funcify_scan(op, node, ctx):
     n_seqs, n_states, n_nit = op.n_seqs, op.n_states, op.n_nit
@@ -64,6 +90,24 @@ def numba_funcify_scan(op, node, ctx):
         lines.append(f"buf{k}[:{lag}] = {b}[:{lag}]")
     lines.append("done = n")
     lines.append("stopped = False")
+    # Small matrix-vector products with a loop-invariant matrix: a loop (scan_kernels).
+    looped = _matvec_nonseqs(op)
+    if looped:
+        prep = ctx.import_name(_SCAN_KERNELS, "loop_matrix")
+        matvec = ctx.import_name(_SCAN_KERNELS, "matvec")
+        for var in looped:
+            c = nonseq_names[op.inner_nonseqs.index(var)]
+            lines.append(f"{c}t = {prep}({c})")
+    products = {}   # step node -> its result buffer (the same in the peeled and the looped step)
+
+    def node_lines(inner, args, outs):
+        if inner.inputs[0] not in looped or not _is_matvec(inner) or len(outs) != 1:
+            return None
+        if inner not in products:
+            products[inner] = f"mv{len(products)}"
+            dtype = np_dtype(inner.outputs[0].type.dtype)
+            lines.append(f"{products[inner]} = np.empty({args[0]}.shape[0], dtype={dtype})")
+        return [f"{outs[0]} = {matvec}({args[0]}, {args[0]}t, {args[1]}, {products[inner]})"]
 
     def step(i, tag, first=False):
         """Statements of one step at index expression ``i``."""
@@ -84,7 +128,8 @@ def numba_funcify_scan(op, node, ctx):
                 args.append(name)
         args += nonseq_names + gen_names
         body, results, is_number = inner_graph_lines(ctx, op.inner_inputs, op.inner_outputs, args, tag,
-                                                     number_inputs=as_numbers, as_arrays=False)
+                                                     number_inputs=as_numbers, as_arrays=False,
+                                                     node_lines=node_lines if looped else None)
         out += body
         # Random generators: the next step draws from the advanced one.
         for k, g in enumerate(gen_names):
