@@ -117,6 +117,40 @@ def test_numba_gradient():
     # The backward loop's carries are windows (save_last), not traces.
     backward = [n for n in scans if n.op.name is None and any(n.op.save_last)]
     assert backward
+    # W's gradient, a sum of outer products, is one product after the loop (no 2-d carry);
+    # the step's matrix-vector products are loops (scan_kernels.matvec), not BLAS calls.
+    assert all(taps[0].type.ndim < 2 for n in scans for taps in n.op.inner_state_taps())
+    assert "matvec" in f_numba.maker.thunk.source
+
+
+def test_the_backward_step_reads_the_forward_values():
+    """tanh's pullback uses its output: the backward step reads it from the forward trace
+    instead of recomputing tanh(W h + u) (no Tanh and no W @ h in the backward step)."""
+    from opgraph.graph.traversal import ancestors, io_toposort
+
+    W, u, h0 = pt.matrix("W"), pt.matrix("u"), pt.vector("h0")
+    out = rnn(W, u, h0)
+    g = grad(out.sum(), W)
+    scans = {v.owner for v in ancestors([g]) if v.owner is not None and isinstance(v.owner.op, Scan)}
+    backward = [n for n in scans if n.outputs[0] is not out]
+    assert len(backward) == 1
+    op = backward[0].op
+    names = [type(n.op.scalar_op).__name__ if hasattr(n.op, "scalar_op") else type(n.op).__name__
+             for n in io_toposort(op.inner_inputs, op.inner_outputs)]
+    assert "Tanh" not in names and names.count("Dot") == 2   # W.T @ d, and W's outer product
+    values = [RNG.normal(size=(3, 3)) * 0.5, RNG.normal(size=(4, 3)), RNG.normal(size=3)]
+    f = opgraph.function([W, u, h0], g, mode="PYTHON")
+    Wv, uv, hv = values
+    hs, h = [], hv
+    for t in range(4):
+        h = np.tanh(Wv @ h + uv[t])
+        hs.append(h)
+    gW, gh = np.zeros((3, 3)), np.zeros(3)
+    for t in range(3, -1, -1):
+        d = (gh + 1.0) * (1 - hs[t] ** 2)
+        gW += np.outer(d, hs[t - 1] if t else hv)
+        gh = Wv.T @ d
+    np.testing.assert_allclose(f(*values), gW, rtol=1e-12)
 
 
 def test_rop_through_scan():

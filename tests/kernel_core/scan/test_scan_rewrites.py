@@ -180,3 +180,48 @@ def test_outer_products_in_a_step_become_one_fused_loop():
     # Outside a step the dot stays (it runs once there).
     outer = rewrite_graph(pt.outer(d, h), include=("fast_run",), exclude=("inplace",))
     assert isinstance(outer.owner.op, Dot)
+
+
+def _two_d_states(outputs_or_nodes):
+    nodes = outputs_or_nodes if isinstance(outputs_or_nodes, set) else scan_nodes(outputs_or_nodes)
+    return [n for n in nodes for taps in n.op.inner_state_taps() if taps[0].type.ndim == 2]
+
+
+A_ROWS = np.arange(12.0).reshape(4, 3) / 7
+B_ROWS = np.cos(np.arange(8.0)).reshape(4, 2)
+
+
+def test_a_summed_outer_product_leaves_the_step():
+    """acc + outer(a_t, b_t), only the final acc read -> acc0 + A.T @ B after the loop:
+    the 2-d state is gone, a_t / b_t are read from their sequences."""
+    a, b, c = pt.matrix("a"), pt.matrix("b"), pt.matrix("c")
+    acc0 = pt.zeros((3, 2)) + 1.0
+    acc, _ = opgraph.scan(lambda at, bt, acc: acc + pt.outer(at, bt), sequences=[a, b], outputs_info=acc0)
+    # Another term stays in the loop: the state remains, its product part leaves.
+    acc2, _ = opgraph.scan(lambda at, bt, acc, c: acc + pt.outer(at, bt) + c, sequences=[a, b],
+                           outputs_info=acc0, non_sequences=c)
+    outs = [acc[-1], acc2[-1]]
+    assert len(_two_d_states(outs)) == 2
+    rewritten = rewrite_graph(outs, include=("fast_run",), exclude=("inplace",))
+    nodes = scan_nodes(rewritten)
+    assert len(_two_d_states(nodes)) == 1
+    assert not any("dot" in name for n in nodes for name in inner_op_names(n.op))
+    cv = np.full((3, 2), 0.25)
+    want = [1.0 + A_ROWS.T @ B_ROWS, 1.0 + A_ROWS.T @ B_ROWS + 4 * cv]
+    for mode in ("PYTHON", "NUMBA"):
+        got = opgraph.function([a, b, c], rewritten, mode=mode)(A_ROWS, B_ROWS, cv)
+        for g, w in zip(got, want):
+            np.testing.assert_allclose(g, w, rtol=1e-12)
+    # Zero steps: the initial value.
+    got = opgraph.function([a, b, c], rewritten, mode="PYTHON")(A_ROWS[:0], B_ROWS[:0], cv)
+    np.testing.assert_allclose(got[1], np.ones((3, 2)))
+
+
+def test_an_outer_product_sum_whose_trace_is_read_stays():
+    a, b = pt.matrix("a"), pt.matrix("b")
+    acc, _ = opgraph.scan(lambda at, bt, acc: acc + pt.outer(at, bt), sequences=[a, b],
+                          outputs_info=pt.zeros((3, 2)))
+    rewritten = rewrite_graph(acc, include=("fast_run",), exclude=("inplace",))
+    assert len(_two_d_states([rewritten])) == 1
+    want = np.cumsum(A_ROWS[:, :, None] * B_ROWS[:, None, :], axis=0)
+    np.testing.assert_allclose(rewritten.eval({a: A_ROWS, b: B_ROWS}), want, rtol=1e-12)
