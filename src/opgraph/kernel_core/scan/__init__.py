@@ -3,7 +3,8 @@
 builder.py   the user-facing ``scan`` (PyTensor's signature)
 op.py        the Scan op: layout, Python implementation, infer_shape
 gradient.py  the pullback: backpropagation through time, itself a Scan
-rewrites.py  save only the last state when only ``[-1]`` is read, drop unused outputs
+rewrites.py  save only the last state when only ``[-1]`` is read, drop unused outputs, merge scans,
+             sums of outer products out of the step, the step rewritten
 utils.py     ``until`` (while loops)
 """
 

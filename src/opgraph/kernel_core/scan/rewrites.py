@@ -23,6 +23,13 @@ which runs after it) computes what the two steps share once per step.  Not merge
 while loops (their stop conditions differ), scans with random generators, and scans
 whose ``truncate_gradient`` or length check (``equal_lengths``) differ.
 
+``scan_push_out_sum``: a state that only sums outer products of per-step vectors
+(``acc + outer(a_t, b_t)``, the W-gradient of a recurrence's backward loop), whose final
+value alone is read, becomes one matrix product after the loop, ``acc0 + A.T @ B``, with
+``a_t`` / ``b_t`` stacked as per-step outputs or read from their sequences.  It runs
+before ``scan_rewrite_inner`` (registration order), which would turn the step's ``dot``
+into a multiply.
+
 (Loop-invariant computations are moved out of the step when the scan is built:
 ``builder._loop_invariants``.)
 """
@@ -109,6 +116,21 @@ def _independent(fgraph, first, second):
     return True
 
 
+def _union_inputs(a_outer, a_inner, b_outer, b_inner, same):
+    """A's (outer, inner) inputs of one group, then B's that A does not read already.
+
+    A B input reading the outer variable of an A input of the same inner type is not
+    added: ``same`` maps its inner variable to A's."""
+    outer, inner = list(a_outer), list(a_inner)
+    for o, i in zip(b_outer, b_inner):
+        if o in a_outer and i.type == a_inner[a_outer.index(o)].type:
+            same[i] = a_inner[a_outer.index(o)]
+        else:
+            outer.append(o)
+            inner.append(i)
+    return outer, inner
+
+
 def merge_scan_nodes(a_node, b_node):
     """The outputs of one Scan doing the steps of both nodes: ``(outputs of a, outputs of b)``."""
     from opgraph.kernel_core.graph.replace import graph_replace
@@ -125,20 +147,8 @@ def merge_scan_nodes(a_node, b_node):
     _, b_seqs, b_inits, b_nonseqs = b.outer_groups(b_node.inputs)
     # B's inner inputs reading an outer variable A already reads become A's inner inputs.
     same = {}
-    seqs, inner_seqs = list(a_seqs), list(a.inner_seqs)
-    for outer, inner in zip(b_seqs, b.inner_seqs):
-        if outer in a_seqs and inner.type == a.inner_seqs[a_seqs.index(outer)].type:
-            same[inner] = a.inner_seqs[a_seqs.index(outer)]
-        else:
-            seqs.append(outer)
-            inner_seqs.append(inner)
-    nonseqs, inner_nonseqs = list(a_nonseqs), list(a.inner_nonseqs)
-    for outer, inner in zip(b_nonseqs, b.inner_nonseqs):
-        if outer in a_nonseqs and inner.type == a.inner_nonseqs[a_nonseqs.index(outer)].type:
-            same[inner] = a.inner_nonseqs[a_nonseqs.index(outer)]
-        else:
-            nonseqs.append(outer)
-            inner_nonseqs.append(inner)
+    seqs, inner_seqs = _union_inputs(a_seqs, a.inner_seqs, b_seqs, b.inner_seqs, same)
+    nonseqs, inner_nonseqs = _union_inputs(a_nonseqs, a.inner_nonseqs, b_nonseqs, b.inner_nonseqs, same)
     b_outputs = graph_replace(b.inner_outputs, same, strict=False) if same else list(b.inner_outputs)
     a_taps = [v for taps in a.inner_state_taps() for v in taps]
     b_taps = [v for taps in b.inner_state_taps() for v in taps]
@@ -295,7 +305,7 @@ def scan_push_out_sum(fgraph, node):
         if rest:
             prev = op.inner_state_taps()[k][0]
             kept_states.append(k)
-            new_states.append(add(prev, *rest) if len(rest) > 0 else prev)
+            new_states.append(add(prev, *rest))
     tap_lists = op.inner_state_taps()
     inner_inputs = (list(op.inner_seqs) + [v for k in kept_states for v in tap_lists[k]]
                     + list(op.inner_nonseqs))

@@ -16,7 +16,10 @@ function.  Per-step outputs need their row shape before the buffer is allocated:
 the first step is generated once more ahead of the loop (peeled).  States with
 ``save_last`` keep a window of their ``L`` last rows (shifted each step), so the
 memory is O(L * state), not O(n_steps * state).  0-d rows are boxed into 0-d
-arrays, the array convention of the per-node functions.
+arrays, the array convention of the per-node functions.  A step's ``dot(M, v)`` with
+``M`` a non-sequence runs as ``scan_kernels.matvec``: a loop over ``M``'s columns,
+transposed once before the loop, into a buffer allocated before the loop (BLAS's call
+costs more than the product at small sizes; BLAS for large ``M``).
 """
 
 from __future__ import annotations
