@@ -90,11 +90,13 @@ class Mode:
     and rewrites.  ``tiered``: for the Numba linker, False compiles before
     ``function()`` returns, True / None run generated Python first while Numba
     compiles (None: as ``config.tiered_compile`` says; see compile/tiered.py).
-    ``jax_arrays``, ``shardings``, ``mesh``: options of the JAX linker (backends/jax/linker.py).
+    ``jax_arrays``, ``shardings``, ``mesh``, ``static_inputs``: options of the JAX linker
+    (backends/jax/linker.py; ``static_inputs``: input names or positions compiled as
+    ``jax.jit`` static arguments).
     """
 
     def __init__(self, linker="vm", optimizer=_UNSET, include=(), exclude=(), name=None, tiered=None,
-                 jax_arrays=False, shardings=None, mesh=None):
+                 jax_arrays=False, shardings=None, mesh=None, static_inputs=()):
         if isinstance(linker, str) and linker not in _LINKERS and linker.upper() in _MODE_NAMES:
             # Mode("NUMBA", tiered=False): a predefined mode's linker and rewrites.
             base = predefined_modes[linker.upper()]
@@ -139,8 +141,11 @@ class Mode:
         self.jax_arrays = bool(jax_arrays)
         self.shardings = shardings
         self.mesh = mesh
-        if (jax_arrays or shardings is not None or mesh is not None) and self.linker != "jax":
-            raise ValueError(f"Mode: jax_arrays, shardings and mesh are options of the JAX linker, "
+        self.static_inputs = (() if static_inputs is None else tuple(static_inputs)
+                              if isinstance(static_inputs, (tuple, list)) else (static_inputs,))
+        if (jax_arrays or shardings is not None or mesh is not None or self.static_inputs) \
+                and self.linker != "jax":
+            raise ValueError(f"Mode: jax_arrays, shardings, mesh and static_inputs are options of the JAX linker, "
                              f"not of {self.linker!r}")
 
     # -- derived modes --------------------------------------------------------
@@ -152,7 +157,8 @@ class Mode:
     def _jax_options(self, linker=None):
         if (self.linker if linker is None else linker) != "jax":
             return {}
-        return dict(jax_arrays=self.jax_arrays, shardings=self.shardings, mesh=self.mesh)
+        return dict(jax_arrays=self.jax_arrays, shardings=self.shardings, mesh=self.mesh,
+                    static_inputs=self.static_inputs)
 
     def including(self, *tags):
         return self._derive(include=tags)
@@ -233,7 +239,7 @@ class Mode:
     def _jax_key(self):
         # Shardings map variables to specs: compared by identity of the dict's content.
         shardings = None if self.shardings is None else tuple((id(k), repr(v)) for k, v in self.shardings.items())
-        return (self.jax_arrays, shardings, id(self.mesh) if self.mesh is not None else None)
+        return (self.jax_arrays, shardings, id(self.mesh) if self.mesh is not None else None, self.static_inputs)
 
     def __hash__(self):
         return hash((str(self.linker), self.optimizer, self.include, self.exclude, self.tiered, self._jax_key()))
@@ -252,6 +258,8 @@ class Mode:
             parts.append("jax_arrays=True")
         if self.shardings is not None or self.mesh is not None:
             parts.append("shardings=...")
+        if self.static_inputs:
+            parts.append(f"static_inputs={self.static_inputs}")
         return f"Mode({', '.join(parts)})"
 
     __repr__ = __str__

@@ -226,6 +226,68 @@ def test_out_of_bounds_indices_raise_instead_of_clamping():
         g(xv)
 
 
+def test_traced_scalar_index_raises_instead_of_clamping():
+    """x[i] with an input i (basic indexing, a traced scalar): IndexError after the call, in
+    reads, writes and the gradient's inc_subtensor; constant indices need no checkify."""
+    from opgraph.kernel_core.backends.jax.checks import needs_checks
+
+    x, i = pt.vector("x"), pt.lscalar("i")
+    outs = [x[i], pt.set_subtensor(x[i], 7.0), opgraph.grad((x[i] ** 2).sum(), x)]
+    f = opgraph.function([x, i], outs, mode="JAX")
+    ref = opgraph.function([x, i], outs, mode="PYTHON")
+    xv = np.arange(3.0)
+    for k in (0, 2, -1, -3):
+        for got, want in zip(f(xv, np.int64(k)), ref(xv, np.int64(k))):
+            np.testing.assert_array_equal(got, want)
+    for k in (3, -4, 100):
+        with pytest.raises(IndexError, match="out of bounds for axis 0 with size 3"):
+            f(xv, np.int64(k))
+        with pytest.raises(IndexError):
+            ref(xv, np.int64(k))
+    m = pt.matrix("m")
+    g = opgraph.function([m, i], m[1:, i], mode="JAX")
+    np.testing.assert_array_equal(g(np.eye(3), np.int64(1)), [1.0, 0.0])
+    with pytest.raises(IndexError, match="axis 1 with size 3"):
+        g(np.eye(3), np.int64(3))
+    constant = opgraph.function([x], x[0] + x[1:].sum() + x[-1], mode="JAX")
+    assert not needs_checks(constant.maker.fgraph) and needs_checks(f.maker.fgraph)
+
+
+def test_cholesky_on_error_raise_raises_like_the_other_modes():
+    a = pt.matrix("a")
+    bad = np.array([[1.0, 2.0], [2.0, 1.0]])
+    f = opgraph.function([a], pt.linalg.cholesky(a), mode="JAX")
+    np.testing.assert_allclose(f(np.eye(2) * 4), np.eye(2) * 2)
+    for mode in ("JAX", "PYTHON"):
+        with pytest.raises(np.linalg.LinAlgError, match="not positive definite"):
+            opgraph.function([a], pt.linalg.cholesky(a), mode=mode)(bad)
+    assert np.isnan(opgraph.function([a], pt.linalg.cholesky(a, on_error="nan"), mode="JAX")(bad)).all()
+    # Blockwise (a batch of matrices): the core op's check runs under vmap.
+    b = pt.tensor3("b")
+    fb = opgraph.function([b], pt.linalg.cholesky(b), mode="JAX")
+    np.testing.assert_allclose(fb(np.stack([np.eye(2), 4 * np.eye(2)]))[1], 2 * np.eye(2))
+    with pytest.raises(np.linalg.LinAlgError, match="not positive definite"):
+        fb(np.stack([np.eye(2), bad]))
+
+
+def test_mode_passes_static_inputs_to_the_linker():
+    n = pt.lscalar("n")
+    out = pt.arange(n) * 2
+    for static in ("n", 0, n, ("n",)):
+        mode = Mode("JAX", static_inputs=static)
+        f = opgraph.function([n], out, mode=mode)
+        np.testing.assert_array_equal(f(np.int64(3)), [0, 2, 4])
+        np.testing.assert_array_equal(f(np.int64(4)), [0, 2, 4, 6])
+    assert mode == Mode("JAX", static_inputs=["n"]) and mode != Mode("JAX", static_inputs=(n,)) != Mode("JAX")
+    assert "static_inputs" in str(Mode("JAX", static_inputs="n").clone())
+    with pytest.raises(JaxCompileError):
+        opgraph.function([n], out, mode="JAX")(np.int64(3))
+    with pytest.raises(ValueError, match="options of the JAX linker"):
+        Mode("NUMBA", static_inputs=("n",))
+    with pytest.raises(ValueError, match="static input .* not an input"):
+        opgraph.function([n], out, mode=Mode("JAX", static_inputs=(pt.lscalar("m"),)))
+
+
 def test_config_mode_jax_is_the_default_mode_of_function():
     x = pt.vector("x")
     with opgraph.config.change(mode="JAX"):

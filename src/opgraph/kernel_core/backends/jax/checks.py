@@ -38,17 +38,24 @@ _ACTIVE = contextvars.ContextVar("opgraph_jax_checks_active", default=False)
 _CHECKING_OPS = {}
 
 
-def register_checking_op(cls, when=None):
+def register_checking_op(cls, when=None, per_node=False):
     """Mark an Op class whose JAX implementation calls ``jax_check`` (``when(op)``: only
-    the instances for which it is true)."""
-    _CHECKING_OPS[cls] = when
+    the instances for which it is true; ``per_node=True``: ``when(node)``, for checks that
+    depend on the node's inputs, e.g. whether an index is a constant)."""
+    _CHECKING_OPS[cls] = (when, per_node)
     return cls
 
 
-def _checks(op):
-    for cls, when in _CHECKING_OPS.items():
-        if isinstance(op, cls) and (when is None or when(op)):
+def _checks(node):
+    op = node.op
+    for cls, (when, per_node) in _CHECKING_OPS.items():
+        if isinstance(op, cls) and (when is None or when(node if per_node else op)):
             return True
+    core_op = getattr(op, "core_op", None)   # Blockwise: its core op's checks run under vmap
+    if core_op is not None:
+        for cls, (when, per_node) in _CHECKING_OPS.items():
+            if isinstance(core_op, cls) and (when is None or (not per_node and when(core_op))):
+                return True
     return False
 
 
@@ -118,7 +125,7 @@ def needs_checks(fgraph):
     while stack:
         for node in stack.pop():
             op = node.op
-            if _checks(op):
+            if _checks(node):
                 return True
             if id(op) in seen_ops:
                 continue

@@ -1,8 +1,9 @@
 """Linear algebra through ``jnp.linalg``, ``jax.scipy.linalg`` and ``jax.lax.linalg``.
 
-JAX reports a failed factorization with nan entries, never an exception:
+JAX reports a failed factorization with nan entries, never an exception.
 ``cholesky(..., on_error="raise")`` of a matrix that is not positive definite
-gives nan here (the Python and Numba modes raise).
+therefore checks its factor (``checks.jax_check``) and raises ``LinAlgError``
+after the call, as the other modes do; ``on_error="nan"`` gives a factor of nan only.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import jax.numpy as jnp
 import jax.scipy.linalg as jsl
 import numpy as np
 
+from opgraph.kernel_core.backends.jax.checks import jax_check, register_checking_op
 from opgraph.kernel_core.backends.jax.dispatch import jax_funcify
 from opgraph.kernel_core.tensor import linalg as la
 from opgraph.kernel_core.tensor.linalg_expm import Expm
@@ -62,8 +64,17 @@ _register(la.SolveTriangular, lambda op, node: lambda A, b: jsl.solve_triangular
 def _cholesky(op, node):
     def cholesky(x):
         L = jnp.linalg.cholesky(x)
+        if op.on_error == "raise":
+            # nan from a finite matrix: not positive definite (a nan input propagates).
+            jax_check(jnp.all(jnp.isfinite(L)) | ~jnp.all(jnp.isfinite(x)), np.linalg.LinAlgError,
+                      "cholesky: the matrix is not positive definite")
+        else:   # as the other modes: every entry nan (JAX leaves the upper triangle's zeros)
+            L = jnp.where(jnp.any(jnp.isnan(L), axis=(-2, -1), keepdims=True), jnp.nan, L)
         return L if op.lower else jnp.conj(_mT(L))
     return cholesky
+
+
+register_checking_op(la.Cholesky, when=lambda op: op.on_error == "raise")
 
 
 _register(la.Cholesky, _cholesky)

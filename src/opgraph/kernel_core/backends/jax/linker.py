@@ -44,12 +44,21 @@ class JaxLinker:
 
     def _static_positions(self, fgraph):
         names = [v.name for v in fgraph.inputs]
+        user_inputs = getattr(fgraph, "user_variables", ((), ()))[0]
         positions = []
         for s in self.static_inputs:
             if isinstance(s, int):
                 if not 0 <= s < len(names):
                     raise ValueError(f"JaxLinker: static input position {s} out of range ({len(names)} inputs)")
                 positions.append(s)
+            elif not isinstance(s, str):   # a variable: the user's input, or the graph's own
+                k = next((k for k, v in enumerate(user_inputs) if v is s), None)
+                if k is None:
+                    k = next((k for k, v in enumerate(fgraph.inputs) if v is s), None)
+                if k is None:
+                    raise ValueError(f"JaxLinker: static input {s} is not an input of the function "
+                                     f"(inputs: {names})")
+                positions.append(k)
             elif names.count(s) == 1:
                 positions.append(names.index(s))
             else:

@@ -6,10 +6,11 @@ from static shapes); otherwise ``JaxCompileError`` says so.
 
 Bounds: JAX clamps an out-of-bounds index where NumPy raises.  Static indices
 are checked while tracing (IndexError, as in the other modes); traced index
-*arrays* (advanced indexing) are checked in the compiled code (``checks.py``:
-the IndexError is raised after the call).  A traced *scalar* index of basic
-indexing (``x[i]``) is not checked: it clamps, as JAX does (checking it would
-wrap every graph with a ``Subtensor`` in checkify and synchronise each call).
+*arrays* (advanced indexing) and traced *scalar* indices of basic indexing
+(``x[i]`` with ``i`` an input) are checked in the compiled code (``checks.py``:
+the IndexError is raised after the call).  Only nodes with a non-constant index
+are checked, so ``x[0]``, ``x[1:]`` or ``x[:, -1]`` compile without checkify (whose
+check reads its error after the call: a call with ``jax_arrays=True`` waits for it).
 """
 
 from __future__ import annotations
@@ -19,11 +20,26 @@ import numpy as np
 
 from opgraph.kernel_core.backends.jax.checks import jax_check, register_checking_op
 from opgraph.kernel_core.backends.jax.dispatch import is_static, jax_funcify, static_value
+from opgraph.kernel_core.graph.basic import Constant
 from opgraph.kernel_core.tensor import subtensor as st
 
 # Their index arrays are traced values: bounds checked in the compiled code.
 for _cls in (st.AdvancedSubtensor, st.AdvancedSubtensor1, st.AdvancedIncSubtensor, st.AdvancedIncSubtensor1):
     register_checking_op(_cls)
+
+
+def _has_variable_index(node):
+    """Whether a basic-indexing node has an index (not a slice bound) that is not a constant."""
+    n_x = 2 if isinstance(node.op, st.IncSubtensor) else 1
+    for e in st._adv_entries(node.op.idx_list, node.inputs[n_x:]):
+        if not isinstance(e, (slice, Constant)):
+            return True
+    return False
+
+
+# A traced scalar index (x[i]): checked in the compiled code.
+register_checking_op(st.Subtensor, when=_has_variable_index, per_node=True)
+register_checking_op(st.IncSubtensor, when=_has_variable_index, per_node=True)
 
 
 def check_bounds(op, index, n, axis):
@@ -33,7 +49,7 @@ def check_bounds(op, index, n, axis):
         bad = arr[(arr < -n) | (arr >= n)]
         if bad.size:
             raise IndexError(f"{op}: index {int(bad.ravel()[0])} is out of bounds for axis {axis} with size {n}")
-    elif jnp.ndim(index) > 0:
+    else:
         jax_check(jnp.all((index >= -n) & (index < n)), IndexError,
                   f"{op}: an index is out of bounds for axis {axis} with size {n}")
 
