@@ -29,7 +29,7 @@ from opgraph.kernel_core.tensor.basic import as_tensor_variable
 from opgraph.kernel_core.tensor.shape import squeeze
 
 __all__ = ["DiscreteMarkovChain", "MarkovChainSpec", "markov_chain_spec", "markov_chain_logp",
-           "forward_log_alpha", "forward_logp", "forward_backward", "log_matmul_exp"]
+           "forward_log_alpha", "forward_logp", "forward_backward", "log_matmul_exp", "stable_logsumexp"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -120,13 +120,46 @@ def markov_chain_logp(spec, value, init_probs=None, P=None):
                             msg="P >= 0, init_probs >= 0")
 
 
-def _logsumexp(x, axis):
+def stable_logsumexp(x, axis, keepdims=False):
+    """``log(sum(exp(x), axis))`` shifted by the max once: ``m + log(sum(exp(x - m)))``.
+
+    ``m`` (0 where the max is infinite, so an all ``-inf`` slice stays ``-inf``) is a
+    constant for ``grad`` (``consider_constant``: the value does not depend on it),
+    so the gradient is ``g * exp(x - m) / sum(...)`` with no max-gradient mask; the
+    ``log`` is tagged ``stable_logsumexp`` so the stabilizer does not shift it a
+    second time.  Shared by the forward algorithm and ``marginal.py``."""
+    from opgraph.kernel_core.gradient import consider_constant
     from opgraph.kernel_core.tensor.reduction import max as pt_max, sum as pt_sum
 
     m = pt_max(x, axis=axis, keepdims=True)
-    m = pm.switch(pm.isinf(m), 0.0, m)
-    out = pm.log(pt_sum(pm.exp(x - m), axis=axis, keepdims=True)) + m
-    return squeeze(out, axis=axis)
+    m = consider_constant(pm.switch(pm.isinf(m), 0.0, m))
+    total = pm.log(pt_sum(pm.exp(x - m), axis=axis, keepdims=keepdims))
+    total.owner.tag.stable_logsumexp = True
+    return total + (m if keepdims else squeeze(m, axis=axis))
+
+
+def _register_marker_removal():
+    # After grad has run, consider_constant is an identity node between the max shift and
+    # the exp that keeps the two from fusing (and, in a scan step, is one more kernel call
+    # per step): compiled graphs drop it.  Specialize runs after stabilize, so the tagged
+    # logsumexp above is never re-matched across the marker.
+    from opgraph.kernel_core.gradient import ConsiderConstant
+    from opgraph.kernel_core.rewriting.db import node_rewriter, register_rewrite
+
+    @node_rewriter([ConsiderConstant])
+    def local_remove_consider_constant(fgraph, node):
+        """consider_constant(x) -> x once gradients are taken (the forward value is x)."""
+        return [node.inputs[0]]
+
+    register_rewrite(local_remove_consider_constant, "specialize", "fast_run",
+                     name="local_remove_consider_constant")
+
+
+_register_marker_removal()
+
+
+def _logsumexp(x, axis):
+    return stable_logsumexp(x, axis)
 
 
 def log_matmul_exp(log_a, log_P):
@@ -150,13 +183,34 @@ def forward_log_alpha(log_init, log_P, emissions):
     return concatenate([alpha0[None], rest])
 
 
-def forward_logp(log_init, log_P, emissions):
+def _scaled_forward_step(e_t, prev, P_T):
+    """The same step with the transition probabilities themselves: shift ``log alpha`` by
+    its max ``m`` (a constant for ``grad``), ``log alpha_t = log(P.T @ exp(prev - m)) + m
+    + E[:, t]``: K exponentials and one small matrix-vector product per step instead of
+    K^2 exponentials.  Every entry of ``exp(prev - m)`` is in [0, 1] and the largest is 1,
+    so ``P.T @ .`` neither overflows nor loses the dominant term."""
+    from opgraph.kernel_core.gradient import consider_constant
+    from opgraph.kernel_core.tensor.dot import dot
+    from opgraph.kernel_core.tensor.reduction import max as pt_max
+
+    m = pt_max(prev)
+    m = consider_constant(pm.switch(pm.isinf(m), 0.0, m))
+    return pm.log(dot(P_T, pm.exp(prev - m))) + (m + e_t)
+
+
+def forward_logp(log_init, log_P, emissions, P=None):
     """``log p(y)`` of the HMM: logsumexp of the last forward variable (the scan keeps only
-    the running alpha, so memory is O(K T) for the outputs and O(K) per step)."""
+    the running alpha, so memory is O(K T) for the outputs and O(K) per step).  With the
+    transition matrix ``P`` itself (``log_P`` its log) the steps are the scaled
+    matrix-vector form (``_scaled_forward_step``)."""
     from opgraph.kernel_core.scan.builder import scan
 
     alpha0 = log_init + emissions[0]
-    rest = scan(_forward_step, sequences=[emissions[1:]], outputs_info=[alpha0], non_sequences=[log_P],
+    if P is None:
+        step, nonseq = _forward_step, log_P
+    else:
+        step, nonseq = _scaled_forward_step, as_tensor_variable(P).T
+    rest = scan(step, sequences=[emissions[1:]], outputs_info=[alpha0], non_sequences=[nonseq],
                 name="forward_algorithm", return_updates=False)
     return _logsumexp(rest[-1], axis=0)
 

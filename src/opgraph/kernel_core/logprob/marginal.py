@@ -48,11 +48,9 @@ def support_values(z):
 
 
 def _logsumexp0(x):
-    from opgraph.kernel_core.tensor.reduction import max as pt_max, sum as pt_sum
+    from opgraph.kernel_core.logprob.hmm import stable_logsumexp
 
-    m = pt_max(x, axis=0, keepdims=True)
-    m = pm.switch(pm.isinf(m), 0.0, m)
-    return pm.log(pt_sum(pm.exp(x - m), axis=0)) + m[0]
+    return stable_logsumexp(x, axis=0)
 
 
 def _support_of(z):
@@ -106,12 +104,16 @@ def component_logps(rv_values, z, marginalized=None):
     # vectorize_graph: each op batches itself over the new leading support axis.
     replaced = vectorize_graph(pieces, {zv: z_all})
     if batch_nd:
-        # Explicit broadcasting to the common (K, *batch) shape (no run-time broadcasting).
+        # Explicit broadcasting to the common (K, *batch) shape where a term's static shape
+        # leaves a length unknown (no run-time broadcasting).  A term with a fully static
+        # shape broadcasts statically in the sum: no (K, n) Alloc of a (K, 1) term.
         nd = batch_nd + 1
         common = [replaced[0].shape[d] for d in range(nd)]
         for t in replaced[1:]:
             common = [pm.maximum(c, t.shape[d]) for d, c in enumerate(common)]
-        replaced = [pt.broadcast_to(t, common) for t in replaced]
+        static = _static_common(replaced)
+        replaced = [t if static is not None and None not in t.type.shape else pt.broadcast_to(t, common)
+                    for t in replaced]
     elif any(t.type.ndim > 1 for t in replaced):
         replaced = [pt_sum(t, axis=tuple(range(1, t.type.ndim))) if t.type.ndim > 1 else t
                     for t in replaced]    # a global indicator: (K,)
@@ -121,6 +123,22 @@ def component_logps(rv_values, z, marginalized=None):
     for t in deps:
         emissions = t if emissions is None else emissions + t
     return own, emissions, dependents, by_rv
+
+
+def _static_common(terms):
+    """The broadcast of the terms' static shapes when each length is known for some term
+    and the known lengths agree (1 broadcasts), else None."""
+    nd = terms[0].type.ndim
+    out = []
+    for d in range(nd):
+        known = {t.type.shape[d] for t in terms if t.type.shape[d] is not None}
+        if not known:
+            return None
+        big = known - {1}
+        if len(big) > 1:
+            return None
+        out.append(big.pop() if big else 1)
+    return out
 
 
 def _chain_parameters(z, rv_values):
@@ -164,7 +182,7 @@ def marginal_logp(rv_values, marginalized, sum=True):
         own, emissions, dependents, by_rv = component_logps(rv_values, z, marginalized)
         if markov_chain_spec(z) is not None:
             init, P = _chain_parameters(z, rv_values)
-            term = forward_logp(pm.log(init), pm.log(P), _chain_emissions(z, emissions))
+            term = forward_logp(pm.log(init), None, _chain_emissions(z, emissions), P=P)
         else:
             total = own if emissions is None else own + emissions
             term = _logsumexp0(total)
