@@ -178,3 +178,53 @@ def test_public_names():
     assert opgraph.scan.utils.until is until and callable(scan)
     out2 = scan(lambda h: h + 1, outputs_info=pt.constant(0.0), n_steps=2, return_list=True)[0]
     assert isinstance(out2, list) and len(out2) == 1
+
+
+def test_numba_steps_write_into_the_loop_buffers():
+    """NUMBA: a step's elemwise result is computed in its row of the trace / per-step
+    output / one-row window (no array per step); where the previous value is still read
+    afterwards (or through a view) the window is not overwritten early.  Values against NumPy."""
+    x = pt.matrix("x")
+    m = pt.matrix("m")
+    trace, _ = opgraph.scan(lambda v, h: pt.tanh(h + v), sequences=x, outputs_info=pt.zeros(3))
+    (last, per_step), _ = opgraph.scan(lambda v, h: (h * 0.5 + v, pt.exp(v) * 2.0), sequences=x,
+                                       outputs_info=[pt.zeros(3), None])
+    flipped, _ = opgraph.scan(lambda v, h: h[::-1] + v, sequences=x, outputs_info=pt.zeros(3))
+    later, _ = opgraph.scan(lambda v, h, m: pt.tanh(h + v) + pt.dot(m, h), sequences=x,
+                            outputs_info=pt.zeros(3), non_sequences=m)
+    outs = [trace, last[-1], per_step, flipped[-1], later[-1]]
+    f = opgraph.function([x, m], outs, mode="NUMBA")
+    f.wait_compiled()
+    xv = np.arange(12.0).reshape(4, 3) / 10
+    mv = np.arange(9.0).reshape(3, 3) / 9
+    h, hs, acc, rev, lat = np.zeros(3), [], np.zeros(3), np.zeros(3), np.zeros(3)
+    for v in xv:
+        h = np.tanh(h + v)
+        hs.append(h)
+        acc = acc * 0.5 + v
+        rev = rev[::-1] + v
+        lat = np.tanh(lat + v) + mv @ lat
+    want = [np.array(hs), acc, np.exp(xv) * 2.0, rev, lat]
+    for got, w in zip(f(xv, mv), want):
+        np.testing.assert_allclose(got, w, rtol=1e-12)
+    # (The four scans share x: merged into one loop.)  Trace row, per-step output row and
+    # two of the three windows are written in place; the reversed read keeps its copy.
+    import re
+
+    source = f.maker.thunk.source
+    assert re.search(r"_out0 = buf\d+\[1 \+ i\]\n", source) and re.search(r"_out0 = nit\d+\[i\]\n", source)
+    assert len(re.findall(r"_l_\w+_out0 = buf\d+\[0\]\n", source)) == 2
+    assert len(re.findall(r"^ +buf\d+\[0\] = ", source, flags=re.M)) == 2   # the flipped window, both steps
+
+
+@pytest.mark.parametrize("mode", ["PYTHON", "NUMBA"])
+def test_a_per_step_output_changing_shape_is_an_error(mode):
+    """Longer or shorter rows than the first step's: an error (NUMBA writes the rows in
+    place: its check keeps a longer row from running past the buffer's)."""
+    n = pt.lvector("n")
+    out, _ = opgraph.scan(lambda k: pt.arange(k) * 2.0, sequences=n)
+    f = opgraph.function([n], out, mode=mode)
+    np.testing.assert_allclose(f(np.array([2, 2, 2])), np.array([[0.0, 2.0]] * 3))
+    for lengths in ([2, 3], [3, 2]):
+        with pytest.raises(ValueError):
+            f(np.array(lengths))

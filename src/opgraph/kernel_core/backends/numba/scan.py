@@ -24,9 +24,14 @@ costs more than the product at small sizes; BLAS for large ``M``).
 
 from __future__ import annotations
 
+import re
+
 from opgraph.kernel_core.backends.numba.dispatch import np_dtype, numba_funcify
 from opgraph.kernel_core.backends.numba.ifelse import inner_graph_lines
+from opgraph.kernel_core.backends.numba.inlining import inline_call
+from opgraph.kernel_core.graph.traversal import io_toposort
 from opgraph.kernel_core.scan.op import Scan
+from opgraph.kernel_core.tensor.elemwise import Elemwise
 
 
 def _quote(text):
@@ -70,6 +75,33 @@ def _matvec_nonseqs(op):
     return found
 
 
+_EMPTY = re.compile(r"^(?P<name>\w+out0) = np\.empty\((?P<shape>.+), dtype=(?P<dtype>[\w.]+)\)$")
+
+
+def _window_writable(op, k, order, writer):
+    """Whether ``writer`` may write state ``k``'s new value over its one-row window
+    (``save_last``, lag 1) in place: every reader of the previous value runs no later than
+    ``writer``, none keeps a view of it, and ``writer`` itself reads it, if at all, only at
+    the index it writes (an Elemwise in which that input is not broadcast)."""
+    from opgraph.kernel_core.tensor.elemwise import Elemwise
+
+    (prev,) = op.inner_state_taps()[k]
+    if prev in op.inner_outputs:
+        return False
+    at = order.index(writer)
+    for pos, n in enumerate(order):
+        if prev not in n.inputs:
+            continue
+        if pos > at or (n is not writer and getattr(n.op, "view_map", None)):
+            return False
+        if n is writer:
+            out = writer.outputs[0].type
+            if not isinstance(writer.op, Elemwise) or prev.type.ndim != out.ndim or any(
+                    a == 1 and b != 1 for a, b in zip(prev.type.shape, out.shape)):
+                return False
+    return True
+
+
 @numba_funcify.register(Scan)
 def numba_funcify_scan(op, node, ctx):
     n_seqs, n_states, n_nit = op.n_seqs, op.n_states, op.n_nit
@@ -102,15 +134,61 @@ def numba_funcify_scan(op, node, ctx):
             c = nonseq_names[op.inner_nonseqs.index(var)]
             lines.append(f"{c}t = {prep}({c})")
     products = {}   # step node -> its result buffer (the same in the peeled and the looped step)
+    order = io_toposort(list(op.inner_inputs), list(op.inner_outputs))
 
-    def node_lines(inner, args, outs):
-        if inner.inputs[0] not in looped or not _is_matvec(inner) or len(outs) != 1:
+    def row_targets(i, first):
+        """Step outputs a node may write straight into their row of the loop's buffers:
+        ``{inner output: (row expression, dtype, output number)}``."""
+        targets = {}
+        for k, (new, lag, t) in enumerate(zip(op.inner_new_states, op.lags, state_types)):
+            if t.ndim == 0 or new.owner is None or new in targets or new.type.dtype != t.dtype:
+                continue
+            if not op.save_last[k]:
+                targets[new] = (f"buf{k}[{lag} + {i}]", t.dtype, k)
+            elif lag == 1 and _window_writable(op, k, order, new.owner):
+                targets[new] = (f"buf{k}[0]", t.dtype, k)
+        if not first:   # the per-step outputs' buffers exist from the second step on
+            for m, out in enumerate(op.inner_nits):
+                dtype = node.outputs[n_states + m].type.dtype
+                if out.type.ndim and out.owner is not None and out not in targets and out.type.dtype == dtype:
+                    targets[out] = (f"nit{m}[{i}]", dtype, n_states + m)
+        return targets
+
+    def node_lines(inner, args, outs, targets, written):
+        if len(outs) != 1:
             return None
-        if inner not in products:
-            products[inner] = f"mv{len(products)}"
-            dtype = np_dtype(inner.outputs[0].type.dtype)
-            lines.append(f"{products[inner]} = np.empty({args[0]}.shape[0], dtype={dtype})")
-        return [f"{outs[0]} = {matvec}({args[0]}, {args[0]}t, {args[1]}, {products[inner]})"]
+        target = targets.get(inner.outputs[0])
+        if inner.inputs[0] in looped and _is_matvec(inner):
+            if target is not None:   # (a window row is a target only if the product does not read it)
+                row, _, k = target
+                written.add(k)
+                return [f"{outs[0]} = {row}",
+                        f"if {outs[0]}.shape[0] != {args[0]}.shape[0]: raise ValueError("
+                        f"{_quote(f'{op}: output {k} changes shape between steps')})",
+                        f"{matvec}({args[0]}, {args[0]}t, {args[1]}, {outs[0]})"]
+            if inner not in products:
+                products[inner] = f"mv{len(products)}"
+                dtype = np_dtype(inner.outputs[0].type.dtype)
+                lines.append(f"{products[inner]} = np.empty({args[0]}.shape[0], dtype={dtype})")
+            return [f"{outs[0]} = {matvec}({args[0]}, {args[0]}t, {args[1]}, {products[inner]})"]
+        if target is None or not isinstance(inner.op, Elemwise) or getattr(inner.op, "destroy_map", None):
+            return None
+        # The elemwise loop writes its result into the buffer row: no array per step, no copy.
+        fn = numba_funcify(inner.op, inner, ctx)
+        body = inline_call(ctx.sources.get(fn), args, outs[0], f"{outs[0]}_")
+        if body is None:
+            return None
+        row, dtype, k = target
+        for j, ln in enumerate(body):
+            m = _EMPTY.match(ln)
+            if m is not None:
+                if m.group("dtype") != np_dtype(dtype):
+                    return None
+                written.add(k)
+                return body[:j] + [f"{m.group('name')} = {row}",
+                                   f"if {m.group('name')}.shape != {m.group('shape')}: raise ValueError("
+                                   f"{_quote(f'{op}: output {k} changes shape between steps')})"] + body[j + 1:]
+        return None
 
     def step(i, tag, first=False):
         """Statements of one step at index expression ``i``."""
@@ -130,15 +208,19 @@ def numba_funcify_scan(op, node, ctx):
                     as_numbers.add(len(args))
                 args.append(name)
         args += nonseq_names + gen_names
+        targets, written = row_targets(i, first), set()
+        hook = (lambda inner, a, o: node_lines(inner, a, o, targets, written)) if looped or targets else None
         body, results, is_number = inner_graph_lines(ctx, op.inner_inputs, op.inner_outputs, args, tag,
                                                      number_inputs=as_numbers, as_arrays=False,
-                                                     node_lines=node_lines if looped else None)
+                                                     node_lines=hook)
         out += body
         # Random generators: the next step draws from the advanced one.
         for k, g in enumerate(gen_names):
             out.append(f"{g} = {results[n_states + n_nit + k]}")
         for k, (lag, t) in enumerate(zip(op.lags, state_types)):
             value = _row(results[k], is_number[k], t.ndim)
+            if k in written:   # computed in its row already
+                continue
             if op.save_last[k]:
                 if lag > 1:
                     out.append(f"for j in range({lag - 1}): buf{k}[j] = buf{k}[j + 1]")
@@ -150,7 +232,8 @@ def numba_funcify_scan(op, node, ctx):
             if first:
                 shape = "(" + "".join(f"{d}, " for d in inner.type.shape) + ")" if number else f"{value}.shape"
                 out.append(f"nit{k} = np.empty((n,) + {shape}, dtype={np_dtype(node.outputs[n_states + k].type.dtype)})")
-            out.append(f"nit{k}[{i}] = {_row(value, number, inner.type.ndim)}")
+            if n_states + k not in written:
+                out.append(f"nit{k}[{i}] = {_row(value, number, inner.type.ndim)}")
         if op.as_while:
             out.append(f"if {results[-1]}:" if is_number[-1] else f"if {results[-1]}[()]:")
             out.append(f"    done = {i} + 1")
