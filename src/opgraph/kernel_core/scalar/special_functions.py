@@ -2,18 +2,24 @@
 
 - ``gammainc(a, x)`` / ``gammaincc(a, x)``: the regularized lower / upper incomplete
   gamma functions P(a, x) and Q(a, x) = 1 - P(a, x) (CDFs of gamma, chi-square, poisson);
+- ``gammaincinv(a, y)`` / ``gammainccinv(a, y)``: their inverses in x (P(a, x) = y,
+  Q(a, x) = y: the quantiles of gamma, chi-square, inverse gamma);
 - ``betainc(a, b, x)``: the regularized incomplete beta function I_x(a, b) (CDFs of beta,
-  student t, binomial);
+  student t, binomial), and ``betaincinv(a, b, y)`` its inverse in x (quantiles of beta
+  and student t);
 - ``ndtri(q)``: the standard normal quantile (Phi^-1), accurate for tiny q where
   ``erfinv(2 q - 1)`` has lost every digit to the subtraction;
 - ``i0``, ``i1`` and the exponentially scaled ``i0e = exp(-|x|) i0``, ``i1e``: modified
   Bessel functions of the first kind (the von Mises normalizer).
 
-PyTensor's names.  The Python mode calls ``scipy.special``; the Numba kernels call the
-same SciPy C implementations (``backends/numba/scipy_special.py``), so both modes agree
-to the last bit.  Gradients in ``x`` are closed forms; in the shape parameters
-(``a``, ``b``) they are series opgraph does not build: ``grad_not_implemented``, which
-only raises when such a gradient is asked for.
+PyTensor's names.  Each op is a short declaration on ``SciPyFunction``: the SciPy name,
+the names of its shape parameters (the leading inputs) and the derivative in its last
+input ``x``.  The Python mode calls ``scipy.special``; the Numba kernels call the same
+SciPy C implementations (``backends/numba/scipy_special.py``), so both modes agree to
+the last bit.  Gradients in ``x`` are closed forms (for an inverse ``x(y)``: ``1 /
+f'(x(y))``, the inverse-function rule); in the shape parameters (``a``, ``b``) they are
+series opgraph does not build: ``grad_not_implemented``, which only raises when such a
+gradient is asked for.
 """
 
 from __future__ import annotations
@@ -24,15 +30,45 @@ from opgraph.kernel_core.scalar.basic import (
     FloatBinaryOp, FloatUnaryOp, ScalarOp, _as_float_args, _real_only, _special, _tm, upgrade_to_float,
 )
 
-__all__ = ["GammaInc", "GammaIncC", "BetaInc", "Ndtri", "I0", "I0e", "I1", "I1e",
-           "gammainc", "gammaincc", "betainc", "ndtri", "i0", "i0e", "i1", "i1e"]
+__all__ = ["GammaInc", "GammaIncC", "GammaIncInv", "GammaIncCInv", "BetaInc", "BetaIncInv", "Ndtri",
+           "I0", "I0e", "I1", "I1e", "gammainc", "gammaincc", "gammaincinv", "gammainccinv", "betainc",
+           "betaincinv", "ndtri", "i0", "i0e", "i1", "i1e"]
 
 
-def _not_implemented(op, pos, x, what):
-    from opgraph.kernel_core.gradient import grad_not_implemented
+class SciPyFunction:
+    """Mixin of the ops here (listed before their ScalarOp base): ``scipy.special.<scipy>`` on
+    float arguments (integers converted to the float output dtype first), float outputs.
 
-    return grad_not_implemented(op, pos, x, f"the derivative of {op.name} with respect to its shape "
-                                f"parameter {what} (a series) is not implemented")
+    A subclass declares ``scipy`` (the SciPy name, a class keyword), ``shape_params`` (the
+    names of the inputs before the last: their gradients are not implemented), ``nin`` (a
+    class keyword, for a ternary op on ScalarOp) and
+    ``d_dx(*inputs, out)``, the derivative in the last input.
+    """
+
+    output_dtypes = _real_only(upgrade_to_float)
+    shape_params = ()
+
+    def __init_subclass__(cls, scipy=None, nin=None, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if scipy is not None:
+            cls.nfunc = staticmethod(_special(scipy))
+        if nin is not None:
+            cls.nin = nin
+
+    def impl(self, *args):
+        return self.nfunc(*_as_float_args(self, args))
+
+    def d_dx(self, *inputs_and_output):
+        raise NotImplementedError(f"the gradient of {self.name} is not implemented")
+
+    def pullback(self, inputs, outputs, output_grads):
+        from opgraph.kernel_core.gradient import grad_not_implemented
+
+        *shape, x = inputs
+        grads = [grad_not_implemented(self, pos, v, f"the derivative of {self.name} with respect to its shape "
+                                      f"parameter {name} (a series) is not implemented")
+                 for pos, (v, name) in enumerate(zip(shape, self.shape_params))]
+        return grads + [output_grads[0] * self.d_dx(*inputs, outputs[0])]
 
 
 def _gammainc_dx(a, x):
@@ -41,79 +77,79 @@ def _gammainc_dx(a, x):
     return tm.exp((a - 1.0) * tm.log(x) - x - tm.gammaln(a))
 
 
-class GammaInc(FloatBinaryOp):
+def _gammainc_inv_dy(a, x):
+    # 1 / (d/dx P(a, x)) at x = P^-1(a, y): exp(x - (a - 1) log x + gammaln(a)).
+    tm = _tm()
+    return tm.exp(x - (a - 1.0) * tm.log(x) + tm.gammaln(a))
+
+
+def _log_beta_density(a, b, x):
+    from opgraph.kernel_core.tensor.special import betaln
+
+    tm = _tm()
+    return (a - 1.0) * tm.log(x) + (b - 1.0) * tm.log1p(-x) - betaln(a, b)
+
+
+class GammaInc(SciPyFunction, FloatBinaryOp, scipy="gammainc"):
     """The regularized lower incomplete gamma function ``P(a, x)``."""
 
-    output_dtypes = _real_only(upgrade_to_float)
-    nfunc = staticmethod(_special("gammainc"))
+    shape_params = ("a",)
 
-    def pullback(self, inputs, outputs, output_grads):
-        a, x = inputs
-        return [_not_implemented(self, 0, a, "a"), output_grads[0] * _gammainc_dx(a, x)]
+    def d_dx(self, a, x, out):
+        return _gammainc_dx(a, x)
 
 
-class GammaIncC(FloatBinaryOp):
+class GammaIncC(SciPyFunction, FloatBinaryOp, scipy="gammaincc"):
     """The regularized upper incomplete gamma function ``Q(a, x) = 1 - P(a, x)``."""
 
-    output_dtypes = _real_only(upgrade_to_float)
-    nfunc = staticmethod(_special("gammaincc"))
+    shape_params = ("a",)
 
-    def pullback(self, inputs, outputs, output_grads):
-        a, x = inputs
-        return [_not_implemented(self, 0, a, "a"), -output_grads[0] * _gammainc_dx(a, x)]
+    def d_dx(self, a, x, out):
+        return -_gammainc_dx(a, x)
 
 
-class BetaInc(ScalarOp):
+class GammaIncInv(SciPyFunction, FloatBinaryOp, scipy="gammaincinv"):
+    """The inverse of ``P(a, x)`` in x: ``gammaincinv(a, gammainc(a, x)) = x``."""
+
+    shape_params = ("a",)
+
+    def d_dx(self, a, y, out):
+        return _gammainc_inv_dy(a, out)
+
+
+class GammaIncCInv(SciPyFunction, FloatBinaryOp, scipy="gammainccinv"):
+    """The inverse of ``Q(a, x)`` in x: ``gammainccinv(a, gammaincc(a, x)) = x``."""
+
+    shape_params = ("a",)
+
+    def d_dx(self, a, y, out):
+        return -_gammainc_inv_dy(a, out)
+
+
+class BetaInc(SciPyFunction, ScalarOp, scipy="betainc", nin=3):
     """The regularized incomplete beta function ``I_x(a, b)``."""
 
-    nin = 3
-    output_dtypes = _real_only(upgrade_to_float)
-    nfunc = staticmethod(_special("betainc"))
+    shape_params = ("a", "b")
 
-    def impl(self, *args):
-        return self.nfunc(*_as_float_args(self, args))
-
-    def pullback(self, inputs, outputs, output_grads):
-        from opgraph.kernel_core.tensor.special import betaln
-
-        a, b, x = inputs
-        tm = _tm()
-        dx = tm.exp((a - 1.0) * tm.log(x) + (b - 1.0) * tm.log1p(-x) - betaln(a, b))
-        return [_not_implemented(self, 0, a, "a"), _not_implemented(self, 1, b, "b"), output_grads[0] * dx]
+    def d_dx(self, a, b, x, out):
+        return _tm().exp(_log_beta_density(a, b, x))
 
 
-class Ndtri(FloatUnaryOp):
+class BetaIncInv(SciPyFunction, ScalarOp, scipy="betaincinv", nin=3):
+    """The inverse of ``I_x(a, b)`` in x: ``betaincinv(a, b, betainc(a, b, x)) = x``."""
+
+    shape_params = ("a", "b")
+
+    def d_dx(self, a, b, y, out):
+        return _tm().exp(-_log_beta_density(a, b, out))
+
+
+class Ndtri(SciPyFunction, FloatUnaryOp, scipy="ndtri"):
     """The standard normal quantile function ``Phi^-1(q)``."""
 
-    output_dtypes = _real_only(upgrade_to_float)
-    nfunc = staticmethod(_special("ndtri"))
-
-    def pullback(self, inputs, outputs, output_grads):
+    def d_dx(self, q, out):
         # d/dq Phi^-1(q) = 1 / phi(Phi^-1(q)) = sqrt(2 pi) exp(z^2 / 2).
-        tm = _tm()
-        return [output_grads[0] * np.sqrt(2.0 * np.pi) * tm.exp(0.5 * tm.sqr(outputs[0]))]
-
-
-class I0(FloatUnaryOp):
-    """The modified Bessel function of the first kind, order 0."""
-
-    output_dtypes = _real_only(upgrade_to_float)
-    nfunc = staticmethod(_special("i0"))
-
-    def pullback(self, inputs, outputs, output_grads):
-        return [output_grads[0] * i1_fn()(inputs[0])]
-
-
-class I0e(FloatUnaryOp):
-    """``exp(-|x|) i0(x)``: finite where ``i0`` overflows (x > 713)."""
-
-    output_dtypes = _real_only(upgrade_to_float)
-    nfunc = staticmethod(_special("i0e"))
-
-    def pullback(self, inputs, outputs, output_grads):
-        x = inputs[0]
-        tm = _tm()
-        return [output_grads[0] * (i1e_fn()(x) - tm.sign(x) * outputs[0])]
+        return np.sqrt(2.0 * np.pi) * _tm().exp(0.5 * _tm().sqr(out))
 
 
 def _i1_over_x_limit(x, i1_of_x):
@@ -123,57 +159,44 @@ def _i1_over_x_limit(x, i1_of_x):
     return tm.switch(zero, 0.5, i1_of_x / tm.switch(zero, 1.0, x))
 
 
-class I1(FloatUnaryOp):
+class I0(SciPyFunction, FloatUnaryOp, scipy="i0"):
+    """The modified Bessel function of the first kind, order 0."""
+
+    def d_dx(self, x, out):
+        return _tensor_fn("i1")(x)
+
+
+class I0e(SciPyFunction, FloatUnaryOp, scipy="i0e"):
+    """``exp(-|x|) i0(x)``: finite where ``i0`` overflows (x > 713)."""
+
+    def d_dx(self, x, out):
+        return _tensor_fn("i1e")(x) - _tm().sign(x) * out
+
+
+class I1(SciPyFunction, FloatUnaryOp, scipy="i1"):
     """The modified Bessel function of the first kind, order 1."""
 
-    output_dtypes = _real_only(upgrade_to_float)
-    nfunc = staticmethod(_special("i1"))
-
-    def pullback(self, inputs, outputs, output_grads):
-        x = inputs[0]
+    def d_dx(self, x, out):
         tm = _tm()
-        zero = tm.eq(x, 0.0)
-        return [output_grads[0] * tm.switch(zero, 0.5, i0_fn()(x) - _i1_over_x_limit(x, outputs[0]))]
+        return tm.switch(tm.eq(x, 0.0), 0.5, _tensor_fn("i0")(x) - _i1_over_x_limit(x, out))
 
 
-class I1e(FloatUnaryOp):
+class I1e(SciPyFunction, FloatUnaryOp, scipy="i1e"):
     """``exp(-|x|) i1(x)``."""
 
-    output_dtypes = _real_only(upgrade_to_float)
-    nfunc = staticmethod(_special("i1e"))
-
-    def pullback(self, inputs, outputs, output_grads):
-        x = inputs[0]
+    def d_dx(self, x, out):
         tm = _tm()
-        zero = tm.eq(x, 0.0)
-        d = i0e_fn()(x) - _i1_over_x_limit(x, outputs[0]) - tm.sign(x) * outputs[0]
-        return [output_grads[0] * tm.switch(zero, 0.5, d)]
+        d = _tensor_fn("i0e")(x) - _i1_over_x_limit(x, out) - tm.sign(x) * out
+        return tm.switch(tm.eq(x, 0.0), 0.5, d)
 
 
-# The tensor functions (the pullbacks are tensor graphs); imported late (cycle).
-def i0_fn():
-    from opgraph.kernel_core.tensor.special_functions import i0 as fn
+def _tensor_fn(name):
+    # The tensor functions (the pullbacks are tensor graphs); imported late (cycle).
+    from opgraph.kernel_core.tensor import special_functions
 
-    return fn
-
-
-def i0e_fn():
-    from opgraph.kernel_core.tensor.special_functions import i0e as fn
-
-    return fn
+    return getattr(special_functions, name)
 
 
-def i1_fn():
-    from opgraph.kernel_core.tensor.special_functions import i1 as fn
-
-    return fn
-
-
-def i1e_fn():
-    from opgraph.kernel_core.tensor.special_functions import i1e as fn
-
-    return fn
-
-
-gammainc, gammaincc, betainc, ndtri = GammaInc(), GammaIncC(), BetaInc(), Ndtri()
+gammainc, gammaincc, gammaincinv, gammainccinv = GammaInc(), GammaIncC(), GammaIncInv(), GammaIncCInv()
+betainc, betaincinv, ndtri = BetaInc(), BetaIncInv(), Ndtri()
 i0, i0e, i1, i1e = I0(), I0e(), I1(), I1e()

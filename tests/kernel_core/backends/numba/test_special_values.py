@@ -113,6 +113,9 @@ ROWS = {
     ps.Tri_gamma: (1, lambda x: sp.polygamma(1, x), NUM), ps.Gamma: (1, sp.gamma, NUM),
     psf.GammaInc: (2, sp.gammainc, ("float64", "float32")), psf.GammaIncC: (2, sp.gammaincc, ("float64", "float32")),
     psf.BetaInc: (3, sp.betainc, ("float64", "float32")), psf.Ndtri: (1, sp.ndtri, ("float64", "float32")),
+    psf.GammaIncInv: (2, sp.gammaincinv, ("float64", "float32")),
+    psf.GammaIncCInv: (2, sp.gammainccinv, ("float64", "float32")),
+    psf.BetaIncInv: (3, sp.betaincinv, ("float64", "float32")),
     psf.I0: (1, sp.i0, ("float64", "float32")), psf.I0e: (1, sp.i0e, ("float64", "float32")),
     psf.I1: (1, sp.i1, ("float64", "float32")), psf.I1e: (1, sp.i1e, ("float64", "float32")),
     # Complex parts of real inputs (complex inputs: the dual-mode test's complex family).

@@ -1,11 +1,23 @@
-"""Softmax and LogSoftmax: ``jax.nn``'s, over the op's axis (``None``: every element)."""
+"""Softmax and LogSoftmax: ``jax.nn``'s, over the op's axis (``None``: every element); the
+inverse incomplete gamma / beta functions, which ``jax.scipy.special`` lacks.
+
+``gammaincinv``, ``gammainccinv`` and ``betaincinv`` run SciPy's functions on the host
+through ``jax.pure_callback`` (as pt.optimize's solvers do): the results equal the other
+modes' to the last bit, under ``jit`` and ``vmap`` (the ufuncs broadcast).  opgraph's
+gradients of them are ordinary graphs (the inverse-function rule) and compile;
+``jax.grad`` cannot differentiate through the callback of an exported function
+(``opgraph.link.jax.to_jax``), and an exported function needs a host.
+"""
 
 from __future__ import annotations
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 from opgraph.kernel_core.backends.jax.dispatch import jax_funcify
+from opgraph.kernel_core.backends.jax.scalar import register_scalar
+from opgraph.kernel_core.scalar import special_functions as psf
 from opgraph.kernel_core.tensor.special import LogSoftmax, Softmax
 
 
@@ -26,3 +38,25 @@ def jax_funcify_softmax(op, node, **kwargs):
 @jax_funcify.register(LogSoftmax)
 def jax_funcify_log_softmax(op, node, **kwargs):
     return _over_axis(jax.nn.log_softmax, op.axis)
+
+
+def _on_host(scipy_name):
+    def fn(*args):
+        arrays = [jnp.asarray(a) for a in args]
+        dtype = jnp.result_type(*[a.dtype for a in arrays])
+        dtype = dtype if jnp.issubdtype(dtype, jnp.floating) else jnp.float64
+        arrays = [a.astype(dtype) for a in arrays]
+        shape = jnp.broadcast_shapes(*[a.shape for a in arrays])
+
+        def host(*values):
+            import scipy.special
+
+            return np.asarray(getattr(scipy.special, scipy_name)(*values), dtype=dtype)
+        return jax.pure_callback(host, jax.ShapeDtypeStruct(shape, dtype), *arrays, vmap_method="broadcast_all")
+    fn.__name__ = scipy_name
+    return fn
+
+
+for _cls, _name in [(psf.GammaIncInv, "gammaincinv"), (psf.GammaIncCInv, "gammainccinv"),
+                    (psf.BetaIncInv, "betaincinv")]:
+    register_scalar(_cls, _on_host(_name))

@@ -48,5 +48,5 @@ def _funcify_log_softmax(op, node, ctx):
     return ctx.define(_slice_loops(op, node, "out3[o, j, i] = (float(x3[o, j, i]) - m) - math.log(s)"),
                       prefix="log_softmax")
 
-# SciPy-backed special functions (gammainc, betainc, ndtri, Bessel i0/i1): their own module.
+# SciPy-backed special functions (gammainc, betainc, their inverses, ndtri, Bessel i0/i1): their own module.
 from opgraph.kernel_core.backends.numba import scipy_special  # noqa: E402,F401
