@@ -16,7 +16,9 @@ step ``t``:
 
 After the loop ``C_k[j]`` is the adjoint of position ``-1 - j``: row ``L - 1 - j``
 of the initial buffer.  The forward values the step needs come in as sequences
-(the forward traces shifted by each tap).  ``truncate_gradient = k`` runs only the
+(the forward traces shifted by each tap), and so do the step's own outputs: where the
+pullback reads an output (tanh's is ``1 - out**2``) it reads the forward trace instead
+of recomputing the step.  ``truncate_gradient = k`` runs only the
 last ``k`` backward steps: earlier positions and the initial values get zero.
 
 The backward loop is built with ``scan`` itself (so it is differentiable again:
