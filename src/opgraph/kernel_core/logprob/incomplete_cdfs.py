@@ -1,5 +1,6 @@
-"""Log-CDFs through the regularized incomplete gamma / beta functions, the normal quantile
-through ``ndtri``, and the von Mises density through ``i0e``.
+"""Log-CDFs through the regularized incomplete gamma / beta functions, quantiles through
+their inverses (``gammaincinv``, ``gammainccinv``, ``betaincinv``) and ``ndtri``, and the
+von Mises density through ``i0e``.
 
 Each log-CDF picks the tail whose probability is small: ``log(P)`` where ``P`` is
 below 1/2, ``log1p(-Q)`` with the complementary function where ``P`` is near 1 (so
@@ -19,7 +20,9 @@ from opgraph.kernel_core.logprob.discrete import _fv
 from opgraph.kernel_core.logprob.rules import _icdf, _logcdf, _logprob
 from opgraph.kernel_core.tensor.random import basic as rv
 from opgraph.kernel_core.tensor.special import betaln
-from opgraph.kernel_core.tensor.special_functions import betainc, gammainc, gammaincc, i0e, ndtri
+from opgraph.kernel_core.tensor.special_functions import (
+    betainc, betainccinv, betaincinv, gammainc, gammaincc, gammainccinv, gammaincinv, i0e, ndtri,
+)
 
 
 def _gamma_lcdf(a, x):
@@ -152,6 +155,57 @@ def normal_icdf(op, value, mu, sigma):
 def lognormal_icdf(op, value, mean, sigma):
     res = pm.exp(mean + sigma * ndtri(value))
     return _check_prob(value, check_parameters(res, pm.gt(sigma, 0), msg="sigma > 0"))
+
+
+# -- quantiles through the inverse incomplete gamma / beta functions ------------------------------------------
+def _gamma_quantile(a, q):
+    """P^-1(a, q): the lower inverse below 1/2, the upper one at 1 - q (exact there) above."""
+    upper = pm.gt(q, 0.5)
+    return pm.switch(upper, gammainccinv(a, 1.0 - q), gammaincinv(a, q))
+
+
+@_icdf.register(rv.GammaRV)
+def gamma_icdf(op, value, shape, scale):
+    res = check_parameters(scale * _gamma_quantile(shape, value), pm.gt(shape, 0), pm.gt(scale, 0),
+                           msg="shape > 0, scale > 0")
+    return _check_prob(value, res)
+
+
+@_icdf.register(rv.ChiSquareRV)
+def chisquare_icdf(op, value, df):
+    return _check_prob(value, check_parameters(2.0 * _gamma_quantile(df / 2.0, value), pm.gt(df, 0), msg="df > 0"))
+
+
+@_icdf.register(rv.InvGammaRV)
+def invgamma_icdf(op, value, alpha, beta):
+    # P(X <= x) = Q(alpha, beta / x) = q: x = beta / Q^-1(alpha, q) = beta / P^-1(alpha, 1 - q).
+    upper = pm.gt(value, 0.5)
+    y = pm.switch(upper, gammaincinv(alpha, 1.0 - value), gammainccinv(alpha, value))
+    res = check_parameters(beta / y, pm.gt(alpha, 0), pm.gt(beta, 0), msg="alpha > 0, beta > 0")
+    return _check_prob(value, res)
+
+
+@_icdf.register(rv.BetaRV)
+def beta_icdf(op, value, alpha, beta):
+    res = check_parameters(betaincinv(alpha, beta, value), pm.gt(alpha, 0), pm.gt(beta, 0),
+                           msg="alpha > 0, beta > 0")
+    return _check_prob(value, res)
+
+
+@_icdf.register(rv.StudentTRV)
+def studentt_icdf(op, value, df, loc, scale):
+    # With r = min(q, 1 - q) (exact), P(T < -|t|) = I_x(df/2, 1/2) / 2 = r at x = df / (df + t^2):
+    # t^2 = df (1 - x) / x.  Where x > 1/2 (|t| small, or a large df) 1 - x has lost digits;
+    # there y = 1 - x = t^2 / (df + t^2) directly, from 1 - I_y(1/2, df/2) = 2r (betainccinv:
+    # betaincinv at 1 - 2r would lose a tiny r to the subtraction), and t^2 = df y / (1 - y).
+    r = pm.minimum(value, 1.0 - value)
+    x = betaincinv(df / 2.0, 0.5, 2.0 * r)
+    y = betainccinv(0.5, df / 2.0, 2.0 * r)
+    central = pm.gt(x, 0.5)
+    t2 = pm.switch(central, df * y / (1.0 - y), df * ((1.0 - x) / x))
+    t = pm.switch(pm.lt(value, 0.5), -pm.sqrt(t2), pm.sqrt(t2))
+    res = check_parameters(loc + scale * t, pm.gt(df, 0), pm.gt(scale, 0), msg="df > 0, scale > 0")
+    return _check_prob(value, res)
 
 
 # -- von Mises on [-pi, pi] ------------------------------------------------------------------------------------

@@ -5,8 +5,10 @@
 - ``gammaincinv(a, y)`` / ``gammainccinv(a, y)``: their inverses in x (P(a, x) = y,
   Q(a, x) = y: the quantiles of gamma, chi-square, inverse gamma);
 - ``betainc(a, b, x)``: the regularized incomplete beta function I_x(a, b) (CDFs of beta,
-  student t, binomial), and ``betaincinv(a, b, y)`` its inverse in x (quantiles of beta
-  and student t);
+  student t, binomial), ``betaincinv(a, b, y)`` its inverse in x (quantiles of beta
+  and student t) and ``betainccinv(a, b, y)`` the inverse of its complement, ``1 - I_x(a, b)
+  = y`` (SciPy's; not a PyTensor name: the student t quantile near the center, where
+  ``betaincinv(a, b, 1 - y)`` has lost a tiny y to the subtraction);
 - ``ndtri(q)``: the standard normal quantile (Phi^-1), accurate for tiny q where
   ``erfinv(2 q - 1)`` has lost every digit to the subtraction;
 - ``i0``, ``i1`` and the exponentially scaled ``i0e = exp(-|x|) i0``, ``i1e``: modified
@@ -30,9 +32,10 @@ from opgraph.kernel_core.scalar.basic import (
     FloatBinaryOp, FloatUnaryOp, ScalarOp, _as_float_args, _real_only, _special, _tm, upgrade_to_float,
 )
 
-__all__ = ["GammaInc", "GammaIncC", "GammaIncInv", "GammaIncCInv", "BetaInc", "BetaIncInv", "Ndtri",
+__all__ = ["GammaInc", "GammaIncC", "GammaIncInv", "GammaIncCInv", "BetaInc", "BetaIncInv", "BetaIncCInv",
+           "Ndtri",
            "I0", "I0e", "I1", "I1e", "gammainc", "gammaincc", "gammaincinv", "gammainccinv", "betainc",
-           "betaincinv", "ndtri", "i0", "i0e", "i1", "i1e"]
+           "betaincinv", "betainccinv", "ndtri", "i0", "i0e", "i1", "i1e"]
 
 
 class SciPyFunction:
@@ -144,6 +147,15 @@ class BetaIncInv(SciPyFunction, ScalarOp, scipy="betaincinv", nin=3):
         return _tm().exp(-_log_beta_density(a, b, out))
 
 
+class BetaIncCInv(SciPyFunction, ScalarOp, scipy="betainccinv", nin=3):
+    """The inverse of ``1 - I_x(a, b)`` in x: ``betainccinv(a, b, 1 - betainc(a, b, x)) = x``."""
+
+    shape_params = ("a", "b")
+
+    def d_dx(self, a, b, y, out):
+        return -_tm().exp(-_log_beta_density(a, b, out))
+
+
 class Ndtri(SciPyFunction, FloatUnaryOp, scipy="ndtri"):
     """The standard normal quantile function ``Phi^-1(q)``."""
 
@@ -198,5 +210,5 @@ def _tensor_fn(name):
 
 
 gammainc, gammaincc, gammaincinv, gammainccinv = GammaInc(), GammaIncC(), GammaIncInv(), GammaIncCInv()
-betainc, betaincinv, ndtri = BetaInc(), BetaIncInv(), Ndtri()
+betainc, betaincinv, betainccinv, ndtri = BetaInc(), BetaIncInv(), BetaIncCInv(), Ndtri()
 i0, i0e, i1, i1e = I0(), I0e(), I1(), I1e()

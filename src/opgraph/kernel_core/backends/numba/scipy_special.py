@@ -26,7 +26,8 @@ _MODULE = "opgraph.kernel_core.backends.numba.scipy_special"
 # kernel name -> (cython_special export, number of double arguments)
 _EXPORTS = {"gammainc": ("gammainc", 2), "gammaincc": ("gammaincc", 2),
             "gammaincinv": ("gammaincinv", 2), "gammainccinv": ("gammainccinv", 2),
-            "betainc": ("__pyx_fuse_0betainc", 3), "betaincinv": ("__pyx_fuse_0betaincinv", 3), "ndtri": ("ndtri", 1),
+            "betainc": ("__pyx_fuse_0betainc", 3), "betaincinv": ("__pyx_fuse_0betaincinv", 3),
+            "betainccinv": ("__pyx_fuse_0betainccinv", 3), "ndtri": ("ndtri", 1),
             "i0": ("i0", 1), "i0e": ("i0e", 1), "i1": ("i1", 1), "i1e": ("i1e", 1)}
 
 
@@ -69,7 +70,7 @@ _jit = numba.njit(cache=True, error_model="numpy", inline="always")
 _calls = {name: _extern_call(name, n) for name, (_, n) in _EXPORTS.items()}
 _call_gammainc, _call_gammaincc, _call_betainc = _calls["gammainc"], _calls["gammaincc"], _calls["betainc"]
 _call_gammaincinv, _call_gammainccinv = _calls["gammaincinv"], _calls["gammainccinv"]
-_call_betaincinv = _calls["betaincinv"]
+_call_betaincinv, _call_betainccinv = _calls["betaincinv"], _calls["betainccinv"]
 _call_ndtri, _call_i0, _call_i0e = _calls["ndtri"], _calls["i0"], _calls["i0e"]
 _call_i1, _call_i1e = _calls["i1"], _calls["i1e"]
 
@@ -107,6 +108,11 @@ def betaincinv(a, b, y):
 
 
 @_jit
+def betainccinv(a, b, y):
+    return _call_betainccinv(float(a), float(b), float(y))
+
+
+@_jit
 def ndtri(q):
     return _call_ndtri(float(q))
 
@@ -133,6 +139,7 @@ def i1e(x):
 
 _KERNEL_OF = {psf.GammaInc: "gammainc", psf.GammaIncC: "gammaincc", psf.GammaIncInv: "gammaincinv",
               psf.GammaIncCInv: "gammainccinv", psf.BetaInc: "betainc", psf.BetaIncInv: "betaincinv",
+              psf.BetaIncCInv: "betainccinv",
               psf.Ndtri: "ndtri", psf.I0: "i0", psf.I0e: "i0e", psf.I1: "i1", psf.I1e: "i1e"}
 
 
