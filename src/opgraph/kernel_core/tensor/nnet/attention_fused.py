@@ -34,8 +34,8 @@ from opgraph.kernel_core.tensor.basic import as_tensor_variable
 from opgraph.kernel_core.tensor.type import TensorType
 
 # Rows of queries and of keys per block (the Numba kernels use the same sizes).
-BLOCK_Q = 128
-BLOCK_K = 512
+BLOCK_Q = 64
+BLOCK_K = 256
 MASK_KINDS = (None, "add", "bool")
 
 
@@ -95,7 +95,28 @@ def _scores(qb, k, scale, mask, mask_kind, i0, i1, j0, j1):
     return s
 
 
-def attention_forward(q, k, v, scale, mask=None, mask_kind=None):
+_M1, _M2, _GOLD = np.uint64(0xBF58476D1CE4E5B9), np.uint64(0x94D049BB133111EB), np.uint64(0x9E3779B97F4A7C15)
+
+
+def _finalize(z):
+    z = (z ^ (z >> np.uint64(30))) * _M1
+    z = (z ^ (z >> np.uint64(27))) * _M2
+    return z ^ (z >> np.uint64(31))
+
+
+def dropout_keep(seed, i0, i1, j0, j1, nk, p):
+    """The fused dropout's keep mask of scores ``i0:i1, j0:j1`` of a head with ``nk`` keys:
+    ``u(seed, i, j) >= p`` with ``u`` a counter-based hash (splitmix64's finalizer) mapped
+    to [0, 1).  Every backend computes the same bits."""
+    with np.errstate(over="ignore"):
+        s = _finalize(np.uint64(np.int64(seed).astype(np.uint64)) * _GOLD + _GOLD)
+        i = np.arange(i0, i1, dtype=np.uint64)[:, None]
+        j = np.arange(j0, j1, dtype=np.uint64)[None, :]
+        z = _finalize(s + (i * np.uint64(nk) + j + np.uint64(1)) * _GOLD)
+    return (z >> np.uint64(11)).astype(np.float64) * (1.0 / 9007199254740992.0) >= p
+
+
+def attention_forward(q, k, v, scale, mask=None, mask_kind=None, dropout_p=0.0, seed=None):
     """NumPy reference of the fused forward: ``(out, lse)`` computed block by block."""
     nq, nk = q.shape[0], k.shape[0]
     dtype = np.result_type(q, k, v, np.float32 if q.dtype == np.float32 else np.float64)
@@ -120,6 +141,8 @@ def attention_forward(q, k, v, scale, mask=None, mask_kind=None):
                 p = np.exp(s - safe[:, None])
                 corr = np.where(live, np.exp(m - safe), 1.0)
                 l = l * corr + p.sum(axis=1)
+                if dropout_p > 0:
+                    p = p * (dropout_keep(seed, i0, i1, j0, j1, nk, dropout_p) / (1.0 - dropout_p))
                 acc = acc * corr[:, None] + p @ v[j0:j1]
                 m = m_new
             out[i0:i1] = acc / l[:, None]      # a row with every key masked: 0 / 0 = nan, as softmax gives
@@ -127,7 +150,7 @@ def attention_forward(q, k, v, scale, mask=None, mask_kind=None):
     return out, lse
 
 
-def attention_backward(q, k, v, scale, mask, mask_kind, out, lse, gout, glse):
+def attention_backward(q, k, v, scale, mask, mask_kind, out, lse, gout, glse, dropout_p=0.0, seed=None):
     """NumPy reference of the fused backward: ``(dq, dk, dv, dscale)``."""
     nq, nk = q.shape[0], k.shape[0]
     dtype = out.dtype
@@ -135,7 +158,8 @@ def attention_backward(q, k, v, scale, mask, mask_kind, out, lse, gout, glse):
     dk = np.zeros(k.shape, dtype=dtype)
     dv = np.zeros(v.shape, dtype=dtype)
     dscale = 0.0
-    # d lse_i / d s_ij = p_ij, so the lse cotangent enters where the row dot product does.
+    # d lse_i / d s_ij = p_ij, so the lse cotangent enters where the row dot product does;
+    # with dropout z = p * keep / (1 - p): rowsum(dz * z) = rowsum(dout * out) still.
     D = np.sum(gout * out, axis=1) - glse
     with np.errstate(invalid="ignore"):
         for i0 in range(0, nq, BLOCK_Q):
@@ -145,8 +169,11 @@ def attention_backward(q, k, v, scale, mask, mask_kind, out, lse, gout, glse):
                 j1 = min(j0 + BLOCK_K, nk)
                 s = _scores(qb, k, scale, mask, mask_kind, i0, i1, j0, j1)
                 p = np.exp(s - lse[i0:i1, None])
-                dv[j0:j1] += p.T @ gb
-                ds = p * (gb @ v[j0:j1].T - D[i0:i1, None])
+                drop = 1.0
+                if dropout_p > 0:
+                    drop = dropout_keep(seed, i0, i1, j0, j1, nk, dropout_p) / (1.0 - dropout_p)
+                dv[j0:j1] += (p * drop).T @ gb
+                ds = p * ((gb @ v[j0:j1].T) * drop - D[i0:i1, None])
                 raw = ds @ k[j0:j1]
                 dscale += float(np.sum(raw * qb))
                 dq[i0:i1] += scale * raw
@@ -154,43 +181,81 @@ def attention_backward(q, k, v, scale, mask, mask_kind, out, lse, gout, glse):
     return dq, dk, dv, np.asarray(dscale, dtype=dtype)
 
 
-class FusedAttention(Op):
-    """``softmax(scale * q @ k^T [+ mask | where(mask, ., -inf)], axis=-1) @ v`` for one
-    head, and the row log-sum-exp of the scores; outputs ``(out, lse)``."""
+class _AttentionOp(Op):
+    """What FusedAttention and FusedAttentionGrad share: the props, the core inputs
+    ``q, k, v, scale, [mask], [seed]`` (checked by one ``make_node``) and their
+    signature."""
 
-    __props__ = ("mask_kind",)
+    __props__ = ("mask_kind", "dropout_p")
+    #: the core signature of the inputs after the shared ones, and of the outputs
+    _extra_signature = ""
+    _out_signature = ""
 
-    def __init__(self, mask_kind=None):
+    def __init__(self, mask_kind=None, dropout_p=0.0):
         _check_mask_kind(mask_kind)
+        if not 0 <= dropout_p < 1:
+            raise ValueError(f"{type(self).__name__}: dropout_p must be in [0, 1), got {dropout_p}")
         self.mask_kind = mask_kind
+        self.dropout_p = float(dropout_p)
+
+    @property
+    def n_shared(self):
+        """The number of shared leading inputs (q, k, v, scale, [mask], [seed])."""
+        return 4 + (self.mask_kind is not None) + (self.dropout_p > 0)
 
     @property
     def gufunc_signature(self):
         mask = ",(a,b)" if self.mask_kind is not None else ""
-        return f"(q,d),(k,d),(k,e),(){mask}->(q,e),(q)"
+        seed = ",()" if self.dropout_p > 0 else ""
+        return f"(q,d),(k,d),(k,e),(){mask}{seed}{self._extra_signature}->{self._out_signature}"
 
     def __str__(self):
-        return f"FusedAttention{{mask={self.mask_kind}}}"
+        drop = f", dropout={self.dropout_p}" if self.dropout_p > 0 else ""
+        return f"{type(self).__name__}{{mask={self.mask_kind}{drop}}}"
 
-    def make_node(self, q, k, v, scale, mask=None):
-        q, k, v, scale = map(as_tensor_variable, (q, k, v, scale))
-        mask = None if mask is None else as_tensor_variable(mask)
-        _check_core(q, k, v, mask, self.mask_kind, "FusedAttention")
-        if self.mask_kind is None and mask is not None:
-            raise ValueError("FusedAttention{mask=None} takes no mask")
+    def split_inputs(self, inputs):
+        """``(q, k, v, scale, mask or None, seed or None, rest)``."""
+        q, k, v, scale = inputs[:4]
+        i = 4
+        mask = seed = None
+        if self.mask_kind is not None:
+            mask, i = inputs[i], i + 1
+        if self.dropout_p > 0:
+            seed, i = inputs[i], i + 1
+        return q, k, v, scale, mask, seed, list(inputs[i:])
+
+    def _shared_inputs(self, inputs, n_rest):
+        who = type(self).__name__
+        inputs = [as_tensor_variable(i) for i in inputs]
+        if len(inputs) != self.n_shared + n_rest:
+            raise TypeError(f"{self} takes {self.n_shared + n_rest} inputs, got {len(inputs)}")
+        q, k, v, scale, mask, seed, _ = self.split_inputs(inputs)
+        _check_core(q, k, v, mask, self.mask_kind, who)
         if scale.type.ndim != 0:
-            raise ValueError(f"FusedAttention: scale must be a scalar, got {scale} with ndim={scale.type.ndim}")
-        dtype = _float_dtype(q, k, v)
-        inputs = [q, k, v, scale] + ([mask] if mask is not None else [])
-        nq, e = q.type.shape[0], v.type.shape[1]
+            raise ValueError(f"{who}: scale must be a scalar, got {scale} with ndim={scale.type.ndim}")
+        if seed is not None and (seed.type.ndim != 0 or seed.type.dtype not in ("int64", "int32", "uint32")):
+            raise TypeError(f"{who}: the dropout seed must be an integer scalar, got {seed} ({seed.type})")
+        return inputs, _float_dtype(q, k, v)
+
+
+class FusedAttention(_AttentionOp):
+    """``softmax(scale * q @ k^T [+ mask | where(mask, ., -inf)], axis=-1) [dropout] @ v``
+    for one head, and the row log-sum-exp of the scores; outputs ``(out, lse)``.  With
+    ``dropout_p > 0`` the last input is an integer seed: the keep mask is a hash of
+    ``(seed, i, j)`` (``dropout_keep``), regenerated by the gradient."""
+
+    _out_signature = "(q,e),(q)"
+
+    def make_node(self, *inputs):
+        inputs, dtype = self._shared_inputs([i for i in inputs if i is not None], 0)
+        nq, e = inputs[0].type.shape[0], inputs[2].type.shape[1]
         return Apply(self, inputs, [TensorType(dtype, (nq, e)).make_variable(),
                                     TensorType(dtype, (nq,)).make_variable()])
 
     def perform(self, node, inputs, output_storage):
-        q, k, v, scale = inputs[:4]
-        mask = inputs[4] if self.mask_kind is not None else None
+        q, k, v, scale, mask, seed, _ = self.split_inputs(inputs)
         _check_runtime(q, k, v)
-        out, lse = attention_forward(q, k, v, float(scale), mask, self.mask_kind)
+        out, lse = attention_forward(q, k, v, float(scale), mask, self.mask_kind, self.dropout_p, seed)
         output_storage[0][0] = out.astype(node.outputs[0].type.dtype, copy=False)
         output_storage[1][0] = lse.astype(node.outputs[1].type.dtype, copy=False)
 
@@ -202,8 +267,7 @@ class FusedAttention(Op):
         from opgraph.kernel_core.gradient import DisconnectedType
         from opgraph.kernel_core.tensor import math as tm
 
-        q, k, v, scale = inputs[:4]
-        mask = inputs[4] if self.mask_kind is not None else None
+        q, k, v, scale, mask, seed, _ = self.split_inputs(inputs)
         out, lse = outputs
         gout, glse = output_grads
 
@@ -212,12 +276,17 @@ class FusedAttention(Op):
 
         gout = gout if connected(gout) else tm.zeros_like(out)
         glse = glse if connected(glse) else tm.zeros_like(lse)
-        extra = [mask] if mask is not None else []
-        dq, dk, dv, dscale = FusedAttentionGrad(self.mask_kind)(q, k, v, scale, *extra, out, lse, gout, glse)
+        shared = inputs[:self.n_shared]
+        dq, dk, dv, dscale = FusedAttentionGrad(self.mask_kind, self.dropout_p)(*shared, out, lse, gout, glse)
         grads = [dq, dk, dv, tm.cast(dscale, scale.type.dtype) if scale.type.dtype.startswith("float") else None]
         if self.mask_kind == "add":
+            if self.dropout_p > 0:
+                raise NotImplementedError("FusedAttention: the gradient with respect to an additive mask "
+                                          "is not implemented with dropout")
             grads.append(_additive_mask_grad(q, k, v, scale, mask, lse, gout, glse, out))
         elif self.mask_kind == "bool":
+            grads.append(None)
+        if seed is not None:
             grads.append(None)
         return grads
 
@@ -243,44 +312,27 @@ def _check_runtime(q, k, v):
         raise ValueError(f"FusedAttention: k has {k.shape[0]} rows, v has {v.shape[0]}")
 
 
-class FusedAttentionGrad(Op):
+class FusedAttentionGrad(_AttentionOp):
     """The pullback of FusedAttention: ``(dq, dk, dv, dscale)`` from
-    ``(q, k, v, scale, [mask], out, lse, dout, dlse)``, recomputing the scores block by block."""
+    ``(q, k, v, scale, [mask], [seed], out, lse, dout, dlse)``, recomputing the scores
+    (and the dropout mask) block by block."""
 
-    __props__ = ("mask_kind",)
-
-    def __init__(self, mask_kind=None):
-        _check_mask_kind(mask_kind)
-        self.mask_kind = mask_kind
-
-    @property
-    def gufunc_signature(self):
-        mask = ",(a,b)" if self.mask_kind is not None else ""
-        return f"(q,d),(k,d),(k,e),(){mask},(q,e),(q),(q,e),(q)->(q,d),(k,d),(k,e),()"
-
-    def __str__(self):
-        return f"FusedAttentionGrad{{mask={self.mask_kind}}}"
+    _extra_signature = ",(q,e),(q),(q,e),(q)"
+    _out_signature = "(q,d),(k,d),(k,e),()"
 
     def make_node(self, *inputs):
-        inputs = [as_tensor_variable(i) for i in inputs]
-        n = 8 if self.mask_kind is None else 9
-        if len(inputs) != n:
-            raise TypeError(f"{self} takes {n} inputs, got {len(inputs)}")
-        q, k, v = inputs[:3]
-        _check_core(q, k, v, inputs[4] if self.mask_kind else None, self.mask_kind, "FusedAttentionGrad")
-        dtype = _float_dtype(q, k, v)
-        outs = [TensorType(dtype, t.type.shape).make_variable() for t in (q, k, v)]
+        inputs, dtype = self._shared_inputs(inputs, 4)
+        outs = [TensorType(dtype, t.type.shape).make_variable() for t in inputs[:3]]
         outs.append(TensorType(dtype, ()).make_variable())
         return Apply(self, inputs, outs)
 
     def perform(self, node, inputs, output_storage):
-        q, k, v, scale = inputs[:4]
-        mask = inputs[4] if self.mask_kind is not None else None
-        out, lse, gout, glse = inputs[-4:]
+        q, k, v, scale, mask, seed, (out, lse, gout, glse) = self.split_inputs(inputs)
         _check_runtime(q, k, v)
         if self.mask_kind is not None:
             _check_mask_shape(mask, q.shape[0], k.shape[0])
-        results = attention_backward(q, k, v, float(scale), mask, self.mask_kind, out, lse, gout, glse)
+        results = attention_backward(q, k, v, float(scale), mask, self.mask_kind, out, lse, gout, glse,
+                                     self.dropout_p, seed)
         for storage, r, o in zip(output_storage, results, node.outputs):
             storage[0] = np.asarray(r, dtype=o.type.dtype)
 
@@ -288,11 +340,15 @@ class FusedAttentionGrad(Op):
         return [input_shapes[0], input_shapes[1], input_shapes[2], ()]
 
 
-def fused_attention(q, k, v, scale, mask=None, mask_kind=None):
-    """The fused attention output ``softmax(scale * q @ k^T [mask]) @ v`` over the last two
-    axes (leading axes broadcast, through Blockwise).  ``scale`` is a scalar; ``mask`` a
-    boolean (False: masked out) or float (added) tensor whose last two axes have the
-    scores' lengths or 1.  ``mask_kind`` defaults from the mask's dtype."""
+def fused_attention(q, k, v, scale, mask=None, mask_kind=None, dropout_p=0.0, seed=None):
+    """The fused attention output ``softmax(scale * q @ k^T [mask]) [dropout] @ v`` over the
+    last two axes (leading axes broadcast, through Blockwise).  ``scale`` is a scalar;
+    ``mask`` a boolean (False: masked out) or float (added) tensor whose last two axes have
+    the scores' lengths or 1.  ``mask_kind`` defaults from the mask's dtype.
+
+    ``dropout_p > 0`` drops attention weights inside the kernel: ``seed`` (an integer
+    scalar, e.g. a draw of ``integers`` from the dropout's generator) seeds the keep
+    mask; head ``h`` of q's leading axes (flattened) uses ``seed + h``."""
     from opgraph.kernel_core.tensor.blockwise import Blockwise
 
     q, k, v, scale = map(as_tensor_variable, (q, k, v, scale))
@@ -301,12 +357,33 @@ def fused_attention(q, k, v, scale, mask=None, mask_kind=None):
         if mask.type.ndim < 2:
             raise ValueError(f"fused_attention: the mask {mask} needs at least 2 dims, got ndim={mask.type.ndim}")
         mask_kind = mask_kind or ("bool" if mask.type.dtype == "bool" else "add")
-    op = FusedAttention(mask_kind)
+    if dropout_p and seed is None:
+        raise ValueError(f"fused_attention: dropout_p={dropout_p} needs a seed")
+    op = FusedAttention(mask_kind, dropout_p)
     args = [q, k, v, scale] + ([mask] if mask is not None else [])
-    if all(a.type.ndim == 2 for a in (q, k, v)) and (mask is None or mask.type.ndim == 2):
+    if dropout_p:
+        args.append(_head_seeds(q, as_tensor_variable(seed)))
+    core = all(a.type.ndim == 2 for a in args[:3]) and (mask is None or mask.type.ndim == 2)
+    if core and (not dropout_p or args[-1].type.ndim == 0):
         return op(*args)[0]
     return Blockwise(op)(*args)[0]
 
 
+def _head_seeds(q, seed):
+    """``seed + h`` for each head ``h`` of q's leading axes (an int64 array of their shape)."""
+    from opgraph.kernel_core.tensor import math as tm
+    from opgraph.kernel_core.tensor.construction import arange
+    from opgraph.kernel_core.tensor.reduction import prod
+    from opgraph.kernel_core.tensor.shape import reshape, shape
+
+    if seed.type.ndim != 0 or not seed.type.dtype.startswith(("int", "uint")):
+        raise TypeError(f"fused_attention: the dropout seed must be an integer scalar, got {seed} ({seed.type})")
+    seed = tm.cast(seed, "int64")
+    if q.type.ndim == 2:
+        return seed
+    batch = shape(q)[:-2]
+    return seed + reshape(arange(prod(batch)), batch, ndim=q.type.ndim - 2)
+
+
 __all__ = ["FusedAttention", "FusedAttentionGrad", "fused_attention", "attention_forward",
-           "attention_backward", "workspace_bytes", "BLOCK_Q", "BLOCK_K"]
+           "attention_backward", "dropout_keep", "workspace_bytes", "BLOCK_Q", "BLOCK_K"]
