@@ -236,7 +236,7 @@ def _sum_terms(v, counts):
     return terms
 
 
-def _pushable_sums(op, node):
+def _pushable_sums(op):
     """Per state that is a pure sum of outer products: ``{k: (outer operands, other terms)}``.
 
     A state qualifies when only its final value is kept (``save_last``), it reads only its
@@ -280,7 +280,7 @@ def scan_push_out_sum(fgraph, node):
     op = node.op
     if op.as_while or op.n_shared:
         return None
-    found = _pushable_sums(op, node)
+    found = _pushable_sums(op)
     if not found:
         return None
     n, seqs, inits, nonseqs = op.outer_groups(node.inputs)
