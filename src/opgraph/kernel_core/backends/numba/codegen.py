@@ -31,7 +31,7 @@ import numpy as np
 
 from opgraph.kernel_core.backends.numba.dispatch import CodeContext, literal, load_op_implementations, numba_funcify
 from opgraph.kernel_core.backends.numba.inlining import inline_call
-from opgraph.kernel_core.backends.numba.scalar_form import (box_function, element_index, holds_one_number,
+from opgraph.kernel_core.backends.numba.scalar_form import (box_call, element_index, holds_one_number,
                                                             number_inputs_variant, scalar_form)
 from opgraph.kernel_core.graph.basic import Constant
 from opgraph.kernel_core.scalar.type import ScalarType
@@ -157,10 +157,9 @@ def generate_module(fgraph, cache_flag=True):
             arrays[v] = const_seen[key]
             return arrays[v]
         if v in numbers:
-            box = box_function(v.type.ndim, v.type.dtype, ctx)
             arrays[v] = f"b{len(boxed)}"   # one name per variable: boxes may be destroyed inplace
             boxed.append(v)
-            body.append(f"    {arrays[v]} = {box}({numbers[v]})")
+            body.append(f"    {arrays[v]} = {box_call(v.type.ndim, v.type.dtype, numbers[v], ctx)}")
             return arrays[v]
         raise ValueError(f"codegen: variable {v} is used before it is computed")
 

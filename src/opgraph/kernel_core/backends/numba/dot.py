@@ -21,23 +21,25 @@ def dot_source(x_type, y_type, out_type, ctx):
         cy = "y" if y_type.dtype == out_type.dtype else f"y.astype({dt})"
         # BLAS takes C or Fortran order (a transpose is a flag, not a copy);
         # only strided views are copied.
-        op = ctx.import_name("opgraph.kernel_core.backends.numba.array_kernels", "blas_operand")
+        # np.dot through a shared kernel (shared_kernels.py): numba types each BLAS
+        # signature once per installation instead of once per graph and process.
+        sdot = ctx.import_name("opgraph.kernel_core.backends.numba.shared_kernels", "dot")
         if x_type.ndim == 2 and y_type.ndim == 2 and y_type.shape[1] == 1:
             # matrix @ column: gemv (gemm with one column is markedly slower).
             # (a reshape, not [:, None]: the result stays C-contiguous for the loops using it)
-            view = ctx.import_name("opgraph.kernel_core.backends.numba.array_kernels", "reshaped_view")
+            view = ctx.import_name("opgraph.kernel_core.backends.numba.shared_kernels", "view")
             lines.append(f"    yy = {cy}")
             lines.append(f"    col = {view}(yy, (yy.shape[0],), (yy.strides[0],))")
-            lines.append(f"    r = np.dot({op}({cx}), {op}(col))")
-            lines.append("    return r.reshape((r.shape[0], 1))")
+            lines.append(f"    r = {sdot}({cx}, col)")
+            lines.append(f"    return {view}(r, (r.shape[0], 1), (r.strides[0], 0))")
         elif x_type.ndim == 2 and y_type.ndim == 2 and x_type.shape[0] == 1:
-            view = ctx.import_name("opgraph.kernel_core.backends.numba.array_kernels", "reshaped_view")
+            view = ctx.import_name("opgraph.kernel_core.backends.numba.shared_kernels", "view")
             lines.append(f"    xx = {cx}")
             lines.append(f"    row = {view}(xx, (xx.shape[1],), (xx.strides[1],))")
-            lines.append(f"    r = np.dot({op}(({cy}).T), {op}(row))")
-            lines.append("    return r.reshape((1, r.shape[0]))")
+            lines.append(f"    r = {sdot}(({cy}).T, row)")
+            lines.append(f"    return {view}(r, (1, r.shape[0]), (0, r.strides[0]))")
         else:
-            lines.append(f"    return np.asarray(np.dot({op}({cx}), {op}({cy})))")
+            lines.append(f"    return np.asarray({sdot}({cx}, {cy}))")
     else:
         # Integer dot: explicit loops (numba's np.dot is float-only).
         xs = "x" if x_type.ndim == 2 else "np.ascontiguousarray(x).reshape((1, x.shape[0]))"

@@ -179,7 +179,8 @@ def _funcify_dimshuffle(op, node, ctx):
             shape = "".join("1, " if d == "x" else f"x.shape[{d}], " for d in op.new_order)
             strides = "".join("0, " if d == "x" else f"x.strides[{d}], " for d in op.new_order)
             if kept_axes == sorted(kept_axes):
-                view = ctx.import_name("opgraph.kernel_core.backends.numba.array_kernels", "reshaped_view")
+                # (a shared kernel: numba types each view signature once per installation)
+                view = ctx.import_name("opgraph.kernel_core.backends.numba.shared_kernels", "view")
                 return ctx.define(f"def {{name}}(x):\n    return {view}(x, ({shape}), ({strides}))\n",
                                   prefix="dimshuffle")
         expr = f"{expr}[{', '.join(idx)}]"

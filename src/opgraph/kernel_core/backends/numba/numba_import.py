@@ -123,7 +123,11 @@ def preload_blas():
 
 def needs_blas(source):
     """Whether generated source calls numba's BLAS / LAPACK-backed functions."""
-    return "np.dot(" in source or "np.linalg." in source
+    return any(marker in source for marker in _BLAS_MARKERS)
+
+
+# Source text of calls reaching numba's BLAS: its own functions, and kernels using them.
+_BLAS_MARKERS = ("np.dot(", "np.linalg.", "shared_kernels import dot ", "scan_kernels import matvec ")
 
 
 def import_numba():

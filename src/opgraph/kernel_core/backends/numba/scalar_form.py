@@ -40,8 +40,20 @@ def element_index(ndim):
     return "()" if ndim == 0 else ", ".join("0" for _ in range(ndim))
 
 
+_SHARED = "opgraph.kernel_core.backends.numba.shared_kernels"
+
+
+def box_call(ndim, dtype, number, ctx):
+    """Source of the ``ndim``-d array of shape (1, ..., 1) holding ``number``: a call of
+    a shared kernel (shared_kernels.py: compiled once, loaded by every later graph)
+    for ranks up to 2, else of this module's own ``box_function``."""
+    if ndim <= 2:
+        return f"{ctx.import_name(_SHARED, f'box{ndim}d')}({number}, {np_dtype(dtype)})"
+    return f"{box_function(ndim, dtype, ctx)}({number})"
+
+
 def box_function(ndim, dtype, ctx):
-    """A shared helper making the ``ndim``-d array of shape (1, ..., 1) holding a number."""
+    """A helper of this module making the ``ndim``-d array of shape (1, ..., 1) holding a number."""
     shape = "(" + "1, " * ndim + ")"
     return ctx.define(f"def {{name}}(v):\n    out = np.empty({shape}, dtype={np_dtype(dtype)})\n"
                       f"    out[{element_index(ndim)}] = v\n    return out\n", prefix=f"box{ndim}d")
