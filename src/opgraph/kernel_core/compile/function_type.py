@@ -494,6 +494,10 @@ class Function:
                 fixed = tuple((d, n) for d, n in enumerate(shape) if n is not None)
                 self._exact.append((dtype, len(shape), fixed))
         self._direct = self._direct_entry()
+        # Mode JAX: a second array type for the fast path (JAX arrays), and results that are
+        # read-only views of immutable JAX buffers, handed out without a copy.
+        self._direct_alt = getattr(self._thunk, "direct_array_type", _ndarray)
+        self._readonly_ok = bool(getattr(self._thunk, "readonly_outputs", False))
         attach = getattr(self._thunk, "attach", None)
         if attach is not None:   # tiered (compile/tiered.py): _setup runs again on the switch
             attach(self)
@@ -603,7 +607,8 @@ class Function:
                 or self._destroyed or self._in_update_pos or not self._all_positional \
                 or any(i.strict for i in self._in):
             return None
-        if not self.trust_input and any(e is None or e[2] for e in self._exact):
+        if not self.trust_input and not getattr(direct, "checks_inputs", False) \
+                and any(e is None or e[2] for e in self._exact):
             return None   # inputs with static shapes or non-tensor types need the checks
         return direct
 
@@ -688,7 +693,7 @@ class Function:
             # ndarray subclass for an array (a masked array would lose its mask), so
             # only plain ndarrays go this way.
             for a in args:
-                if type(a) is not _ndarray:
+                if type(a) is not _ndarray and type(a) is not self._direct_alt:
                     break
             else:
                 try:
@@ -733,10 +738,11 @@ class Function:
         # values that are inputs, views, read-only (constants) or returned twice.
         owned = {id(v) for v in all_values}
         results = []
+        readonly_ok = self._readonly_ok
         for i in range(self._n_out):
             v = outs[i]
-            if type(v) is np.ndarray and not self._out_borrow[i] and (
-                    v.base is not None or id(v) in owned or not v.flags.writeable):
+            if type(v) is np.ndarray and not self._out_borrow[i] and not (readonly_ok and not v.flags.writeable) \
+                    and (v.base is not None or id(v) in owned or not v.flags.writeable):
                 v = v.copy()
             owned.add(id(v))
             results.append(v)

@@ -11,6 +11,10 @@ mode            rewrites                                          linker
 ``JAX``         FAST_RUN's, without inplace (JAX is functional)   ``jax.jit`` (backends/jax)
 =============== ================================================ ==========================
 
+Mode JAX keeps fusion: XLA fuses loops itself, but a Composite hands the JAX backend
+a whole expression, where softplus / sigmoid of ``t`` and ``-t`` share one
+``exp(-|t|)`` (backends/jax/scalar.py; XLA's CSE does not see it).
+
 ``opgraph.config.mode`` names the default.  The linker choice lives only here
 (``Mode.get_linker``); backends are imported lazily so importing opgraph never
 imports numba.

@@ -89,6 +89,9 @@ class ProfileStats:
         # code from its disk cache.  link_time minus these is code generation.
         self.jit_time = 0.0
         self.cache_load_time = 0.0
+        # mode JAX: tracing, lowering and XLA compiling, at the first call of each input
+        # signature (left out of that call's time; not part of link_time)
+        self.jax_jit_time = 0.0
         self._compile_in_call = 0.0   # of the call being timed: left out of its call time
         self.rewrites_applied = {}  # rule name -> times applied (when the history is available)
         # calls
@@ -115,7 +118,7 @@ class ProfileStats:
         if input_values is not None:
             self.apply_input_shapes[node] = tuple(_shape_of(v) for v in input_values)
 
-    _COMPILE_PHASES = {"numba_jit": "jit_time", "cache_load": "cache_load_time"}
+    _COMPILE_PHASES = {"numba_jit": "jit_time", "cache_load": "cache_load_time", "jax_jit": "jax_jit_time"}
 
     def add_compile_phase(self, phase, seconds, during_call=False):
         """Add backend-compiler time: ``phase`` is "numba_jit" or "cache_load".
@@ -200,7 +203,8 @@ class ProfileStats:
             "linker": self.linker,
             "compile": {"graph": self.graph_time, "rewrite": self.rewrite_time, "link": self.link_time,
                         "codegen": self.codegen_time, "numba_jit": self.jit_time,
-                        "cache_load": self.cache_load_time, "total": self.compile_time},
+                        "cache_load": self.cache_load_time, "jax_jit": self.jax_jit_time,
+                        "total": self.compile_time},
             "rewrites_applied": dict(self.rewrites_applied),
             "calls": self.fct_callcount,
             "call_time": self.fct_call_time,
@@ -224,6 +228,8 @@ class ProfileStats:
         if self.jit_time or self.cache_load_time:
             out.append(f"  numba: jit {self.jit_time:.3e}s, cache load {self.cache_load_time:.3e}s "
                        f"(not in the node times; codegen {self.codegen_time:.3e}s of the link time)")
+        if self.jax_jit_time:
+            out.append(f"  jax: trace + XLA compile {self.jax_jit_time:.3e}s (in first calls, not in the call times)")
         if self.rewrites_applied:
             top = sorted(self.rewrites_applied.items(), key=lambda kv: (-kv[1], kv[0]))[:10]
             out.append("  rewrites applied: " + ", ".join(f"{k} x{v}" for k, v in top))

@@ -20,13 +20,17 @@ shapes or dtypes, as ``jax.jit`` does).
 
 from __future__ import annotations
 
+import contextvars
 import importlib.util
+import time
 
 import jax
+import numpy as np
 
 from opgraph.kernel_core.backends.jax.checks import checked_jit
 from opgraph.kernel_core.backends.jax.dispatch import (StaticValue, jax_funcify_fgraph, jax_input, jax_output,
                                                        load_op_implementations)
+from opgraph.kernel_core.graph.basic import Apply
 
 __all__ = ["JaxLinker"]
 
@@ -95,9 +99,12 @@ class JaxLinker:
         jax_arrays = self.jax_arrays
         # The boundary conversions, looked up once (a call then pays no dispatch).
         default_in = jax_input.dispatch(object)
+        default_out = jax_output.dispatch(object)
         in_conv = [(k, jax_input.dispatch(type(t)), t) for k, t in enumerate(in_types)]
         in_conv = [c for c in in_conv if c[1] is not default_in]
         out_conv = [(jax_output.dispatch(type(t)), t) for t in out_types]
+        if profile is not None:
+            jitted = _profiled(jitted, fgraph, profile)
 
         def thunk(input_values):
             if len(input_values) != n_in:
@@ -115,4 +122,104 @@ class JaxLinker:
         thunk.graph_function = fn
         thunk.jitted = jitted
         thunk.order = fn.order
+        # NumPy results are read-only views of JAX's result buffers (np.asarray of a JAX
+        # array): nobody can write to them, so Function hands them out without a copy.
+        thunk.readonly_outputs = not jax_arrays
+        if profile is None and not static and not in_conv and all(c is default_out for c, _ in out_conv):
+            direct = _direct_entry(jitted, in_types, jax_arrays)
+            if direct is not None:
+                thunk.direct = direct
+                thunk.direct_array_type = _ARRAY_TYPE
+                thunk.explain_failure = lambda args, exc: not isinstance(exc, _NotTheCompiledTypes)
         return thunk
+
+
+class _NotTheCompiledTypes(TypeError):
+    """The direct entry's arguments are not the graph's exact types: Function converts them."""
+
+
+_ARRAY_TYPE = type(jax.numpy.zeros(()))   # JAX's concrete array class (jax.Array is abstract)
+
+
+def _direct_entry(jitted, in_types, jax_arrays):
+    """``Function``'s fast path (``thunk.direct``): ``direct(*args) -> outputs`` for arguments
+    that are NumPy or JAX arrays of exactly the inputs' dtypes, ndims and static shapes (else
+    ``_NotTheCompiledTypes``), without the thunk's list handling; float64 is enabled only when
+    the caller's JAX config does not already have it (entering ``enable_x64`` costs ~0.5 us)."""
+    sig = []
+    for t in in_types:
+        dtype, shape = getattr(t, "numpy_dtype", None), getattr(t, "shape", None)
+        if dtype is None or shape is None:
+            return None
+        sig.append((dtype, len(shape), tuple((d, n) for d, n in enumerate(shape) if n is not None)))
+    n_in = len(sig)
+    config = jax.config
+    asarray = np.asarray
+
+    def direct(*args):
+        if len(args) != n_in:
+            raise _NotTheCompiledTypes("number of arguments")
+        for a, (dtype, ndim, fixed) in zip(args, sig):
+            if a.dtype != dtype or a.ndim != ndim or (fixed and any(a.shape[d] != n for d, n in fixed)):
+                raise _NotTheCompiledTypes("argument types")
+        if config.jax_enable_x64:
+            outs = jitted(*args)
+        else:
+            with jax.enable_x64(True):
+                outs = jitted(*args)
+        if jax_arrays:
+            return outs
+        return [asarray(o) for o in outs]
+
+    direct.checks_inputs = True   # dtypes, ndims and static shapes: Function need not check them
+    return direct
+
+
+# -- profiles ------------------------------------------------------------------------------------
+_PROFILE = contextvars.ContextVar("opgraph_jax_profile", default=None)
+_COMPILE_EVENTS = ("/jax/core/compile/jaxpr_trace_duration", "/jax/core/compile/jaxpr_to_mlir_module_duration",
+                   "/jax/core/compile/backend_compile_duration")
+_listening = []
+
+
+def _on_jax_event(event, duration, **kwargs):
+    profile = _PROFILE.get()
+    if profile is not None and event in _COMPILE_EVENTS:
+        profile.add_compile_phase("jax_jit", duration, during_call=True)
+
+
+def _profiled(jitted, fgraph, profile):
+    """``jitted`` timing a profile: the whole jitted graph is one entry of the node table (XLA
+    compiles and fuses the graph as one program: per-node times do not exist), its time per
+    call measured up to the results being ready (``block_until_ready``); JAX's tracing,
+    lowering and XLA compilation of a new input signature are reported as the compile phase
+    "jax_jit" (JAX's own monitoring events) and left out of the call's time."""
+    if not _listening:
+        jax.monitoring.register_event_duration_secs_listener(_on_jax_event)
+        _listening.append(True)
+    node = Apply(JaxJit(len(fgraph.apply_nodes)), list(fgraph.inputs), [o.type() for o in fgraph.outputs])
+    profile.set_graph(fgraph, [node])
+
+    def call(*args):
+        token = _PROFILE.set(profile)
+        try:
+            t0 = time.perf_counter()
+            outs = jax.block_until_ready(jitted(*args))
+            elapsed = time.perf_counter() - t0 - profile._compile_in_call
+        finally:
+            _PROFILE.reset(token)
+        profile.add_node_time(node, elapsed, args)
+        return outs
+
+    return call
+
+
+class JaxJit:
+    """The op of the profile's one entry: a whole graph compiled by ``jax.jit`` (a label,
+    never in a graph, so not an Op)."""
+
+    def __init__(self, n_nodes):
+        self.n_nodes = n_nodes
+
+    def __str__(self):
+        return f"JAX jit (whole graph, {self.n_nodes} nodes; XLA fuses it, no per-node times)"

@@ -148,16 +148,47 @@ def scalar_fn(op, out_dtypes):
     return fn
 
 
+def _reflected(node):
+    """(base, negated) when ``node`` is a float softplus / sigmoid of ``base`` or of ``-base``."""
+    if not isinstance(node.op, (ps.Softplus, ps.Sigmoid)) or not node.outputs[0].type.dtype.startswith("float"):
+        return None
+    v = node.inputs[0]
+    if v.owner is not None and isinstance(v.owner.op, ps.Neg):
+        v, negated = v.owner.inputs[0], True
+    else:
+        negated = False
+    return (v, negated) if v.type.dtype.startswith("float") else None
+
+
+def _softplus_sigmoid(node, x, e):
+    """softplus(x) or sigmoid(x) from ``e = exp(-|x|)``: the forms stay exact for any x, and
+    softplus(t), softplus(-t), sigmoid(t), sigmoid(-t) share one exp (XLA's CSE does not
+    see that |-t| is |t|: the stabilized logistic loss and its gradient had four exps)."""
+    if isinstance(node.op, ps.Softplus):
+        return jnp.maximum(x, 0) + jnp.log1p(e)
+    return jnp.where(x >= 0, 1, e) / (1 + e)
+
+
 def _composite_fn(op):
     """The inner graph of a Composite as one function of arrays (a tuple of its outputs)."""
     inputs, outputs = op.inputs, op.outputs
     steps = []
     for node in op.nodes:
-        steps.append((node, scalar_fn(node.op, [o.type.dtype for o in node.outputs])))
+        steps.append((node, scalar_fn(node.op, [o.type.dtype for o in node.outputs]), _reflected(node)))
 
     def fn(*args):
         values = dict(zip(inputs, args))
-        for node, f in steps:
+        tails = {}   # base variable -> exp(-|base|)
+        for node, f, reflected in steps:
+            if reflected is not None:
+                base, negated = reflected
+                b = base.data if isinstance(base, Constant) else values[base]
+                e = tails.get(base)
+                if e is None:
+                    e = tails[base] = jnp.exp(-jnp.abs(b))
+                r = _softplus_sigmoid(node, -b if negated else b, e)
+                values[node.outputs[0]] = jnp.asarray(r).astype(node.outputs[0].type.dtype)
+                continue
             ins = [v.data if isinstance(v, Constant) else values[v] for v in node.inputs]
             for o, r in zip(node.outputs, f(*ins)):
                 values[o] = r
