@@ -5,19 +5,21 @@ and 1,000 steps marginalized by the forward algorithm (one scan).
 
 "compile" is ``function(...)`` plus the first call, in this process, with an empty opgraph
 cache directory (cold: nothing from the disk cache) and JAX's first ``jit`` call; "per call"
-is the best-of-N steady state.  PyMC's ``compile_logp`` / ``compile_dlogp`` rows appear when
+is the median over rounds of alternating batches (opgraph, JAX, opgraph, ...: ``interleaved``),
+so the load of a shared machine changes both alike.  PyMC's ``compile_logp`` / ``compile_dlogp`` rows appear when
 pymc (and pymc-extras, for the marginalized models) is installed; otherwise the output says so.
 """
 
 from __future__ import annotations
 
 import os
+import statistics
 import tempfile
 import time
 
 import numpy as np
 
-from common import OPGRAPH, available, check_same, jax_module, report, timeit
+from common import OPGRAPH, available, check_same, jax_module, report
 
 Y8 = np.array([28.0, 8.0, -3.0, 7.0, -1.0, 1.0, 18.0, 12.0])
 S8 = np.array([15.0, 10.0, 16.0, 11.0, 9.0, 11.0, 10.0, 18.0])
@@ -115,6 +117,36 @@ def jax_models(jax, jnp, y_mix, y_hmm):
     return {"eight schools": with_grad(eight, 3), "mixture": with_grad(mixture, 3), "hmm": with_grad(hmm, 2)}
 
 
+def interleaved(fns, rounds=11, min_time=0.05):
+    """Median per-call seconds of each of ``fns`` ({label: fn}), timed in alternating
+    batches (one batch of each per round), so a change in the machine's load hits every
+    implementation alike; also the median over rounds of each one's ratio to the first."""
+    labels = list(fns)
+    sizes = {}
+    for label, fn in fns.items():
+        fn()
+        n, t = 1, 0.0
+        while t < min_time and n < 1e6:
+            t0 = time.perf_counter()
+            for _ in range(n):
+                fn()
+            t = time.perf_counter() - t0
+            n *= 2
+        sizes[label] = max(1, n // 2)
+    per = {label: [] for label in labels}
+    for _ in range(rounds):
+        for label in labels:
+            fn, n = fns[label], sizes[label]
+            t0 = time.perf_counter()
+            for _ in range(n):
+                fn()
+            per[label].append((time.perf_counter() - t0) / n)
+    first = per[labels[0]]
+    medians = {label: statistics.median(v) for label, v in per.items()}
+    ratios = {label: statistics.median([b / a for a, b in zip(first, v)]) for label, v in per.items()}
+    return medians, ratios
+
+
 def _timed_compile(make):
     t0 = time.perf_counter()
     fn, first = make()
@@ -151,7 +183,7 @@ def main():
 
                 f, ours, compile_sec = _timed_compile(make_opgraph)
                 rows_compile = [(OPGRAPH, compile_sec)]
-                rows_call = [(OPGRAPH, timeit(lambda: f(*args)))]
+                calls = {OPGRAPH: lambda: f(*args)}
                 if name in jfns:
                     jf = jfns[name]
 
@@ -163,7 +195,11 @@ def main():
                     _, theirs, jcompile = _timed_compile(make_jax)
                     check_same([np.asarray(o) for o in theirs], ours, rtol=1e-8)
                     rows_compile.append(("jax", jcompile))
-                    rows_call.append(("jax", timeit(lambda: jx[0].block_until_ready(jf(*args)))))
+                    calls["jax"] = lambda: jx[0].block_until_ready(jf(*args))
+                medians, ratios = interleaved(calls)
+                rows_call = [(label, sec) for label, sec in medians.items()]
+                if "jax" in ratios:
+                    print(f"  {name}: jax / opgraph per call, median of the rounds' ratios: {ratios['jax']:.2f}")
                 lines += report(f"logprob {name}: compile", rows_compile, baseline=None)
                 lines += report(f"logprob {name}: logp+grad per call", rows_call, baseline=None)
         finally:

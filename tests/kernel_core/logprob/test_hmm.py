@@ -153,3 +153,30 @@ def test_refusals():
     y = pt.random.normal(pt.constant(MU)[chain].sum(), 1.0, name="y")
     with pytest.raises(NotImplementedError, match="does not keep the entries"):
         marginalize({chain: pt.lvector("zv"), y: pt.scalar("yv")}, [chain])
+
+
+def test_forward_step_is_a_scaled_matvec_and_the_outer_graph_lean():
+    from opgraph.kernel_core.compile.mode import Mode
+    from opgraph.kernel_core.scan.op import Scan
+
+    P, chain, y, zv, yv = _hmm(30)
+    lp = marginalize({chain: zv, y: yv}, [chain])
+    f = opgraph.function([yv, P], [lp, grad(lp, P)], mode=Mode(linker="py", optimizer="fast_run"))
+    nodes = list(f.maker.fgraph.apply_nodes)
+    (fwd,) = [n for n in nodes if isinstance(n.op, Scan) and "grad" not in n.op.name]
+    step = [v.owner for v in ancestors(fwd.op.inner_outputs, blockers=fwd.op.inner_inputs) if v.owner is not None]
+    inner = [type(n.op).__name__ for n in set(step)]
+    # K exponentials of the shifted alpha, one matrix-vector product with P, one max (of a vector).
+    assert inner.count("Dot") == 1 and inner.count("Max") == 1 and len(inner) <= 8
+    assert all(n.outputs[0].type.ndim <= 1 for n in step)
+    # emissions[0] / emissions[1:] are one Split (their gradient one Join), no x[0:] slices.
+    names = [type(n.op).__name__ for n in nodes]
+    assert names.count("Split") == 1 and "ConsiderConstant" not in names
+    Y = np.random.default_rng(3).normal(size=31)
+    value, g = f(Y, P0)
+    np.testing.assert_allclose(value, _numpy_forward(Y), rtol=1e-12)
+    i, j, eps = 1, 2, 1e-6
+    Pp, Pm = P0.copy(), P0.copy()
+    Pp[i, j] += eps
+    Pm[i, j] -= eps
+    np.testing.assert_allclose(g[i, j], (_numpy_forward(Y, Pp) - _numpy_forward(Y, Pm)) / (2 * eps), rtol=1e-6)

@@ -91,3 +91,53 @@ def test_refusals_name_the_variable():
         marginalize({z: pt.lvector("zv"), s: pt.scalar("sv")}, [z])
     with pytest.raises(ValueError, match="key of rv_values"):
         marginalize({y: pt.scalar("yv")}, [p])
+
+
+def _rewritten(inputs, outputs):
+    import opgraph
+    from opgraph.kernel_core.compile.mode import Mode
+
+    return opgraph.function(inputs, outputs, mode=Mode(linker="py", optimizer="fast_run"))
+
+
+def _op_names(fgraph):
+    return [type(n.op).__name__ for n in fgraph.apply_nodes]
+
+
+def test_stable_logsumexp_shifts_once_and_its_gradient_is_the_softmax():
+    from opgraph.kernel_core.logprob.hmm import stable_logsumexp
+
+    x = pt.matrix("x")
+    lse = stable_logsumexp(x, axis=0)
+    f = _rewritten([x], [lse, grad(lse.sum(), x)])
+    names = _op_names(f.maker.fgraph)
+    # One max, no max-gradient mask (eq(x, max) / count), no ConsiderConstant left.
+    assert names.count("Max") == 1 and "ConsiderConstant" not in names
+    assert not any("eq" in str(n.op).lower() for n in f.maker.fgraph.apply_nodes)
+    X = np.array([[1000.0, -np.inf, 1.0], [999.0, -np.inf, -2.0]])
+    v, g = f(X)
+    want = np.array([1000.0 + np.log1p(np.exp(-1.0)), -np.inf, 1.0 + np.log1p(np.exp(-3.0))])
+    np.testing.assert_allclose(v, want, rtol=1e-14)
+    sm = np.exp(X[:, [0, 2]] - want[[0, 2]])
+    np.testing.assert_allclose(g[:, [0, 2]], sm, rtol=1e-12)
+
+
+def test_mixture_graph_is_lean_and_its_checks_still_raise():
+    from opgraph.logprob import ParameterValueError
+
+    sigma = pt.scalar("sigma")
+    z = pt.random.categorical(W, size=(50,), name="z")
+    y = pt.random.normal(pt.constant(MUS)[z], sigma, name="y")
+    Y = np.linspace(-3.0, 4.0, 50)
+    lp = marginalize({z: pt.lvector("zv"), y: pt.constant(Y)}, [z])
+    f = _rewritten([sigma], [lp, grad(lp, sigma)])
+    names = _op_names(f.maker.fgraph)
+    # A (3, 1) weight term broadcasts in the sum (no Alloc to (3, 50)); one max shift.
+    assert "Alloc" not in names and names.count("Max") == 1
+    # The sigma > 0 check sits on the (50,) marginal term, not on the (3, 50) values.
+    checks = [n for n in f.maker.fgraph.apply_nodes if type(n.op).__name__ == "CheckParameterValue"]
+    assert checks and all(n.outputs[0].type.ndim == 1 for n in checks)
+    joint = np.log(W)[:, None] + st.norm(MUS[:, None], 1.3).logpdf(Y[None, :])
+    np.testing.assert_allclose(f(1.3)[0], np.logaddexp.reduce(joint, axis=0).sum(), rtol=1e-12)
+    with pytest.raises(ParameterValueError, match="sigma > 0"):
+        f(-1.0)

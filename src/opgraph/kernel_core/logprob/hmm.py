@@ -198,6 +198,22 @@ def _scaled_forward_step(e_t, prev, P_T):
     return pm.log(dot(P_T, pm.exp(prev - m))) + (m + e_t)
 
 
+def _first_and_later(emissions):
+    """``emissions[0]`` and ``emissions[1:]`` as one split: their gradient is one join,
+    not two increments of zero matrices added together."""
+    from opgraph.kernel_core.tensor.join import split
+
+    length = emissions.shape[0]
+    head, tail = split(emissions, _sizes(length), 2, axis=0)
+    return squeeze(head, axis=0), tail
+
+
+def _sizes(length):
+    from opgraph.kernel_core.tensor.join import make_vector
+
+    return make_vector(1, length - 1, dtype="int64")
+
+
 def forward_logp(log_init, log_P, emissions, P=None):
     """``log p(y)`` of the HMM: logsumexp of the last forward variable (the scan keeps only
     the running alpha, so memory is O(K T) for the outputs and O(K) per step).  With the
@@ -205,12 +221,13 @@ def forward_logp(log_init, log_P, emissions, P=None):
     matrix-vector form (``_scaled_forward_step``)."""
     from opgraph.kernel_core.scan.builder import scan
 
-    alpha0 = log_init + emissions[0]
+    first, later = _first_and_later(emissions)
+    alpha0 = log_init + first
     if P is None:
         step, nonseq = _forward_step, log_P
     else:
         step, nonseq = _scaled_forward_step, as_tensor_variable(P).T
-    rest = scan(step, sequences=[emissions[1:]], outputs_info=[alpha0], non_sequences=[nonseq],
+    rest = scan(step, sequences=[later], outputs_info=[alpha0], non_sequences=[nonseq],
                 name="forward_algorithm", return_updates=False)
     return _logsumexp(rest[-1], axis=0)
 

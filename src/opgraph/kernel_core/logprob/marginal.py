@@ -62,7 +62,7 @@ def _support_of(z):
     return support_values(z)
 
 
-def component_logps(rv_values, z, marginalized=None):
+def component_logps(rv_values, z, marginalized=None, checks=None):
     """The pieces of marginalizing ``z`` out of the joint of ``rv_values``.
 
     Returns ``(own, emissions, dependents, terms)``: ``own`` the logp of ``z`` at every
@@ -70,7 +70,9 @@ def component_logps(rv_values, z, marginalized=None):
     value (None without dependents), both ``(K, *batch of z)``; ``dependents`` the
     keys whose terms were used; ``terms`` {rv: conditional logp term} of every key.
     For a Markov chain ``own`` is None (its logp is not elementwise: the forward
-    algorithm takes its parameters instead)."""
+    algorithm takes its parameters instead).  ``checks``: a list that receives the
+    raising parameter checks on top of the pieces, which are then left off the
+    ``(K, *batch)`` terms (``_hoist_checks``)."""
     from opgraph.kernel_core.graph.replace import vectorize_graph
     from opgraph.kernel_core.logprob.basic import _reaches, conditional_logp
     from opgraph.kernel_core.logprob.hmm import markov_chain_spec
@@ -102,7 +104,9 @@ def component_logps(rv_values, z, marginalized=None):
     if not pieces:
         return None, None, dependents, by_rv
     # vectorize_graph: each op batches itself over the new leading support axis.
-    replaced = vectorize_graph(pieces, {zv: z_all})
+    replaced = _support_gathers_to_slices(vectorize_graph(pieces, {zv: z_all}))
+    if checks is not None:
+        replaced = [_hoist_checks(t, checks) for t in replaced]
     if batch_nd:
         # Explicit broadcasting to the common (K, *batch) shape where a term's static shape
         # leaves a length unknown (no run-time broadcasting).  A term with a fully static
@@ -123,6 +127,86 @@ def component_logps(rv_values, z, marginalized=None):
     for t in deps:
         emissions = t if emissions is None else emissions + t
     return own, emissions, dependents, by_rv
+
+
+def _support_gathers_to_slices(terms):
+    """``x[z]`` vectorized over the support is a batched gather of ``x`` (an unbatched
+    vector) at the constant ``(K, 1, ..., 1)`` index ``a + arange(K)``: that is the slice
+    ``x[a:a + K]`` with broadcast axes, a view whose gradient is a slice increment,
+    instead of a Blockwise gather (one bounds-checked kernel per call, and a batched
+    scatter-add in the gradient)."""
+    from opgraph.kernel_core.graph.replace import graph_replace
+    from opgraph.kernel_core.graph.traversal import ancestors
+    from opgraph.kernel_core.tensor.blockwise import Blockwise
+    from opgraph.kernel_core.tensor.elemwise import DimShuffle
+    from opgraph.kernel_core.tensor.subtensor import AdvancedSubtensor1
+
+    repl = {}
+    for var in ancestors(terms):
+        node = var.owner
+        if (node is None or not isinstance(node.op, Blockwise)
+                or not isinstance(node.op.core_op, AdvancedSubtensor1)):
+            continue
+        if len(node.inputs) != 2:
+            continue
+        x, idx = node.inputs
+        data = _constant_index(idx) if x.type.ndim == 1 else None
+        if data is None:
+            continue
+        n = x.type.shape[0]
+        if data.ndim < 2 or data.size != data.shape[0] or n is None or data.size == 0:
+            continue
+        flat = data.reshape(-1)
+        a = int(flat[0])
+        if a < 0 or a + flat.size > n or not np.array_equal(flat, np.arange(a, a + flat.size)):
+            continue
+        view = x if (a == 0 and flat.size == n) else x[a:a + flat.size]
+        new = DimShuffle(1, (0,) + ("x",) * (data.ndim - 1))(view)
+        if new.type == node.outputs[0].type:
+            repl[node.outputs[0]] = new
+    return graph_replace(terms, repl) if repl else terms
+
+
+def _constant_index(idx):
+    """The value of an integer index computed from constants only (the support, maybe
+    clipped into range by a logp rule), else None."""
+    from opgraph.kernel_core.graph.basic import Constant
+    from opgraph.kernel_core.graph.traversal import ancestors
+
+    from opgraph.kernel_core.rewriting.api import rewrite_graph
+
+    if isinstance(idx, Constant):
+        return np.asarray(idx.data)
+    if idx.type.dtype[0] not in "iu" or any(d is None for d in idx.type.shape):
+        return None
+    if not all(isinstance(r, Constant) for r in ancestors([idx]) if r.owner is None):
+        # A range check against a parameter's static length: canonicalize folds it.
+        idx = rewrite_graph(idx)
+        if not all(isinstance(r, Constant) for r in ancestors([idx]) if r.owner is None):
+            return None
+    return np.asarray(idx.eval())
+
+
+def _hoist_checks(term, checks):
+    """``term`` without the raising ``CheckParameterValue`` nodes on top of it (their
+    ``(op, condition)`` appended to ``checks``, for the caller to put on the marginal
+    term).  The conditions are about parameters, not about the ``(K, n)`` values: on the
+    values a check is one more pass over memory and it keeps the logp's elementwise
+    loop apart from the logsumexp's.  A check that returns -inf instead of raising stays
+    (its -inf entries are part of the values)."""
+    from opgraph.kernel_core.logprob.check import CheckParameterValue
+
+    while (term.owner is not None and isinstance(term.owner.op, CheckParameterValue)
+           and not term.owner.op.can_be_replaced_by_ninf and len(term.owner.inputs) == 2):
+        checks.append((term.owner.op, term.owner.inputs[1]))
+        term = term.owner.inputs[0]
+    return term
+
+
+def _with_checks(term, checks):
+    for op, cond in checks:
+        term = op(term, cond)
+    return term
 
 
 def _static_common(terms):
@@ -179,13 +263,15 @@ def marginal_logp(rv_values, marginalized, sum=True):
             raise ValueError(f"marginal_logp: {z} must be a key of rv_values (give it a placeholder value)")
     out, used, by_rv = [], set(), None
     for z in marginalized:
-        own, emissions, dependents, by_rv = component_logps(rv_values, z, marginalized)
+        checks = []
+        own, emissions, dependents, by_rv = component_logps(rv_values, z, marginalized, checks=checks)
         if markov_chain_spec(z) is not None:
             init, P = _chain_parameters(z, rv_values)
             term = forward_logp(pm.log(init), None, _chain_emissions(z, emissions), P=P)
         else:
             total = own if emissions is None else own + emissions
             term = _logsumexp0(total)
+        term = _with_checks(term, checks)
         if z.name:
             term.name = f"{z.name}_marginal_logprob"
         out.append(term)

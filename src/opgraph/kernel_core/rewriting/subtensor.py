@@ -97,11 +97,20 @@ def subtensor_lift_dimshuffle(fgraph, node):
     return [DimShuffle(sub.type.ndim, new_order)(sub)]
 
 
+def _whole(e):
+    """A slice that keeps a whole axis: ``:``, or ``0:`` / ``::1`` with constant bounds
+    (scan's sequence slices and gradients make ``x[0:]``)."""
+    if not isinstance(e, slice) or e.stop is not None:
+        return False
+    return (e.start is None or _int_value(e.start) == 0) and (e.step is None or _int_value(e.step) == 1)
+
+
 @node_rewriter([Subtensor])
 def useless_subtensor(fgraph, node):
-    """x[:, :] -> x."""
-    if all(_full(e) for e in indices_from_node(node)):
-        return [node.inputs[0]]
+    """x[:, :] -> x (also x[0:], x[::1])."""
+    if all(_whole(e) for e in indices_from_node(node)):
+        out = node.inputs[0]
+        return [out] if out.type == node.outputs[0].type else None
     return None
 
 
