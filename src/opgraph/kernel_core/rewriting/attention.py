@@ -10,11 +10,17 @@ expression (a transpose of the last two axes is looked through, anything else is
 transposed back); the scale is any scalar (a constant, ``sqrt`` of a shape, ...)
 broadcast to the scores, on either side of a ``Mul``.
 
+Dropout between the softmax and the second matmul (a ``Dropout`` node, or its inlined
+``softmax * cast(bernoulli(keep)) * (1 / keep)``) is fused too: the bernoulli draw is
+replaced by a draw of one integer seed from the same generator (``integers(0, 2^62)``),
+whose next generator replaces the bernoulli's -- so the updates that advanced the
+dropout's generator (``RandomStream.updates()``, a ``default_update``) advance it still.
+The kernels derive the keep mask from the seed (``dropout_keep``); the values differ
+from the unfused graph's NumPy stream.  ``inference`` turns a fused op with dropout
+into the one without (``fused_attention_no_dropout``).
+
 Not fused (the graph stays as written):
 
-* dropout between the softmax and the second matmul (``Dropout`` or its inlined
-  ``weights * mask``): the fused kernel would need its own generator; documented in
-  ``attention_fused.py``;
 * chains whose scores or weights have other clients -- in particular the graph of a
   gradient taken *before* fusion, which reuses the softmax output.  To get the fused
   gradient, fuse first and differentiate the fused graph: ``fuse_attention(y)``,
@@ -31,6 +37,7 @@ from opgraph.kernel_core.scalar import basic as ps
 from opgraph.kernel_core.tensor.blockwise import Blockwise
 from opgraph.kernel_core.tensor.dot import Dot
 from opgraph.kernel_core.tensor.elemwise import DimShuffle, Elemwise
+from opgraph.kernel_core.tensor.nnet.attention_fused import FusedAttention
 from opgraph.kernel_core.tensor.special import Softmax
 
 
@@ -129,6 +136,66 @@ def _untranspose(kt):
     return swapaxes(kt, -1, -2)
 
 
+def _mul_factors(fgraph, var, out):
+    """The factors of a product tree under ``var`` (intermediate products with one client)."""
+    stack = [var]
+    while stack:
+        x = stack.pop()
+        if _elemwise(x, ps.Mul) and (x is var or _single_client(fgraph, x)):
+            stack.extend(x.owner.inputs)
+        else:
+            out.append(x)
+    return out
+
+
+def _strip_dropout(fgraph, w):
+    """``(weights, p, bernoulli node)`` for dropped weights ``w`` (a Dropout node, or the
+    product ``softmax * cast(bernoulli(keep)) * c`` with ``c = 1 / keep``); else ``(w, 0, None)``."""
+    from opgraph.kernel_core.tensor.basic import get_underlying_scalar_constant
+    from opgraph.kernel_core.tensor.nnet.dropout import Dropout
+    from opgraph.kernel_core.tensor.random.basic import BernoulliRV
+
+    owner = w.owner
+    if owner is None:
+        return w, 0.0, None
+    if isinstance(owner.op, Dropout):
+        factors = [owner.inputs[0]] + _mul_factors(fgraph, owner.inputs[1], [])
+    elif _elemwise(w, ps.Mul):
+        factors = _mul_factors(fgraph, w, [])
+    else:
+        return w, 0.0, None
+    soft = [f for f in factors if f.owner is not None and isinstance(f.owner.op, Softmax)]
+    draws, consts = [], []
+    for f in factors:
+        if f in soft:
+            continue
+        x = f
+        if _elemwise(x, ps.Cast) and _single_client(fgraph, x):
+            x = x.owner.inputs[0]
+        if x.owner is not None and isinstance(x.owner.op, BernoulliRV) and x is x.owner.outputs[1] and \
+                _single_client(fgraph, x):
+            draws.append(x.owner)
+            continue
+        c = get_underlying_scalar_constant(f)
+        if c is None:
+            return w, 0.0, None
+        consts.append(float(c))
+    if len(soft) != 1 or len(draws) != 1:
+        return w, 0.0, None
+    bern = draws[0]
+    keep = get_underlying_scalar_constant(bern.inputs[2])
+    if keep is None or not 0 < float(keep) <= 1 or not np.isclose(np.prod(consts), 1.0 / float(keep), rtol=1e-6):
+        return w, 0.0, None
+    # the softmax's other clients may only be shapes (the draw's size)
+    from opgraph.kernel_core.tensor.shape import Shape
+
+    weights = soft[0]
+    others = [c for c, _ in fgraph.get_clients(weights) if c != "output" and not isinstance(c.op, Shape)]
+    if len(others) != 1:
+        return w, 0.0, None
+    return weights, round(1.0 - float(keep), 12), bern
+
+
 @node_rewriter([Dot, Blockwise], name="fused_attention")
 def fused_attention_rewrite(fgraph, node):
     """matmul(softmax(mask(scale * q @ k^T)), v) -> FusedAttention(q, k, v, scale, mask)."""
@@ -140,7 +207,11 @@ def fused_attention_rewrite(fgraph, node):
     if not _is_matmul(out):
         return None
     weights, v = node.inputs
-    if weights.owner is None or not isinstance(weights.owner.op, Softmax) or not _single_client(fgraph, weights):
+    if not _single_client(fgraph, weights):
+        return None
+    weights, dropout_p, bern = _strip_dropout(fgraph, weights)
+    if weights.owner is None or not isinstance(weights.owner.op, Softmax) or \
+            (bern is None and not _single_client(fgraph, weights)):
         return None
     if weights.owner.op.axis not in (-1, weights.type.ndim - 1):
         return None
@@ -164,13 +235,38 @@ def fused_attention_rewrite(fgraph, node):
         return None
     if mask is not None and mask.type.dtype != "bool" and np.result_type(mask.type.dtype, out.type.dtype) != out.type.dtype:
         return None
-    new = fused_attention(q, _untranspose(kt), v, scale, mask=mask)
+    seed = None
+    if bern is not None:
+        from opgraph.kernel_core.tensor.random.basic import integers
+
+        next_rng, seed = integers(0, 2 ** 62, rng=bern.inputs[0], dtype="int64", return_next_rng=True)
+    new = fused_attention(q, _untranspose(kt), v, scale, mask=mask, dropout_p=dropout_p, seed=seed)
     if new.type.ndim != out.type.ndim:
         return None
-    return [new]
+    if bern is None:
+        return [new]
+    replacements = {out: new}
+    if bern.outputs[0] in fgraph.variables:
+        replacements[bern.outputs[0]] = next_rng
+    return replacements
 
 
 register_rewrite(fused_attention_rewrite, "specialize", "fast_run", "fused_attention")
+
+
+@node_rewriter([Blockwise, FusedAttention], name="fused_attention_no_dropout")
+def fused_attention_no_dropout(fgraph, node):
+    """FusedAttention{dropout=p}(..., seed) -> FusedAttention{dropout=0}(...) (inference)."""
+    op = node.op.core_op if isinstance(node.op, Blockwise) else node.op
+    if not isinstance(op, FusedAttention) or op.dropout_p == 0:
+        return None
+    core = FusedAttention(op.mask_kind)
+    inputs = node.inputs[:op.n_shared - 1]
+    new = (Blockwise(core) if isinstance(node.op, Blockwise) else core)(*inputs)
+    return list(new)
+
+
+register_rewrite(fused_attention_no_dropout, "inference")
 
 
 def fuse_attention(graph):
@@ -181,4 +277,4 @@ def fuse_attention(graph):
     return rewrite_graph(graph, include=("fused_attention",))
 
 
-__all__ = ["fused_attention_rewrite", "fuse_attention"]
+__all__ = ["fused_attention_rewrite", "fused_attention_no_dropout", "fuse_attention"]

@@ -185,3 +185,162 @@ def test_no_n_by_n_array_at_n_8192():
     peak = _peak_bytes(n, n, d)
     assert peak < n * n * 8 / 20, peak
     assert peak < 4 * n * d * 8 + 4 * workspace_bytes(), peak
+
+
+# -- dropout inside the fused op ----------------------------------------------------------
+from opgraph.kernel_core.tensor.nnet.attention_fused import attention_backward, dropout_keep  # noqa: E402
+
+
+def _fused_dropout_fn(p, mode="PYTHON", mask_kind=None):
+    q, k, v, w = pt.dmatrix("q"), pt.dmatrix("k"), pt.dmatrix("v"), pt.dmatrix("w")
+    seed = pt.lscalar("seed")
+    y = fused_attention(q, k, v, 0.7, dropout_p=p, seed=seed)
+    outs = [y] + grad((y * w).sum(), [q, k, v])
+    return opgraph.function([q, k, v, w, seed], outs, mode=mode)
+
+
+def _qkvw(nq=9, nk=BLOCK_K + 7, d=3, e=2, seed=0):
+    g = np.random.default_rng(seed)
+    return [g.normal(size=s) for s in ((nq, d), (nk, d), (nk, e), (nq, e))]
+
+
+def test_dropout_p0_equals_no_dropout_and_the_seed_fixes_the_mask():
+    q, k, v, w = _qkvw()
+    base = attention_forward(q, k, v, 0.7)
+    p0 = attention_forward(q, k, v, 0.7, dropout_p=0.0, seed=3)
+    np.testing.assert_array_equal(base[0], p0[0])
+    assert dropout_keep(3, 0, 9, 0, 50, 50, 0.0).all()
+    f = _fused_dropout_fn(0.3)
+    a, b, c = f(q, k, v, w, 11), f(q, k, v, w, 11), f(q, k, v, w, 12)
+    for x, y in zip(a, b):
+        np.testing.assert_array_equal(x, y)
+    assert np.abs(a[0] - c[0]).max() > 1e-3
+    assert np.abs(a[0] - base[0]).max() > 1e-3
+
+
+def test_dropout_keep_rate_and_scaling():
+    """v = identity: the output is the dropped weights themselves, z = softmax * keep / (1 - p)."""
+    p, nq, nk = 0.3, 64, BLOCK_K + 44
+    g = np.random.default_rng(1)
+    q, k = g.normal(size=(nq, 4)), g.normal(size=(nk, 4))
+    z, lse = attention_forward(q, k, np.eye(nk), 0.5, dropout_p=p, seed=5)
+    s = 0.5 * q @ k.T
+    soft = np.exp(s - lse[:, None])
+    kept = z != 0
+    rate = kept.mean()
+    assert abs(rate - (1 - p)) < 4 * np.sqrt(p * (1 - p) / z.size), rate
+    np.testing.assert_allclose(z[kept], soft[kept] / (1 - p), rtol=1e-12)
+    np.testing.assert_array_equal(kept, dropout_keep(5, 0, nq, 0, nk, nk, p))
+    # heads get different masks: seeds differ by one
+    assert (dropout_keep(5, 0, nq, 0, nk, nk, p) != dropout_keep(6, 0, nq, 0, nk, nk, p)).mean() > 0.3
+
+
+def test_dropout_gradient_by_finite_differences_at_a_fixed_seed():
+    q, k, v, w = _qkvw(nq=5, nk=BLOCK_K + 3)
+    seed, p, scale = 4, 0.25, 0.7
+
+    def cost(q_, k_, v_):
+        return float(np.sum(attention_forward(q_, k_, v_, scale, dropout_p=p, seed=seed)[0] * w))
+
+    out, lse = attention_forward(q, k, v, scale, dropout_p=p, seed=seed)
+    grads = attention_backward(q, k, v, scale, None, None, out, lse, w, np.zeros(len(q)), p, seed)[:3]
+    g = np.random.default_rng(2)
+    eps = 1e-6
+    for i, x in enumerate((q, k, v)):
+        d = g.normal(size=x.shape)
+        args_p, args_m = [q, k, v], [q, k, v]
+        args_p[i], args_m[i] = x + eps * d, x - eps * d
+        numeric = (cost(*args_p) - cost(*args_m)) / (2 * eps)
+        np.testing.assert_allclose(np.sum(grads[i] * d), numeric, rtol=1e-6, atol=1e-9, err_msg="qkv"[i])
+    # the graph's gradient is the op's
+    got = _fused_dropout_fn(p)(q, k, v, w, seed)
+    for a, b in zip(got[1:], grads):
+        np.testing.assert_allclose(a, b, rtol=1e-12)
+
+
+def test_dropout_numba_kernels_equal_python(numba_and_python):
+    """The compiled kernels' keep mask and arithmetic are the reference's (values, gradients)."""
+    from opgraph.kernel_core.backends.numba.attention_kernels import backward, forward, keep_mask
+
+    q, k, v, w = _qkvw(nq=BLOCK_Q + 3, nk=BLOCK_K + 9)
+    np.testing.assert_array_equal(keep_mask(7, 3, 40, 5, 90, 300, 0.4), dropout_keep(7, 3, 40, 5, 90, 300, 0.4))
+    none = np.zeros((1, 1))
+    out, lse = forward(q, k, v, 0.7, none, 0, 0.3, 9, BLOCK_Q, BLOCK_K)
+    want = attention_forward(q, k, v, 0.7, dropout_p=0.3, seed=9)
+    np.testing.assert_allclose(out, want[0], rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(lse, want[1], rtol=1e-12)
+    glse = np.zeros(len(q))
+    got = backward(q, k, v, 0.7, none, 0, 0.3, 9, out, lse, w, glse, BLOCK_Q, BLOCK_K)
+    ref = attention_backward(q, k, v, 0.7, None, None, out, lse, w, glse, 0.3, 9)
+    for a, b in zip(got, ref):
+        np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)
+
+
+def _rewrite_graph_with_dropout(rng):
+    q, k, v = pt.tensor3("q"), pt.tensor3("k"), pt.tensor3("v")
+    y = nn.scaled_dot_product_attention(q, k, v, dropout_p=0.2, rng=rng)
+    return [q, k, v], y
+
+
+def test_the_rewrite_fuses_dropout_and_the_generator_still_advances():
+    from opgraph.kernel_core.rewriting.attention import fuse_attention
+    from opgraph.kernel_core.rewriting.inference import to_inference
+
+    srng = pt.random.RandomStream(seed=3)
+    inputs, y = _rewrite_graph_with_dropout(srng)
+    (upd_rng, upd), = srng.updates()
+    fused, fused_upd = fuse_attention([y, upd])
+    f = opgraph.function(inputs, fused, updates=[(upd_rng, fused_upd)], mode="PYTHON")
+    cores = [n.op.core_op if isinstance(n.op, Blockwise) else n.op for n in f.maker.fgraph.apply_nodes]
+    fa = [c for c in cores if isinstance(c, FusedAttention)]
+    assert len(fa) == 1 and fa[0].dropout_p == 0.2 and "Softmax" not in [type(c).__name__ for c in cores]
+    assert "BernoulliRV" not in [type(c).__name__ for c in cores]
+    q, k, v = (RNG.normal(size=(2, 6, 3)) for _ in range(3))
+    a, b = f(q, k, v), f(q, k, v)
+    assert np.abs(a - b).max() > 1e-3          # the generator advanced between the calls
+    # inference: no dropout at all, equal to the plain attention
+    inf = to_inference(fused)
+    g = opgraph.function(inputs, inf, mode="PYTHON")
+    cores = [n.op.core_op if isinstance(n.op, Blockwise) else n.op for n in g.maker.fgraph.apply_nodes]
+    assert [c.dropout_p for c in cores if isinstance(c, FusedAttention)] == [0.0]
+    assert not any("RV" in type(c).__name__ for c in cores)
+    want = opgraph.function(inputs, nn.scaled_dot_product_attention(*inputs), mode=UNFUSED)(q, k, v)
+    np.testing.assert_allclose(g(q, k, v), want, rtol=1e-12)
+
+
+def test_the_rewrite_fuses_dropout_at_compile_time_with_a_default_update():
+    """rng=None: the dropout's own shared generator, advanced by its default_update; the
+    fast_run rewrite (as NUMBA compiles) fuses it and the update now follows the seed draw."""
+    from opgraph.kernel_core.graph.traversal import applys_between, graph_inputs
+    from opgraph.kernel_core.rewriting.api import rewrite_graph
+
+    inputs, y = _rewrite_graph_with_dropout(None)
+    rng = next(v for v in graph_inputs([y]) if getattr(v, "default_update", None) is not None)
+    out, upd = rewrite_graph([y, rng.default_update], include=("fast_run",), exclude=("inplace",))
+    names = [type(n.op).__name__ for n in applys_between(inputs + [rng], [out, upd])]
+    assert "BernoulliRV" not in names and "Softmax" not in names
+    assert type(upd.owner.op).__name__ == "IntegersRV"
+    assert "FusedAttention{mask=None, dropout=0.2}" in str(out.owner.op)
+
+
+def test_dropout_jax_equals_python():
+    """The JAX kernel computes the same keep mask (heads: seed + h) and gradients."""
+    q, k, v, w = pt.tensor3("q"), pt.tensor3("k"), pt.tensor3("v"), pt.tensor3("w")
+    mask = pt.matrix("m", dtype="bool")
+    seed = pt.lscalar("seed")
+    outs = []
+    for m in (None, mask):
+        y = fused_attention(q, k, v, 0.6, mask=m, dropout_p=0.35, seed=seed)
+        outs += [y] + grad((y * w).sum(), [q, k, v])
+    g = np.random.default_rng(4)
+    vals = [g.normal(size=(2, 7, 3)), g.normal(size=(2, 9, 3)), g.normal(size=(2, 9, 2)), g.normal(size=(2, 7, 2)),
+            np.tril(np.ones((7, 9), dtype=bool)), np.int64(21)]
+    inputs = [q, k, v, w, mask, seed]
+    got = opgraph.function(inputs, outs, mode="JAX")(*vals)
+    want = opgraph.function(inputs, outs, mode="PYTHON")(*vals)
+    for i, (a, b) in enumerate(zip(got, want)):
+        np.testing.assert_allclose(np.asarray(a), b, rtol=1e-10, atol=1e-12, err_msg=f"output {i}")
+    # the two heads have different masks
+    z = attention_forward(vals[0][0], vals[1][0], np.eye(9), 0.6, dropout_p=0.35, seed=21)[0]
+    z1 = attention_forward(vals[0][1], vals[1][1], np.eye(9), 0.6, dropout_p=0.35, seed=22)[0]
+    assert ((z == 0) != (z1 == 0)).any()

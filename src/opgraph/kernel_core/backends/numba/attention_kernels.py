@@ -125,7 +125,7 @@ def _check(q, k, v, mask, kind):
 def _forward_block(q, k, v, scale, mask, kind, p, seed, i0, i1, bk, out, lse):
     nk, e = v.shape
     bq = i1 - i0
-    qs = q[i0:i1] * scale
+    qs = (q[i0:i1] * scale).astype(q.dtype)
     m = np.full(bq, -np.inf)
     l = np.zeros(bq)
     acc = np.zeros((bq, e), dtype=out.dtype)
@@ -201,7 +201,7 @@ def _backward_keys(q, k, v, scale, mask, kind, p, seed, lse, gout, D, j0, j1, bq
         qb = q[i0:i1]
         gb = gout[i0:i1]
         raw = np.dot(qb, kb.T)
-        s = raw * scale
+        s = (raw * scale).astype(q.dtype)
         _apply_mask(s, mask, kind, i0, j0)
         dz = np.dot(gb, vb.T)
         for r in range(i1 - i0):

@@ -19,9 +19,13 @@ The working set of both is one ``BLOCK_Q x BLOCK_K`` block of scores
 The mask, when there is one, is a core input of its own shape (``(1 or n_q, 1 or
 n_k)``), broadcast against the scores by the kernels, never materialized.
 
-Dropout on the attention weights is not fused: the rewrite (``rewriting/attention.py``)
-leaves such graphs as they are (a fused dropout needs a mask drawn inside the kernel,
-from a counter-based generator, which opgraph's random variables do not provide).
+Dropout on the attention weights (``dropout_p > 0``) is fused too: the op then takes an
+integer ``seed`` (the rewrite, ``rewriting/attention.py``, draws it from the dropout's
+generator, whose update it keeps), and the keep mask of score ``(i, j)`` is
+``dropout_keep``: a counter-based hash of ``(seed, i, j)``, the same bits in every backend,
+so the gradient regenerates it instead of storing it.  The weights ``z = p * keep / (1 -
+p)`` change nothing in the backward's row term (``rowsum(dz * z) = rowsum(dout * out)``).
+The gradient with respect to an additive mask is not implemented with dropout.
 """
 
 from __future__ import annotations
