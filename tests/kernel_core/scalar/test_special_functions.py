@@ -1,7 +1,9 @@
-"""gammainc, gammaincc, betainc, ndtri, i0, i0e, i1, i1e: values against SciPy on grids with
-extreme arguments (PYTHON mode; NUMBA parity is test_dual_mode_ops' special_functions family
-and test_special_values' rows), gradients in x by finite differences (including x = 0 for
-the Bessel functions), and the shape-parameter gradients that say they are not implemented."""
+"""gammainc, gammaincc, betainc, their inverses (gammaincinv, gammainccinv, betaincinv,
+betainccinv), ndtri, i0, i0e, i1, i1e: values against SciPy on grids with extreme arguments
+(PYTHON mode; NUMBA parity is test_dual_mode_ops' special_functions family and
+test_special_values' rows), gradients in x by finite differences (including x = 0 for the
+Bessel functions), the inverses' gradients by the inverse-function rule, and the
+shape-parameter gradients that say they are not implemented."""
 
 import numpy as np
 import pytest
@@ -68,3 +70,66 @@ def test_shape_parameter_gradients_say_not_implemented():
         grad(pt.gammainc(a, x), a)
     with pytest.raises(NullTypeGradError, match="shape parameter b"):
         grad(pt.betainc(a, b, x), b)
+
+
+def test_inverses_match_scipy_on_extreme_grids_in_both_modes():
+    a, b, y = pt.vector("a"), pt.vector("b"), pt.vector("y")
+    probs = np.array([0.0, 1e-300, 1e-20, 1e-6, 0.3, 0.5, 0.9, 1 - 1e-12, 1.0])
+    ag, yg = _grid(A, probs)
+    ab, bb, yb = _grid(A, A, probs)
+    outs = [pt.gammaincinv(a, y), pt.gammainccinv(a, y), pt.betaincinv(a, b, y), pt.betainccinv(a, b, y)]
+    wants = [sp.gammaincinv(ag, yg), sp.gammainccinv(ag, yg), sp.betaincinv(ab, bb, yb), sp.betainccinv(ab, bb, yb)]
+    args = [(ag, yg), (ag, yg), (ab, bb, yb), (ab, bb, yb)]
+    for mode in ("PYTHON", "NUMBA"):
+        for out, want, vals in zip(outs, wants, args):
+            ins = [a, y] if len(vals) == 2 else [a, b, y]
+            got = opgraph.function(ins, out, mode=mode)(*vals)
+            np.testing.assert_array_equal(got, want, err_msg=f"{out.owner.op} ({mode})")
+
+
+def test_inverses_invert_and_their_gradients_follow_the_inverse_function_rule():
+    a, b, y = pt.scalar("a"), pt.scalar("b"), pt.scalar("y")
+    inv = {"gammaincinv": (pt.gammaincinv(a, y), lambda av, bv, yv: sp.gammaincinv(av, yv)),
+           "gammainccinv": (pt.gammainccinv(a, y), lambda av, bv, yv: sp.gammainccinv(av, yv)),
+           "betaincinv": (pt.betaincinv(a, b, y), lambda av, bv, yv: sp.betaincinv(av, bv, yv)),
+           "betainccinv": (pt.betainccinv(a, b, y), lambda av, bv, yv: sp.betainccinv(av, bv, yv))}
+    names = list(inv)
+    # forward(inverse(y)) == y, with the forward functions of the graph (not SciPy's)
+    back = [pt.gammainc(a, inv["gammaincinv"][0]), pt.gammaincc(a, inv["gammainccinv"][0]),
+            pt.betainc(a, b, inv["betaincinv"][0]), 1.0 - pt.betainc(a, b, inv["betainccinv"][0])]
+    f = opgraph.function([a, b, y], [grad(inv[n][0], y) for n in names] + back, mode="PYTHON")
+    eps = 1e-7
+    for av, bv, yv in [(0.7, 2.0, 0.4), (3.0, 0.6, 0.05), (40.0, 5.0, 0.93), (1.0, 1.0, 0.5)]:
+        res = f(av, bv, yv)
+        for n, g in zip(names, res[:4]):
+            ref = inv[n][1]
+            fd = (ref(av, bv, yv + eps) - ref(av, bv, yv - eps)) / (2 * eps)
+            np.testing.assert_allclose(g, fd, rtol=1e-6, err_msg=f"{n} at {(av, bv, yv)}")
+        np.testing.assert_allclose(res[4:], yv, rtol=1e-12)
+    # gammaincinv'(y) = 1 / P'(x): exactly the reciprocal of the forward derivative (a = 1: e^x)
+    g1 = opgraph.function([y], grad(pt.gammaincinv(1.0, y), y), mode="PYTHON")(0.25)
+    np.testing.assert_allclose(g1, 1.0 / 0.75, rtol=1e-14)
+
+
+def test_inverse_shape_parameter_gradients_say_not_implemented():
+    a, b, y = pt.scalar("a"), pt.scalar("b"), pt.scalar("y")
+    with pytest.raises(NullTypeGradError, match="gammaincinv with respect to its shape parameter a"):
+        grad(pt.gammaincinv(a, y), a)
+    with pytest.raises(NullTypeGradError, match="gammainccinv with respect to its shape parameter a"):
+        grad(pt.gammainccinv(a, y), a)
+    with pytest.raises(NullTypeGradError, match="betaincinv with respect to its shape parameter b"):
+        grad(pt.betaincinv(a, b, y), b)
+    with pytest.raises(NullTypeGradError, match="betainccinv with respect to its shape parameter a"):
+        grad(pt.betainccinv(a, b, y), a)
+    # the y-gradient alone is fine with symbolic shape parameters
+    assert grad(pt.betaincinv(a, b, y), y) is not None
+
+
+def test_pytensor_names_of_the_inverses():
+    import opgraph.scalar.math as psm
+    import opgraph.tensor.math as ptm
+
+    assert ptm.gammaincinv is pt.gammaincinv and ptm.gammainccinv is pt.gammainccinv
+    assert ptm.betaincinv is pt.betaincinv
+    assert isinstance(psm.gammaincinv, psm.GammaIncInv) and isinstance(psm.betaincinv, psm.BetaIncInv)
+    assert isinstance(psm.gammainccinv, psm.GammaIncCInv)
