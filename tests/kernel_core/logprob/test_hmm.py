@@ -180,3 +180,14 @@ def test_forward_step_is_a_scaled_matvec_and_the_outer_graph_lean():
     Pp[i, j] += eps
     Pm[i, j] -= eps
     np.testing.assert_allclose(g[i, j], (_numpy_forward(Y, Pp) - _numpy_forward(Y, Pm)) / (2 * eps), rtol=1e-6)
+
+
+def test_marginalized_chain_checks_its_transition_matrix():
+    from opgraph.logprob import ParameterValueError
+
+    P, chain, y, zv, yv = _hmm(3)
+    lp = marginalize({chain: zv, y: yv}, [chain])
+    bad = P0.copy()
+    bad[0] = [1.1, -0.1, 0.0]
+    with pytest.raises(ParameterValueError, match="P >= 0"):
+        lp.eval({yv: np.zeros(4), P: bad})

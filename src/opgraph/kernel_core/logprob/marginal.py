@@ -254,8 +254,9 @@ def marginal_logp(rv_values, marginalized, sum=True):
     by the forward algorithm (``hmm.py``).  Returns a scalar (``sum=False``: the list
     of terms: one per marginalized variable, elementwise over its batch shape (a
     chain's: a scalar), and the others' terms)."""
+    from opgraph.kernel_core.logprob.check import check_parameters
     from opgraph.kernel_core.logprob.hmm import forward_logp, markov_chain_spec
-    from opgraph.kernel_core.tensor.reduction import sum as pt_sum
+    from opgraph.kernel_core.tensor.reduction import all as pt_all, sum as pt_sum
 
     marginalized = list(marginalized)
     for z in marginalized:
@@ -268,6 +269,10 @@ def marginal_logp(rv_values, marginalized, sum=True):
         if markov_chain_spec(z) is not None:
             init, P = _chain_parameters(z, rv_values)
             term = forward_logp(pm.log(init), None, _chain_emissions(z, emissions), P=P)
+            # The scaled steps use P itself: a negative entry must not pass silently
+            # (log P made it nan before), as the chain's own logp checks.
+            term = check_parameters(term, pt_all(pm.ge(P, 0.0)), pt_all(pm.ge(init, 0.0)),
+                                    msg="P >= 0, init_probs >= 0")
         else:
             total = own if emissions is None else own + emissions
             term = _logsumexp0(total)
