@@ -5,8 +5,9 @@ and 1,000 steps marginalized by the forward algorithm (one scan).
 
 "compile" is ``function(...)`` plus the first call, in this process, with an empty opgraph
 cache directory (cold: nothing from the disk cache) and JAX's first ``jit`` call; "per call"
-is the median over rounds of alternating batches (opgraph, JAX, opgraph, ...: ``interleaved``),
-so the load of a shared machine changes both alike.  PyMC's ``compile_logp`` / ``compile_dlogp`` rows appear when
+is the best batch over rounds of alternating batches (opgraph, JAX, opgraph, ...:
+``interleaved``), and the median of the rounds' JAX / opgraph ratios is printed: the load of a
+shared machine changes both alike.  PyMC's ``compile_logp`` / ``compile_dlogp`` rows appear when
 pymc (and pymc-extras, for the marginalized models) is installed; otherwise the output says so.
 """
 
@@ -118,7 +119,7 @@ def jax_models(jax, jnp, y_mix, y_hmm):
 
 
 def interleaved(fns, rounds=11, min_time=0.05):
-    """Median per-call seconds of each of ``fns`` ({label: fn}), timed in alternating
+    """Best per-call seconds of each of ``fns`` ({label: fn}) over rounds of alternating
     batches (one batch of each per round), so a change in the machine's load hits every
     implementation alike; also the median over rounds of each one's ratio to the first."""
     labels = list(fns)
@@ -142,9 +143,9 @@ def interleaved(fns, rounds=11, min_time=0.05):
                 fn()
             per[label].append((time.perf_counter() - t0) / n)
     first = per[labels[0]]
-    medians = {label: statistics.median(v) for label, v in per.items()}
+    best = {label: min(v) for label, v in per.items()}
     ratios = {label: statistics.median([b / a for a, b in zip(first, v)]) for label, v in per.items()}
-    return medians, ratios
+    return best, ratios
 
 
 def _timed_compile(make):
@@ -196,8 +197,8 @@ def main():
                     check_same([np.asarray(o) for o in theirs], ours, rtol=1e-8)
                     rows_compile.append(("jax", jcompile))
                     calls["jax"] = lambda: jx[0].block_until_ready(jf(*args))
-                medians, ratios = interleaved(calls)
-                rows_call = [(label, sec) for label, sec in medians.items()]
+                best, ratios = interleaved(calls)
+                rows_call = [(label, sec) for label, sec in best.items()]
                 if "jax" in ratios:
                     print(f"  {name}: jax / opgraph per call, median of the rounds' ratios: {ratios['jax']:.2f}")
                 lines += report(f"logprob {name}: compile", rows_compile, baseline=None)
