@@ -26,8 +26,15 @@ def test_fast_path_returns_read_only_host_views_and_converts_other_arguments():
     np.testing.assert_allclose(e, np.exp(xv))
     with pytest.raises(ValueError, match="read-only"):
         e[0] = 1.0
-    # Not the compiled types: converted by the checked path, same results.
-    np.testing.assert_allclose(f(np.array([0, 1]))[0], np.exp(xv))
+    # Not the compiled types: refused when JAX traces them, converted by the checked path,
+    # same results (float64); later such calls are refused before JAX sees them.
+    sizes = []
+    for _ in range(3):
+        got = f(np.array([0, 1]))[0]
+        assert got.dtype == np.float64
+        np.testing.assert_allclose(got, np.exp(xv))
+        sizes.append(f.maker.thunk.jitted._cache_size())
+    assert sizes[0] == sizes[-1]
     np.testing.assert_allclose(f([0.0, 1.0])[1], [0.0, 2.0])
     np.testing.assert_allclose(f(jnp.asarray(xv))[0], np.exp(xv))   # a JAX array takes the fast path too
     # By name (the checked path): also the read-only results, not copies.
@@ -52,8 +59,14 @@ def test_fast_path_checks_static_shapes_and_value_errors_raise_once():
 def test_jax_arrays_fast_path_keeps_device_arrays():
     x = pt.matrix("x")
     f = opgraph.function([x], x.sum(axis=0), mode=Mode("JAX", jax_arrays=True), trust_input=True)
-    out = f(jnp.ones((2, 3)))
-    assert isinstance(out, jax.Array)
+    with jax.enable_x64(True):
+        ones = jnp.ones((2, 3))
+    out = f(ones)
+    assert isinstance(out, jax.Array) and out.dtype == np.float64
+    # float32 (JAX's default) for a float64 input: refused when JAX traces it, then named.
+    with pytest.raises(TypeError, match="input 0 'x' expects Matrix\\(float64"):
+        f(jnp.ones((2, 3), dtype="float32"))
+    assert f._direct is not None
     np.testing.assert_array_equal(np.asarray(f(np.ones((2, 3)))), [2.0, 2.0, 2.0])
 
 

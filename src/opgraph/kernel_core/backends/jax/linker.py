@@ -25,6 +25,7 @@ import importlib.util
 import time
 
 import jax
+import jax.numpy as jnp
 import numpy as np
 
 from opgraph.kernel_core.backends.jax.checks import checked_jit
@@ -91,9 +92,11 @@ class JaxLinker:
     def make_thunk(self, fgraph, profile=None):
         static = self._static_positions(fgraph)
         fn = self.graph_function(fgraph, static)
-        with jax.enable_x64(True):
-            jitted = checked_jit(fgraph, fn, lambda f: self.jit(fgraph, f, static))
         in_types = [v.type for v in fgraph.inputs]
+        sig = _signature(in_types, static)
+        with jax.enable_x64(True):
+            jitted = checked_jit(fgraph, _traced_with_signature(fn, sig, fgraph),
+                                 lambda f: self.jit(fgraph, f, static))
         out_types = [v.type for v in fgraph.outputs]
         n_in = len(in_types)
         jax_arrays = self.jax_arrays
@@ -126,11 +129,11 @@ class JaxLinker:
         # array): nobody can write to them, so Function hands them out without a copy.
         thunk.readonly_outputs = not jax_arrays
         if profile is None and not static and not in_conv and all(c is default_out for c, _ in out_conv):
-            direct = _direct_entry(jitted, in_types, jax_arrays)
+            direct = _direct_entry(jitted, sig, jax_arrays)
             if direct is not None:
                 thunk.direct = direct
                 thunk.direct_array_type = _ARRAY_TYPE
-                thunk.explain_failure = lambda args, exc: not isinstance(exc, _NotTheCompiledTypes)
+                thunk.explain_failure = direct.explain_failure
         return thunk
 
 
@@ -138,30 +141,72 @@ class _NotTheCompiledTypes(TypeError):
     """The direct entry's arguments are not the graph's exact types: Function converts them."""
 
 
-_ARRAY_TYPE = type(jax.numpy.zeros(()))   # JAX's concrete array class (jax.Array is abstract)
+_ARRAY_TYPE = type(jnp.zeros(()))
+_DEFAULT_IN = jax_input.dispatch(object)   # JAX's concrete array class (jax.Array is abstract)
 
 
-def _direct_entry(jitted, in_types, jax_arrays):
-    """``Function``'s fast path (``thunk.direct``): ``direct(*args) -> outputs`` for arguments
-    that are NumPy or JAX arrays of exactly the inputs' dtypes, ndims and static shapes (else
-    ``_NotTheCompiledTypes``), without the thunk's list handling; float64 is enabled only when
-    the caller's JAX config does not already have it (entering ``enable_x64`` costs ~0.5 us)."""
+def _signature(in_types, static=()):
+    """Per input: (dtype, ndim, ((dim, static length), ...)), or None (not a plain tensor
+    input, or a static argument): what a call's arguments must match exactly."""
     sig = []
-    for t in in_types:
+    for k, t in enumerate(in_types):
         dtype, shape = getattr(t, "numpy_dtype", None), getattr(t, "shape", None)
-        if dtype is None or shape is None:
-            return None
-        sig.append((dtype, len(shape), tuple((d, n) for d, n in enumerate(shape) if n is not None)))
+        if dtype is None or shape is None or k in static or jax_input.dispatch(type(t)) is not _DEFAULT_IN:
+            sig.append(None)
+        else:
+            sig.append((dtype, len(shape), tuple((d, n) for d, n in enumerate(shape) if n is not None)))
+    return sig
+
+
+def _traced_with_signature(fn, sig, fgraph):
+    """``fn`` refusing, when JAX traces it, arguments that are not the inputs' exact types.
+
+    JAX traces once per new argument signature, so the check costs the calls nothing:
+    a call with other dtypes, ranks or static lengths (through ``thunk.direct``, which
+    checks nothing itself) fails with ``_NotTheCompiledTypes`` and Function converts
+    the arguments instead, instead of JAX compiling the graph for the wrong types."""
+    names = [v.name or f"input {k}" for k, v in enumerate(fgraph.inputs)]
+
+    def graph_fn(*args):
+        if len(args) != len(sig):
+            raise _NotTheCompiledTypes(f"the graph takes {len(sig)} inputs, got {len(args)}")
+        for k, (a, s) in enumerate(zip(args, sig)):
+            if s is None:
+                continue
+            dtype, ndim, fixed = s
+            shape = jnp.shape(a)
+            if jnp.result_type(a) != dtype or len(shape) != ndim or any(shape[d] != n for d, n in fixed):
+                raise _NotTheCompiledTypes(f"{names[k]}: expected {dtype} with {ndim} dims "
+                                           f"(static lengths {dict(fixed)}), got {jnp.result_type(a)} "
+                                           f"shape {shape}")
+        return fn(*args)
+
+    graph_fn.__name__ = getattr(fn, "__name__", "graph_fn")
+    graph_fn.order = getattr(fn, "order", None)
+    return graph_fn
+
+
+def _direct_entry(jitted, sig, jax_arrays):
+    """``Function``'s fast path (``thunk.direct``): ``direct(*args) -> outputs`` with NumPy or JAX
+    arrays, straight into the jitted graph.  The arguments' types are checked when JAX traces
+    (``_traced_with_signature``), not per call; after a call with other types (``f(int_array)``
+    for a float input) the entry checks them itself, so such calls do not trace again each
+    time.  float64 is enabled only when the caller's JAX config does not already have it
+    (entering ``enable_x64`` costs ~0.5 us)."""
+    if any(s is None for s in sig):
+        return None
     n_in = len(sig)
     config = jax.config
     asarray = np.asarray
+    checking = []
 
     def direct(*args):
-        if len(args) != n_in:
-            raise _NotTheCompiledTypes("number of arguments")
-        for a, (dtype, ndim, fixed) in zip(args, sig):
-            if a.dtype != dtype or a.ndim != ndim or (fixed and any(a.shape[d] != n for d, n in fixed)):
-                raise _NotTheCompiledTypes("argument types")
+        if checking:
+            if len(args) != n_in:
+                raise _NotTheCompiledTypes("number of arguments")
+            for a, (dtype, ndim, fixed) in zip(args, sig):
+                if a.dtype != dtype or a.ndim != ndim or (fixed and any(a.shape[d] != n for d, n in fixed)):
+                    raise _NotTheCompiledTypes("argument types")
         if config.jax_enable_x64:
             outs = jitted(*args)
         else:
@@ -171,7 +216,14 @@ def _direct_entry(jitted, in_types, jax_arrays):
             return outs
         return [asarray(o) for o in outs]
 
+    def explain_failure(args, exc):
+        if isinstance(exc, _NotTheCompiledTypes):
+            checking.append(True)
+            return False    # not the compiled types: Function converts the arguments
+        return True         # the graph failed: raise its error
+
     direct.checks_inputs = True   # dtypes, ndims and static shapes: Function need not check them
+    direct.explain_failure = explain_failure
     return direct
 
 
