@@ -37,6 +37,10 @@ def _references(name, ref):
         # scipy's ppf is ndtri((1 + q) / 2), which loses ~1e-10 at q = 1e-6; erfinv is exact.
         loc, scale = ref.kwds["loc"], ref.kwds["scale"]
         refs["icdf"] = lambda q: loc + scale * np.sqrt(2.0) * sp.erfinv(q)
+    if name == "geometric":
+        # scipy's geom.ppf at p = 1 is ceil(log1p(-q) / -inf) = 0, outside the support {1}.
+        p = ref.args[0]
+        refs["icdf"] = lambda q: np.where(p == 1.0, 1.0, ref.ppf(q))
     if name == "t":
         # scipy's stdtr loses ~1e-9 near t = 0 for df = 1 (log cdf(-1e-8) off by 3e-9):
         # the exact identity in 40-digit arithmetic instead.
@@ -78,7 +82,7 @@ def _evaluate(name, params, x, ref):
     outs, wants, labels = [], [], []
     for kind, fn, table, var, vals in [("logp", logp, _logprob, v, x), ("logcdf", logcdf, _logcdf, v, x),
                                        ("icdf", icdf, _icdf, q, np.resize(np.array(_grids.Q), x.shape))]:
-        if not has_rule(table, rv.owner.op) or (kind == "icdf" and rv.type.dtype[0] != "f"):
+        if not has_rule(table, rv.owner.op):
             continue
         out = fn(rv, var)
         for graph, tag in [(out, "raw"), (rewrite_graph(out, include=REWRITES), "rewritten")]:

@@ -126,9 +126,11 @@ def geometric_logcdf(op, value, p):
 
 @_icdf.register(rv.GeometricRV)
 def geometric_icdf(op, value, p):
-    res = pm.maximum(pm.ceil(pm.log1p(-value) / pm.log1p(-p)), 1.0)
-    return check_parameters(res, pm.gt(p, 0.0), pm.lt(p, 1.0), pm.ge(value, 0.0), pm.le(value, 1.0),
-                            msg="0 < p < 1, 0 <= value <= 1")
+    certain = pm.eq(p, 1.0)   # K is 1 (log1p(-1) is -inf)
+    res = pm.maximum(pm.ceil(pm.log1p(-value) / pm.log1p(-pm.switch(certain, 0.5, p))), 1.0)
+    res = pm.switch(certain, 1.0, res)
+    return check_parameters(res, pm.gt(p, 0.0), pm.le(p, 1.0), pm.ge(value, 0.0), pm.le(value, 1.0),
+                            msg="0 < p <= 1, 0 <= value <= 1")
 
 
 # -- categorical ----------------------------------------------------------------------------------------------

@@ -21,7 +21,8 @@ from opgraph.kernel_core.logprob.rules import _icdf, _logcdf, _logprob
 from opgraph.kernel_core.tensor.random import basic as rv
 from opgraph.kernel_core.tensor.special import betaln
 from opgraph.kernel_core.tensor.special_functions import (
-    betainc, betainccinv, betaincinv, gammainc, gammaincc, gammainccinv, gammaincinv, i0e, ndtri,
+    bdtrik, betainc, betainccinv, betaincinv, gammainc, gammaincc, gammainccinv, gammaincinv, i0e, nbdtrik,
+    ndtri, pdtrik,
 )
 
 
@@ -143,6 +144,44 @@ def negative_binomial_logcdf(op, value, n, p):
     res = pm.switch(pm.lt(lower, 0.5), pm.log(lower), pm.log1p(-betainc(ks + 1.0, n, 1.0 - p)))
     res = pm.switch(pm.lt(k, 0.0), -np.inf, res)
     return check_parameters(res, pm.gt(n, 0), pm.gt(p, 0.0), pm.le(p, 1.0), msg="n > 0, 0 < p <= 1")
+
+
+# -- discrete quantiles: the smallest k with P(K <= k) >= q ------------------------------------------------------
+def _round_up_quantile(k_real, q, cdf):
+    """ceil of the continuous inverse in k (SciPy's pdtrik / bdtrik / nbdtrik), one less where
+    the CDF already reaches q there (the inverse is accurate to a few digits, not to the step)."""
+    k0 = pm.ceil(k_real)
+    k1 = pm.maximum(k0 - 1.0, 0.0)
+    return pm.switch(pm.ge(cdf(k1), q), k1, k0)
+
+
+@_icdf.register(rv.PoissonRV)
+def poisson_icdf(op, value, lam):
+    res = _round_up_quantile(pdtrik(value, lam), value, lambda k: gammaincc(k + 1.0, lam))
+    return _check_prob(value, check_parameters(res, pm.ge(lam, 0.0), msg="lam >= 0"))
+
+
+@_icdf.register(rv.BinomialRV)
+def binomial_icdf(op, value, n, p):
+    nf = pm.cast(n, "float64")
+
+    def cdf(k):   # I_{1-p}(n - k, k + 1) below n, 1 from n on
+        below = pm.lt(k, nf)
+        ks = pm.switch(below, k, 0.0)
+        return pm.switch(below, betainc(pm.switch(below, nf, 1.0) - ks, ks + 1.0, 1.0 - p), 1.0)
+    # n = 0 or p = 0: K is 0; p = 1: K is n (the continuous inverse is nan there).
+    res = pm.switch(pm.or_(pm.eq(nf, 0.0), pm.eq(p, 0.0)), 0.0,
+                    pm.switch(pm.eq(p, 1.0), nf, _round_up_quantile(bdtrik(value, nf, p), value, cdf)))
+    res = check_parameters(res, pm.ge(n, 0), pm.ge(p, 0.0), pm.le(p, 1.0), msg="n >= 0, 0 <= p <= 1")
+    return _check_prob(value, res)
+
+
+@_icdf.register(rv.NegativeBinomialRV)
+def negative_binomial_icdf(op, value, n, p):
+    res = _round_up_quantile(nbdtrik(value, n, p), value, lambda k: betainc(n, k + 1.0, p))
+    res = pm.switch(pm.eq(p, 1.0), 0.0, res)   # K is 0 (the continuous inverse is huge there)
+    res = check_parameters(res, pm.gt(n, 0), pm.gt(p, 0.0), pm.le(p, 1.0), msg="n > 0, 0 < p <= 1")
+    return _check_prob(value, res)
 
 
 # -- normal and lognormal quantiles through ndtri ------------------------------------------------------------

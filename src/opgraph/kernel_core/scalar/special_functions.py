@@ -9,6 +9,9 @@
   and student t) and ``betainccinv(a, b, y)`` the inverse of its complement, ``1 - I_x(a, b)
   = y`` (SciPy's; not a PyTensor name: the student t quantile near the center, where
   ``betaincinv(a, b, 1 - y)`` has lost a tiny y to the subtraction);
+- ``pdtrik(q, lam)``, ``bdtrik(q, n, p)``, ``nbdtrik(q, n, p)``: SciPy's continuous inverses
+  in k of the poisson, binomial and negative binomial CDFs (the discrete quantiles round
+  them up and correct by one; not PyTensor names, not exported to ``pt``);
 - ``ndtri(q)``: the standard normal quantile (Phi^-1), accurate for tiny q where
   ``erfinv(2 q - 1)`` has lost every digit to the subtraction;
 - ``i0``, ``i1`` and the exponentially scaled ``i0e = exp(-|x|) i0``, ``i1e``: modified
@@ -156,6 +159,29 @@ class BetaIncCInv(SciPyFunction, ScalarOp, scipy="betainccinv", nin=3):
         return -_tm().exp(-_log_beta_density(a, b, out))
 
 
+class _DiscreteQuantile(SciPyFunction):
+    """A continuous inverse in k of a discrete CDF: its only use is a quantile rounded to an
+    integer, and no input has a derivative opgraph builds."""
+
+    def pullback(self, inputs, outputs, output_grads):
+        from opgraph.kernel_core.gradient import grad_not_implemented
+
+        return [grad_not_implemented(self, pos, v, f"the derivative of {self.name} (the inverse in k of a "
+                                     f"discrete CDF) is not implemented") for pos, v in enumerate(inputs)]
+
+
+class Pdtrik(_DiscreteQuantile, FloatBinaryOp, scipy="pdtrik"):
+    """The k at which the poisson CDF ``Q(k + 1, lam)`` is ``q`` (k real)."""
+
+
+class Bdtrik(_DiscreteQuantile, ScalarOp, scipy="bdtrik", nin=3):
+    """The k at which the binomial CDF ``I_{1-p}(n - k, k + 1)`` is ``q`` (k real)."""
+
+
+class Nbdtrik(_DiscreteQuantile, ScalarOp, scipy="nbdtrik", nin=3):
+    """The k at which the negative binomial CDF ``I_p(n, k + 1)`` is ``q`` (k real)."""
+
+
 class Ndtri(SciPyFunction, FloatUnaryOp, scipy="ndtri"):
     """The standard normal quantile function ``Phi^-1(q)``."""
 
@@ -212,3 +238,4 @@ def _tensor_fn(name):
 gammainc, gammaincc, gammaincinv, gammainccinv = GammaInc(), GammaIncC(), GammaIncInv(), GammaIncCInv()
 betainc, betaincinv, betainccinv, ndtri = BetaInc(), BetaIncInv(), BetaIncCInv(), Ndtri()
 i0, i0e, i1, i1e = I0(), I0e(), I1(), I1e()
+pdtrik, bdtrik, nbdtrik = Pdtrik(), Bdtrik(), Nbdtrik()

@@ -23,3 +23,8 @@ i0 = Elemwise(psf.i0)
 i0e = Elemwise(psf.i0e)
 i1 = Elemwise(psf.i1)
 i1e = Elemwise(psf.i1e)
+
+# SciPy's inverses in k of the discrete CDFs (the discrete quantiles; not PyTensor names: not in __all__).
+pdtrik = Elemwise(psf.pdtrik)
+bdtrik = Elemwise(psf.bdtrik)
+nbdtrik = Elemwise(psf.nbdtrik)

@@ -117,6 +117,8 @@ ROWS = {
     psf.GammaIncCInv: (2, sp.gammainccinv, ("float64", "float32")),
     psf.BetaIncInv: (3, sp.betaincinv, ("float64", "float32")),
     psf.BetaIncCInv: (3, sp.betainccinv, ("float64", "float32")),
+    psf.Pdtrik: (2, sp.pdtrik, ("float64", "float32")), psf.Bdtrik: (3, sp.bdtrik, ("float64", "float32")),
+    psf.Nbdtrik: (3, sp.nbdtrik, ("float64", "float32")),
     psf.I0: (1, sp.i0, ("float64", "float32")), psf.I0e: (1, sp.i0e, ("float64", "float32")),
     psf.I1: (1, sp.i1, ("float64", "float32")), psf.I1e: (1, sp.i1e, ("float64", "float32")),
     # Complex parts of real inputs (complex inputs: the dual-mode test's complex family).

@@ -1,7 +1,8 @@
 """Softmax and LogSoftmax: ``jax.nn``'s, over the op's axis (``None``: every element); the
 inverse incomplete gamma / beta functions, which ``jax.scipy.special`` lacks.
 
-``gammaincinv``, ``gammainccinv``, ``betaincinv`` and ``betainccinv`` run SciPy's functions on the host
+``gammaincinv``, ``gammainccinv``, ``betaincinv``, ``betainccinv`` and the inverses in k of
+the discrete CDFs (``pdtrik``, ``bdtrik``, ``nbdtrik``) run SciPy's functions on the host
 through ``jax.pure_callback`` (as pt.optimize's solvers do): the results equal the other
 modes' to the last bit, under ``jit`` and ``vmap`` (the ufuncs broadcast).  opgraph's
 gradients of them are ordinary graphs (the inverse-function rule) and compile;
@@ -58,5 +59,6 @@ def _on_host(scipy_name):
 
 
 for _cls, _name in [(psf.GammaIncInv, "gammaincinv"), (psf.GammaIncCInv, "gammainccinv"),
-                    (psf.BetaIncInv, "betaincinv"), (psf.BetaIncCInv, "betainccinv")]:
+                    (psf.BetaIncInv, "betaincinv"), (psf.BetaIncCInv, "betainccinv"),
+                    (psf.Pdtrik, "pdtrik"), (psf.Bdtrik, "bdtrik"), (psf.Nbdtrik, "nbdtrik")]:
     register_scalar(_cls, _on_host(_name))

@@ -27,7 +27,8 @@ _MODULE = "opgraph.kernel_core.backends.numba.scipy_special"
 _EXPORTS = {"gammainc": ("gammainc", 2), "gammaincc": ("gammaincc", 2),
             "gammaincinv": ("gammaincinv", 2), "gammainccinv": ("gammainccinv", 2),
             "betainc": ("__pyx_fuse_0betainc", 3), "betaincinv": ("__pyx_fuse_0betaincinv", 3),
-            "betainccinv": ("__pyx_fuse_0betainccinv", 3), "ndtri": ("ndtri", 1),
+            "betainccinv": ("__pyx_fuse_0betainccinv", 3), "pdtrik": ("__pyx_fuse_0pdtrik", 2),
+            "bdtrik": ("bdtrik", 3), "nbdtrik": ("nbdtrik", 3), "ndtri": ("ndtri", 1),
             "i0": ("i0", 1), "i0e": ("i0e", 1), "i1": ("i1", 1), "i1e": ("i1e", 1)}
 
 
@@ -71,6 +72,7 @@ _calls = {name: _extern_call(name, n) for name, (_, n) in _EXPORTS.items()}
 _call_gammainc, _call_gammaincc, _call_betainc = _calls["gammainc"], _calls["gammaincc"], _calls["betainc"]
 _call_gammaincinv, _call_gammainccinv = _calls["gammaincinv"], _calls["gammainccinv"]
 _call_betaincinv, _call_betainccinv = _calls["betaincinv"], _calls["betainccinv"]
+_call_pdtrik, _call_bdtrik, _call_nbdtrik = _calls["pdtrik"], _calls["bdtrik"], _calls["nbdtrik"]
 _call_ndtri, _call_i0, _call_i0e = _calls["ndtri"], _calls["i0"], _calls["i0e"]
 _call_i1, _call_i1e = _calls["i1"], _calls["i1e"]
 
@@ -113,6 +115,21 @@ def betainccinv(a, b, y):
 
 
 @_jit
+def pdtrik(q, lam):
+    return _call_pdtrik(float(q), float(lam))
+
+
+@_jit
+def bdtrik(q, n, p):
+    return _call_bdtrik(float(q), float(n), float(p))
+
+
+@_jit
+def nbdtrik(q, n, p):
+    return _call_nbdtrik(float(q), float(n), float(p))
+
+
+@_jit
 def ndtri(q):
     return _call_ndtri(float(q))
 
@@ -139,7 +156,7 @@ def i1e(x):
 
 _KERNEL_OF = {psf.GammaInc: "gammainc", psf.GammaIncC: "gammaincc", psf.GammaIncInv: "gammaincinv",
               psf.GammaIncCInv: "gammainccinv", psf.BetaInc: "betainc", psf.BetaIncInv: "betaincinv",
-              psf.BetaIncCInv: "betainccinv",
+              psf.BetaIncCInv: "betainccinv", psf.Pdtrik: "pdtrik", psf.Bdtrik: "bdtrik", psf.Nbdtrik: "nbdtrik",
               psf.Ndtri: "ndtri", psf.I0: "i0", psf.I0e: "i0e", psf.I1: "i1", psf.I1e: "i1e"}
 
 
