@@ -61,7 +61,8 @@ PYTENSOR_NAMES = {
     ),
     "opgraph.scalar.math": (
         "Erf", "Erfc", "Erfcx", "Erfinv", "Erfcinv", "Gamma", "GammaLn", "Psi", "TriGamma", "Polygamma",
-        "Sigmoid", "Softplus", "Log1mexp", "BetaInc", "GammaInc", "GammaIncC", "Hyp2F1", "Iv", "Ive",
+        "Sigmoid", "Softplus", "Log1mexp", "BetaInc", "GammaInc", "GammaIncC", "BetaIncInv", "GammaIncInv",
+        "GammaIncCInv", "Hyp2F1", "Iv", "Ive",
         "Kv", "J0", "J1", "Jv", "I0", "I1", "Chi2SF", "Owens_t", "XlogX", "XlogY0",
         "erf", "erfc", "erfcx", "erfinv", "erfcinv", "gamma", "gammaln", "psi", "tri_gamma", "polygamma",
         "sigmoid", "softplus", "log1mexp", "betainc", "betaincinv", "gammainc", "gammaincc", "gammaincinv",

@@ -133,3 +133,20 @@ def test_pytensor_names_of_the_inverses():
     assert ptm.betaincinv is pt.betaincinv
     assert isinstance(psm.gammaincinv, psm.GammaIncInv) and isinstance(psm.betaincinv, psm.BetaIncInv)
     assert isinstance(psm.gammainccinv, psm.GammaIncCInv)
+
+
+def test_discrete_inverses_in_k_match_scipy_and_have_no_gradient():
+    """pdtrik / bdtrik / nbdtrik (the poisson / binomial / negative binomial quantiles' first step)."""
+    from opgraph.kernel_core.tensor import special_functions as tsf
+
+    q, n, p = pt.vector("q"), pt.vector("n"), pt.vector("p")
+    qg, ng, pg = _grid(np.array([1e-12, 1e-6, 0.3, 0.5, 0.99, 1 - 1e-9]), np.array([0.5, 3.0, 40.0, 1e4]),
+                       np.array([1e-9, 0.2, 0.5, 0.97]))
+    outs = [tsf.pdtrik(q, n), tsf.bdtrik(q, n, p), tsf.nbdtrik(q, n, p)]
+    wants = [sp.pdtrik(qg, ng), sp.bdtrik(qg, ng, pg), sp.nbdtrik(qg, ng, pg)]
+    for mode in ("PYTHON", "NUMBA"):
+        got = opgraph.function([q, n, p], outs, mode=mode, on_unused_input="ignore")(qg, ng, pg)
+        for g, w, o in zip(got, wants, outs):
+            np.testing.assert_array_equal(g, w, err_msg=f"{o.owner.op} ({mode})")
+    with pytest.raises(NullTypeGradError, match="pdtrik .*discrete CDF"):
+        grad(tsf.pdtrik(q, n).sum(), q)
