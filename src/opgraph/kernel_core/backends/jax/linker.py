@@ -10,7 +10,20 @@ shapes or dtypes, as ``jax.jit`` does).
   scoped setting; the user's global ``jax_enable_x64`` is left as it was.
 * Values at the boundary: outputs are NumPy arrays unless ``jax_arrays=True``,
   which returns the JAX arrays themselves (so updated shared variables stay on
-  the device between calls of a training loop).
+  the device between calls of a training loop).  The NumPy outputs are
+  *read-only*: ``np.asarray`` of the JAX result, a view of JAX's (immutable)
+  buffer on CPU, handed out without a copy (a copy per output per call cost
+  more than the rest of a small call; no one else can write to that memory, so
+  no aliasing is possible).  ``out.copy()`` gives a writable array (the other
+  modes return writable arrays).  Updated shared values are still copied to
+  writable arrays when they are NumPy.
+* Per call (``thunk.direct``, Function's fast path): NumPy or JAX arrays go
+  straight into the jitted function; their dtypes, ranks and static lengths are
+  checked when JAX traces a new signature, not per call.
+* ``profile=``: the node table has one entry, the whole jitted graph (XLA
+  compiles it as one fused program: per-node times do not exist), timed up to
+  ``block_until_ready``; JAX's trace + lowering + XLA compile of each new input
+  signature is ``ProfileStats.jax_jit_time``, left out of the call times.
 * ``shardings`` / ``mesh``: handed to ``backends/jax/sharding.shard_function``,
   which places the inputs over a device mesh.
 * ``static_inputs``: input names (or positions) whose values are compile-time
