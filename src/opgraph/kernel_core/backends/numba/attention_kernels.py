@@ -9,13 +9,15 @@ Backward (flash attention 2): per block of keys, over every block of queries, re
 ``p = exp(s - lse)``, then ``dv += z^T dout``, ``dz = dout v^T``, ``ds = p (dz - D)``,
 ``dk += ds^T q``, ``dq += ds k`` -- each a BLAS call on contiguous blocks.
 
-Threads: the query blocks (forward) and chunks of key blocks (backward, each chunk with
-its own ``dq``, summed at the end; at most ``_CHUNKS``) run in a ``prange``.  OpenBLAS must then be
-single-threaded: its own threads, woken for every block product on these shared cores,
-made the products 40x slower (measured: 0.2 against 8-10 GFLOP/s).  The kernels set
-scipy's OpenBLAS (the library numba's ``np.dot`` calls) to one thread while they run
-and restore the count after -- for that time, a BLAS call from another Python thread is
-single-threaded too.
+Threads: one.  The loops over query blocks (forward) and key-block chunks (backward,
+each chunk its own ``dq``) are ``prange`` loops, but the kernels are compiled without
+``parallel=True``: on this machine (2 cores shared by ~15 processes) two numba threads
+were no faster than one (n = 2,048, 4 heads, fwd+bwd: 2.1-2.8 s against 1.7-2.4 s), and
+parallel compilation is several times slower.  OpenBLAS must be single-threaded: its
+own threads, woken for every block product on these shared cores, made the products
+40x slower (measured: 0.2 against 8-10 GFLOP/s).  The kernels set scipy's OpenBLAS (the
+library numba's ``np.dot`` calls) to one thread while they run and restore the count
+after -- for that time, a BLAS call from another Python thread is single-threaded too.
 
 Dropout (``p > 0``): the keep mask of score ``(i, j)`` is a counter-based hash of
 ``(seed, i, j)`` (splitmix64's finalizer), so the backward regenerates exactly the
@@ -58,7 +60,7 @@ _GOLD = np.uint64(0x9E3779B97F4A7C15)
 _TO_UNIT = 1.0 / 9007199254740992.0      # 2^-53
 # Key-block chunks of the backward (each its own dq: memory _CHUNKS n_q d).  A constant:
 # numba.get_num_threads() inside a kernel would keep it out of the disk cache.
-_CHUNKS = 4
+_CHUNKS = 1
 
 
 @numba.njit(inline="always", **_JIT)
@@ -165,7 +167,7 @@ def _forward_block(q, k, v, scale, mask, kind, p, seed, i0, i1, bk, out, lse):
         lse[i0 + r] = m[r] + np.log(l[r]) if l[r] != 0.0 else -np.inf
 
 
-@numba.njit(parallel=True, **_JIT)
+@numba.njit(**_JIT)
 def forward(q, k, v, scale, mask, kind, p, seed, bq, bk):
     """``(out, lse)`` of one head: ``kind`` 0 (no mask; ``mask`` unused), 1 (added), 2
     (boolean); ``p`` the dropout probability (0: none), ``seed`` its int64 seed."""
@@ -230,7 +232,7 @@ def _backward_keys(q, k, v, scale, mask, kind, p, seed, lse, gout, D, j0, j1, bq
     return dscale
 
 
-@numba.njit(parallel=True, **_JIT)
+@numba.njit(**_JIT)
 def backward(q, k, v, scale, mask, kind, p, seed, out, lse, gout, glse, bq, bk):
     """``(dq, dk, dv, dscale)`` of one head (arguments as ``forward``'s, then its outputs
     and their cotangents)."""
