@@ -112,12 +112,15 @@ def family_special_scalars():
     """The special scalar functions (scalar/special.py, scalar/special_functions.py) without the
     pt.special tensor ops of the shared "special" family."""
     import opgraph.tensor as pt
+    from opgraph.kernel_core.tensor import special_functions as tsf
 
     a, b, x = pt.vector("a"), pt.vector("b"), pt.vector("x")
     sp = pt.special
     outs = [sp.polygamma(2, a), sp.polygamma(0, x + 1), sp.xlogx(b), sp.xlogy0(b, a), sp.log_ndtr(a * -20 + 3),
             pt.gammainc(a, b + 0.5), pt.gammaincc(a, b + 0.5), pt.betainc(a, b + 1.0, x), pt.ndtri(x),
-            pt.i0(b), pt.i0e(b), pt.i1(b), pt.i1e(b)]
+            pt.i0(b), pt.i0e(b), pt.i1(b), pt.i1e(b), pt.gammaincinv(a, x), pt.gammainccinv(a, x),
+            pt.betaincinv(a, b + 1.0, x), pt.betainccinv(a, b + 1.0, x), tsf.pdtrik(x, a),
+            tsf.bdtrik(x, b + 5.0, x), tsf.nbdtrik(x, a, 0.4)]
     av, bv = np.array([0.3, 0.7, 1.5, 2.5, 3.0]), np.array([0.0, 0.5, 1.0, 2.0, 3.0])
     xv = np.array([0.05, 0.2, 0.5, 0.8, 0.95])
     return run_python_and_jax([a, b, x], [cases.Case(o, rtol=1e-8, atol=1e-12) for o in outs], [av, bv, xv])

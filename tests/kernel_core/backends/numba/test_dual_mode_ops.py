@@ -417,13 +417,18 @@ FAMILIES["special"] = family_special
 
 
 def family_special_functions():
-    """gammainc / gammaincc / betainc / ndtri / i0 / i0e / i1 / i1e and their x-gradients."""
+    """gammainc / gammaincc / betainc, their inverses, ndtri / i0 / i0e / i1 / i1e and their x-gradients."""
+    from opgraph.kernel_core.tensor import special_functions as tsf
+
     a, x, b = pt.vector("a"), pt.vector("x"), pt.vector("b")
     u = x / 10.0
     outs = [pt.gammainc(a, x), pt.gammaincc(a, x), pt.betainc(a, b, u), pt.ndtri(u), pt.i0(x), pt.i0e(-x),
-            pt.i1(x), pt.i1e(-x)]
+            pt.i1(x), pt.i1e(-x), pt.gammaincinv(a, u), pt.gammainccinv(a, u), pt.betaincinv(a, b, u),
+            pt.betainccinv(a, b, u)]
     total = sum(o.sum() for o in outs)
     outs.append(grad(total, x))
+    # the inverses in k of the discrete CDFs (no gradient)
+    outs += [tsf.pdtrik(u, a), tsf.bdtrik(u, a + 5.0, u), tsf.nbdtrik(u, b, 0.4)]
     av, xv, bv = np.array([0.5, 1.0, 3.0, 50.0]), np.array([0.1, 1.0, 2.5, 9.0]), np.array([2.0, 0.3, 5.0, 1.0])
     return run_both([a, x, b], [Case(o, rtol=1e-12) for o in outs], [av, xv, bv])
 
