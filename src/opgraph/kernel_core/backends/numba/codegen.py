@@ -40,7 +40,7 @@ GRAPH_FUNCTION = "opgraph_graph"
 # Implementations whose generated bodies are known to inline textually as is
 # (the others are called: e.g. literal-dependent code that numba types per call).
 _INLINED_FAMILIES = ("elemwise_", "dimshuffle_", "reduce_", "shape_", "tensor_from_scalar_",
-                     "scalar_from_tensor_", "dot_", "op_from_graph_")
+                     "scalar_from_tensor_", "dot_", "op_from_graph_", "join_wide_")
 
 
 @dataclass

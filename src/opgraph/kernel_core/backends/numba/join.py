@@ -35,12 +35,71 @@ def _axis_branches(axis_var, ndim, body_for_axis, pad="    "):
     return lines
 
 
+# Joins of more inputs than this are written chunk by chunk (_wide_join).
+WIDE_JOIN = 32
+JOIN_CHUNK = 32
+
+
+def _join_copy(ctx, nd, a):
+    """``copy(out, o, t)``: ``out[..., o:o + len, ...] = t`` along axis ``a`` as
+    explicit loops (a slice assignment costs numba ~0.3 s to compile, each);
+    returns the next offset.  One definition per (ndim, axis)."""
+    lines = ["def {name}(out, o, t):"]
+    pad = "    "
+    for d in range(nd):
+        lines.append(f"{pad}for j{d} in range(t.shape[{d}]):")
+        pad += "    "
+    idx = ", ".join(f"o + j{d}" if d == a else f"j{d}" for d in range(nd))
+    lines.append(f"{pad}out[{idx}] = t[{', '.join(f'j{d}' for d in range(nd))}]")
+    lines.append(f"    return o + t.shape[{a}]")
+    return ctx.define("\n".join(lines) + "\n", prefix="join_copy")
+
+
+def _wide_join(node, ctx, a):
+    """A Join of many inputs on the constant axis ``a``: its function sums the
+    lengths and copies the inputs JOIN_CHUNK at a time through two chunk
+    kernels (one source per chunk size, so numba types each once), and is
+    inlined into the graph function (prefix ``join_wide_``): the graph never
+    calls a function of 10^4 arguments (numba's typing and CPython wrapper of
+    such a function grow superlinearly in the number of arguments)."""
+    tensors = node.inputs[1:]
+    nd = tensors[0].type.ndim
+    dt = np_dtype(node.outputs[0].type.dtype)
+    names = [f"t{i}" for i in range(len(tensors))]
+    copy = _join_copy(ctx, nd, a)
+    chunks = [names[k:k + JOIN_CHUNK] for k in range(0, len(names), JOIN_CHUNK)]
+    kernels = {}
+    for size in sorted({len(c) for c in chunks}):
+        args = [f"t{i}" for i in range(size)]
+        length = ctx.define(f"def {{name}}({', '.join(args)}):\n"
+                            f"    return {' + '.join(f'{t}.shape[{a}]' for t in args)}\n", prefix="join_length")
+        body = [f"def {{name}}(out, o, {', '.join(args)}):"]
+        for t in args:
+            for d in range(nd):
+                if d != a:
+                    body += [f"    if {t}.shape[{d}] != out.shape[{d}]:",
+                             f"        raise ValueError('join: input shapes differ at axis {d}')"]
+            body.append(f"    o = {copy}(out, o, {t})")
+        body.append("    return o")
+        kernels[size] = (length, ctx.define("\n".join(body) + "\n", prefix="join_chunk"))
+    lines = [f"def {{name}}(axis, {', '.join(names)}):", "    n = 0"]
+    lines += [f"    n += {kernels[len(c)][0]}({', '.join(c)})" for c in chunks]
+    shape = "".join("n, " if d == a else f"t0.shape[{d}], " for d in range(nd))
+    lines += [f"    out = np.empty(({shape}), dtype={dt})", "    o = 0"]
+    lines += [f"    o = {kernels[len(c)][1]}(out, o, {', '.join(c)})" for c in chunks]
+    lines.append("    return out")
+    return ctx.define("\n".join(lines) + "\n", prefix="join_wide")
+
+
 @numba_funcify.register(Join)
 def _funcify_join(op, node, ctx):
     tensors = node.inputs[1:]
     nd = tensors[0].type.ndim
     dt = np_dtype(node.outputs[0].type.dtype)
     names = [f"t{i}" for i in range(len(tensors))]
+    static = _static_axis(node.inputs[0], nd)
+    if len(tensors) > WIDE_JOIN and static is not None:
+        return _wide_join(node, ctx, static)
 
     def body(a):
         # Summed a few terms per statement: one expression of 10^4 terms nests
@@ -90,10 +149,33 @@ def _funcify_split(op, node, ctx):
     return ctx.define("\n".join(src) + "\n", prefix="split")
 
 
+def _wide_make_vector(node, ctx, dt):
+    """MakeVector of many scalars: JOIN_CHUNK items per chunk kernel call, inlined
+    like _wide_join (no graph-level call of 10^4 arguments)."""
+    n = len(node.inputs)
+    args = [f"x{i}" for i in range(n)]
+    items = ["[()]" if hasattr(v.type, "shape") else "" for v in node.inputs]
+    chunks = [list(range(k, min(k + JOIN_CHUNK, n))) for k in range(0, n, JOIN_CHUNK)]
+    kernels = {}
+    lines = [f"def {{name}}({', '.join(args)}):", f"    out = np.empty({n}, dtype={dt})"]
+    for c in chunks:
+        key = tuple(items[i] for i in c)
+        if key not in kernels:
+            body = [f"def {{name}}(out, o, {', '.join(f'x{j}' for j in range(len(c)))}):"]
+            body += [f"    out[o + {j}] = x{j}{item}" for j, item in enumerate(key)]
+            body.append("    return 0")
+            kernels[key] = ctx.define("\n".join(body) + "\n", prefix="make_vector_chunk")
+        lines.append(f"    {kernels[key]}(out, {c[0]}, {', '.join(args[i] for i in c)})")
+    lines.append("    return out")
+    return ctx.define("\n".join(lines) + "\n", prefix="join_wide_make_vector")
+
+
 @numba_funcify.register(MakeVector)
 def _funcify_make_vector(op, node, ctx):
     dt = np_dtype(op.dtype)
     n = len(node.inputs)
+    if n > WIDE_JOIN:
+        return _wide_make_vector(node, ctx, dt)
     args = [f"x{i}" for i in range(n)]
     lines = [f"def {{name}}({', '.join(args)}):", f"    out = np.empty({n}, dtype={dt})"]
     for i, v in enumerate(node.inputs):
