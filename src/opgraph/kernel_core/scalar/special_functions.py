@@ -36,8 +36,7 @@ from opgraph.kernel_core.scalar.basic import (
 )
 
 __all__ = ["GammaInc", "GammaIncC", "GammaIncInv", "GammaIncCInv", "BetaInc", "BetaIncInv", "BetaIncCInv",
-           "Ndtri",
-           "I0", "I0e", "I1", "I1e", "gammainc", "gammaincc", "gammaincinv", "gammainccinv", "betainc",
+           "Ndtri", "I0", "I0e", "I1", "I1e", "gammainc", "gammaincc", "gammaincinv", "gammainccinv", "betainc",
            "betaincinv", "betainccinv", "ndtri", "i0", "i0e", "i1", "i1e"]
 
 
@@ -45,10 +44,10 @@ class SciPyFunction:
     """Mixin of the ops here (listed before their ScalarOp base): ``scipy.special.<scipy>`` on
     float arguments (integers converted to the float output dtype first), float outputs.
 
-    A subclass declares ``scipy`` (the SciPy name, a class keyword), ``shape_params`` (the
-    names of the inputs before the last: their gradients are not implemented), ``nin`` (a
-    class keyword, for a ternary op on ScalarOp) and
-    ``d_dx(*inputs, out)``, the derivative in the last input.
+    A subclass declares ``scipy`` (the SciPy name, a class keyword), ``nin`` (a class keyword,
+    for a ternary op on ScalarOp), ``shape_params`` (the names of the inputs before the last:
+    their gradients are not implemented) and ``d_dx(*inputs, out)``, the derivative in the
+    last input.
     """
 
     output_dtypes = _real_only(upgrade_to_float)
