@@ -80,7 +80,36 @@ class Alloc(Op):
         bcast = tuple(d for d, s in enumerate(value.type.shape) if s == 1 and g.type.shape[d + offset] != 1)
         if bcast:
             g = _sum(g, axis=bcast, keepdims=True)
+        g = _sum_runtime_broadcast(g, value)
         return [cast(g, value.type.dtype)] + nones
+
+
+def _sum_runtime_broadcast(g, value):
+    """``g`` (of the output's rank and shape) summed over the axes where ``value``,
+    of unknown static length there, had length 1 at run time and was broadcast.
+
+    NumPy's (and PyTensor's) broadcast_to allows that, so the pullback cannot
+    know the axes statically: each such axis of length ``lo`` is reshaped to
+    ``(lv, lo // max(lv, 1))`` with ``lv`` value's run-time length (``(1, lo)``
+    when broadcast, ``(lo, 1)`` when not) and the second part summed away.
+    """
+    from opgraph.kernel_core.tensor import math as tm
+    from opgraph.kernel_core.tensor.reduction import sum as _sum
+    from opgraph.kernel_core.tensor.shape import reshape
+
+    unknown = [d for d, s in enumerate(value.type.shape) if s is None and g.type.shape[d] != 1]
+    if not unknown:
+        return g
+    shape, summed = [], []
+    for d in range(g.type.ndim):
+        lo = g.type.shape[d] if g.type.shape[d] is not None else shape_i(g, d)
+        if d in unknown:
+            lv = shape_i(value, d)
+            shape += [lv, tm.int_div(lo, tm.maximum(lv, 1))]
+            summed.append(len(shape) - 1)
+        else:
+            shape.append(lo)
+    return _sum(reshape(g, shape), axis=tuple(summed))
 
 
 _alloc = Alloc()
