@@ -42,7 +42,8 @@ __all__ = ["GammaInc", "GammaIncC", "GammaIncInv", "GammaIncCInv", "BetaInc", "B
 
 class SciPyFunction:
     """Mixin of the ops here (listed before their ScalarOp base): ``scipy.special.<scipy>`` on
-    float arguments (integers converted to the float output dtype first), float outputs.
+    float arguments (integers converted to the float output dtype first) computed in float64,
+    float outputs.
 
     A subclass declares ``scipy`` (the SciPy name, a class keyword), ``nin`` (a class keyword,
     for a ternary op on ScalarOp), ``shape_params`` (the names of the inputs before the last:
@@ -61,7 +62,11 @@ class SciPyFunction:
             cls.nin = nin
 
     def impl(self, *args):
-        return self.nfunc(*_as_float_args(self, args))
+        # In float64, as the Numba kernels compute (SciPy's float32 loops of cdflib's functions
+        # overflow near the float32 maximum where the float64 result rounds back to a finite one).
+        wide = [a.astype("float64") if a.dtype.kind == "f" and a.dtype.itemsize < 8 else a
+                for a in map(np.asarray, _as_float_args(self, args))]
+        return self.nfunc(*wide)
 
     def d_dx(self, *inputs_and_output):
         raise NotImplementedError(f"the gradient of {self.name} is not implemented")
