@@ -52,7 +52,8 @@ def _on_host(scipy_name):
         def host(*values):
             import scipy.special
 
-            return np.asarray(getattr(scipy.special, scipy_name)(*values), dtype=dtype)
+            wide = [np.asarray(v, dtype="float64") for v in values]   # as the other modes compute
+            return np.asarray(getattr(scipy.special, scipy_name)(*wide), dtype=dtype)
         return jax.pure_callback(host, jax.ShapeDtypeStruct(shape, dtype), *arrays, vmap_method="broadcast_all")
     fn.__name__ = scipy_name
     return fn
