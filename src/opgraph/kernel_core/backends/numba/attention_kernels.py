@@ -36,7 +36,10 @@ import numpy as np
 import scipy
 from numba import prange, types
 
+from opgraph.kernel_core.backends.numba.numba_import import preload_blas
 from opgraph.kernel_core.backends.numba.scalar_kernels import vexp
+
+preload_blas()   # np.dot below: scipy.linalg.cython_blas without importing scipy.linalg
 
 
 def _load_blas():
