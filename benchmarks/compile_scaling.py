@@ -4,7 +4,11 @@ Two graph families of N elementwise terms (issue 21):
 
 * ``sum``:   ``pt.add(*[pt.exp(x * (k / N)) for k in range(N)])`` -- one node of N
   inputs, 2N + 1 nodes in all;
-* ``chain``: ``cos(sin(cos(... x)))`` -- N nodes, each feeding the next.
+* ``chain``: ``cos(sin(cos(... x)))`` -- N nodes, each feeding the next;
+* ``stack``: ``pt.stack([pt.exp(x * (k / N)) for k in range(N)]).sum(axis=0)`` -- the
+  sum's stack form: N separate Composite loops (they differ in a constant, and
+  the Join between them and the sum stops fusion) and one Join of N inputs;
+* ``join``:  ``pt.concatenate([pt.exp(x)] * N)`` -- one Join of N inputs alone.
 
 Each size runs in a fresh process with an empty cache directory, so "compile"
 is rewriting + code generation + numba's compilation of the whole graph
@@ -36,6 +40,12 @@ x = pt.vector("x")
 if kind == "sum":
     y = pt.add(*[pt.exp(x * (k / n)) for k in range(n)])
     expected = lambda v: sum(np.exp(v * (k / n)) for k in range(n))
+elif kind == "stack":
+    y = pt.stack([pt.exp(x * (k / n)) for k in range(n)]).sum(axis=0)
+    expected = lambda v: sum(np.exp(v * (k / n)) for k in range(n))
+elif kind == "join":
+    y = pt.concatenate([pt.exp(x)] * n)
+    expected = lambda v: np.concatenate([np.exp(v)] * n)
 else:
     y = x
     for k in range(n):
@@ -50,10 +60,11 @@ f = opgraph.function([x], y, mode=Mode(linker=NumbaLinker(), optimizer="fast_run
 out = f(xv)
 seconds = time.perf_counter() - t0
 assert np.allclose(out, expected(xv), rtol=1e-9, atol=1e-12)
-print(json.dumps({{"seconds": seconds, "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}}))
+print(json.dumps({{"seconds": seconds, "cpu": time.process_time(), "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}}))
 '''
 
-DEFAULT = {"chain": (500, 1000, 2000, 4000), "sum": (250, 500, 1000, 2000)}
+DEFAULT = {"chain": (500, 1000, 2000, 4000), "sum": (250, 500, 1000, 2000), "join": (250, 1000, 4000),
+           "stack": (100, 200, 400)}
 
 
 def measure(kind, n):
@@ -75,7 +86,8 @@ def main(kind_sizes):
             growth = ""
             if prev is not None:
                 growth = f"   growth {(m['seconds'] / prev[1]) / (n / prev[0]):.2f}"
-            line = f"{kind:5s} N={n:6d}: {m['seconds']:8.2f} s  peak RSS {m['rss_mb']:7.0f} MB{growth}"
+            line = (f"{kind:5s} N={n:6d}: {m['seconds']:8.2f} s (process CPU {m['cpu']:7.2f} s)"
+                    f"  peak RSS {m['rss_mb']:7.0f} MB{growth}")
             print(line, flush=True)
             lines.append(line)
             prev = (n, m["seconds"])
