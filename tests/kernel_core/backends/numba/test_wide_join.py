@@ -3,7 +3,8 @@ chunk kernels inlined in the graph function (backends/numba/join.py
 ``_wide_join``), never one function of N arguments.  Before, a 250-input
 concatenate took ~3 CPU-minutes to compile and 10^4 inputs did not finish in
 20 minutes; the 10^4-input forms are in test_wide_graphs.py (``slow``).
-600 inputs here: 19 chunks, the last one partial (a second chunk kernel)."""
+600 inputs for the 1-d concatenate here (19 chunks, the last one partial: a
+second chunk kernel), 66 (3 chunks) for the other forms."""
 
 import numpy as np
 import pytest
@@ -15,6 +16,7 @@ from opgraph.kernel_core.backends.numba.linker import NumbaLinker
 from opgraph.kernel_core.compile.mode import Mode
 
 N = 600
+M = 66
 
 
 def build():
@@ -22,15 +24,15 @@ def build():
     A, B = pt.matrix("A"), pt.matrix("B")
     s, t = pt.scalar("s"), pt.scalar("t")
     outs = [pt.concatenate([a, b, c] * (N // 3)),           # lengths differ: the order matters
-            pt.concatenate([A, B] * (N // 2), axis=1),      # axis 1, row count checked per input
-            pt.stack([s, t] * (N // 2)),                    # MakeVector
-            pt.stack([a, a + 1.0] * (N // 2), axis=1)]      # ExpandDims on axis 1, then Join
+            pt.concatenate([A, B] * (M // 2), axis=1),      # axis 1, row count checked per input
+            pt.stack([s, t] * (M // 2)),                    # MakeVector
+            pt.stack([a, a + 1.0] * (M // 2), axis=1)]      # ExpandDims on axis 1, then Join
     return [a, b, c, A, B, s, t], outs
 
 
 def expected(a, b, c, A, B, s, t):
-    return [np.concatenate([a, b, c] * (N // 3)), np.concatenate([A, B] * (N // 2), axis=1),
-            np.array([s, t] * (N // 2)), np.stack([a, a + 1.0] * (N // 2), axis=1)]
+    return [np.concatenate([a, b, c] * (N // 3)), np.concatenate([A, B] * (M // 2), axis=1),
+            np.array([s, t] * (M // 2)), np.stack([a, a + 1.0] * (M // 2), axis=1)]
 
 
 VALUES = [np.arange(2.0), np.arange(3.0) + 10, np.array([-1.0]), np.arange(4.0).reshape(2, 2),
@@ -63,9 +65,23 @@ def test_wide_join_is_chunked_in_the_graph_function(compiled):
     assert widest <= numba_join.JOIN_CHUNK + 2
 
 
-@pytest.mark.parametrize("which", [0, 1])
-def test_wide_join_checks_the_other_dims(compiled, which):
-    bad = list(VALUES)
-    bad[4] = np.zeros((3, 3))          # B has 3 rows, A has 2
+@pytest.mark.parametrize("mode", ["NUMBA", "PYTHON"])
+def test_wide_join_checks_the_other_dims(mode):
+    # A function of its own: an error re-runs the graph node by node for the report,
+    # which compiles each node's own function (the wide join's takes all inputs).
+    A, B = pt.matrix("A"), pt.matrix("B")
+    f = opgraph.function([A, B], pt.concatenate([A, B] * (M // 2), axis=1), mode=mode)
     with pytest.raises(ValueError, match="join"):
-        compiled[which](*bad)
+        f(np.zeros((2, 2)), np.zeros((3, 3)))      # B has 3 rows, A has 2
+
+@pytest.mark.slow
+def test_ten_thousand_input_join_and_make_vector():
+    x, s = pt.vector("x"), pt.scalar("s")
+    n = 10_000
+    e, es = pt.exp(x), pt.exp(s)
+    f = opgraph.function([x, s], [pt.concatenate([e, x] * (n // 2)), pt.stack([es, s] * (n // 2))],
+                         mode=Mode(linker=NumbaLinker(), optimizer="fast_run"))
+    xv = np.linspace(-1.0, 1.0, 3)
+    got_join, got_vector = f(xv, 0.5)
+    np.testing.assert_array_equal(got_join, np.concatenate([np.exp(xv), xv] * (n // 2)))
+    np.testing.assert_array_equal(got_vector, np.array([np.exp(0.5), 0.5] * (n // 2)))
