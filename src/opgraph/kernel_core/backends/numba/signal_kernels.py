@@ -49,82 +49,92 @@ def _dot_taps(x, k, o, jlo, jhi):
 
 
 @numba.njit(**_JIT)
-def conv1d_interior(x, k, out, off, lo, hi):
-    """``out[o - off] = sum_j k[j] * x[o - j]`` for ``o`` in ``[lo, hi)``, where every tap
-    falls inside ``x`` (``lo >= len(k) - 1``, ``hi <= len(x)``)."""
+def conv1d_interior(x, k, out, off, lo, hi, accumulate=False):
+    """``out[o - off] = sum_j k[j] * x[o - j]`` (``+=`` with ``accumulate``) for ``o`` in
+    ``[lo, hi)``, where every tap falls inside ``x`` (``lo >= len(k) - 1``, ``hi <= len(x)``)."""
     m = k.shape[0]
     if hi - lo < 2 * m:
         for o in range(lo, hi):
-            out[o - off] = _dot_taps(x, k, o, 0, m)
+            if accumulate:
+                out[o - off] += _dot_taps(x, k, o, 0, m)
+            else:
+                out[o - off] = _dot_taps(x, k, o, 0, m)
         return
     for b0 in range(lo, hi, BLOCK):
         b1 = min(b0 + BLOCK, hi)
+        L = b1 - b0
         ob = out[b0 - off:b1 - off]
         xs = x[b0:b1]
         k0 = k[0]
-        for t in range(b1 - b0):
-            ob[t] = k0 * xs[t]
-        for j in range(1, m):
+        if accumulate:
+            for t in range(L):
+                ob[t] += k0 * xs[t]
+        else:
+            for t in range(L):
+                ob[t] = k0 * xs[t]
+        # four taps per pass over the block (one load and store of ob per four products),
+        # each added in tap order as in the one-tap loop below
+        j = 1
+        while j + 3 < m:
+            ka, kb, kc, kd = k[j], k[j + 1], k[j + 2], k[j + 3]
+            xa, xb = x[b0 - j:b1 - j], x[b0 - j - 1:b1 - j - 1]
+            xc, xd = x[b0 - j - 2:b1 - j - 2], x[b0 - j - 3:b1 - j - 3]
+            for t in range(L):
+                ob[t] = (((ob[t] + ka * xa[t]) + kb * xb[t]) + kc * xc[t]) + kd * xd[t]
+            j += 4
+        while j < m:
             kj = k[j]
             xs = x[b0 - j:b1 - j]
-            for t in range(b1 - b0):
+            for t in range(L):
                 ob[t] += kj * xs[t]
+            j += 1
 
 
 @numba.njit(**_JIT)
-def conv1d_full(x, k, out):
-    """The full convolution into ``out`` (length ``n + m - 1``), for ``len(x) >= len(k)``."""
+def conv1d_full(x, k, out, accumulate=False):
+    """The full convolution into ``out`` (length ``n + m - 1``; ``+=`` with ``accumulate``),
+    for ``len(x) >= len(k)``."""
     n, m = x.shape[0], k.shape[0]
     for o in range(m - 1):
-        out[o] = _dot_taps(x, k, o, 0, o + 1)
-    conv1d_interior(x, k, out, 0, m - 1, n)
+        v = _dot_taps(x, k, o, 0, o + 1)
+        if accumulate:
+            out[o] += v
+        else:
+            out[o] = v
+    conv1d_interior(x, k, out, 0, m - 1, n, accumulate)
     for o in range(n, n + m - 1):
-        out[o] = _dot_taps(x, k, o, o - n + 1, m)
+        v = _dot_taps(x, k, o, o - n + 1, m)
+        if accumulate:
+            out[o] += v
+        else:
+            out[o] = v
 
 
 @numba.njit(**_JIT)
 def conv2d_full(x, k, out):
-    """The full 2-d convolution into ``out``: per output row, one unit-stride axpy of an
-    input row per kernel element (the row stays in L1); wants ``x`` at least as wide as ``k``."""
+    """The full 2-d convolution into ``out``: each output row accumulates the 1-d full
+    convolutions of the input rows with the matching kernel rows (the row stays in cache);
+    wants ``x`` at least as wide as ``k``."""
     n1, n2 = x.shape
     m1, m2 = k.shape
     for r in range(n1 + m1 - 1):
         orow = out[r]
-        for c in range(n2 + m2 - 1):
-            orow[c] = 0
-        for a in range(max(0, r - n1 + 1), min(m1, r + 1)):
-            xr = x[r - a]
-            for b in range(m2):
-                kab = k[a, b]
-                ob = orow[b:b + n2]
-                for t in range(n2):
-                    ob[t] += kab * xr[t]
+        alo, ahi = max(0, r - n1 + 1), min(m1, r + 1)
+        conv1d_full(x[r - alo], k[alo], orow, False)
+        for a in range(alo + 1, ahi):
+            conv1d_full(x[r - a], k[a], orow, True)
 
 
 @numba.njit(**_JIT)
 def conv2d_valid(x, k, out):
     """The valid 2-d convolution into ``out`` (``n - m + 1`` per axis, ``x`` at least as
-    large as ``k``): row axpys when the output is at least as wide as the kernel, else one
-    dot product per output (the kernel pullback's shape: small output, large kernel)."""
+    large as ``k``): each output row accumulates the 1-d valid convolutions of ``m1`` input
+    rows with the kernel rows (tap-major axpys, or dot products when the output is narrower
+    than the kernel, the kernel pullback's shape)."""
     n1, n2 = x.shape
     m1, m2 = k.shape
-    w1, w2 = n1 - m1 + 1, n2 - m2 + 1
-    if w2 >= m2:
-        for r in range(w1):
-            orow = out[r]
-            for c in range(w2):
-                orow[c] = 0
-            for a in range(m1):
-                xr = x[r + m1 - 1 - a]
-                for b in range(m2):
-                    kab = k[a, b]
-                    xs = xr[m2 - 1 - b:m2 - 1 - b + w2]
-                    for t in range(w2):
-                        orow[t] += kab * xs[t]
-        return
-    for r in range(w1):
-        for c in range(w2):
-            acc = _dot_taps(x[r + m1 - 1], k[0], c + m2 - 1, 0, m2)
-            for a in range(1, m1):
-                acc += _dot_taps(x[r + m1 - 1 - a], k[a], c + m2 - 1, 0, m2)
-            out[r, c] = acc
+    for r in range(n1 - m1 + 1):
+        orow = out[r]
+        conv1d_interior(x[r + m1 - 1], k[0], orow, m2 - 1, m2 - 1, n2, False)
+        for a in range(1, m1):
+            conv1d_interior(x[r + m1 - 1 - a], k[a], orow, m2 - 1, m2 - 1, n2, True)
