@@ -18,7 +18,6 @@ from opgraph.kernel_core.scalar import special as ps_special
 from opgraph.kernel_core.scalar.basic import ScalarOp
 from opgraph.kernel_core.scalar.composite import Composite
 
-_KERNELS = "opgraph.kernel_core.backends.numba.scalar_kernels"
 
 _INFIX = {ps.Add: "+", ps.Mul: "*", ps.Sub: "-", ps.Mod: "%",
           ps.LT: "<", ps.GT: ">", ps.LE: "<=", ps.GE: ">=", ps.EQ: "==", ps.NEQ: "!=",
@@ -55,10 +54,10 @@ def scalar_expression(op, args, in_dtypes, out_dtypes, ctx):
         name = _MATH_FLOAT[cls]
         name = "arc" + name[1:] if name.startswith("a") else name
         return [f"np.{name}({args[0]})"]
-    if cls in _VECTORIZABLE and ctx.in_loops and ctx.inline_kernel_site():
+    if cls in _VECTORIZABLE and ctx.in_loops:
         # Our vectorizable exp / log (scalar_kernels) instead of libm's scalar calls
-        # (past the module's budget of inlined kernels, libm's: see CodeContext.kernel).
-        fn = ctx.import_name(_KERNELS, _VECTORIZABLE[cls])
+        # (through their cached twins: see CodeContext.kernel).
+        fn = ctx.kernel(_VECTORIZABLE[cls])
         return [f"{fn}({_as_float(args[0], in_dtypes[0])})"]
     if cls in _MATH_FLOAT:
         return [f"math.{_MATH_FLOAT[cls]}({_as_float(args[0], in_dtypes[0])})"]
@@ -75,7 +74,7 @@ def _register(cls, fn):
 
 
 def _cdiv(a, b, ctx):
-    return f"{ctx.import_name(_KERNELS, 'cdiv')}(complex({a}), complex({b}))"
+    return f"{ctx.kernel('cdiv')}(complex({a}), complex({b}))"
 
 
 # Complex division by NumPy's algorithm (numba's raises ZeroDivisionError on 0j).
