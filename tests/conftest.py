@@ -13,33 +13,67 @@ settings.load_profile("opgraph")
 # Compiled-code cache shared by all tests of a run (and across runs on one machine).
 os.environ.setdefault("OPGRAPH_CACHE_DIR", os.path.join(os.path.expanduser("~"), ".cache", "opgraph-tests"))
 
-# Mode NUMBA's tiers (compile/tiered.py).  Tests under these directories exercise
-# function() semantics, printing and the notebook layer, not the Numba backend: they
-# run the generated-Python tier, and Numba compiles only where a test calls
-# f.wait_compiled() ("on_wait": deterministic, and much less compiling).  Everywhere
-# else mode NUMBA compiles before function() returns ("off"), so the op, gradient
-# and backend tests keep testing Numba's code.  tests/kernel_core/compile/test_tiered.py
-# tests the background switch itself.
-# Processes the tests start inherit "off" too (a background compile could still be
-# running when such a process exits, leaving the disk cache without its entry).
+# Mode NUMBA's tiers (compile/tiered.py).  Most tests check what a graph computes
+# (ops, gradients, rewrites, logprob, scan semantics, function() semantics, printing,
+# the notebook layer), not the Numba backend: they run the generated-Python tier, and
+# Numba compiles only where a test calls f.wait_compiled() ("on_wait": deterministic,
+# and much less compiling).  The Numba backend is tested where Numba compiles before
+# function() returns ("off"): every test under tests/kernel_core/backends/ (among them
+# test_dual_mode_ops.py, which compiles every op of the library in mode NUMBA and
+# compares it with mode PYTHON), and every test marked ``numba`` (a module's
+# ``pytestmark = pytest.mark.numba`` or a test's ``@pytest.mark.numba``) or named for
+# Numba (``test_numba_...``, the ``[NUMBA]`` case of a test parametrized by mode): a
+# test of Numba's code (generated source, kernels, objmode, Numba-only errors).
+# A module-scoped fixture compiles with Numba when a test of its module wants Numba.
+# tests/kernel_core/compile/test_tiered.py tests the background switch itself.
+# Processes the tests start inherit "off" (a background compile could still be
+# running when such a process exits, leaving the disk cache without its entry);
+# the notebooks' kernels get "on_wait" (notebooks/conftest.py).
 _flags = os.environ.get("OPGRAPH_FLAGS", "")
 if "tiered_compile" not in _flags:
     os.environ["OPGRAPH_FLAGS"] = ",".join(filter(None, [_flags, "tiered_compile=off"]))
     import opgraph  # noqa: E402  (reads OPGRAPH_FLAGS; set it also if opgraph was imported before)
 
     opgraph.config.tiered_compile = "off"
-_FAST_TIER_DIRS = ("kernel_core/compile", "kernel_core/graph", "kernel_core/printing", "display", "magics",
-                   "widgets", "extension", "docs")
+_NUMBA_DIRS = ("kernel_core/backends/",)
 _TESTS_ROOT = os.path.dirname(os.path.abspath(__file__))
 
 
-@pytest.fixture(autouse=True)
-def _numba_tiers(request):
+def _wants_numba(node):
+    """Marked ``numba``, or named for Numba (test_numba_..., the [NUMBA] case of a dual-mode test)."""
+    return node.get_closest_marker("numba") is not None or "numba" in node.name.lower()
+
+
+_NUMBA_MODULES = set()   # modules with a test that wants Numba: their module-scoped fixtures compile
+
+
+def pytest_collection_modifyitems(items):
+    _NUMBA_MODULES.update(str(item.path) for item in items if _wants_numba(item))
+
+
+def tier_strategy(node):
+    """The tiered_compile value a test (or a module, for its module-scoped fixtures) runs with."""
+    rel = os.path.relpath(str(node.path), _TESTS_ROOT).replace(os.sep, "/")
+    if rel.startswith("..") or rel.startswith(_NUMBA_DIRS) or _wants_numba(node):
+        return "off"
+    if isinstance(node, pytest.Module) and str(node.path) in _NUMBA_MODULES:
+        return "off"
+    return "on_wait"
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _numba_tiers_module(request):
     import opgraph
 
-    rel = os.path.relpath(str(request.path), _TESTS_ROOT).replace(os.sep, "/")
-    strategy = "on_wait" if rel.startswith(tuple(d + "/" for d in _FAST_TIER_DIRS)) else "off"
-    with opgraph.config.change(tiered_compile=strategy):
+    with opgraph.config.change(tiered_compile=tier_strategy(request.node)):
+        yield
+
+
+@pytest.fixture(autouse=True)
+def _numba_tiers(request, _numba_tiers_module):
+    import opgraph
+
+    with opgraph.config.change(tiered_compile=tier_strategy(request.node)):
         yield
 
 
