@@ -68,3 +68,21 @@ def test_numba_matches():
                                                      2 * s * np.full(9, kv.sum()), 2 * s * np.full(4, xv.sum())]
     for g, w in zip(got, want):
         np.testing.assert_allclose(g, w, rtol=1e-12)
+
+
+def test_numba_direct_loops_across_blocks_and_dtypes():
+    # Lengths past one 1,024-output block, kernels of 1, 5 (four-tap pass + one) and 8 taps,
+    # x shorter than k (operands swapped), a reversed (negative-stride) kernel, float32
+    # with float64 promotion, and valid mode computed directly (gradient shapes: few outputs).
+    x, k = pt.dvector("x"), pt.dvector("k")
+    xf = pt.fvector("xf")
+    outs = [pt.signal.convolve1d(x, k), Convolve1d("valid")(x, k), Convolve1d("valid")(x, k[::-1]),
+            pt.signal.convolve1d(xf, k), pt.signal.convolve1d(k, x, "same")]
+    f = opgraph.function([x, k, xf], outs, mode="NUMBA")
+    for n, m in [(2100, 1), (2100, 5), (2049, 8), (40, 35)]:
+        xv, kv = RNG.normal(size=n), RNG.normal(size=m)
+        xfv = xv.astype("float32")
+        want = [np.convolve(xv, kv), np.convolve(xv, kv, "valid"), np.convolve(xv, kv[::-1], "valid"),
+                np.convolve(xfv.astype("float64"), kv), np.convolve(kv, xv, "same")]
+        for g, w in zip(f(xv, kv, xfv), want):
+            np.testing.assert_allclose(g, w, rtol=1e-12, atol=1e-12 * np.abs(w).max())

@@ -9,10 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from opgraph.kernel_core.graph.basic import Apply
-from opgraph.kernel_core.graph.op import Op
 from opgraph.kernel_core.tensor.basic import as_tensor_variable
-from opgraph.kernel_core.tensor.type import TensorType
+from opgraph.kernel_core.tensor.signal.base import DirectConvolve
 
 
 def full_convolve2d(x, k, dtype):
@@ -25,66 +23,18 @@ def full_convolve2d(x, k, dtype):
     return out
 
 
-class Convolve2d(Op):
+class Convolve2d(DirectConvolve):
     """2-d convolution of two matrices: ``mode="full"`` (shape ``n + m - 1`` per axis), or
     ``mode="valid"`` with ``x`` at least as large as ``k`` on both axes (``n - m + 1``)."""
 
-    __props__ = ("mode",)
     gufunc_signature = "(n1,n2),(m1,m2)->(o1,o2)"
+    ndim = 2
+    func_name = "convolve2d"
+    core_kind = "matrices"
+    valid_rule = "at least as large as k on both axes"
 
-    def __init__(self, mode="full"):
-        if mode not in ("full", "valid"):
-            raise ValueError(f"Convolve2d: mode must be 'full' or 'valid', got {mode!r}")
-        self.mode = mode
-
-    def __str__(self):
-        return f"Convolve2d{{mode={self.mode}}}"
-
-    def make_node(self, x, k):
-        x, k = as_tensor_variable(x), as_tensor_variable(k)
-        if x.type.ndim != 2 or k.type.ndim != 2:
-            raise ValueError(f"Convolve2d: the core op takes matrices, got {x} (ndim={x.type.ndim}) "
-                             f"and {k} (ndim={k.type.ndim}); use convolve2d for batches")
-        for name, v in (("x", x), ("k", k)):
-            if v.type.dtype.startswith("complex"):
-                raise TypeError(f"convolve2d: {name} ({v}) is complex; only real inputs are supported")
-        dtype = np.promote_types(x.type.dtype, k.type.dtype).name
-        shape = []
-        for n, m in zip(x.type.shape, k.type.shape):
-            if n is None or m is None:
-                shape.append(None)
-            else:
-                shape.append(n + m - 1 if self.mode == "full" else n - m + 1)
-        return Apply(self, [x, k], [TensorType(dtype, tuple(shape)).make_variable()])
-
-    def perform(self, node, inputs, output_storage):
-        x, k = inputs
-        if x.size == 0 or k.size == 0:
-            raise ValueError("convolve2d: x and k must not be empty")
-        if self.mode == "valid" and (x.shape[0] < k.shape[0] or x.shape[1] < k.shape[1]):
-            raise ValueError("Convolve2d{mode=valid}: x must be at least as large as k on both axes")
-        full = full_convolve2d(x, k, node.outputs[0].type.dtype)
-        if self.mode == "valid":
-            (n1, n2), (m1, m2) = x.shape, k.shape
-            full = full[m1 - 1: n1, m2 - 1: n2].copy()
-        output_storage[0][0] = full
-
-    def infer_shape(self, fgraph, node, input_shapes):
-        (n1, n2), (m1, m2) = input_shapes
-        if self.mode == "full":
-            return [(n1 + m1 - 1, n2 + m2 - 1)]
-        return [(n1 - m1 + 1, n2 - m2 + 1)]
-
-    def L_op(self, inputs, outputs, output_grads):
-        # out = x * k (full): d/dx is the correlation of g with k, i.e. the valid
-        # convolution of g with k flipped on both axes; symmetrically for k.
-        if self.mode != "full":
-            raise NotImplementedError("the gradient of Convolve2d{mode=valid} (a second derivative of "
-                                      "convolve2d) is not implemented")
-        x, k = inputs
-        g = as_tensor_variable(output_grads[0])
-        valid = Convolve2d("valid")
-        return [valid(g, k[::-1, ::-1]), valid(g, x[::-1, ::-1])]
+    def _full(self, x, k, dtype):
+        return full_convolve2d(x, k, dtype)
 
 
 def convolve2d(x, k, mode="full"):
