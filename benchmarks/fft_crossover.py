@@ -11,7 +11,7 @@ import numpy as np
 from common import fmt, timeit
 
 SIZES = (10_000, 1_000_000)
-KERNELS = (8, 16, 32, 64, 128, 256, 512, 1024)
+KERNELS = (8, 16, 32, 64, 128, 256, 384, 512, 1024)
 
 
 def main():

@@ -5,8 +5,9 @@ become ``FFTConvolve`` (``tensor/signal/fft_conv.py``).
 The threshold is on the kernel's static number of elements (the smaller operand's,
 as convolution is symmetric; operands without a static shape are left direct).
 Measured with ``benchmarks/fft_crossover.py`` on this machine (2 shared, loaded cores),
-convolve1d, direct Numba loop / FFT op time: at n = 10^6 samples 0.21 (m = 8), 0.32
-(64), 0.58 (256), 1.06 (512), 6.3 (1024); at n = 10^4: 0.34, 0.52, 1.3, 1.3, 3.3.  So
+convolve1d, direct Numba loop / FFT op time (medians of three runs, after the direct loop
+became tap-major axpys): at n = 10^6 samples 0.08 (m = 8), 0.16 (64), 0.66 (256),
+0.6-1.2 (384), 1.21 (512), 2.1 (1024); at n = 10^4: 0.04, 0.25, 1.06, 1.3, 2.5, 4.6.  So
 the FFT takes over from 512 kernel elements (``FFT_MIN_KERNEL_SIZE``); convolve2d's
 direct loop also costs one pass over x per kernel element, so the same element count
 applies (e.g. a 23 x 23 kernel).

@@ -56,11 +56,14 @@ def test_numba_equals_python():
     x, k, xb = pt.dmatrix("x"), pt.dmatrix("k"), pt.dtensor3("xb")
     outs = [pt.signal.convolve2d(x, k), pt.signal.convolve2d(x, k, "same"), pt.signal.convolve2d(xb, k, "valid")]
     outs += grad((pt.signal.convolve2d(x, k) ** 2).sum(), [x, k])
-    vals = [RNG.normal(size=(6, 5)), RNG.normal(size=(3, 2)), RNG.normal(size=(2, 6, 5))]
-    got = opgraph.function([x, k, xb], outs, mode="NUMBA")(*vals)
-    want = opgraph.function([x, k, xb], outs, mode="PYTHON")(*vals)
-    for g, w in zip(got, want):
-        np.testing.assert_allclose(g, w, rtol=1e-12, atol=1e-13)
+    f_nb = opgraph.function([x, k, xb], outs, mode="NUMBA")
+    f_py = opgraph.function([x, k, xb], outs, mode="PYTHON")
+    # small rows (dot products), rows wide enough for the tap-major axpys (four taps per
+    # pass plus a remainder), and k wider than x (operands swapped in the full loop)
+    for xs, ks in [((6, 5), (3, 2)), ((4, 40), (3, 5)), ((3, 2), (2, 4))]:
+        vals = [RNG.normal(size=xs), RNG.normal(size=ks), RNG.normal(size=(2, *xs))]
+        for g, w in zip(f_nb(*vals), f_py(*vals)):
+            np.testing.assert_allclose(g, w, rtol=1e-12, atol=1e-13)
 
 
 def test_errors():

@@ -5,11 +5,14 @@ Each output is a sum over kernel taps in a fixed order (tap 0 first), no fastmat
 results match ``np.convolve`` / ``scipy.signal.convolve2d`` to rounding.  Two loop orders:
 
 - many outputs per tap (the usual forward pass): tap-major ``axpy`` over blocks of
-  ``BLOCK`` outputs, ``out[o] += k[j] * x[o - j]`` for one tap ``j`` at a time; the block
+  ``BLOCK`` outputs, ``out[o] += k[j] * x[o - j]`` for four taps ``j`` per pass; the block
   of ``out`` and the matching stretch of ``x`` stay in L1 and the inner loop is a unit-stride
   loop over slices (no index wraparound), which LLVM vectorizes;
 - few outputs, many taps (the kernel's pullback, ``valid(g, x[::-1])``): one dot product
   per output with four partial sums.
+
+``convolve2d`` is per output row a sum of 1-d convolutions of input rows with kernel rows
+(``conv1d_full`` / ``conv1d_interior`` with ``accumulate``), so it inherits both orders.
 """
 
 from __future__ import annotations
