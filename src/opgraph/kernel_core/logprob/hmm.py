@@ -138,26 +138,6 @@ def stable_logsumexp(x, axis, keepdims=False):
     return total + (m if keepdims else squeeze(m, axis=axis))
 
 
-def _register_marker_removal():
-    # After grad has run, consider_constant is an identity node between the max shift and
-    # the exp that keeps the two from fusing (and, in a scan step, is one more kernel call
-    # per step): compiled graphs drop it.  Specialize runs after stabilize, so the tagged
-    # logsumexp above is never re-matched across the marker.
-    from opgraph.kernel_core.gradient import ConsiderConstant
-    from opgraph.kernel_core.rewriting.db import node_rewriter, register_rewrite
-
-    @node_rewriter([ConsiderConstant])
-    def local_remove_consider_constant(fgraph, node):
-        """consider_constant(x) -> x once gradients are taken (the forward value is x)."""
-        return [node.inputs[0]]
-
-    register_rewrite(local_remove_consider_constant, "specialize", "fast_run",
-                     name="local_remove_consider_constant")
-
-
-_register_marker_removal()
-
-
 def _logsumexp(x, axis):
     return stable_logsumexp(x, axis)
 

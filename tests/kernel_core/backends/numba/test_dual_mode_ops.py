@@ -543,6 +543,10 @@ NOT_COMPILED.add("_SliceOp")   # the base class of Softmax / LogSoftmax
 NOT_COMPILED.update({"Dropout", "BatchNorm"})
 NOT_COMPILED.add("_SolverOp")   # the base class of the four solver ops
 NOT_COMPILED.add("_SquareToSquare")   # the base class of MatrixInverse / Cholesky / Expm
+NOT_COMPILED.add("_AttentionOp")   # the base class of FusedAttention / FusedAttentionGrad
+NOT_COMPILED.add("DirectConvolve")   # the base class of Convolve1d / Convolve2d
+# The gradient markers are identities once grad has run: specialize drops them (rewriting/gradient_markers.py).
+NOT_COMPILED.update({"ConsiderConstant", "ZeroGrad", "DisconnectedGrad", "GradClip", "GradScale"})
 
 
 def _library_op_classes():
