@@ -13,7 +13,9 @@ from opgraph.gradient import grad, verify_grad
 from opgraph.graph.replace import graph_replace, vectorize_graph
 from opgraph.tensor.optimize import minimize, minimize_scalar, root, root_scalar
 
-TIGHT = {"tol": 1e-9}
+# Tight but reachable: SciPy 1.17's BFGS stops at the same point with tol=1e-9 yet reports
+# "precision loss" (success False) there.
+TIGHT = {"tol": 3e-9}
 
 
 def py(inputs, outputs):
