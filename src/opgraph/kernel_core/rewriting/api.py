@@ -23,7 +23,7 @@ from opgraph.kernel_core.rewriting.history import RewriteHistory
 # fallback to a smaller rule set).
 _LIBRARIES = ("op_from_graph", "canonicalize", "reduction", "stabilize", "specialize", "shape", "subtensor",
               "linalg", "blockwise", "fusion", "inplace", "random", "special",
-              "inference", "attention", "signal", "gradient_markers")
+              "inference", "attention", "signal", "gradient_markers", "join_elemwise")
 _loaded = False
 
 
