@@ -17,13 +17,33 @@ import types
 
 import numpy as np
 
-__all__ = ["NodeRuntimeError", "node_error", "error_class", "describe_value", "source_of",
+__all__ = ["NodeRuntimeError", "node_error", "error_class", "describe_value", "describe_inputs", "source_of",
            "without_internal_frames"]
 
 
 def describe_value(v):
     arr = np.asarray(v) if not hasattr(v, "shape") else v
     return f"shape {tuple(arr.shape)} {arr.dtype}" if hasattr(arr, "dtype") else type(v).__name__
+
+
+# Inputs listed one by one in a node error at most; a wider node (a Join of 10^4
+# tensors) gets the first and last few and a count of each distinct description.
+LISTED_INPUTS = 8
+
+
+def describe_inputs(inputs):
+    described = [describe_value(v) for v in inputs]
+    if len(described) <= LISTED_INPUTS:
+        return ", ".join(described)
+    counts = {}
+    for d in described:
+        counts[d] = counts.get(d, 0) + 1
+    kinds = [f"{n} x {d}" for d, n in counts.items()]
+    if len(kinds) > 4:
+        kinds = kinds[:3] + [f"{len(kinds) - 3} other kinds"]
+    kinds = "; ".join(kinds)
+    return (f"{len(described)} inputs: {', '.join(described[:LISTED_INPUTS - 2])}, ..., "
+            f"{', '.join(described[-2:])} ({kinds})")
 
 
 def source_of(var):
@@ -101,7 +121,7 @@ def node_error(node, inputs, exc):
     """
     if isinstance(exc, NodeRuntimeError):
         return exc   # already explained (a node running an inner compiled graph)
-    shapes = ", ".join(describe_value(v) for v in inputs)
+    shapes = describe_inputs(inputs)
     lines = [f"{type(exc).__name__} in {node.op}: {exc}",
              f"  node inputs: {shapes}"]
     src = source_of(node.outputs[0])

@@ -363,6 +363,11 @@ class _NodeRunner:
         self._scalar_types = {o: np.dtype(o.type.dtype).type for node in self.order for o in node.outputs
                               if isinstance(o.type, ScalarType)}
         self._prepared = False   # profiled runs: node kernels typed and compiled before any timing
+        # Nodes whose njit function takes more arguments than a Join chunk: an error
+        # report never compiles them (numba's typing of N arguments is superlinear).
+        from opgraph.kernel_core.backends.numba.join import WIDE_JOIN
+
+        self._wide = {node for node in self.order if len(node.inputs) > WIDE_JOIN + 1}
         if compile_now:
             preload_blas()
             if profile is not None:
@@ -379,7 +384,8 @@ class _NodeRunner:
                     if sig is not None:
                         _timed_compile(fn, sig, profile)
 
-    def run(self, args, profile=None):
+    def run(self, args, profile=None, on_python=()):
+        """Run node by node with the njit functions (the nodes in ``on_python`` with ``perform``)."""
         from opgraph.kernel_core.runtime_errors import node_error
 
         preload_blas()   # the node functions compile on first use
@@ -388,6 +394,17 @@ class _NodeRunner:
         prepare = profile is not None and not self._prepared
         for node, fn in zip(self.order, self.fns):
             ins = [v.data if isinstance(v, Constant) else values[v] for v in node.inputs]
+            if node in on_python:
+                storage = [[None] for _ in node.outputs]
+                try:
+                    node.op.perform(node, _copies_of_destroyed(node, ins), storage)
+                except Exception as exc:
+                    err = node_error(node, ins, exc)
+                    err.__cause__ = None
+                    err.__suppress_context__ = True
+                    raise err
+                values.update((o, cell[0]) for o, cell in zip(node.outputs, storage))
+                continue
             if prepare:
                 # Never time numba's work as the node's: compile the kernel for these
                 # argument types first (signatures not compiled at link time).
@@ -420,15 +437,71 @@ class _NodeRunner:
         return [v.data if isinstance(v, Constant) else values[v] for v in self.fgraph.outputs]
 
     def explain(self, args, exc):
-        """Re-run node by node to raise the error naming the failing node (else return)."""
-        from opgraph.kernel_core.runtime_errors import NodeRuntimeError
+        """Raise the error naming the failing node (else return: the caller raises ``exc``).
 
-        try:
-            self.run(args)
-        except NodeRuntimeError:
-            raise
-        except Exception:
+        Cheap whatever the graph's width: the nodes run on the Python tier (each
+        Op's ``perform``: nothing to compile); a node whose ``perform`` fails runs
+        its own njit function on the same inputs, and the node is reported when
+        that fails too, with the compiled code's message (when it does not, the
+        run goes on with its results: the compiled graph did not fail there).  A
+        wide node's njit function is never compiled for a report (numba took
+        143 s for a Join of 600 inputs): its ``perform`` error stands.  When no
+        ``perform`` fails (one of the compiled code's own checks did), the graph
+        runs node by node with the njit functions, wide nodes on ``perform``.
+        """
+        from opgraph.kernel_core.runtime_errors import NodeRuntimeError, node_error
+
+        failing = self._python_run(args)
+        if failing is None:
+            try:
+                self.run(args, on_python=self._wide)
+            except NodeRuntimeError:
+                raise
+            except Exception:
+                return
             return
+        node, ins, found = failing
+        err = node_error(node, ins, found)
+        err.__cause__ = None
+        err.__suppress_context__ = True
+        raise err
+
+    def _python_run(self, args):
+        """Run the graph with each node's ``perform`` (see ``explain``): (node, input
+        values, exception) of the node that fails, or None."""
+        import numba
+
+        values = dict(zip(self.fgraph.inputs, args))
+        for node, fn in zip(self.order, self.fns):
+            ins = [v.data if isinstance(v, Constant) else values[v] for v in node.inputs]
+            storage = [[None] for _ in node.outputs]
+            try:
+                node.op.perform(node, _copies_of_destroyed(node, ins), storage)
+                outs = [cell[0] for cell in storage]
+            except Exception as python_exc:
+                if node in self._wide:
+                    return node, ins, python_exc
+                try:
+                    res = fn(*_copies_of_destroyed(node, ins))
+                except numba.core.errors.NumbaError:
+                    return node, ins, python_exc   # not typable for perform's values
+                except Exception as compiled_exc:
+                    return node, ins, compiled_exc
+                outs = [res] if len(node.outputs) == 1 else list(res)
+                outs = [self._scalar_types[o](r) if o in self._scalar_types else r
+                        for o, r in zip(node.outputs, outs)]
+            values.update(zip(node.outputs, outs))
+        return None
+
+
+def _copies_of_destroyed(node, ins):
+    """``ins`` with the inputs ``node`` overwrites copied: an error report never
+    changes a caller's array, a constant, or a value it runs again."""
+    destroyed = {i for idx in getattr(node.op, "destroy_map", {}).values() for i in idx}
+    if not destroyed:
+        return ins
+    return [np.array(v, copy=True) if i in destroyed and isinstance(v, np.ndarray) else v
+            for i, v in enumerate(ins)]
 
 
 # The public names: everything defined here (PyTensor's module re-exports them).
