@@ -15,9 +15,11 @@ each chunk its own ``dq``) are ``prange`` loops, but the kernels are compiled wi
 were no faster than one (n = 2,048, 4 heads, fwd+bwd: 2.1-2.8 s against 1.7-2.4 s), and
 parallel compilation is several times slower.  OpenBLAS must be single-threaded: its
 own threads, woken for every block product on these shared cores, made the products
-40x slower (measured: 0.2 against 8-10 GFLOP/s).  The kernels set scipy's OpenBLAS (the
-library numba's ``np.dot`` calls) to one thread while they run and restore the count
-after -- for that time, a BLAS call from another Python thread is single-threaded too.
+40x slower (measured: 0.2 against 8-10 GFLOP/s).  The kernels run inside one
+``blas_threads.serial_section()`` (the backend's BLAS thread policy: scipy's OpenBLAS,
+the library numba's ``np.dot`` calls, set to one thread while they run, the count
+restored after -- for that time, a BLAS call from another Python thread is
+single-threaded too).
 
 Dropout (``p > 0``): the keep mask of score ``(i, j)`` is a counter-based hash of
 ``(seed, i, j)`` (splitmix64's finalizer), so the backward regenerates exactly the
@@ -27,33 +29,12 @@ forward's mask and nothing ``n_q x n_k`` is stored; the kept weights are scaled 
 
 from __future__ import annotations
 
-import glob
-import os
-
-import llvmlite.binding as llvm
 import numba
 import numpy as np
-import scipy
-from numba import prange, types
+from numba import prange
 
-from opgraph.kernel_core.backends.numba.numba_import import preload_blas
+from opgraph.kernel_core.backends.numba.blas_threads import end_serial_section, serial_section
 from opgraph.kernel_core.backends.numba.scalar_kernels import vexp
-
-preload_blas()   # np.dot below: scipy.linalg.cython_blas without importing scipy.linalg
-
-
-def _load_blas():
-    found = glob.glob(os.path.join(os.path.dirname(scipy.__file__), os.pardir, "scipy.libs",
-                                   "libscipy_openblas*.so*"))
-    if not found:
-        raise RuntimeError("fused attention (NUMBA): scipy's OpenBLAS (scipy.libs/libscipy_openblas*.so), "
-                           "whose thread count the kernels set, was not found")
-    llvm.load_library_permanently(found[0])
-
-
-_load_blas()
-_blas_set_threads = types.ExternalFunction("scipy_openblas_set_num_threads", types.void(types.intc))
-_blas_get_threads = types.ExternalFunction("scipy_openblas_get_num_threads", types.intc())
 
 _JIT = dict(cache=True, error_model="numpy")
 _FLAGS = {"reassoc", "contract", "nsz", "arcp"}
@@ -180,11 +161,10 @@ def forward(q, k, v, scale, mask, kind, p, seed, bq, bk):
     out = np.empty((nq, v.shape[1]), dtype=q.dtype)
     lse = np.empty(nq, dtype=q.dtype)
     nb = (nq + bq - 1) // bq
-    threads = _blas_get_threads()
-    _blas_set_threads(1)
+    threads = serial_section()
     for b in prange(nb):
         _forward_block(q, k, v, scale, mask, kind, p, seed, b * bq, min(b * bq + bq, nq), bk, out, lse)
-    _blas_set_threads(threads)
+    end_serial_section(threads)
     return out, lse
 
 
@@ -255,14 +235,13 @@ def backward(q, k, v, scale, mask, kind, p, seed, out, lse, gout, glse, bq, bk):
     dscales = np.zeros(chunks)
     dk = np.empty(k.shape, dtype=q.dtype)
     dv = np.empty(v.shape, dtype=q.dtype)
-    threads = _blas_get_threads()
-    _blas_set_threads(1)
+    threads = serial_section()
     for c in prange(chunks):
         for b in range(c, nb, chunks):
             j0 = b * bk
             dscales[c] += _backward_keys(q, k, v, scale, mask, kind, p, seed, lse, gout, D,
                                          j0, min(j0 + bk, nk), bq, dqs[c], dk, dv)
-    _blas_set_threads(threads)
+    end_serial_section(threads)
     dq = dqs[0]
     for c in range(1, chunks):
         dq += dqs[c]

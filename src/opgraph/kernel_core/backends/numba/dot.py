@@ -2,6 +2,9 @@
 
 ``np.dot`` inside numba calls BLAS for float arrays; integer and mixed dtypes
 are cast to the output dtype first (numba's BLAS path needs equal float dtypes).
+Float products go through ``blas_threads.blas_dot``: the backend's one BLAS product,
+which also decides how many OpenBLAS threads a product may use (mid-size products run
+on one: OpenBLAS's threads stall on oversubscribed cores).
 """
 
 from __future__ import annotations
@@ -21,9 +24,9 @@ def dot_source(x_type, y_type, out_type, ctx):
         cy = "y" if y_type.dtype == out_type.dtype else f"y.astype({dt})"
         # BLAS takes C or Fortran order (a transpose is a flag, not a copy);
         # only strided views are copied.
-        # np.dot through a shared kernel (shared_kernels.py): numba types each BLAS
+        # np.dot through a shared cache=True kernel (blas_threads.py): numba types each BLAS
         # signature once per installation instead of once per graph and process.
-        sdot = ctx.import_name("opgraph.kernel_core.backends.numba.shared_kernels", "dot")
+        sdot = ctx.import_name("opgraph.kernel_core.backends.numba.blas_threads", "blas_dot")
         if x_type.ndim == 2 and y_type.ndim == 2 and y_type.shape[1] == 1:
             # matrix @ column: gemv (gemm with one column is markedly slower).
             # (a reshape, not [:, None]: the result stays C-contiguous for the loops using it)

@@ -127,7 +127,7 @@ def needs_blas(source):
 
 
 # Source text of calls reaching numba's BLAS: its own functions, and kernels using them.
-_BLAS_MARKERS = ("np.dot(", "np.linalg.", "shared_kernels import dot ", "scan_kernels import matvec ")
+_BLAS_MARKERS = ("np.dot(", "np.linalg.", "blas_threads import blas_dot ", "scan_kernels import matvec ")
 
 
 def import_numba():

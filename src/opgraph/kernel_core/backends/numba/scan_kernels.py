@@ -17,7 +17,7 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-from opgraph.kernel_core.backends.numba.array_kernels import blas_operand
+from opgraph.kernel_core.backends.numba.blas_threads import blas_dot
 
 LOOP_ELEMENTS = 1 << 15   # matrices up to ~181 x 181 use the loop: a margin under the crossover
 
@@ -42,7 +42,7 @@ def matvec(m, mt, v, out):
     if cols != v.shape[0]:
         raise ValueError("dot: shapes are not aligned")
     if mt.shape[0] != cols or mt.shape[1] != rows or rows == 0 or cols == 0:
-        out[:] = np.dot(blas_operand(m), blas_operand(v))
+        out[:] = blas_dot(m, v)   # BLAS's gemv, threads as the backend's policy decides
         return out
     for r in range(rows):
         out[r] = 0.0

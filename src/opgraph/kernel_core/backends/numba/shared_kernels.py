@@ -12,6 +12,9 @@ signature is compiled once per installation (numba's cache next to this file) an
 loaded in a few milliseconds by every later process and graph; numba keeps the
 LLVM bitcode next to the machine code, so the caller still inlines them.
 
+The BLAS product, the same kind of kernel, lives in ``blas_threads.py`` (``blas_dot``):
+it loads SciPy's OpenBLAS, which graphs without linear algebra never need.
+
 Imported only by generated modules (and the code generators naming them).
 """
 
@@ -20,7 +23,7 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-from opgraph.kernel_core.backends.numba.array_kernels import blas_operand, reshaped_view
+from opgraph.kernel_core.backends.numba.array_kernels import reshaped_view
 
 _jit = numba.njit(cache=True, error_model="numpy")
 
@@ -51,9 +54,3 @@ def box2d(v, dt):
 def view(x, shape, strides):
     """``array_kernels.reshaped_view``: length-1 axes added / dropped, contiguity kept."""
     return reshaped_view(x, shape, strides)
-
-
-@_jit
-def dot(x, y):
-    """``np.dot`` of two float arrays of one dtype through BLAS (strided views copied)."""
-    return np.dot(blas_operand(x), blas_operand(y))
