@@ -5,8 +5,9 @@ Before: ``pt.add`` of 500 ``exp`` terms failed with RecursionError in the
 inliner, 3,000 terms in ``ast.parse``, 10^4 in every form, and a 10^5-node
 chain ran out of 8 GB.  The default run compiles ONE function holding a
 2,000-node chain and the issue's 500-term sum (about 15 s on an idle 2-core
-machine); the 2,000- and 10^4-term sums and the 10^5-node chain are ``slow``
-(minutes).  Values are checked; times are not (see benchmarks/compile_scaling.py
+machine), and the 300-term stack form (one loop, rewriting/join_elemwise.py);
+the 2,000- and 10^4-term sums and the 10^5-node chain are ``slow`` (minutes;
+the 10^4-term stack form 26 s at load 8).  Values are checked; times are not (see benchmarks/compile_scaling.py
 for the growth figures).
 """
 
@@ -63,6 +64,19 @@ def test_two_thousand_node_chain_and_wide_sum_compile_in_parts():
     np.testing.assert_allclose(got_sum, wide_value(XV, 500), rtol=1e-12)
     # The graph function was cut into part functions (codegen.PART_LINES).
     assert f"def {codegen.PART_FUNCTION}0(" in linker.last_source
+
+
+def test_stack_form_compiles_one_elementwise_kernel():
+    # The terms exp(x * c_k) differ only in their constant: rewriting/join_elemwise.py
+    # makes the stack one loop over (n, len(x)) reading a constant column, where
+    # there were n Composite kernels (about 0.25 CPU-s of compilation each).
+    x = pt.vector("x")
+    mode, linker = numba_mode()
+    f = opgraph.function([x], wide_sum(x, 300, "stack"), mode=mode)
+    np.testing.assert_allclose(f(XV), wide_value(XV, 300), rtol=1e-12)
+    kernels = [ln for ln in linker.last_source.splitlines() if ln.startswith("def elemwise_")]
+    assert len(kernels) == 1
+    assert not any(type(node.op).__name__ == "Join" for node in f.maker.fgraph.apply_nodes)
 
 
 @pytest.mark.slow
