@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from opgraph.kernel_core.backends.numba.assign import define_assign
 from opgraph.kernel_core.backends.numba.dispatch import np_dtype, numba_funcify
 from opgraph.kernel_core.tensor.construction import ARange, Alloc, AllocEmpty, Eye
 
@@ -28,7 +29,12 @@ def _funcify_alloc(op, node, ctx):
         lines += [f"    if value.shape[{d}] != 1 and value.shape[{d}] != shape[{d + off}]:",
                   "        raise ValueError('Alloc: the value cannot be broadcast to the requested shape')"]
     lines.append(f"    out = np.empty(shape, dtype={dt})")
-    lines.append("    out[...] = value[()]" if value.type.ndim == 0 else "    out[...] = value")
+    if value.type.ndim == 0:
+        lines.append("    out[...] = value[()]")
+    else:
+        # Loops, not ``out[...] = value`` (numba's array setitem costs ~4 s to compile: assign.py).
+        assign = define_assign(ctx, len(dims), value.type.ndim, src_shape=value.type.shape)
+        lines.append(f"    {assign}(out, value)")
     lines.append("    return out")
     return ctx.define("\n".join(lines) + "\n", prefix="alloc")
 

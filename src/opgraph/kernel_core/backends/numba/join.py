@@ -42,8 +42,8 @@ JOIN_CHUNK = 32
 
 def _join_copy(ctx, nd, a):
     """``copy(out, o, t)``: ``out[..., o:o + len, ...] = t`` along axis ``a`` as
-    explicit loops (a slice assignment costs numba ~0.3 s to compile, each);
-    returns the next offset.  One definition per (ndim, axis)."""
+    explicit loops (numba's slice assignment compiles its shape-mismatch message, ~4 s
+    CPU per function: assign.py); returns the next offset.  One definition per (ndim, axis)."""
     lines = ["def {name}(out, o, t):"]
     pad = "    "
     for d in range(nd):
@@ -113,9 +113,10 @@ def _funcify_join(op, node, ctx):
                               f"    raise ValueError('join: input shapes differ at axis {d}')"]
         shape = "".join("n, " if d == a else f"t0.shape[{d}], " for d in range(nd))
         lines += [f"out = np.empty(({shape}), dtype={dt})", "o = 0"]
-        lead = ":, " * a
-        for t in names:
-            lines += [f"out[{lead}o:o + {t}.shape[{a}]] = {t}", f"o += {t}.shape[{a}]"]
+        # Copy loops, not ``out[..., o:o + len] = t`` (numba's array setitem compiles its
+        # shape-mismatch message: ~4 s CPU per function, see assign.py).
+        copy = _join_copy(ctx, nd, a)
+        lines += [f"o = {copy}(out, o, {t})" for t in names]
         lines.append("return out")
         return lines
 

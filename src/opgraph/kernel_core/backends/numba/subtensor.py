@@ -21,6 +21,7 @@ that axis).  Sequential increments make repeated indices accumulate, like
 
 from __future__ import annotations
 
+from opgraph.kernel_core.backends.numba.assign import define_assign
 from opgraph.kernel_core.backends.numba.dispatch import np_dtype, numba_funcify
 from opgraph.kernel_core.scalar.type import ScalarType
 from opgraph.kernel_core.tensor.subtensor import (
@@ -39,17 +40,27 @@ def _unsigned(t):
     return getattr(t, "dtype", "").startswith("uint")
 
 
-def _unsigned_check(value, size, axis, pad):
+_ERRORS = "opgraph.kernel_core.backends.numba.kernel_errors"
+
+
+def _index_error(ctx):
+    """The alias of kernel_errors.IndexError, raised as ``(index, axis, size)``: NumPy's
+    message, formatted in Python (``str`` of a number in njit code costs numba ~2 s to
+    compile)."""
+    return ctx.import_name(_ERRORS, "IndexError")
+
+
+def _unsigned_check(value, size, axis, pad, err):
     """Bounds check of an unsigned index: compared as unsigned (never wrapped negative;
     numba would compare uint64 with int64 as float64), the message naming the value."""
     return [f"{pad}if np.uint64({value}) >= np.uint64({size}):",
-            f"{pad}    raise IndexError('index ' + str({value}) + ' is out of bounds for axis {axis} with size '"
-            f" + str({size}))"]
+            f"{pad}    raise {err}({value}, {axis}, {size})"]
 
 
 # -- basic -------------------------------------------------------------------------
-def _basic_index(idx_list, array, first_param):
-    """(index text, bounds-check lines) of a basic idx_list; params p<k> from ``first_param``.
+def _basic_index(idx_list, array, first_param, err):
+    """(index text, bounds-check lines) of a basic idx_list; params p<k> from ``first_param``;
+    ``err``: the IndexError to raise (``_index_error``).
 
     An unsigned integer entry is checked as unsigned and used as ``q<k> = int64(p<k>)``
     (a new name: numba would unify a re-assigned uint64 / int64 variable as float64)."""
@@ -66,13 +77,13 @@ def _basic_index(idx_list, array, first_param):
             text = ":".join(bounds)
             parts.append(text if text != "::" else ":")
         elif _unsigned(e):
-            checks += _unsigned_check(f"p{k}", f"{array}.shape[{axis}]", axis, "    ")
+            checks += _unsigned_check(f"p{k}", f"{array}.shape[{axis}]", axis, "    ", err)
             checks.append(f"    q{k} = np.int64(p{k})")
             parts.append(f"q{k}")
             k += 1
         else:
             checks += [f"    if p{k} < -{array}.shape[{axis}] or p{k} >= {array}.shape[{axis}]:",
-                       f"        raise IndexError('index out of bounds for axis {axis}')"]
+                       f"        raise {err}(p{k}, {axis}, {array}.shape[{axis}])"]
             parts.append(f"p{k}")
             k += 1
     return ", ".join(parts), checks, k
@@ -87,7 +98,7 @@ def _funcify_subtensor(op, node, ctx):
     n_idx = len(node.inputs) - 1
     if not op.idx_list:
         return ctx.define("def {name}(x):\n    return x\n", prefix="subtensor")
-    index, checks, _ = _basic_index(op.idx_list, "x", 0)
+    index, checks, _ = _basic_index(op.idx_list, "x", 0, _index_error(ctx))
     expr = f"x[{index}]"
     if node.outputs[0].type.ndim == 0:
         expr = f"np.asarray({expr})"   # every axis indexed by an int: numba gives a scalar
@@ -98,21 +109,20 @@ def _funcify_subtensor(op, node, ctx):
 @numba_funcify.register(IncSubtensor)
 def _funcify_inc_subtensor(op, node, ctx):
     n_idx = len(node.inputs) - 2
-    index, checks, _ = _basic_index(op.idx_list, "out", 0)
-    index = index or "()"
-    y_ndim = node.inputs[1].type.ndim
-    yv = "y[()]" if y_ndim == 0 else "y"
+    index, checks, _ = _basic_index(op.idx_list, "out", 0, _index_error(ctx))
+    y_type = node.inputs[1].type
+    target_ndim = node.outputs[0].type.ndim - _n_int_entries(op.idx_list)
     lines = [f"def {{name}}(x, y{_params(n_idx)}):",
              "    out = x" if op.inplace else "    out = x.copy()"]
     lines += checks
-    if op.set_instead_of_inc:
-        lines.append(f"    out[{index}] = {yv}")
-    elif node.outputs[0].type.ndim - _n_int_entries(op.idx_list) == 0:
-        lines.append(f"    out[{index}] += {yv}")
+    if target_ndim == 0:
+        yv = "y[()]" if y_type.ndim == 0 else "y"
+        lines.append(f"    out[{index or '()'}] {'=' if op.set_instead_of_inc else '+='} {yv}")
     else:
-        # A view plus an explicit add: augmented assignment to a sliced target is not numba's strength.
-        lines.append(f"    view = out[{index}]")
-        lines.append(f"    view[...] = view + {yv}")
+        # Loops, not ``out[index] = y`` (numba's array setitem costs ~4 s to compile: assign.py).
+        assign = define_assign(ctx, target_ndim, y_type.ndim, inc=not op.set_instead_of_inc,
+                               src_shape=y_type.shape)
+        lines.append(f"    {assign}(out[{index}], y)" if index else f"    {assign}(out, y)")
     lines.append("    return out")
     return ctx.define("\n".join(lines) + "\n", prefix="incsubtensor")
 
@@ -196,74 +206,78 @@ def _advanced_plan(idx_list, x_ndim, first_param):
     return lines, (adv_axes, unsigned), mid_index, final, mid, ", ".join(gather), k
 
 
-def _load_indices(axes, pad):
+def _load_indices(axes, pad, err):
     adv_axes, unsigned = axes
     lines = []
     for i, a in enumerate(adv_axes):
         if unsigned[i]:
-            lines += [f"{pad}u{i} = f{i}[b]"] + _unsigned_check(f"u{i}", f"v.shape[{a}]", a, pad)
+            lines += [f"{pad}u{i} = f{i}[b]"] + _unsigned_check(f"u{i}", f"v.shape[{a}]", a, pad, err)
             lines.append(f"{pad}j{i} = np.int64(u{i})")
             continue
         lines += [f"{pad}j{i} = f{i}[b]",
                   f"{pad}if j{i} < 0:",
                   f"{pad}    j{i} += v.shape[{a}]",
                   f"{pad}if j{i} < 0 or j{i} >= v.shape[{a}]:",
-                  f"{pad}    raise IndexError('index out of bounds for axis {a}')"]
+                  f"{pad}    raise {err}(f{i}[b], {a}, v.shape[{a}])"]
     return lines
 
 
-def advanced_get_source(idx_list, x_ndim, out_dtype, n_params):
+def _copy_rest(ctx, adv_axes, x_ndim, dst, src, inc=False):
+    """The line copying (or adding) the sub-array ``src`` of one selection into ``dst``
+    (equal shapes by construction); a scalar store when every axis is selected."""
+    n_rest = x_ndim - len(adv_axes[0])
+    if n_rest == 0:
+        return f"        {dst} {'+=' if inc else '='} {src}"
+    # Loops, not an array setitem (numba's costs ~4 s to compile: assign.py).
+    return f"        {define_assign(ctx, n_rest, n_rest, inc=inc, check=False)}({dst}, {src})"
+
+
+def advanced_get_source(ctx, idx_list, x_ndim, out_dtype, n_params):
     plan, adv_axes, mid_index, final, mid, gather, _ = _advanced_plan(idx_list, x_ndim, 0)
     lines = [f"def {{name}}(x{_params(n_params)}):"] + plan
     lines.append(f"    out = np.empty({mid}, dtype={np_dtype(out_dtype)})")
     lines.append("    for b in range(nb):")
-    lines += _load_indices(adv_axes, "        ")
-    lines.append(f"        out[{mid_index}] = v[{gather}]")
+    lines += _load_indices(adv_axes, "        ", _index_error(ctx))
+    lines.append(_copy_rest(ctx, adv_axes, x_ndim, f"out[{mid_index}]", f"v[{gather}]"))
     lines.append(f"    return out.reshape({final})")
     return "\n".join(lines) + "\n"
 
 
-def advanced_inc_source(idx_list, x_ndim, y_ndim, n_params, inplace, set_instead_of_inc):
+def advanced_inc_source(ctx, idx_list, x_ndim, y_ndim, n_params, inplace, set_instead_of_inc):
     plan, adv_axes, mid_index, final, mid, gather, _ = _advanced_plan(idx_list, x_ndim, 0)
     lines = [f"def {{name}}(x0, y{_params(n_params)}):",
              "    x = x0" if inplace else "    x = x0.copy()"] + plan
     lines.append(f"    yb = np.ascontiguousarray(np.broadcast_to(y, {final})).reshape({mid})")
     lines.append("    for b in range(nb):")
-    lines += _load_indices(adv_axes, "        ")
-    scalar_target = len(adv_axes[0]) == x_ndim
-    if set_instead_of_inc:
-        lines.append(f"        v[{gather}] = yb[{mid_index}]")
-    elif scalar_target:
-        lines.append(f"        v[{gather}] += yb[{mid_index}]")
-    else:
-        lines.append(f"        t = v[{gather}]")
-        lines.append(f"        t[...] = t + yb[{mid_index}]")
+    lines += _load_indices(adv_axes, "        ", _index_error(ctx))
+    lines.append(_copy_rest(ctx, adv_axes, x_ndim, f"v[{gather}]", f"yb[{mid_index}]",
+                            inc=not set_instead_of_inc))
     lines.append("    return x")
     return "\n".join(lines) + "\n"
 
 
 @numba_funcify.register(AdvancedSubtensor)
 def _funcify_advanced_subtensor(op, node, ctx):
-    src = advanced_get_source(op.idx_list, node.inputs[0].type.ndim, node.outputs[0].type.dtype,
+    src = advanced_get_source(ctx, op.idx_list, node.inputs[0].type.ndim, node.outputs[0].type.dtype,
                               len(node.inputs) - 1)
     return ctx.define(src, prefix="advanced_subtensor")
 
 
 @numba_funcify.register(AdvancedSubtensor1)
 def _funcify_advanced_subtensor1(op, node, ctx):
-    src = advanced_get_source((node.inputs[1].type,), node.inputs[0].type.ndim, node.outputs[0].type.dtype, 1)
+    src = advanced_get_source(ctx, (node.inputs[1].type,), node.inputs[0].type.ndim, node.outputs[0].type.dtype, 1)
     return ctx.define(src, prefix="advanced_subtensor1")
 
 
 @numba_funcify.register(AdvancedIncSubtensor)
 def _funcify_advanced_inc_subtensor(op, node, ctx):
-    src = advanced_inc_source(op.idx_list, node.inputs[0].type.ndim, node.inputs[1].type.ndim,
+    src = advanced_inc_source(ctx, op.idx_list, node.inputs[0].type.ndim, node.inputs[1].type.ndim,
                               len(node.inputs) - 2, op.inplace, op.set_instead_of_inc)
     return ctx.define(src, prefix="advanced_incsubtensor")
 
 
 @numba_funcify.register(AdvancedIncSubtensor1)
 def _funcify_advanced_inc_subtensor1(op, node, ctx):
-    src = advanced_inc_source((node.inputs[2].type,), node.inputs[0].type.ndim, node.inputs[1].type.ndim, 1,
+    src = advanced_inc_source(ctx, (node.inputs[2].type,), node.inputs[0].type.ndim, node.inputs[1].type.ndim, 1,
                               op.inplace, op.set_instead_of_inc)
     return ctx.define(src, prefix="advanced_incsubtensor1")

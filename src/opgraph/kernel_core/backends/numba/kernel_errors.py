@@ -1,0 +1,46 @@
+"""Exceptions raised by generated njit code with run-time values, formatted in Python.
+
+A message built inside njit code (``'index ' + str(i) + ...``) makes numba compile
+``str`` of an integer: ~2 s CPU per function, cold (benchmarks/RESULTS.md, "Compile
+latency of error paths").  Instead the generated code raises one of these classes
+with the values as arguments (numba boxes them, which is cheap to compile) and
+``__str__`` formats the message here, in Python, when somebody reads it.
+
+The classes are named like the builtins they derive from, so an error reads
+exactly as before (``IndexError in Subtensor{i}: index 7 is out of bounds for axis
+0 with size 5``) and ``except IndexError`` catches it.  Generated modules import
+them by name (they stay disk-cacheable: numba pickles an exception class by
+reference).  Pure Python: never imports numba.
+"""
+
+from __future__ import annotations
+
+import builtins
+
+__all__ = ["IndexError", "ValueError"]
+
+
+def _shape_text(shape):
+    return str(tuple(int(d) for d in shape))
+
+
+class IndexError(builtins.IndexError):  # noqa: A001 - named like the builtin on purpose (see above)
+    """Raised as ``IndexError(index, axis, size)``: NumPy's out-of-bounds message."""
+
+    def __str__(self):
+        if len(self.args) == 3:
+            index, axis, size = self.args
+            return f"index {index} is out of bounds for axis {axis} with size {size}"
+        return super().__str__()
+
+
+class ValueError(builtins.ValueError):  # noqa: A001 - named like the builtin on purpose (see above)
+    """Raised as ``ValueError(source_shape, target_shape)``: NumPy's broadcast message
+    for an assignment of an array into a (sub)array of another shape."""
+
+    def __str__(self):
+        if len(self.args) == 2:
+            source, target = self.args
+            return (f"could not broadcast input array from shape {_shape_text(source)} "
+                    f"into shape {_shape_text(target)}")
+        return super().__str__()
