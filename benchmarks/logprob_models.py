@@ -7,14 +7,25 @@ and 1,000 steps marginalized by the forward algorithm (one scan).
 cache directory (cold: nothing from the disk cache) and JAX's first ``jit`` call; "per call"
 is the best batch over rounds of alternating batches (opgraph, JAX, opgraph, ...:
 ``interleaved``), and the median of the rounds' JAX / opgraph ratios is printed: the load of a
-shared machine changes both alike.  PyMC's ``compile_logp`` / ``compile_dlogp`` rows appear when
-pymc (and pymc-extras, for the marginalized models) is installed; otherwise the output says so.
+shared machine changes both alike.  Each model is timed twice: logp alone and logp + gradient.
+
+PyMC rows appear when pymc and pymc-extras are installed (otherwise the output says so): the
+same models written with PyMC (``pm.Flat`` priors where opgraph's inputs have none, tau's
+default log transform), the mixture's indicators and the HMM's ``DiscreteMarkovChain``
+marginalized by ``pymc_extras.marginalize``; the graphs ``compile_logp`` / ``compile_dlogp``
+compile (``model.logp()``, ``model.dlogp()``), compiled by ``model.compile_fn(...,
+point_fn=False)`` (positional arrays like the other rows, ``trust_input``) with PyMC's default
+mode (PyTensor's C backend, "cvm") and, as ``compile_kwargs``, ``mode="NUMBA"`` and
+``mode="JAX"``.  Run as a script, PyTensor compiles into an empty ``compiledir`` (cold, as
+opgraph's cache).  Every row's values are checked against opgraph's (logp and gradient, 1e-8
+relative) at the same point before anything is timed.
 """
 
 from __future__ import annotations
 
 import os
 import statistics
+import sys
 import tempfile
 import time
 
@@ -43,7 +54,6 @@ def _data():
 # -- opgraph models ------------------------------------------------------------------------------
 def opgraph_eight_schools():
     import opgraph.tensor as pt
-    from opgraph.gradient import grad
     from opgraph.logprob import joint_logp
 
     mu = pt.random.normal(0.0, 5.0, name="mu")
@@ -53,12 +63,11 @@ def opgraph_eight_schools():
     mu_v, log_tau_v, theta_v = pt.scalar("mu_v"), pt.scalar("log_tau_v"), pt.vector("theta_v")
     lp = joint_logp({mu: mu_v, tau: pt.exp(log_tau_v), theta: theta_v, y: pt.constant(Y8)}) + log_tau_v
     inputs = [mu_v, log_tau_v, theta_v]
-    return inputs, [lp, *grad(lp, inputs)]
+    return inputs, lp
 
 
 def opgraph_mixture(y_obs):
     import opgraph.tensor as pt
-    from opgraph.gradient import grad
     from opgraph.logprob import marginalize
 
     w_logit, mus, log_sigmas = pt.scalar("w_logit"), pt.vector("mus", shape=(2,)), pt.vector("log_sigmas", shape=(2,))
@@ -67,12 +76,11 @@ def opgraph_mixture(y_obs):
     y = pt.random.normal(mus[z], pt.exp(log_sigmas)[z], name="y")
     lp = marginalize({z: pt.lvector("z_v"), y: pt.constant(y_obs)}, [z])
     inputs = [w_logit, mus, log_sigmas]
-    return inputs, [lp, *grad(lp, inputs)]
+    return inputs, lp
 
 
 def opgraph_hmm(y_obs):
     import opgraph.tensor as pt
-    from opgraph.gradient import grad
     from opgraph.logprob import DiscreteMarkovChain, marginalize
 
     logits, mus = pt.matrix("logits", shape=(3, 3)), pt.vector("mus", shape=(3,))
@@ -81,7 +89,68 @@ def opgraph_hmm(y_obs):
     y = pt.random.normal(mus[chain], 0.7, name="y")
     lp = marginalize({chain: pt.lvector("chain_v"), y: pt.constant(y_obs)}, [chain])
     inputs = [logits, mus]
-    return inputs, [lp, *grad(lp, inputs)]
+    return inputs, lp
+
+
+# -- PyMC + pymc-extras ---------------------------------------------------------------------------
+# The value variables in the order of the opgraph inputs.
+PYMC_VALUES = {"eight schools": ["mu", "tau_log__", "theta"], "mixture": ["w_logit", "mus", "log_sigmas"],
+               "hmm": ["logits", "mus"]}
+PYMC_MODES = (("pymc C (default)", None), ("pymc NUMBA", "NUMBA"), ("pymc JAX", "JAX"))
+
+
+def pymc_models(y_mix, y_hmm):
+    """{name: model}: the three models in PyMC; the mixture's and the HMM's discrete variables
+    marginalized by pymc-extras (``marginalize`` returns a new model)."""
+    import pymc as pm
+    import pymc_extras as pmx
+    import pytensor.tensor as ptt
+
+    with pm.Model() as eight:
+        mu = pm.Normal("mu", 0.0, 5.0)
+        tau = pm.HalfCauchy("tau", 5.0)
+        theta = pm.Normal("theta", mu, tau, shape=8)
+        pm.Normal("y", theta, S8, observed=Y8)
+    with pm.Model() as mixture:
+        w_logit, mus = pm.Flat("w_logit"), pm.Flat("mus", shape=2)
+        log_sigmas = pm.Flat("log_sigmas", shape=2)
+        w = pm.math.sigmoid(w_logit)
+        z = pm.Categorical("z", p=ptt.stack([1.0 - w, w]), shape=N_MIX)
+        pm.Normal("y", mus[z], ptt.exp(log_sigmas)[z], observed=y_mix)
+    with pm.Model() as hmm:
+        logits, mus = pm.Flat("logits", shape=(3, 3)), pm.Flat("mus", shape=3)
+        P = ptt.special.softmax(logits, axis=1)
+        chain = pmx.DiscreteMarkovChain("chain", P=P, init_dist=pm.Categorical.dist(p=np.full(3, 1.0 / 3.0)),
+                                        steps=T_HMM - 1)
+        pm.Normal("y", mus[chain], 0.7, observed=y_hmm)
+    return {"eight schools": eight, "mixture": pmx.marginalize(mixture, [z]), "hmm": pmx.marginalize(hmm, [chain])}
+
+
+def pymc_function(model, name, mode, with_grad):
+    """``model.compile_fn`` of logp (and dlogp: one flat vector, compile_dlogp's output) with
+    positional value-variable inputs in opgraph's order."""
+    by_name = {v.name: v for v in model.value_vars}
+    inputs = [by_name[n] for n in PYMC_VALUES[name]]
+    outs = [model.logp(), model.dlogp([model.values_to_rvs[v] for v in inputs])] if with_grad else model.logp()
+    f = model.compile_fn(outs, inputs=inputs, point_fn=False, mode=mode)
+    f.trust_input = True
+    return f
+
+
+def _disagreement(theirs, expected, rtol=1e-8, atol=1e-10):
+    """None when PyMC's outputs match opgraph's, else a few words saying how they differ."""
+    for which, a, b in zip(("logp", "gradient"), theirs, expected):
+        a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+        if np.isnan(a).any() and not np.isnan(b).any():
+            return f"{which} NaN"
+        if a.shape != b.shape or not np.allclose(a, b, rtol=rtol, atol=atol):
+            return f"{which} off"
+    return None
+
+
+def _flat_grad(outputs):
+    """opgraph's [logp, *grads] as PyMC's (logp, dlogp): the gradients raveled and joined."""
+    return [outputs[0], np.concatenate([np.ravel(g) for g in outputs[1:]])]
 
 
 # -- hand-written JAX ---------------------------------------------------------------------------------
@@ -115,7 +184,9 @@ def jax_models(jax, jnp, y_mix, y_hmm):
         vg = jax.value_and_grad(fn, argnums=tuple(range(n)))
         return jax.jit(lambda *a: (lambda v, g: (v, *g))(*vg(*a)))
 
-    return {"eight schools": with_grad(eight, 3), "mixture": with_grad(mixture, 3), "hmm": with_grad(hmm, 2)}
+    fns = {"eight schools": (eight, 3), "mixture": (mixture, 3), "hmm": (hmm, 2)}
+    return {(name, grad): (with_grad(fn, n) if grad else jax.jit(fn))
+            for name, (fn, n) in fns.items() for grad in (False, True)}
 
 
 def interleaved(fns, rounds=11, min_time=0.05):
@@ -154,6 +225,24 @@ def _timed_compile(make):
     return fn, first, time.perf_counter() - t0
 
 
+def _opgraph_outputs(build, with_grad):
+    from opgraph.gradient import grad
+
+    inputs, lp = build()
+    return inputs, ([lp, *grad(lp, inputs)] if with_grad else [lp])
+
+
+def _cold_pytensor_compiledir():
+    """An empty PyTensor compiledir (cold compiles, as opgraph's empty cache) when pytensor is
+    not imported yet; None when it is (its compiles may then come from its cache)."""
+    if "pytensor" in sys.modules:
+        return None
+    tmp = tempfile.TemporaryDirectory()
+    flags = os.environ.get("PYTENSOR_FLAGS", "")
+    os.environ["PYTENSOR_FLAGS"] = ",".join(filter(None, [flags, f"compiledir={tmp.name}"]))
+    return tmp
+
+
 def main():
     import opgraph
 
@@ -167,8 +256,19 @@ def main():
                 "hmm": lambda: opgraph_hmm(y_hmm)}
     jx = jax_module()
     jfns = jax_models(jx[0], jx[1], y_mix, y_hmm) if jx else {}
-    if not available("pymc"):
-        print("pymc is not installed: the PyMC compile_logp/compile_dlogp rows are skipped")
+    pmodels, pytensor_dir = {}, None
+    if available("pymc") and available("pymc_extras"):
+        pytensor_dir = _cold_pytensor_compiledir()
+        if pytensor_dir is None:
+            print("pytensor was imported before this benchmark: PyMC's compile times may be warm (its cache)")
+        import pymc
+        import pymc_extras
+        import pytensor
+
+        print(f"PyMC {pymc.__version__}, pymc-extras {pymc_extras.__version__}, PyTensor {pytensor.__version__}")
+        pmodels = pymc_models(y_mix, y_hmm)
+    else:
+        print("pymc / pymc-extras are not installed: the PyMC compile_logp/compile_dlogp rows are skipped")
     lines = []
     old_cache = os.environ.get("OPGRAPH_CACHE_DIR")
     with tempfile.TemporaryDirectory() as cache:
@@ -176,39 +276,71 @@ def main():
         try:
             for name, build in builders.items():
                 args = points[name]
-
-                def make_opgraph():
-                    inputs, outputs = build()
-                    f = opgraph.function(inputs, outputs, mode="NUMBA", trust_input=True)
-                    return f, f(*args)
-
-                f, ours, compile_sec = _timed_compile(make_opgraph)
-                rows_compile = [(OPGRAPH, compile_sec)]
-                calls = {OPGRAPH: lambda: f(*args)}
-                if name in jfns:
-                    jf = jfns[name]
-
-                    def make_jax():
-                        out = jf(*args)
-                        jx[0].block_until_ready(out)
-                        return jf, out
-
-                    _, theirs, jcompile = _timed_compile(make_jax)
-                    check_same([np.asarray(o) for o in theirs], ours, rtol=1e-8)
-                    rows_compile.append(("jax", jcompile))
-                    calls["jax"] = lambda: jx[0].block_until_ready(jf(*args))
-                best, ratios = interleaved(calls)
-                rows_call = [(label, sec) for label, sec in best.items()]
-                if "jax" in ratios:
-                    print(f"  {name}: jax / opgraph per call, median of the rounds' ratios: {ratios['jax']:.2f}")
-                lines += report(f"logprob {name}: compile", rows_compile, baseline=None)
-                lines += report(f"logprob {name}: logp+grad per call", rows_call, baseline=None)
+                for with_grad in (False, True):
+                    lines += _one_workload(opgraph, name, build, args, with_grad, jx, jfns, pmodels)
         finally:
             if old_cache is None:
                 os.environ.pop("OPGRAPH_CACHE_DIR", None)
             else:
                 os.environ["OPGRAPH_CACHE_DIR"] = old_cache
+            if pytensor_dir is not None:
+                pytensor_dir.cleanup()
     return lines
+
+
+def _one_workload(opgraph, name, build, args, with_grad, jx, jfns, pmodels):
+    what = "logp+grad" if with_grad else "logp"
+
+    def make_opgraph():
+        inputs, outputs = _opgraph_outputs(build, with_grad)
+        f = opgraph.function(inputs, outputs, mode="NUMBA", trust_input=True)
+        return f, f(*args)
+
+    f, ours, compile_sec = _timed_compile(make_opgraph)
+    rows_compile = [(OPGRAPH, compile_sec)]
+    calls = {OPGRAPH: lambda: f(*args)}
+    if (name, with_grad) in jfns:
+        jf = jfns[(name, with_grad)]
+
+        def make_jax():
+            out = jf(*args)
+            jx[0].block_until_ready(out)
+            return jf, out
+
+        _, theirs, jcompile = _timed_compile(make_jax)
+        theirs = list(theirs) if with_grad else [theirs]
+        check_same([np.asarray(o) for o in theirs], ours, rtol=1e-8)
+        rows_compile.append(("jax", jcompile))
+        calls["jax"] = lambda: jx[0].block_until_ready(jf(*args))
+    if name in pmodels:
+        expected = _flat_grad(ours) if with_grad else ours
+        for label, mode in PYMC_MODES:
+            def make_pymc():
+                pf = pymc_function(pmodels[name], name, mode, with_grad)
+                return pf, pf(*args)
+
+            try:
+                pf, theirs, pcompile = _timed_compile(make_pymc)
+            except Exception as exc:   # a third-party backend's failure is a result to report
+                first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+                print(f"  {label} {name} {what}: fails to compile or run: {type(exc).__name__}: {first[:160]}")
+                continue
+            theirs = list(theirs) if with_grad else [theirs]
+            problem = _disagreement(theirs, expected)
+            if problem:
+                print(f"  {label} {name} {what}: values differ from opgraph's ({problem}); timed anyway")
+                label = f"{label} [{problem}]"
+            rows_compile.append((label, pcompile))
+            if mode == "JAX" and jx:   # wait for the device, as the jax row does
+                calls[label] = (lambda pf: lambda: jx[0].block_until_ready(pf(*args)))(pf)
+            else:
+                calls[label] = (lambda pf: lambda: pf(*args))(pf)
+    best, ratios = interleaved(calls)
+    rows_call = list(best.items())
+    print(f"  {name} {what}: per call, median of the rounds' ratios to opgraph: "
+          + ", ".join(f"{label} {r:.2f}" for label, r in ratios.items() if label != OPGRAPH))
+    return (report(f"logprob {name} {what}: compile", rows_compile, baseline=None)
+            + report(f"logprob {name} {what}: per call", rows_call, baseline=None))
 
 
 if __name__ == "__main__":
