@@ -7,7 +7,7 @@ import numpy as np
 
 import opgraph.kernel_core.tensor.math as pm
 from opgraph.kernel_core.logprob.check import check_parameters
-from opgraph.kernel_core.logprob.continuous import _check_prob, _in_support, normal_lcdf
+from opgraph.kernel_core.logprob.continuous import _check_prob, _in_support
 from opgraph.kernel_core.logprob.rules import _icdf, _logcdf, _logprob
 from opgraph.kernel_core.tensor.random import basic as rv
 
@@ -47,14 +47,14 @@ def wald_logprob(op, value, mean, scale):
 
 @_logcdf.register(rv.WaldRV)
 def wald_logcdf(op, value, mean, scale):
-    # Phi(r (x/mu - 1)) + exp(2 lam / mu) Phi(-r (x/mu + 1)), r = sqrt(lam / x): summed in log space
-    # (exp(2 lam / mu) alone overflows for lam / mu > 355).
-    from opgraph.kernel_core.logprob.basic import _logaddexp
+    # Phi(r (x/mu - 1)) + exp(2 lam / mu) Phi(-r (x/mu + 1)), r = sqrt(lam / x), in log space without
+    # exp(2 lam / mu) (iterative_quantiles.wald_unit_logcdf: no overflow, no cancellation for huge lam / mu).
+    from opgraph.kernel_core.logprob.iterative_quantiles import wald_unit_logcdf
 
     pos = pm.gt(value, 0.0)
     x = pm.switch(pos, value, 1.0)
     r = pm.sqrt(scale / x)
-    res = _logaddexp(normal_lcdf(r * (x / mean - 1.0)), 2.0 * scale / mean + normal_lcdf(-r * (x / mean + 1.0)))
+    res = wald_unit_logcdf(r * (x / mean - 1.0), r * (x / mean + 1.0))
     return check_parameters(_in_support(pos, res), pm.gt(mean, 0), pm.gt(scale, 0), msg="mean > 0, scale > 0")
 
 

@@ -255,3 +255,7 @@ def vonmises_logprob(op, value, mu, kappa):
     res = kappa * (pm.cos(value - mu) - 1.0) - np.log(2.0 * np.pi) - pm.log(i0e(kappa))
     res = _in_support(pm.and_(pm.ge(value, -np.pi), pm.le(value, np.pi)), res)
     return check_parameters(res, pm.gt(kappa, 0), msg="kappa > 0")
+
+
+# Wald icdf, von Mises logcdf / icdf: Newton iterations (their own module).
+from opgraph.kernel_core.logprob import iterative_quantiles  # noqa: E402,F401

@@ -19,6 +19,7 @@ import numpy as np
 from opgraph.kernel_core.backends.jax.dispatch import jax_funcify
 from opgraph.kernel_core.backends.jax.scalar import register_scalar
 from opgraph.kernel_core.scalar import special_functions as psf
+from opgraph.kernel_core.scalar import vonmises_cdf as psf_vonmises
 from opgraph.kernel_core.tensor.special import LogSoftmax, Softmax
 
 
@@ -63,3 +64,24 @@ for _cls, _name in [(psf.GammaIncInv, "gammaincinv"), (psf.GammaIncCInv, "gammai
                     (psf.BetaIncInv, "betaincinv"), (psf.BetaIncCInv, "betainccinv"),
                     (psf.Pdtrik, "pdtrik"), (psf.Bdtrik, "bdtrik"), (psf.Nbdtrik, "nbdtrik")]:
     register_scalar(_cls, _on_host(_name))
+
+
+# The von Mises CDF (scalar/vonmises_cdf.py): its array algorithm on jax.numpy (fixed quadrature
+# nodes, every branch computed and selected by where: jit- and vmap-friendly).  The normalizer
+# i0e is SciPy's on the host: jax.scipy.special.i0e is accurate to 3e-7 only.
+def _vonmises_cdf(x, mu, kappa):
+    from opgraph.kernel_core.scalar.vonmises_cdf import cdf_array
+
+    return cdf_array(x, mu, kappa, jnp, _i0e_on_host)
+
+
+def _i0e_on_host(k):
+    def host(v):
+        import scipy.special
+
+        return np.asarray(scipy.special.i0e(np.asarray(v, dtype="float64")), dtype="float64")
+    k = jnp.asarray(k, dtype=jnp.float64)
+    return jax.pure_callback(host, jax.ShapeDtypeStruct(k.shape, jnp.float64), k, vmap_method="broadcast_all")
+
+
+register_scalar(psf_vonmises.VonMisesCdf, _vonmises_cdf)

@@ -50,3 +50,5 @@ def _funcify_log_softmax(op, node, ctx):
 
 # SciPy-backed special functions (gammainc, betainc, their inverses, ndtri, Bessel i0/i1): their own module.
 from opgraph.kernel_core.backends.numba import scipy_special  # noqa: E402,F401
+# The von Mises CDF (scalar/vonmises_cdf.py): quadrature loops of its own.
+from opgraph.kernel_core.backends.numba import vonmises_kernels  # noqa: E402,F401
