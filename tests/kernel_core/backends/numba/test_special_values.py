@@ -28,6 +28,7 @@ from opgraph.kernel_core.scalar import basic as ps
 from opgraph.kernel_core.scalar import complex as pc
 from opgraph.kernel_core.scalar import special as psp
 from opgraph.kernel_core.scalar import special_functions as psf
+from opgraph.kernel_core.scalar import vonmises_cdf as pvm
 from opgraph.kernel_core.scalar.composite import Composite
 from opgraph.kernel_core.tensor.elemwise import Elemwise
 
@@ -130,6 +131,9 @@ ROWS = {
     # Complex parts of real inputs (complex inputs: the dual-mode test's complex family).
     pc.Real: (1, np.real, NUM + C), pc.Imag: (1, np.imag, NUM + C), pc.Conj: (1, np.conjugate, NUM + C),
     pc.Complex: (2, _complex, ("float64", "float32")),
+    # No SciPy function: the op's own NumPy algorithm is the reference here (its accuracy against
+    # quadrature: tests/kernel_core/scalar/test_vonmises_cdf.py).
+    pvm.VonMisesCdf: (3, _in_float64(lambda x, mu, k: pvm.cdf_array(x, mu, k, np, sp.i0e)), ("float64", "float32")),
 }
 # Where C99 (Annex G) leaves the sign of a zero result unspecified, NumPy's and
 # numba's libraries may differ: exp(-inf + i*(inf or nan)) is +-0 +-0j.
