@@ -182,6 +182,45 @@ def test_forward_step_is_a_scaled_matvec_and_the_outer_graph_lean():
     np.testing.assert_allclose(g[i, j], (_numpy_forward(Y, Pp) - _numpy_forward(Y, Pm)) / (2 * eps), rtol=1e-6)
 
 
+def test_backward_step_reads_the_forward_products_instead_of_recomputing_them():
+    """The gradient's loop: one matrix-vector product and fused elementwise work per step
+    (the forward step's exp(alpha - m) and P.T @ . come back as its traces), and it reads
+    only the sequences it uses -- no zero cotangents of unused traces, no alpha trace."""
+    from opgraph.kernel_core.compile.mode import Mode
+    from opgraph.kernel_core.scan.op import Scan
+    from opgraph.kernel_core.scan.rewrites import _fill_value
+
+    P, chain, y, zv, yv = _hmm(30)
+    lp = marginalize({chain: zv, y: yv}, [chain])
+    f = opgraph.function([yv, P], [lp, *grad(lp, [P, yv])], mode=Mode(linker="py", optimizer="fast_run"))
+    scans = [n for n in f.maker.fgraph.apply_nodes if isinstance(n.op, Scan)]
+    (back,) = [n for n in scans if "grad" in n.op.name]
+    step = {v.owner for v in ancestors(back.op.inner_outputs, blockers=back.op.inner_inputs) if v.owner is not None}
+    kinds = sorted(type(n.op).__name__ for n in step)
+    assert kinds.count("Dot") == 1 and "Max" not in kinds and len(kinds) <= 3, kinds
+    seqs = back.op.outer_groups(back.inputs)[1]
+    assert len(seqs) == 3 and all(_fill_value(s) is None for s in seqs)
+    Y = np.random.default_rng(5).normal(size=31)
+    value, gP, gy = f(Y, P0)
+    np.testing.assert_allclose(value, _numpy_forward(Y), rtol=1e-12)
+    eps = 1e-6
+    for i, j in [(0, 1), (2, 2)]:
+        Pp, Pm = P0.copy(), P0.copy()
+        Pp[i, j] += eps
+        Pm[i, j] -= eps
+        np.testing.assert_allclose(gP[i, j], (_numpy_forward(Y, Pp) - _numpy_forward(Y, Pm)) / (2 * eps), rtol=1e-6)
+    for t in (0, 17, 30):
+        Yp, Ym = Y.copy(), Y.copy()
+        Yp[t] += eps
+        Ym[t] -= eps
+        np.testing.assert_allclose(gy[t], (_numpy_forward(Yp) - _numpy_forward(Ym)) / (2 * eps), rtol=1e-6)
+    # logp alone: the two extra traces are dropped, the forward loop has no per-step outputs.
+    g = opgraph.function([yv, P], lp, mode=Mode(linker="py", optimizer="fast_run"))
+    (fwd,) = [n for n in g.maker.fgraph.apply_nodes if isinstance(n.op, Scan)]
+    assert fwd.op.n_nit == 0
+    np.testing.assert_allclose(g(Y, P0), value, rtol=1e-13)
+
+
 def test_marginalized_chain_checks_its_transition_matrix():
     from opgraph.logprob import ParameterValueError
 

@@ -143,6 +143,59 @@ def test_unused_per_step_outputs_are_dropped():
     np.testing.assert_allclose(out.eval({x: X}), np.cumsum(X))
 
 
+def test_unread_and_constant_sequences_leave_the_step():
+    x, w = pt.vector("x", shape=(4,)), pt.matrix("w", shape=(4, 2))
+    rows = pt.zeros_like(w)          # a zero-filled sequence: Second(w, 0)
+    out, _ = opgraph.scan(lambda v, r, z, acc: acc + r * 2.0 + z, sequences=[x, w, rows],
+                          outputs_info=pt.zeros((2,)))
+    (before,) = scan_nodes([out])
+    assert before.op.n_seqs == 3
+    rewritten = rewrite_graph(out, include=("canonicalize",))
+    (node,) = scan_nodes([rewritten])
+    # x is never read, the zeros became a constant row of the step: only w is left.
+    assert node.op.n_seqs == 1 and node.inputs[1] is w
+    W = np.arange(8.0).reshape(4, 2)
+    np.testing.assert_allclose(rewritten.eval({w: W}), np.cumsum(W * 2.0, axis=0))
+    np.testing.assert_allclose(out.eval({x: X, w: W}), np.cumsum(W * 2.0, axis=0))
+
+
+def test_the_gradient_of_a_step_with_unused_per_step_outputs_reads_no_zero_sequences():
+    """The backward loop of a scan whose extra per-step outputs nobody uses: their zero
+    cotangents are not sequences of the compiled backward loop, nor are the forward values it
+    does not read."""
+    from opgraph.gradient import grad
+
+    x, a = pt.vector("x"), pt.scalar("a")
+
+    def step(v, h, a):
+        u = pt.exp(h * a)
+        return u + v, u
+
+    (hs, us), _ = opgraph.scan(step, sequences=x, outputs_info=[pt.constant(0.1), None], non_sequences=a,
+                               name="fwd")
+    cost = hs[-1]
+    f = opgraph.function([x, a], [cost, grad(cost, a)], mode="PYTHON")
+    from opgraph.kernel_core.compile.mode import Mode
+
+    g_rewritten = opgraph.function([x, a], grad(cost, a), mode=Mode(
+        linker="py", optimizer="fast_run"))
+    (back,) = [n for n in g_rewritten.maker.fgraph.apply_nodes if isinstance(n.op, Scan) and "grad_of_fwd" in str(n.op)]
+    # Without the rewrite: 6 sequences, one of them the zeros of u's cotangent.
+    assert back.op.n_seqs == 3 and all(_fill(s) is None for s in back.op.outer_groups(back.inputs)[1])
+    X4 = np.array([0.1, -0.2, 0.3, 0.05])
+    value, g = f(X4, 0.7)
+    eps = 1e-6
+    fd = (f(X4, 0.7 + eps)[0] - f(X4, 0.7 - eps)[0]) / (2 * eps)
+    np.testing.assert_allclose(g, fd, rtol=1e-6)
+    np.testing.assert_allclose(g_rewritten(X4, 0.7), g, rtol=1e-12)
+
+
+def _fill(v):
+    from opgraph.kernel_core.scan.rewrites import _fill_value
+
+    return _fill_value(v)
+
+
 @pytest.mark.parametrize("mode", ["PYTHON", "NUMBA"])
 def test_merged_gradient_matches(mode):
     """grad before compilation, merge during it: the forward and backward scans of two

@@ -168,14 +168,22 @@ def _scaled_forward_step(e_t, prev, P_T):
     its max ``m`` (a constant for ``grad``), ``log alpha_t = log(P.T @ exp(prev - m)) + m
     + E[:, t]``: K exponentials and one small matrix-vector product per step instead of
     K^2 exponentials.  Every entry of ``exp(prev - m)`` is in [0, 1] and the largest is 1,
-    so ``P.T @ .`` neither overflows nor loses the dominant term."""
+    so ``P.T @ .`` neither overflows nor loses the dominant term.
+
+    Returns the new state and, as per-step outputs, ``w = exp(prev - m)`` and ``P.T @ w``:
+    the gradient's backward loop reads them from their traces (the pullback reads the
+    forward step's outputs back instead of recomputing them), so its step is one product
+    and a few elementwise operations -- no max, exp or second product.  A function without
+    the gradient drops the two traces (``scan_unused_outputs``)."""
     from opgraph.kernel_core.gradient import consider_constant
     from opgraph.kernel_core.tensor.dot import dot
     from opgraph.kernel_core.tensor.reduction import max as pt_max
 
     m = pt_max(prev)
     m = consider_constant(pm.switch(pm.isinf(m), 0.0, m))
-    return pm.log(dot(P_T, pm.exp(prev - m))) + (m + e_t)
+    w = pm.exp(prev - m)
+    pw = dot(P_T, w)
+    return pm.log(pw) + (m + e_t), w, pw
 
 
 def _first_and_later(emissions):
@@ -204,12 +212,13 @@ def forward_logp(log_init, log_P, emissions, P=None):
     first, later = _first_and_later(emissions)
     alpha0 = log_init + first
     if P is None:
-        step, nonseq = _forward_step, log_P
+        alphas = scan(_forward_step, sequences=[later], outputs_info=[alpha0], non_sequences=[log_P],
+                      name="forward_algorithm", return_updates=False)
     else:
-        step, nonseq = _scaled_forward_step, as_tensor_variable(P).T
-    rest = scan(step, sequences=[later], outputs_info=[alpha0], non_sequences=[nonseq],
-                name="forward_algorithm", return_updates=False)
-    return _logsumexp(rest[-1], axis=0)
+        alphas = scan(_scaled_forward_step, sequences=[later], outputs_info=[alpha0, None, None],
+                      non_sequences=[as_tensor_variable(P).T], name="forward_algorithm",
+                      return_updates=False)[0]
+    return _logsumexp(alphas[-1], axis=0)
 
 
 def forward_backward(log_init, log_P, emissions):

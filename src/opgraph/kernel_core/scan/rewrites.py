@@ -30,6 +30,12 @@ value alone is read, becomes one matrix product after the loop, ``acc0 + A.T @ B
 before ``scan_rewrite_inner`` (registration order), which would turn the step's ``dot``
 into a multiply.
 
+``scan_lean_sequences``: sequences the step does not read are dropped from the node, and a
+sequence filled with one constant (``zeros_like(x)``: the ``Second(x, 0)`` / ``Alloc(0, ...)``
+that ``grad`` gives an unused output's trace) becomes that constant in the step (a row of a
+static shape), so ``g + 0`` folds away: a backward loop then no longer reads the zero
+cotangents of the forward outputs nobody used, nor the forward values its step stopped needing.
+
 (Loop-invariant computations are moved out of the step when the scan is built:
 ``builder._loop_invariants``.)
 """
@@ -98,6 +104,65 @@ def scan_unused_outputs(fgraph, node):
     if op.n_shared:
         replacements.update(zip(node.outputs[-op.n_shared:], new_outs[-op.n_shared:]))
     return replacements
+
+
+def _fill_value(var):
+    """The one value every entry of ``var`` has when the graph says so (a constant, ``Second(x, c)``
+    or ``Alloc(c, ...)`` with a constant ``c`` of one value), else None."""
+    from opgraph.kernel_core.scalar import basic as ps
+    from opgraph.kernel_core.tensor.construction import Alloc
+    from opgraph.kernel_core.tensor.elemwise import Elemwise
+
+    node = var.owner
+    if isinstance(var, Constant):
+        source = var
+    elif node is not None and isinstance(node.op, Elemwise) and isinstance(node.op.scalar_op, ps.Second):
+        source = node.inputs[1]
+    elif node is not None and isinstance(node.op, Alloc):
+        source = node.inputs[0]
+    else:
+        return None
+    if not isinstance(source, Constant):
+        return None
+    data = np.asarray(source.data)
+    if data.size == 0 or data.dtype.kind not in "biuf":
+        return None
+    flat = data.reshape(-1)
+    return flat[0] if bool((flat == flat[0]).all()) else None
+
+
+@node_rewriter([Scan], name="scan_lean_sequences")
+def scan_lean_sequences(fgraph, node):
+    from opgraph.kernel_core.graph.replace import graph_replace
+    from opgraph.kernel_core.graph.traversal import ancestors
+    from opgraph.kernel_core.tensor.basic import constant
+
+    op = node.op
+    if op.n_seqs == 0:
+        return None
+    n, seqs, inits, nonseqs = op.outer_groups(node.inputs)
+    read = set(ancestors(list(op.inner_outputs)))
+    drop, filled = set(), {}
+    for j, (outer, inner) in enumerate(zip(seqs, op.inner_seqs)):
+        if inner not in read:
+            drop.add(j)
+            continue
+        value = _fill_value(outer)
+        if value is not None and None not in inner.type.shape:
+            filled[inner] = constant(np.full(inner.type.shape, value, dtype=inner.type.dtype))
+            drop.add(j)
+    if not drop:
+        return None
+    inner_outputs = graph_replace(list(op.inner_outputs), filled, strict=False) if filled else list(op.inner_outputs)
+    keep = [j for j in range(op.n_seqs) if j not in drop]
+    inner_inputs = [op.inner_seqs[j] for j in keep] + op.inner_inputs[op.n_seqs:]
+    new_op = op.clone_with(inner_inputs=inner_inputs, inner_outputs=inner_outputs, n_seqs=len(keep),
+                           inner_rewritten=op.inner_rewritten and not filled)
+    new_outs = new_op(n, *[seqs[j] for j in keep], *inits, *nonseqs, *op.outer_shared(node.inputs),
+                      return_list=True)
+    if any(a.type != b.type for a, b in zip(node.outputs, new_outs)):
+        return None
+    return dict(zip(node.outputs, new_outs))
 
 
 def _mergeable(a, b):
@@ -394,3 +459,4 @@ register_rewrite(scan_save_last, "specialize", "fast_compile", "scan", "scan_sav
 register_rewrite(scan_push_out_sum, "specialize", "scan", "scan_push_out_sum")
 register_rewrite(scan_rewrite_inner, "specialize", "scan", "scan_rewrite_inner")
 register_rewrite(scan_unused_outputs, "canonicalize", "scan", "scan_unused_outputs")
+register_rewrite(scan_lean_sequences, "canonicalize", "scan", "scan_lean_sequences")
