@@ -6,9 +6,14 @@ Two graph families of N elementwise terms (issue 21):
   inputs, 2N + 1 nodes in all;
 * ``chain``: ``cos(sin(cos(... x)))`` -- N nodes, each feeding the next;
 * ``stack``: ``pt.stack([pt.exp(x * (k / N)) for k in range(N)]).sum(axis=0)`` -- the
-  sum's stack form: N separate Composite loops (they differ in a constant, and
-  the Join between them and the sum stops fusion) and one Join of N inputs;
+  sum's stack form: as written, N separate elementwise terms (they differ in a
+  constant) and one Join of N inputs;
 * ``join``:  ``pt.concatenate([pt.exp(x)] * N)`` -- one Join of N inputs alone.
+
+The ``stack`` form is rewritten to one loop over an (N, len(x)) output
+(``join_of_elemwise``, rewriting/join_elemwise.py); ``stack_unrewritten`` is
+the same graph with that rule excluded (N separate Composite loops), for the
+before/after ratio.
 
 Each size runs in a fresh process with an empty cache directory, so "compile"
 is rewriting + code generation + numba's compilation of the whole graph
@@ -37,10 +42,11 @@ from opgraph.kernel_core.backends.numba.linker import NumbaLinker
 from opgraph.kernel_core.compile.mode import Mode
 kind, n = {kind!r}, {n}
 x = pt.vector("x")
+exclude = ("join_of_elemwise",) if kind == "stack_unrewritten" else ()
 if kind == "sum":
     y = pt.add(*[pt.exp(x * (k / n)) for k in range(n)])
     expected = lambda v: sum(np.exp(v * (k / n)) for k in range(n))
-elif kind == "stack":
+elif kind in ("stack", "stack_unrewritten"):
     y = pt.stack([pt.exp(x * (k / n)) for k in range(n)]).sum(axis=0)
     expected = lambda v: sum(np.exp(v * (k / n)) for k in range(n))
 elif kind == "join":
@@ -56,7 +62,7 @@ else:
         return v
 xv = np.linspace(-1.0, 1.0, 101)
 t0 = time.perf_counter()
-f = opgraph.function([x], y, mode=Mode(linker=NumbaLinker(), optimizer="fast_run"))
+f = opgraph.function([x], y, mode=Mode(linker=NumbaLinker(), optimizer="fast_run", exclude=exclude))
 out = f(xv)
 seconds = time.perf_counter() - t0
 assert np.allclose(out, expected(xv), rtol=1e-9, atol=1e-12)
@@ -64,7 +70,7 @@ print(json.dumps({{"seconds": seconds, "cpu": time.process_time(), "rss_mb": res
 '''
 
 DEFAULT = {"chain": (500, 1000, 2000, 4000), "sum": (250, 500, 1000, 2000), "join": (250, 1000, 4000),
-           "stack": (100, 200, 400)}
+           "stack_unrewritten": (100, 200), "stack": (100, 1000, 10000)}
 
 
 def measure(kind, n):
@@ -86,7 +92,7 @@ def main(kind_sizes):
             growth = ""
             if prev is not None:
                 growth = f"   growth {(m['seconds'] / prev[1]) / (n / prev[0]):.2f}"
-            line = (f"{kind:5s} N={n:6d}: {m['seconds']:8.2f} s (process CPU {m['cpu']:7.2f} s)"
+            line = (f"{kind:17s} N={n:6d}: {m['seconds']:8.2f} s (process CPU {m['cpu']:7.2f} s)"
                     f"  peak RSS {m['rss_mb']:7.0f} MB{growth}")
             print(line, flush=True)
             lines.append(line)
