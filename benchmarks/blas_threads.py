@@ -76,12 +76,6 @@ def variants(a, b):
     policy = blas_threads.blas_dot
     raw(a, b), policy(a, b)
 
-    def with_threads(setter, count, fn):
-        def run():
-            setter(count)
-            return fn
-        return run
-
     return [
         ("numpy, default threads", lambda: set_np(np_default), lambda: np.dot(a, b)),
         ("numpy, 1 thread", lambda: set_np(1), lambda: np.dot(a, b)),
