@@ -2,8 +2,8 @@
 
 Numba's ``np.dot`` calls the OpenBLAS that SciPy ships (``scipy.linalg.cython_blas``,
 library ``scipy.libs/libscipy_openblas*.so``).  OpenBLAS itself runs a product on one
-thread below a size (gemm: ``m n k`` under 2^18; gemv: ``m n`` under 9,216) and on all
-its threads above.  Just above that size a product takes tens of microseconds, and
+thread below a size (gemm: ``m n k`` about 2^19 with two threads, measured; gemv: ``m n``
+under 9,216) and on all its threads above.  Just above that size a product takes tens of microseconds, and
 waking the other threads costs more than they save; on oversubscribed cores it costs
 far more: a thread the kernel has not scheduled holds the whole call up (measured,
 load ~11 on 2 cores: the 50 x 1,000 @ 1,000 x 50 product after a scan loop, p50 102 ms
@@ -11,7 +11,7 @@ per call with the default threads against 0.96 ms with one; see benchmarks/RESUL
 "BLAS threads").
 
 The policy: a product whose ``m n k`` (gemm) or ``m n`` (gemv) lies in
-``[OpenBLAS's own threshold, SERIAL_BELOW)`` runs with OpenBLAS set to one thread for
+``[OPENBLAS_SERIAL, SERIAL_BELOW)`` (``GEMV_SERIAL_BELOW`` for gemv) runs with OpenBLAS set to one thread for
 the call, and the count is restored right after; smaller products are single-threaded
 by OpenBLAS anyway and larger ones use the threads the user configured
 (``OPENBLAS_NUM_THREADS``, threadpoolctl, ...).  Nothing is changed outside the call.
@@ -20,10 +20,11 @@ for the length of a capped product, a SciPy BLAS call from another Python thread
 single-threaded too.  opgraph's compiled functions hold the GIL, so two capped calls
 never interleave.
 
-``blas_dot`` is the one product the backend's kernels call (``Dot``'s generated code
-through ``dot`` below, the scan kernels' large matvec, the fused attention blocks);
-``serial_section`` / ``end_serial_section`` bracket a whole kernel of many small
-products (the attention kernels) with one cap.
+``blas_dot`` is the one product the backend's kernels call (``Dot``'s generated code,
+the scan kernels' matvec past its loop size); ``serial_section`` / ``end_serial_section``
+bracket a whole kernel of many small products (the fused attention kernels) with one
+cap.  Products larger than the window on oversubscribed cores still stall: for such
+runs set ``OPENBLAS_NUM_THREADS=1`` (or threadpoolctl's ``threadpool_limits(1)``).
 """
 
 from __future__ import annotations
