@@ -19,8 +19,8 @@ os.environ.setdefault("OPGRAPH_CACHE_DIR", os.path.join(os.path.expanduser("~"),
 # Numba compiles only where a test calls f.wait_compiled() ("on_wait": deterministic,
 # and much less compiling).  The Numba backend is tested where Numba compiles before
 # function() returns ("off"): every test under tests/kernel_core/backends/ (among them
-# test_dual_mode_ops.py, which compiles every op of the library in mode NUMBA and
-# compares it with mode PYTHON), and every test marked ``numba`` (a module's
+# the dual-mode suite, test_dual_mode_*.py, which compiles every op of the library in
+# mode NUMBA and compares it with mode PYTHON), and every test marked ``numba`` (a module's
 # ``pytestmark = pytest.mark.numba`` or a test's ``@pytest.mark.numba``) or named for
 # Numba (``test_numba_...``, the ``[NUMBA]`` case of a test parametrized by mode): a
 # test of Numba's code (generated source, kernels, objmode, Numba-only errors).
@@ -47,8 +47,47 @@ def _wants_numba(node):
 _NUMBA_MODULES = set()   # modules with a test that wants Numba: their module-scoped fixtures compile
 
 
+# The order xdist hands the files to its workers (pyproject: --dist loadfile with
+# --no-loadscope-reorder, so xdist keeps this order): the files that take longest with a
+# cold compiled-code cache start first, longest first, so that none of them starts last
+# while the other worker runs out of files; then every other file, most tests first (what
+# xdist's own reordering did), in collection order among equals.  The figures: wall time
+# of each file alone (-n 0, an empty OPGRAPH_CACHE_DIR) at load 7-10 on 2 cores, about 3x
+# a quiet run.  A file not listed takes a few seconds to about a minute.
+LONGEST_FIRST = (
+    "tests/browser/test_tutorial_notebooks_browser.py",                    # every notebook in JupyterLab
+    "tests/kernel_core/backends/numba/test_dual_mode_random.py",           # 245 s (test_statistics' graph)
+    "tests/kernel_core/backends/numba/test_dual_mode_attention.py",        # 210 s
+    "tests/kernel_core/backends/numba/test_dual_mode_linalg.py",           # 188 s
+    "tests/kernel_core/backends/numba/test_dual_mode_extra_ops.py",        # 177 s
+    "tests/kernel_core/backends/numba/test_dual_mode_factorizations.py",   # 152 s
+    "tests/kernel_core/backends/numba/test_dual_mode_shape_indexing.py",   # 147 s
+    "tests/kernel_core/backends/numba/test_dual_mode_elemwise.py",         # 145 s
+    "tests/kernel_core/backends/numba/test_dual_mode_structured.py",       # 113 s
+)
+_ROOT = os.path.dirname(_TESTS_ROOT)
+
+
+def _schedule_order(items):
+    """Sort ``items`` file by file as LONGEST_FIRST says (a file's items keep their order)."""
+    rank = {os.path.join(_ROOT, path): k for k, path in enumerate(LONGEST_FIRST)}
+    count, first = {}, {}
+    for k, item in enumerate(items):
+        path = str(item.path)
+        count[path] = count.get(path, 0) + 1
+        first.setdefault(path, k)
+    position = {id(item): k for k, item in enumerate(items)}
+
+    def key(item):
+        path = str(item.path)
+        return (rank.get(path, len(rank)), -count[path], first[path], position[id(item)])
+
+    items.sort(key=key)
+
+
 def pytest_collection_modifyitems(items):
     _NUMBA_MODULES.update(str(item.path) for item in items if _wants_numba(item))
+    _schedule_order(items)
 
 
 def tier_strategy(node):

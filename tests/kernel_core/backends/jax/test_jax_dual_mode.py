@@ -1,7 +1,7 @@
 """The third mode of the dual-mode suite: every op case compiled with mode="JAX" and
 mode="PYTHON", equal results.
 
-The case builders are those of tests/kernel_core/backends/numba/test_dual_mode_ops.py
+The case builders are those of tests/kernel_core/backends/numba/_dual_mode_cases.py
 (loaded here as a private module whose ``run_both`` compares PYTHON with JAX), so a
 case added there is checked here too.  Each family is one jitted function with
 many outputs (one JAX compilation per family).
@@ -28,7 +28,7 @@ import pytest
 import opgraph
 from opgraph.kernel_core.compile.mode import Mode
 
-_CASES_PATH = os.path.join(os.path.dirname(__file__), "..", "numba", "test_dual_mode_ops.py")
+_CASES_PATH = os.path.join(os.path.dirname(__file__), "..", "numba", "_dual_mode_cases.py")
 _spec = importlib.util.spec_from_file_location("_dual_mode_cases_for_jax", _CASES_PATH)
 cases = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(cases)
@@ -169,7 +169,7 @@ def test_bool_to_float_cast_in_jax():
     global _current_static
     _current_static = ("n",)
     try:
-        cases.test_bool_to_float_cast()
+        cases.bool_to_float_cast()
     finally:
         _current_static = ()
 
