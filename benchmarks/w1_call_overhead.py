@@ -1,4 +1,16 @@
-"""W1: call overhead, exp of 1,000 floats."""
+"""W1: call overhead, exp of 1,000 floats.
+
+``python w1_call_overhead.py`` prints the usual table (best-of-5 wall time per row, rows one after
+the other).  ``python w1_call_overhead.py --jax-rounds [N]`` measures the mode-JAX rows the way a
+shared, loaded machine allows: process CPU time, every row once per round (side by side, seconds
+apart), N rounds (default 15), and prints per row the median time and the median of its per-round
+ratios to the matching jax.jit row -- device results against ``jf(x).block_until_ready()``, NumPy
+results against ``np.asarray(jf(x))`` (the same conversion to NumPy, a read-only view of JAX's
+buffer on CPU).
+"""
+
+import sys
+import time
 
 import numpy as np
 
@@ -25,11 +37,51 @@ def main():
         jf = jax.jit(jnp.exp)
         check_same(jf(xv), np.exp(xv))
         rows.append(("jax", timeit(lambda: jf(xv).block_until_ready())))
+        rows.append(("jax NumPy results", timeit(lambda: np.asarray(jf(xv)))))
         for label, f in compile_opgraph_jax(build, False) + compile_opgraph_jax(build, True, " trust_input"):
             check_same(f(xv), np.exp(xv))
             rows.append((label, timeit(lambda: f(xv))))
     return report("W1 exp(1e3)", rows)
 
 
+def jax_rounds(rounds=15, calls=5000):
+    """The mode-JAX rows against jax.jit, interleaved, in process CPU time (see the module docstring)."""
+    jx = jax_module()
+    if not jx:
+        print("JAX is not installed: no mode-JAX rows")
+        return {}
+    jax, jnp = jx
+    xv = np.random.default_rng(0).standard_normal(1000)
+    jf = jax.jit(jnp.exp)
+    rows = {"jax": (lambda: jf(xv).block_until_ready(), None),
+            "jax NumPy results": (lambda: np.asarray(jf(xv)), None)}
+    for label, f in compile_opgraph_jax(build, False) + compile_opgraph_jax(build, True, " trust_input"):
+        check_same(f(xv), np.exp(xv))
+        rows[label] = (lambda f=f: f(xv), "jax" if "jax_arrays" in label else "jax NumPy results")
+    times = {label: [] for label in rows}
+    for fn, _ in rows.values():
+        for _ in range(200):
+            fn()
+    for _ in range(rounds):
+        for label, (fn, _) in rows.items():
+            t0 = time.process_time()
+            for _ in range(calls):
+                fn()
+            times[label].append((time.process_time() - t0) / calls)
+    print(f"== W1 exp(1e3), mode JAX: process CPU time per call, median of {rounds} interleaved rounds")
+    result = {}
+    for label, (_, base) in rows.items():
+        per_call = float(np.median(times[label]))
+        ratio = float(np.median(np.divide(times[label], times[base]))) if base else None
+        result[label] = (per_call, base, ratio)
+        vs = f"{ratio:.2f}x {base}" if base else ""
+        print(f"  {label:<36} {per_call * 1e6:8.2f} µs   {vs}")
+    return result
+
+
 if __name__ == "__main__":
-    main()
+    if "--jax-rounds" in sys.argv:
+        rest = sys.argv[sys.argv.index("--jax-rounds") + 1:]
+        jax_rounds(int(rest[0]) if rest else 15)
+    else:
+        main()

@@ -493,10 +493,9 @@ class Function:
             else:
                 fixed = tuple((d, n) for d, n in enumerate(shape) if n is not None)
                 self._exact.append((dtype, len(shape), fixed))
-        self._direct = self._direct_entry()
-        # Mode JAX: a second array type for the fast path (JAX arrays), and results that are
-        # read-only views of immutable JAX buffers, handed out without a copy.
-        self._direct_alt = getattr(self._thunk, "direct_array_type", _ndarray)
+        self._read_direct()
+        # Mode JAX: results that are read-only views of immutable JAX buffers, handed out
+        # without a copy.
         self._readonly_ok = bool(getattr(self._thunk, "readonly_outputs", False))
         attach = getattr(self._thunk, "attach", None)
         if attach is not None:   # tiered (compile/tiered.py): _setup runs again on the switch
@@ -598,6 +597,17 @@ class Function:
         return True
 
     # -- calling --------------------------------------------------------------
+    def _read_direct(self):
+        """The fast path's entry and how to read its results, from the thunk (again when the
+        thunk swapped its entry).  Mode JAX: a second array type for the arguments (JAX
+        arrays), an entry returning its one output itself (``direct_single``), and a conversion
+        of each output (``direct_convert``: to NumPy)."""
+        thunk = self._thunk
+        self._direct = self._direct_entry()
+        self._direct_alt = getattr(thunk, "direct_array_type", _ndarray)
+        self._direct_single = bool(getattr(thunk, "direct_single", False))
+        self._direct_convert = getattr(thunk, "direct_convert", None)
+
     def _direct_entry(self):
         """The linker's direct entry (Numba: the compiled dispatcher) when a call can skip
         this wrapper's work: no profile, no shared variables or updates, and argument
@@ -703,6 +713,13 @@ class Function:
                     if err is not None:
                         raise err
                 else:
+                    convert = self._direct_convert
+                    if self._direct_single:
+                        if convert is not None:
+                            outs = convert(outs)
+                        return [outs] if self._return_list else outs
+                    if convert is not None:
+                        outs = [convert(o) for o in outs]
                     return list(outs) if self._return_list else outs[0]
         profile = self.profile
         if profile is not None:
@@ -778,7 +795,10 @@ class Function:
             failed = explain(args, exc)   # raises the node's error when it finds the node
         except Exception as err:
             return without_internal_frames(err)
-        return without_internal_frames(exc) if failed else None
+        if failed:
+            return without_internal_frames(exc)
+        self._read_direct()   # the thunk may have swapped its entry (mode JAX: one checking types first)
+        return None
 
     def _explain_untrusted(self, values):
         """With ``trust_input=True`` nothing is checked before the call; when the call

@@ -44,6 +44,63 @@ def test_fast_path_returns_read_only_host_views_and_converts_other_arguments():
         f(xv, xv)
 
 
+def _global_x64(on):
+    previous = jax.config.jax_enable_x64
+    jax.config.update("jax_enable_x64", on)
+    return previous
+
+
+def test_with_float64_on_the_fast_path_is_the_jitted_graph_itself():
+    previous = _global_x64(True)
+    try:
+        x = pt.vector("x")
+        f = opgraph.function([x], pt.exp(x), mode="JAX")
+        thunk = f.maker.thunk
+        assert f._direct is thunk.jitted and thunk.direct_single   # no Python layer, no 1-tuple
+        xv = np.array([0.0, 1.0])
+        out = f(xv)
+        assert type(out) is np.ndarray and not out.flags.writeable and out.dtype == np.float64
+        np.testing.assert_allclose(out, np.exp(xv))
+        # Other types: refused at JAX's trace, converted; then checked before JAX sees them.
+        np.testing.assert_allclose(f(np.array([0, 1])), np.exp(xv))
+        assert f._direct is not thunk.jitted
+        sizes = [thunk.jitted._cache_size()]
+        for _ in range(2):
+            np.testing.assert_allclose(f(np.array([0, 1])), np.exp(xv))
+            sizes.append(thunk.jitted._cache_size())
+        assert sizes[0] == sizes[-1]
+        np.testing.assert_allclose(f(xv), np.exp(xv))
+        with pytest.raises(TypeError, match="takes 1 input"):
+            f(xv, xv)
+        # The caller turns float64 off after compiling: still float64 results (the graph is
+        # not traced in float32), through the entry entering enable_x64.
+        g = opgraph.function([x], [pt.exp(x), x.sum()], mode=Mode("JAX", jax_arrays=True))
+        assert g._direct is g.maker.thunk.jitted
+        jax.config.update("jax_enable_x64", False)
+        e, s = g(xv)
+        assert isinstance(e, jax.Array) and e.dtype == np.float64 and s.dtype == np.float64
+        np.testing.assert_allclose(np.asarray(e), np.exp(xv))
+        assert g._direct is not g.maker.thunk.jitted
+        assert float(g(xv)[1]) == 1.0
+    finally:
+        _global_x64(previous)
+
+
+def test_with_float64_off_the_fast_path_enters_it_per_call():
+    previous = _global_x64(False)
+    try:
+        x = pt.vector("x")
+        f = opgraph.function([x], [x * 2, x + 1], mode="JAX")
+        assert f._direct is not None and f._direct is not f.maker.thunk.jitted
+        a, b = f(np.array([1.0, 2.0]))
+        assert a.dtype == b.dtype == np.float64 and not a.flags.writeable
+        np.testing.assert_array_equal(b, [2.0, 3.0])
+        assert f.maker.thunk.jitted._cache_size() == 1
+        assert not jax.config.jax_enable_x64     # the user's config is left as it was
+    finally:
+        _global_x64(previous)
+
+
 def test_fast_path_checks_static_shapes_and_value_errors_raise_once():
     x = pt.tensor("x", shape=(3,), dtype="float64")
     i = pt.lscalar("i")

@@ -107,8 +107,11 @@ class JaxLinker:
         fn = self.graph_function(fgraph, static)
         in_types = [v.type for v in fgraph.inputs]
         sig = _signature(in_types, static)
+        # One output (and no output shardings to constrain): the jitted graph returns the array
+        # itself, not a 1-tuple (JAX flattens and rebuilds an output tuple on every call).
+        single = len(fgraph.outputs) == 1 and not self.shardings and self.mesh is None
         with jax.enable_x64(True):
-            jitted = checked_jit(fgraph, _traced_with_signature(fn, sig, fgraph),
+            jitted = checked_jit(fgraph, _traced_with_signature(fn, sig, fgraph, single),
                                  lambda f: self.jit(fgraph, f, static))
         out_types = [v.type for v in fgraph.outputs]
         n_in = len(in_types)
@@ -132,26 +135,30 @@ class JaxLinker:
                 args[k] = StaticValue(args[k])
             with jax.enable_x64(True):
                 outs = jitted(*args)
+                if single:
+                    outs = (outs,)
                 return [conv(t, v, jax_arrays) for (conv, t), v in zip(out_conv, outs)]
 
         thunk.fgraph = fgraph
         thunk.graph_function = fn
         thunk.jitted = jitted
+        thunk.single_output = single   # jitted(*args) is the output itself, not a tuple
         thunk.order = fn.order
         # NumPy results are read-only views of JAX's result buffers (np.asarray of a JAX
         # array): nobody can write to them, so Function hands them out without a copy.
         thunk.readonly_outputs = not jax_arrays
-        if profile is None and not static and not in_conv and all(c is default_out for c, _ in out_conv):
-            direct = _direct_entry(jitted, sig, jax_arrays)
-            if direct is not None:
-                thunk.direct = direct
-                thunk.direct_array_type = _ARRAY_TYPE
-                thunk.explain_failure = direct.explain_failure
+        if profile is None and not static and not in_conv and all(c is default_out for c, _ in out_conv) \
+                and all(s is not None for s in sig):
+            _set_direct_entry(thunk, jitted, sig, single, jax_arrays)
         return thunk
 
 
 class _NotTheCompiledTypes(TypeError):
     """The direct entry's arguments are not the graph's exact types: Function converts them."""
+
+
+class _Float64Off(_NotTheCompiledTypes):
+    """The jitted graph was called (traced) with float64 off in the caller's JAX config."""
 
 
 _ARRAY_TYPE = type(jnp.zeros(()))
@@ -171,16 +178,20 @@ def _signature(in_types, static=()):
     return sig
 
 
-def _traced_with_signature(fn, sig, fgraph):
+def _traced_with_signature(fn, sig, fgraph, single=False):
     """``fn`` refusing, when JAX traces it, arguments that are not the inputs' exact types.
 
     JAX traces once per new argument signature, so the check costs the calls nothing:
-    a call with other dtypes, ranks or static lengths (through ``thunk.direct``, which
-    checks nothing itself) fails with ``_NotTheCompiledTypes`` and Function converts
-    the arguments instead, instead of JAX compiling the graph for the wrong types."""
+    a call with other dtypes, ranks or static lengths, or with float64 off in the
+    caller's JAX config (through ``thunk.direct``, the jitted function itself) fails
+    with ``_NotTheCompiledTypes`` and Function converts the arguments instead, instead
+    of JAX compiling the graph for the wrong types.
+    ``single``: the graph has one output, returned as itself (not a 1-tuple)."""
     names = [v.name or f"input {k}" for k, v in enumerate(fgraph.inputs)]
 
     def graph_fn(*args):
+        if not jax.config.jax_enable_x64:   # traced under the caller's config (the fast path)
+            raise _Float64Off("float64 is off in the caller's JAX config")
         if len(args) != len(sig):
             raise _NotTheCompiledTypes(f"the graph takes {len(sig)} inputs, got {len(args)}")
         for k, (a, s) in enumerate(zip(args, sig)):
@@ -192,52 +203,62 @@ def _traced_with_signature(fn, sig, fgraph):
                 raise _NotTheCompiledTypes(f"{names[k]}: expected {dtype} with {ndim} dims "
                                            f"(static lengths {dict(fixed)}), got {jnp.result_type(a)} "
                                            f"shape {shape}")
-        return fn(*args)
+        outs = fn(*args)
+        return outs[0] if single else outs
 
     graph_fn.__name__ = getattr(fn, "__name__", "graph_fn")
     graph_fn.order = getattr(fn, "order", None)
     return graph_fn
 
 
-def _direct_entry(jitted, sig, jax_arrays):
-    """``Function``'s fast path (``thunk.direct``): ``direct(*args) -> outputs`` with NumPy or JAX
-    arrays, straight into the jitted graph.  The arguments' types are checked when JAX traces
-    (``_traced_with_signature``), not per call; after a call with other types (``f(int_array)``
-    for a float input) the entry checks them itself, so such calls do not trace again each
-    time.  float64 is enabled only when the caller's JAX config does not already have it
-    (entering ``enable_x64`` costs ~0.5 us)."""
-    if any(s is None for s in sig):
-        return None
+def _set_direct_entry(thunk, jitted, sig, single, jax_arrays):
+    """``Function``'s fast path: ``thunk.direct(*args)`` with NumPy or JAX arrays.
+
+    * When the caller's JAX config has float64 on, the entry is the jitted graph itself: no
+      Python layer of ours between the call and JAX's C++ dispatch.  Otherwise (JAX's
+      default) it is ``in_x64``, which enters ``enable_x64`` for the call (~2 us).
+    * Argument types are checked when JAX traces a new signature (``_traced_with_signature``:
+      dtypes, ranks, static lengths, and float64 being on), not per call.  A call JAX would
+      trace for other types (``f(int_array)`` for a float input) fails at that trace;
+      ``thunk.explain_failure`` then swaps ``thunk.direct`` for ``checked`` (which checks the
+      types before JAX sees them, so such calls do not trace again each time) and Function,
+      re-reading the entry, converts that call's arguments.  A caller who turns float64 off
+      after compiling gets ``in_x64`` the same way.
+    * ``thunk.direct_single``: the entry returns the one output itself (not a 1-tuple);
+      ``thunk.direct_convert``: what Function applies to each output (``np.asarray``: JAX's
+      read-only host view on CPU, no copy), None for device results (``jax_arrays=True``)."""
     n_in = len(sig)
     config = jax.config
-    asarray = np.asarray
-    checking = []
+    enable_x64 = jax.enable_x64
 
-    def direct(*args):
-        if checking:
-            if len(args) != n_in:
-                raise _NotTheCompiledTypes("number of arguments")
-            for a, (dtype, ndim, fixed) in zip(args, sig):
-                if a.dtype != dtype or a.ndim != ndim or (fixed and any(a.shape[d] != n for d, n in fixed)):
-                    raise _NotTheCompiledTypes("argument types")
+    def in_x64(*args):
         if config.jax_enable_x64:
-            outs = jitted(*args)
-        else:
-            with jax.enable_x64(True):
-                outs = jitted(*args)
-        if jax_arrays:
-            return outs
-        return [asarray(o) for o in outs]
+            return jitted(*args)
+        with enable_x64(True):
+            return jitted(*args)
+
+    def checked(*args):
+        if len(args) != n_in:
+            raise _NotTheCompiledTypes("number of arguments")
+        for a, (dtype, ndim, fixed) in zip(args, sig):
+            if a.dtype != dtype or a.ndim != ndim or (fixed and any(a.shape[d] != n for d, n in fixed)):
+                raise _NotTheCompiledTypes("argument types")
+        return in_x64(*args)
 
     def explain_failure(args, exc):
         if isinstance(exc, _NotTheCompiledTypes):
-            checking.append(True)
+            thunk.direct = in_x64 if isinstance(exc, _Float64Off) and thunk.direct is jitted else checked
             return False    # not the compiled types: Function converts the arguments
         return True         # the graph failed: raise its error
 
-    direct.checks_inputs = True   # dtypes, ndims and static shapes: Function need not check them
-    direct.explain_failure = explain_failure
-    return direct
+    # dtypes, ndims and static shapes: Function need not check them (an attribute of the
+    # jitted function too, which this thunk owns)
+    jitted.checks_inputs = in_x64.checks_inputs = checked.checks_inputs = True
+    thunk.direct = jitted if config.jax_enable_x64 else in_x64
+    thunk.direct_array_type = _ARRAY_TYPE
+    thunk.direct_single = single
+    thunk.direct_convert = None if jax_arrays else np.asarray
+    thunk.explain_failure = explain_failure
 
 
 # -- profiles ------------------------------------------------------------------------------------
