@@ -11,6 +11,9 @@ from opgraph.display.html_parts import esc, panel
 # link = codegen + Numba jit + cache load (ProfileStats.codegen_time is the rest of the link time)
 _PHASES = (("graph", "graph_time"), ("rewrite", "rewrite_time"), ("link", "link_time"),
            ("codegen", "codegen_time"), ("Numba jit", "jit_time"), ("cache load", "cache_load_time"))
+# mode JAX: no Numba phases; JAX's trace + XLA compile happens at the first call of each signature
+_JAX_PHASES = (("graph", "graph_time"), ("rewrite", "rewrite_time"), ("link", "link_time"),
+               ("JAX jit (first calls)", "jax_jit_time"))
 
 
 def fmt_time(seconds):
@@ -34,7 +37,8 @@ def bar(percent, width=120):
 def compile_breakdown_html(profile):
     """A one-row table of compile phases (graph / rewrite / link / jit / total)."""
     cells, heads = [], []
-    for label, attr in _PHASES:
+    phases = _JAX_PHASES if getattr(profile, "linker", None) == "jax" else _PHASES
+    for label, attr in phases:
         value = getattr(profile, attr, None)
         if value is None:
             continue

@@ -13,7 +13,7 @@ const COLUMNS = {
   ],
 };
 const PHASE_COLORS = {
-  graph: "#9ecae1", rewrite: "#6baed6", codegen: "#fdae6b", numba_jit: "#e6550d", cache_load: "#74c476",
+  graph: "#9ecae1", rewrite: "#6baed6", codegen: "#fdae6b", numba_jit: "#e6550d", cache_load: "#74c476", jax_jit: "#756bb1",
 };
 
 function fmtTime(s) {

@@ -34,6 +34,9 @@ SORT_KEYS = ("time", "per_call", "calls", "percent", "name", "index")
 PHASES = (("graph", "graph", "graph_time"), ("rewrite", "rewrite", "rewrite_time"),
           ("codegen", "codegen", "codegen_time"), ("numba_jit", "Numba jit", "jit_time"),
           ("cache_load", "cache load", "cache_load_time"))
+# Mode JAX: no Numba phases; JAX's trace + XLA compile, at the first call of each input signature.
+JAX_PHASES = (("graph", "graph", "graph_time"), ("rewrite", "rewrite", "rewrite_time"),
+              ("codegen", "codegen", "codegen_time"), ("jax_jit", "JAX jit", "jax_jit_time"))
 
 
 def _as_profile(obj, what):
@@ -54,8 +57,9 @@ def _shapes(shapes):
 
 def profile_data(profile, label):
     """The plain data the view draws for one ProfileStats (rows unsorted: see ``ProfileView``)."""
+    jax = profile.linker == "jax"
     phases = [{"key": key, "label": text, "seconds": float(getattr(profile, attr))}
-              for key, text, attr in PHASES]
+              for key, text, attr in (JAX_PHASES if jax else PHASES)]
     nodes = [{"name": r.op, "index": r.index, "op_class": r.op_class, "time": r.time, "calls": r.calls,
               "per_call": r.time_per_call, "percent": r.percent, "shapes": _shapes(r.input_shapes),
               "object_mode": r.node in profile.object_mode_nodes}
@@ -68,7 +72,9 @@ def profile_data(profile, label):
         "label": label,
         "name": profile.name,
         "mode": None if profile.mode is None else str(profile.mode),
-        "compile": {"phases": phases, "total": float(profile.compile_time), "link": float(profile.link_time)},
+        # mode JAX: the total includes JAX's compile in the first calls (its bar is in the stack)
+        "compile": {"phases": phases, "link": float(profile.link_time),
+                    "total": float(profile.compile_time + (profile.jax_jit_time if jax else 0.0))},
         "calls": calls,
         "call_time": profile.fct_call_time,
         "per_call": profile.fct_call_time / calls if calls else 0.0,

@@ -165,6 +165,16 @@ def test_profile_has_one_jax_jit_entry_and_jax_compile_time_apart():
 
     data = profile_data(prof, "JAX")
     assert data["calls"] == 3 and [n["op_class"] for n in data["nodes"]] == ["JaxJit"]
+    # The compile phases of a JAX function: JAX's jit instead of Numba's (whose list is unchanged,
+    # tests/widgets/test_profile_view.py); the total counts it.
+    phases = {p["key"]: p["seconds"] for p in data["compile"]["phases"]}
+    assert list(phases) == ["graph", "rewrite", "codegen", "jax_jit"]
+    assert phases["jax_jit"] == prof.jax_jit_time
+    assert data["compile"]["total"] == pytest.approx(prof.compile_time + prof.jax_jit_time)
+    from opgraph.display.profile_panel import compile_breakdown_html
+
+    html = compile_breakdown_html(prof)
+    assert "<th>JAX jit (first calls)</th>" in html and "Numba jit" not in html
 
 
 # -- the XLA program of W4 -----------------------------------------------------------------------
