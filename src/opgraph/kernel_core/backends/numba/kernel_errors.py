@@ -24,8 +24,22 @@ def _shape_text(shape):
     return str(tuple(int(d) for d in shape))
 
 
-class IndexError(builtins.IndexError):  # noqa: A001 - named like the builtin on purpose (see above)
+class _ReadsAsBuiltin:
+    """Subclasses (runtime_errors.error_class derives one per class to add the node's
+    context) print as the builtin in a traceback (``IndexError: ...``, not this module's
+    path), like every other node failure.  These classes themselves keep their module:
+    numba's disk cache pickles them by reference."""
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if not cls.__dict__.get("_keep_module"):
+            cls.__module__ = "builtins"
+
+
+class IndexError(_ReadsAsBuiltin, builtins.IndexError):  # noqa: A001 - named like the builtin on purpose (see above)
     """Raised as ``IndexError(index, axis, size)``: NumPy's out-of-bounds message."""
+
+    _keep_module = True
 
     def __str__(self):
         if len(self.args) == 3:
@@ -34,9 +48,11 @@ class IndexError(builtins.IndexError):  # noqa: A001 - named like the builtin on
         return super().__str__()
 
 
-class ValueError(builtins.ValueError):  # noqa: A001 - named like the builtin on purpose (see above)
+class ValueError(_ReadsAsBuiltin, builtins.ValueError):  # noqa: A001 - named like the builtin on purpose (see above)
     """Raised as ``ValueError(source_shape, target_shape)``: NumPy's broadcast message
     for an assignment of an array into a (sub)array of another shape."""
+
+    _keep_module = True
 
     def __str__(self):
         if len(self.args) == 2:

@@ -132,15 +132,69 @@ def _n_int_entries(idx_list):
 
 
 # -- advanced ---------------------------------------------------------------------
-def _advanced_plan(idx_list, x_ndim, first_param):
-    """Source lines computing ``v``, the flat index arrays and the layouts.
+def _broadcast_indices(ctx, arrays):
+    """Lines computing ``ishape`` / ``nb`` (NumPy's broadcast of the index arrays, flattened
+    to ``nb`` selections) and, per array, the expression of its index at selection ``b``.
 
-    Returns (lines, (adv_axes, unsigned), mid_index_for_b, final_shape_text, mid_shape_text,
-    gather_index); adv_axes are the axes of ``v`` fixed per selection, indices ``j<k>``;
-    ``unsigned`` says which index arrays are of an unsigned dtype.
+    ``arrays``: (text, ndim, dtype, is_number) per index array.  No np.broadcast_shapes /
+    np.broadcast_to / reshape (each costs numba ~0.4-1 s to compile per function): the
+    shape is computed per axis; one 1-D array (the usual ``x[iv]``) is read in place,
+    several 1-D arrays through a 0/1 multiplier (length-1 broadcasting), higher ranks are
+    copied into a flat array by a loop nest."""
+    R = max((nd for _, nd, _, _ in arrays), default=0)
+    shaped = [a for a in arrays if a[1] > 0]
+    lines = []
+    if len(shaped) == 1:
+        text, nd = shaped[0][:2]
+        lines += [f"    s{e + R - nd} = {text}.shape[{e}]" for e in range(nd)]
+    else:
+        lines += [f"    s{d} = 1" for d in range(R)]
+        for text, nd, _, _ in shaped:
+            for e in range(nd):
+                d = e + R - nd
+                lines += [f"    if {text}.shape[{e}] != 1:",
+                          f"        if s{d} != 1 and s{d} != {text}.shape[{e}]:",
+                          "            raise IndexError('shape mismatch: indexing arrays could not be broadcast "
+                          "together')",
+                          f"        s{d} = {text}.shape[{e}]"]
+    lines.append(f"    ishape = ({''.join(f's{d}, ' for d in range(R))})")
+    lines.append(f"    nb = {' * '.join(f's{d}' for d in range(R)) or '1'}")
+    raw = []
+    for i, (text, nd, dtype, is_number) in enumerate(arrays):
+        if is_number:
+            raw.append(text)
+        elif nd == 0:
+            raw.append(f"{text}[()]")
+        elif len(shaped) == 1 and nd == 1:
+            raw.append(f"{text}[b]")
+        elif R == 1:
+            lines.append(f"    m{i} = 1 if {text}.shape[0] == s0 else 0")
+            raw.append(f"{text}[b * m{i}]")
+        else:
+            lines.append(f"    f{i} = np.empty(nb, dtype={dtype})")
+            lines += [f"    m{i}_{e} = 1 if {text}.shape[{e}] == s{e + R - nd} else 0" for e in range(nd)]
+            lines.append("    c = 0")
+            pad = "    "
+            for d in range(R):
+                lines.append(f"{pad}for g{d} in range(s{d}):")
+                pad += "    "
+            idx = ", ".join(f"g{e + R - nd} * m{i}_{e}" for e in range(nd))
+            lines += [f"{pad}f{i}[c] = {text}[{idx}]", f"{pad}c += 1"]
+            raw.append(f"f{i}[b]")
+    return lines, raw, R
+
+
+def _advanced_plan(ctx, idx_list, x_ndim, first_param):
+    """Source lines computing ``v``, the selections' indices and the layouts.
+
+    Returns (lines, (adv_axes, unsigned, raw), mid_index_for_b, final_shape_text,
+    mid_shape_text, gather_index, next_param, R); adv_axes are the axes of ``v`` fixed per
+    selection, indices ``j<k>``; ``unsigned`` says which index arrays are of an unsigned
+    dtype, ``raw`` gives each one's index at selection ``b``; R is the rank of the
+    broadcast index shape (1: the final layout is the middle one, no reshape).
     """
     lines, view_parts, k, axis = [], [], first_param, 0
-    arrays = []                 # source text of each integer index array
+    arrays = []                 # (text, ndim, dtype, is_number) of each integer index array
     unsigned = []               # per array: of an unsigned dtype
     adv_axes = []               # axis of v each array indexes
     kinds = []                  # per entry: ("basic", v_axis) or ("adv",)
@@ -164,7 +218,7 @@ def _advanced_plan(idx_list, x_ndim, first_param):
                           f"        raise IndexError('boolean index does not match the indexed axis {axis + d}')"]
             lines.append(f"    nz{k} = np.nonzero(p{k})")
             for d in range(e.ndim):
-                arrays.append(f"nz{k}[{d}]")
+                arrays.append((f"nz{k}[{d}]", 1, "np.int64", False))
                 unsigned.append(False)
                 adv_axes.append(axis + d)
                 view_parts.append(":")
@@ -172,7 +226,8 @@ def _advanced_plan(idx_list, x_ndim, first_param):
             axis += e.ndim
             k += 1
         else:
-            arrays.append(f"np.asarray(p{k})" if isinstance(e, ScalarType) or e.ndim == 0 else f"p{k}")
+            arrays.append((f"p{k}", 0 if isinstance(e, ScalarType) else e.ndim, np_dtype(e.dtype),
+                           isinstance(e, ScalarType)))
             unsigned.append(_unsigned(e))
             adv_axes.append(axis)
             view_parts.append(":")
@@ -181,11 +236,8 @@ def _advanced_plan(idx_list, x_ndim, first_param):
             k += 1
     n_rest = x_ndim - axis
     lines.append(f"    v = x[{', '.join(view_parts)}]" if any(p != ":" for p in view_parts) else "    v = x")
-    # Broadcast the index arrays and flatten them.
-    lines.append(f"    ishape = np.broadcast_shapes({''.join(f'{a}.shape, ' for a in arrays)})")
-    for i, a in enumerate(arrays):
-        lines.append(f"    f{i} = np.ascontiguousarray(np.broadcast_to({a}, ishape)).reshape(-1)")
-    lines.append("    nb = f0.shape[0]")
+    index_lines, raw, R = _broadcast_indices(ctx, arrays)
+    lines += index_lines
     adv_pos = [i for i, kd in enumerate(kinds) if kd[0] == "adv"]
     adjacent = adv_pos == list(range(adv_pos[0], adv_pos[-1] + 1))
     basic_axes = [kd[1] for kd in kinds if kd[0] == "basic"]
@@ -203,22 +255,24 @@ def _advanced_plan(idx_list, x_ndim, first_param):
     for a in range(x_ndim):
         gather.append(f"j{adv_axes.index(a)}" if a in adv_axes else ":")
     # numba indexing wants no trailing full slices only when the result is a scalar; keep them otherwise.
-    return lines, (adv_axes, unsigned), mid_index, final, mid, ", ".join(gather), k
+    return (lines, (adv_axes, unsigned, raw), mid_index, final, mid, ", ".join(gather), k, R,
+            len(before) + len(after) + n_rest)
 
 
 def _load_indices(axes, pad, err):
-    adv_axes, unsigned = axes
+    adv_axes, unsigned, raw = axes
     lines = []
     for i, a in enumerate(adv_axes):
         if unsigned[i]:
-            lines += [f"{pad}u{i} = f{i}[b]"] + _unsigned_check(f"u{i}", f"v.shape[{a}]", a, pad, err)
+            lines += [f"{pad}u{i} = {raw[i]}"] + _unsigned_check(f"u{i}", f"v.shape[{a}]", a, pad, err)
             lines.append(f"{pad}j{i} = np.int64(u{i})")
             continue
-        lines += [f"{pad}j{i} = f{i}[b]",
+        lines += [f"{pad}r{i} = {raw[i]}",
+                  f"{pad}j{i} = r{i}",
                   f"{pad}if j{i} < 0:",
                   f"{pad}    j{i} += v.shape[{a}]",
                   f"{pad}if j{i} < 0 or j{i} >= v.shape[{a}]:",
-                  f"{pad}    raise {err}(f{i}[b], {a}, v.shape[{a}])"]
+                  f"{pad}    raise {err}(r{i}, {a}, v.shape[{a}])"]
     return lines
 
 
@@ -233,21 +287,28 @@ def _copy_rest(ctx, adv_axes, x_ndim, dst, src, inc=False):
 
 
 def advanced_get_source(ctx, idx_list, x_ndim, out_dtype, n_params):
-    plan, adv_axes, mid_index, final, mid, gather, _ = _advanced_plan(idx_list, x_ndim, 0)
+    plan, adv_axes, mid_index, final, mid, gather, _, R, _ = _advanced_plan(ctx, idx_list, x_ndim, 0)
     lines = [f"def {{name}}(x{_params(n_params)}):"] + plan
     lines.append(f"    out = np.empty({mid}, dtype={np_dtype(out_dtype)})")
     lines.append("    for b in range(nb):")
     lines += _load_indices(adv_axes, "        ", _index_error(ctx))
     lines.append(_copy_rest(ctx, adv_axes, x_ndim, f"out[{mid_index}]", f"v[{gather}]"))
-    lines.append(f"    return out.reshape({final})")
+    lines.append("    return out" if R == 1 else f"    return out.reshape({final})")
     return "\n".join(lines) + "\n"
 
 
-def advanced_inc_source(ctx, idx_list, x_ndim, y_ndim, n_params, inplace, set_instead_of_inc):
-    plan, adv_axes, mid_index, final, mid, gather, _ = _advanced_plan(idx_list, x_ndim, 0)
+def advanced_inc_source(ctx, idx_list, x_ndim, y_type, n_params, inplace, set_instead_of_inc):
+    plan, adv_axes, mid_index, final, mid, gather, _, R, n_other = _advanced_plan(ctx, idx_list, x_ndim, 0)
     lines = [f"def {{name}}(x0, y{_params(n_params)}):",
              "    x = x0" if inplace else "    x = x0.copy()"] + plan
-    lines.append(f"    yb = np.ascontiguousarray(np.broadcast_to(y, {final})).reshape({mid})")
+    # y broadcast to the selection's shape by a loop (assign.py), in the middle layout.
+    fill = define_assign(ctx, n_other + R, y_type.ndim, src_shape=y_type.shape)
+    ydt = np_dtype(y_type.dtype)
+    if R == 1:
+        lines += [f"    yb = np.empty({mid}, dtype={ydt})", f"    {fill}(yb, y)"]
+    else:
+        lines += [f"    ybf = np.empty({final}, dtype={ydt})", f"    {fill}(ybf, y)",
+                  f"    yb = ybf.reshape({mid})"]
     lines.append("    for b in range(nb):")
     lines += _load_indices(adv_axes, "        ", _index_error(ctx))
     lines.append(_copy_rest(ctx, adv_axes, x_ndim, f"v[{gather}]", f"yb[{mid_index}]",
@@ -271,13 +332,13 @@ def _funcify_advanced_subtensor1(op, node, ctx):
 
 @numba_funcify.register(AdvancedIncSubtensor)
 def _funcify_advanced_inc_subtensor(op, node, ctx):
-    src = advanced_inc_source(ctx, op.idx_list, node.inputs[0].type.ndim, node.inputs[1].type.ndim,
+    src = advanced_inc_source(ctx, op.idx_list, node.inputs[0].type.ndim, node.inputs[1].type,
                               len(node.inputs) - 2, op.inplace, op.set_instead_of_inc)
     return ctx.define(src, prefix="advanced_incsubtensor")
 
 
 @numba_funcify.register(AdvancedIncSubtensor1)
 def _funcify_advanced_inc_subtensor1(op, node, ctx):
-    src = advanced_inc_source(ctx, (node.inputs[2].type,), node.inputs[0].type.ndim, node.inputs[1].type.ndim, 1,
+    src = advanced_inc_source(ctx, (node.inputs[2].type,), node.inputs[0].type.ndim, node.inputs[1].type, 1,
                               op.inplace, op.set_instead_of_inc)
     return ctx.define(src, prefix="advanced_incsubtensor1")
