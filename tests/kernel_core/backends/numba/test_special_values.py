@@ -151,6 +151,10 @@ NOT_ELEMENTARY = {ps.ScalarOp, ps.UnaryScalarOp, ps.BinaryScalarOp, ps.FloatUnar
 # are compared with SciPy on grids, in both modes, by tests/kernel_core/tensor/test_special.py;
 # their rows for the special values here are still to write.
 ROWS_ELSEWHERE = {ps.Cast, psp.Polygamma, psp.Xlogx, psp.Xlogy0, psp.Log_ndtr}
+# The Newton quantiles (scalar/iterative_quantiles.py): NUMBA = PYTHON = JAX on their edge values in
+# test_dual_mode_wald_vonmises.py; rows here still to write.
+from opgraph.kernel_core.scalar import iterative_quantiles as piq  # noqa: E402
+ROWS_ELSEWHERE |= {piq.WaldUnitQuantile, piq.VonMisesLowerQuantile}
 
 
 def _all_scalar_op_classes():

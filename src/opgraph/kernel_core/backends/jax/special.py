@@ -19,6 +19,7 @@ import numpy as np
 from opgraph.kernel_core.backends.jax.dispatch import jax_funcify
 from opgraph.kernel_core.backends.jax.scalar import register_scalar
 from opgraph.kernel_core.scalar import special_functions as psf
+from opgraph.kernel_core.scalar import iterative_quantiles as psf_iq
 from opgraph.kernel_core.scalar import vonmises_cdf as psf_vonmises
 from opgraph.kernel_core.tensor.special import LogSoftmax, Softmax
 
@@ -68,20 +69,47 @@ for _cls, _name in [(psf.GammaIncInv, "gammaincinv"), (psf.GammaIncCInv, "gammai
 
 # The von Mises CDF (scalar/vonmises_cdf.py): its array algorithm on jax.numpy (fixed quadrature
 # nodes, every branch computed and selected by where: jit- and vmap-friendly).  The normalizer
-# i0e is SciPy's on the host: jax.scipy.special.i0e is accurate to 3e-7 only.
+# i0e by the module's own quadrature (jax.scipy.special.i0e is accurate to 3e-7 only; a host
+# callback would need float64 enabled wherever the compiled function runs).
+def _i0e(k):
+    from opgraph.kernel_core.scalar.vonmises_cdf import i0e_array
+
+    return i0e_array(k, jnp)
+
+
 def _vonmises_cdf(x, mu, kappa):
     from opgraph.kernel_core.scalar.vonmises_cdf import cdf_array
 
-    return cdf_array(x, mu, kappa, jnp, _i0e_on_host)
-
-
-def _i0e_on_host(k):
-    def host(v):
-        import scipy.special
-
-        return np.asarray(scipy.special.i0e(np.asarray(v, dtype="float64")), dtype="float64")
-    k = jnp.asarray(k, dtype=jnp.float64)
-    return jax.pure_callback(host, jax.ShapeDtypeStruct(k.shape, jnp.float64), k, vmap_method="broadcast_all")
+    return cdf_array(x, mu, kappa, jnp, _i0e)
 
 
 register_scalar(psf_vonmises.VonMisesCdf, _vonmises_cdf)
+
+
+# The Newton quantiles (scalar/iterative_quantiles.py): their array algorithms on jax.numpy, the
+# steps in a lax.fori_loop (a fixed count, as the other modes run).
+def _fori(n, body, state):
+    return jax.lax.fori_loop(0, n, lambda i, s: body(s), state)
+
+
+class _JaxFns:
+    import jax.scipy.special as _jsp
+
+    erfc, erfcx, ndtri = staticmethod(_jsp.erfc), staticmethod(_jsp.erfcx), staticmethod(_jsp.ndtri)
+    i0e = staticmethod(_i0e)
+
+
+def _wald_unit_quantile(q, phi):
+    from opgraph.kernel_core.scalar.iterative_quantiles import wald_quantile_array
+
+    return wald_quantile_array(q, phi, jnp, _JaxFns, _fori)
+
+
+def _vonmises_lower_quantile(p, mu, kappa):
+    from opgraph.kernel_core.scalar.iterative_quantiles import vonmises_lower_quantile_array
+
+    return vonmises_lower_quantile_array(p, mu, kappa, jnp, _JaxFns, _fori)
+
+
+register_scalar(psf_iq.WaldUnitQuantile, _wald_unit_quantile)
+register_scalar(psf_iq.VonMisesLowerQuantile, _vonmises_lower_quantile)

@@ -114,3 +114,112 @@ def _expression(op, args, in_dtypes, out_dtypes, ctx):
 
 
 _register(vm.VonMisesCdf, _expression)
+
+
+# -- the quantiles of scalar/iterative_quantiles.py: the array algorithms' arithmetic per element --
+from opgraph.kernel_core.backends.numba.scalar_kernels import erfcx as _erfcx  # noqa: E402
+from opgraph.kernel_core.backends.numba.scipy_special import ndtri as _ndtri  # noqa: E402
+from opgraph.kernel_core.scalar import iterative_quantiles as iq  # noqa: E402
+
+_WALD_STEPS, _WALD_MAX_STEP, _VONMISES_STEPS = iq.WALD_STEPS, iq.WALD_MAX_STEP, iq.VONMISES_STEPS
+_SQRT2 = np.sqrt(2.0)
+_LOG_2PI = np.log(2.0 * np.pi)
+
+
+@_jit
+def _wald_logs(u, phi):
+    r = math.sqrt(phi / u)
+    z1, z2 = r * (u - 1.0), r * (u + 1.0)
+    half_sq = 0.5 * z1 * z1
+    ex2 = _erfcx(z2 / _SQRT2)
+    if z1 < 0.0:
+        log_cdf = -half_sq + math.log(0.5 * (_erfcx(-z1 / _SQRT2) + ex2))
+    else:
+        log_cdf = math.log1p(math.exp(-half_sq) * 0.5 * ex2 - 0.5 * math.erfc(z1 / _SQRT2))
+    if u >= 1.0:
+        log_sf = -half_sq + math.log(0.5 * (_erfcx(z1 / _SQRT2) - ex2))
+    else:
+        log_sf = math.log1p(-math.exp(log_cdf))
+    log_pdf = 0.5 * (math.log(phi) - _LOG_2PI - 3.0 * math.log(u)) - phi * (u - 1.0) ** 2 / (2.0 * u)
+    return log_cdf, log_sf, log_pdf
+
+
+@_jit
+def wald_unit_quantile(q, phi):
+    q, phi = float(q), float(phi)
+    if q != q or phi != phi or q < 0.0 or q > 1.0 or not phi > 0.0:
+        return np.nan
+    if q == 0.0:
+        return 0.0
+    if q == 1.0:
+        return np.inf
+    ph = 1e300 if phi == np.inf else phi
+    upper = q > 0.5
+    target = math.log1p(-q) if upper else math.log(q)
+    s2 = math.log1p(1.0 / ph)
+    z = -0.5 * s2 + math.sqrt(s2) * _ndtri(q)
+    for _ in range(_WALD_STEPS):
+        u = math.exp(z)
+        log_cdf, log_sf, log_pdf = _wald_logs(u, ph)
+        if upper:
+            h = log_sf - target
+            slope = -math.exp(z + log_pdf - log_sf)
+        else:
+            h = log_cdf - target
+            slope = math.exp(z + log_pdf - log_cdf)
+        step = min(max(-h / slope, -_WALD_MAX_STEP), _WALD_MAX_STEP)
+        if step == step:
+            z = z + step
+    return math.exp(z)
+
+
+@_jit
+def _vm_density(x, mu, k):
+    return math.exp(k * (math.cos(x - mu) - 1.0)) / (2.0 * np.pi * i0e(k))
+
+
+@_jit
+def vonmises_lower_quantile(p, mu, kappa):
+    p, mu, kappa = float(p), float(mu), float(kappa)
+    if p != p or mu != mu or math.isinf(mu) or not kappa > 0.0 or kappa == np.inf or p < 0.0 or p > 0.5:
+        return np.nan
+    if p == 0.0:
+        return -np.pi
+    n = np.floor(-mu / (2.0 * np.pi))
+    odd = 2.0 * n + 1.0
+    a = (-mu - odd * np.pi) - odd * _PI_LO
+    mode = np.pi - a if a > 0.0 else -np.pi - a
+    mode = min(max(mode, -np.pi), np.pi)
+    if kappa > 2.0:
+        centered = min(max(p - vonmises_cdf(mode, mu, kappa) + 0.5, 1e-300), 1.0 - 1e-16)
+        guess = mode + _ndtri(centered) / math.sqrt(kappa)
+    else:
+        guess = -np.pi + 2.0 * np.pi * p
+    x = min(max(guess, -np.pi), np.pi)
+    lo, hi = -np.pi, np.pi
+    log_p = math.log(p)
+    for _ in range(_VONMISES_STEPS):
+        F = vonmises_cdf(x, mu, kappa)
+        if F < p:
+            lo = x
+        else:
+            hi = x
+        logF = math.log(F) if F > 0.0 else -np.inf
+        newton = x - (logF - log_p) * F / _vm_density(x, mu, kappa)
+        x = newton if (newton >= lo and newton <= hi) else 0.5 * (lo + hi)
+    dens = _vm_density(x, mu, kappa)
+    if dens > 0.0:
+        last = x + (p - vonmises_cdf(x, mu, kappa)) / dens
+        x = min(max(last, lo), hi)
+    return x
+
+
+def _kernel_expression(kernel):
+    def expr(op, args, in_dtypes, out_dtypes, ctx):
+        fn = ctx.import_name(_MODULE, kernel)
+        return [f"{fn}({', '.join(_as_float(a, d) for a, d in zip(args, in_dtypes))})"]
+    return expr
+
+
+_register(iq.WaldUnitQuantile, _kernel_expression("wald_unit_quantile"))
+_register(iq.VonMisesLowerQuantile, _kernel_expression("vonmises_lower_quantile"))
