@@ -101,7 +101,7 @@ def vonmises_lower_quantile_array(p, mu, kappa, xp, fns, loop):
     odd = 2.0 * n + 1.0
     a = (-m - odd * np.pi) - odd * PI_LO
     mode = xp.clip(xp.where(a > 0.0, np.pi - a, -np.pi - a), -np.pi, np.pi)
-    below_mode = cdf_array(mode, m, k, xp, fns.i0e)
+    below_mode = cdf_array(mode, m, k, xp, fns.i0e, fns.keep)
     centered = xp.clip(ps - below_mode + 0.5, 1e-300, 1.0 - 1e-16)
     guess = xp.where(k > 2.0, mode + fns.ndtri(centered) / xp.sqrt(k), -np.pi + 2.0 * np.pi * ps)
     x0 = xp.clip(guess, -np.pi, np.pi)
@@ -109,7 +109,7 @@ def vonmises_lower_quantile_array(p, mu, kappa, xp, fns, loop):
 
     def body(state):
         x, lo, hi = state
-        F = cdf_array(x, m, k, xp, fns.i0e)
+        F = cdf_array(x, m, k, xp, fns.i0e, fns.keep)
         below = F < ps
         lo = xp.where(below, x, lo)
         hi = xp.where(below, hi, x)
@@ -120,7 +120,7 @@ def vonmises_lower_quantile_array(p, mu, kappa, xp, fns, loop):
     x, lo, hi = loop(VONMISES_STEPS, body, (x0, xp.zeros_like(x0) - np.pi, xp.zeros_like(x0) + np.pi))
     # a last Newton step on F itself (where the log-space steps stalled at a bracket end)
     dens = _vm_density(xp, fns.i0e, x, m, k)
-    last = x + (ps - cdf_array(x, m, k, xp, fns.i0e)) / xp.where(dens > 0.0, dens, 1.0)
+    last = x + (ps - cdf_array(x, m, k, xp, fns.i0e, fns.keep)) / xp.where(dens > 0.0, dens, 1.0)
     x = xp.where(dens > 0.0, xp.clip(last, lo, hi), x)
     res = xp.where(p == 0.0, -np.pi, x)
     return xp.where(bad, np.nan, res)
@@ -134,6 +134,10 @@ def _python_loop(n, body, state):
 
 class _NumPyFns:
     erfc, erfcx, ndtri, i0e = _special("erfc"), _special("erfcx"), _special("ndtri"), _special("i0e")
+
+    @staticmethod
+    def keep(v):   # cdf_array's order-keeping identity (NumPy does not reassociate)
+        return v
 
 
 class WaldUnitQuantile(ScalarOp):

@@ -34,8 +34,12 @@ Limits: ``x`` below -pi gives 0, above pi 1; ``kappa = 0`` the uniform CDF ``(x 
 (2 pi)``; ``kappa = inf`` a step at ``mu`` reduced to [-pi, pi); ``kappa < 0`` and any nan
 or an infinite ``mu`` give nan.
 
-``cdf_array(x, mu, kappa, xp, i0e)`` is the algorithm on arrays of any array namespace
-``xp`` with NumPy's functions (NumPy for ``perform``; the JAX backend passes its own);
+``cdf_array(x, mu, kappa, xp, i0e, keep)`` is the algorithm on arrays of any array namespace
+``xp`` with NumPy's functions (NumPy for ``perform``; the JAX backend passes its own).
+``keep`` marks the sums whose order carries digits (``(x + pi) + PI_LO``): a compiler that
+reassociates constants (XLA folds ``(v + c1) + c2`` into ``v + (c1 + c2)``, losing ``PI_LO``:
+the 1e-19 mass at ``x = -pi``) must not look through it; the JAX backend passes
+``jax.lax.optimization_barrier``, NumPy the identity;
 the Numba kernel is the same arithmetic per element.  The pullback: ``dF/dx`` is the
 density, ``dF/dmu = f0(-pi - mu) - f0(x - mu)``; the derivative in ``kappa`` (an integral
 of ``cos`` against the density) is not implemented.
@@ -80,12 +84,16 @@ def _gl(xp, a, length, k):
     return 0.5 * length * xp.sum(GL_W * xp.exp(-2.0 * k[..., None] * s * s), axis=-1)
 
 
-def _tail(xp, y, k, norm):
+def _keep_order(v):
+    return v
+
+
+def _tail(xp, y, k, norm, keep=_keep_order):
     """T(y) = int_y^pi f0 for 0 <= y <= pi (k > 0 finite)."""
     sa, ca = xp.sin(0.5 * y), xp.cos(0.5 * y)
     A, B = 2.0 * sa * sa, 2.0 * ca * ca
     kA, kB = k * A, k * B
-    direct = _gl(xp, y, (np.pi - y) + PI_LO, k)
+    direct = _gl(xp, y, keep(np.pi - y) + PI_LO, k)
     central = 0.5 * norm - _gl(xp, xp.zeros_like(y), y, k)
     # tanh-sinh in r = 1 - exp(-k w), w = cos y - cos t in [0, B]
     R = -xp.expm1(-kB)
@@ -132,9 +140,9 @@ def i0e_array(k, xp):
     return xp.where(kB <= _KB_SMALL, direct, far) / np.pi
 
 
-def cdf_array(x, mu, kappa, xp, i0e):
-    """``vonmises_cdf`` on broadcast float64 arrays, with the array namespace ``xp`` and its
-    exponentially scaled Bessel function ``i0e``."""
+def cdf_array(x, mu, kappa, xp, i0e, keep=_keep_order):
+    """``vonmises_cdf`` on broadcast float64 arrays, with the array namespace ``xp``, its
+    exponentially scaled Bessel function ``i0e`` and its order-keeping identity ``keep``."""
     x, mu, kappa = xp.broadcast_arrays(xp.asarray(x, dtype="float64"), xp.asarray(mu, dtype="float64"),
                                        xp.asarray(kappa, dtype="float64"))
     bad = xp.isnan(x) | xp.isnan(mu) | xp.isnan(kappa) | xp.isinf(mu) | (kappa < 0.0)
@@ -147,10 +155,10 @@ def cdf_array(x, mu, kappa, xp, i0e):
     odd = 2.0 * n + 1.0
     a = xp.clip((-m - odd * np.pi) - odd * PI_LO, -np.pi, np.pi)
     a = xp.where(a >= np.pi, -np.pi, a)
-    L = (xs + np.pi) + PI_LO
+    L = keep(xs + np.pi) + PI_LO
     b = a + L
     wraps = b > np.pi
-    bw = xp.where(wraps, (b - 2.0 * np.pi) - 2.0 * PI_LO, b)
+    bw = xp.where(wraps, keep(b - 2.0 * np.pi) - 2.0 * PI_LO, b)
     bw = xp.clip(bw, -np.pi, np.pi)
     norm = 2.0 * np.pi * i0e(k)
     # range of cos over [a, b] on the real line (b <= a + 2 pi): max 1 at 0 or 2 pi inside,
@@ -162,7 +170,7 @@ def cdf_array(x, mu, kappa, xp, i0e):
     vmin = xp.where(has_trough, -1.0, xp.minimum(ca, cb))
     short = k * (vmax - vmin) <= _V_MAX
     by_gl = _gl(xp, a, L, k) / norm
-    ta, tb = _tail(xp, xp.abs(a), k, norm), _tail(xp, xp.abs(bw), k, norm)
+    ta, tb = _tail(xp, xp.abs(a), k, norm, keep), _tail(xp, xp.abs(bw), k, norm, keep)
     # upper mass U(s) = int_s^pi f0, lower mass int_-pi^s f0, from the tails
     upper_a = xp.where(a >= 0.0, ta, 1.0 - ta)
     lower_bw = xp.where(bw <= 0.0, tb, 1.0 - tb)

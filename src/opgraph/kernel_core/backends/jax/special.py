@@ -17,6 +17,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from opgraph.kernel_core.backends.jax.dispatch import jax_funcify
+from opgraph.kernel_core.backends.jax.host_callback import host_callback   # float64 results with x64 off
 from opgraph.kernel_core.backends.jax.scalar import register_scalar
 from opgraph.kernel_core.scalar import special_functions as psf
 from opgraph.kernel_core.scalar import iterative_quantiles as psf_iq
@@ -56,7 +57,7 @@ def _on_host(scipy_name):
 
             wide = [np.asarray(v, dtype="float64") for v in values]   # as the other modes compute
             return np.asarray(getattr(scipy.special, scipy_name)(*wide), dtype=dtype)
-        return jax.pure_callback(host, jax.ShapeDtypeStruct(shape, dtype), *arrays, vmap_method="broadcast_all")
+        return host_callback(host, jax.ShapeDtypeStruct(shape, dtype), *arrays, vmap_method="broadcast_all")
     fn.__name__ = scipy_name
     return fn
 
@@ -70,7 +71,9 @@ for _cls, _name in [(psf.GammaIncInv, "gammaincinv"), (psf.GammaIncCInv, "gammai
 # The von Mises CDF (scalar/vonmises_cdf.py): its array algorithm on jax.numpy (fixed quadrature
 # nodes, every branch computed and selected by where: jit- and vmap-friendly).  The normalizer
 # i0e by the module's own quadrature (jax.scipy.special.i0e is accurate to 3e-7 only; a host
-# callback would need float64 enabled wherever the compiled function runs).
+# callback would need float64 enabled wherever the compiled function runs).  XLA reassociates
+# constant sums ((v + pi) + PI_LO becomes v + pi: a zero mass at x = -pi, a lost 7e-19 in
+# log1p(-F) at x = pi): cdf_array's ``keep`` is jax.lax.optimization_barrier.
 def _i0e(k):
     from opgraph.kernel_core.scalar.vonmises_cdf import i0e_array
 
@@ -80,7 +83,7 @@ def _i0e(k):
 def _vonmises_cdf(x, mu, kappa):
     from opgraph.kernel_core.scalar.vonmises_cdf import cdf_array
 
-    return cdf_array(x, mu, kappa, jnp, _i0e)
+    return cdf_array(x, mu, kappa, jnp, _i0e, jax.lax.optimization_barrier)
 
 
 register_scalar(psf_vonmises.VonMisesCdf, _vonmises_cdf)
@@ -97,6 +100,8 @@ class _JaxFns:
 
     erfc, erfcx, ndtri = staticmethod(_jsp.erfc), staticmethod(_jsp.erfcx), staticmethod(_jsp.ndtri)
     i0e = staticmethod(_i0e)
+    # XLA folds (v + pi) + PI_LO into v + pi: the barrier keeps cdf_array's two-part pi.
+    keep = staticmethod(jax.lax.optimization_barrier)
 
 
 def _wald_unit_quantile(q, phi):
