@@ -14,6 +14,7 @@ import jax
 import numpy as np
 
 from opgraph.kernel_core.backends.jax.dispatch import jax_funcify
+from opgraph.kernel_core.backends.jax.host_callback import host_callback
 from opgraph.kernel_core.tensor.optimize import _SolverOp
 
 
@@ -29,5 +30,5 @@ def _solver(op, node, **kwargs):
     def solver(x0, *args):
         # The solution has x0's shape; success is a boolean scalar.
         shapes = (jax.ShapeDtypeStruct(np.shape(x0), out_dtypes[0]), jax.ShapeDtypeStruct((), out_dtypes[1]))
-        return jax.pure_callback(on_host, shapes, x0, *args)
+        return host_callback(on_host, shapes, x0, *args)   # float64 results with x64 off
     return solver
