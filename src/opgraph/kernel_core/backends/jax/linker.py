@@ -7,7 +7,9 @@ it); JAX traces and compiles on the first call (and again for new input
 shapes or dtypes, as ``jax.jit`` does).
 
 * float64: the function is traced and run inside ``jax.enable_x64(True)``, a
-  scoped setting; the user's global ``jax_enable_x64`` is left as it was.
+  scoped setting; the user's global ``jax_enable_x64`` is left as it was.  The setting
+  is thread-local and XLA's CPU runtime may run a computation on its own threads: host
+  callbacks go through ``backends/jax/host_callback.py`` (64-bit values as their bits).
 * Values at the boundary: outputs are NumPy arrays unless ``jax_arrays=True``,
   which returns the JAX arrays themselves (so updated shared variables stay on
   the device between calls of a training loop).  The NumPy outputs are
