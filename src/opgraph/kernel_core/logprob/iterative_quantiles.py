@@ -50,7 +50,11 @@ def wald_unit_logcdf(z1, z2):
 @_icdf.register(rv.WaldRV)
 def wald_icdf(op, value, mean, scale):
     u = wald_unit_quantile(value, scale / mean)   # the scalar op (scalar/iterative_quantiles.py)
-    res = pm.switch(pm.eq(value, 0.0), 0.0, pm.switch(pm.eq(value, 1.0), np.inf, mean * u))
+    ends = pm.or_(pm.eq(value, 0.0), pm.eq(value, 1.0))
+    # u is inf at q = 1: mean * u's pullback in mean would be inf * 0 = nan there (the summed
+    # gradient nan for every q); the ends read a finite u instead.
+    u_in = pm.switch(ends, 1.0, u)
+    res = pm.switch(pm.eq(value, 0.0), 0.0, pm.switch(pm.eq(value, 1.0), np.inf, mean * u_in))
     res = check_parameters(res, pm.gt(mean, 0), pm.gt(scale, 0), msg="mean > 0, scale > 0")
     return _check_prob(value, res)
 
