@@ -26,6 +26,7 @@ import opgraph
 import opgraph.tensor as pt
 from opgraph.kernel_core.scalar import basic as ps
 from opgraph.kernel_core.scalar import complex as pc
+from opgraph.kernel_core.scalar import iterative_quantiles as piq
 from opgraph.kernel_core.scalar import special as psp
 from opgraph.kernel_core.scalar import special_functions as psf
 from opgraph.kernel_core.scalar import vonmises_cdf as pvm
@@ -134,6 +135,12 @@ ROWS = {
     # No SciPy function: the op's own NumPy algorithm is the reference here (its accuracy against
     # quadrature: tests/kernel_core/scalar/test_vonmises_cdf.py).
     pvm.VonMisesCdf: (3, _in_float64(lambda x, mu, k: pvm.cdf_array(x, mu, k, np, sp.i0e)), ("float64", "float32")),
+    # The Newton quantiles (scalar/iterative_quantiles.py): their NumPy algorithms, as for VonMisesCdf
+    # (accuracy against 60-digit references: tests/kernel_core/logprob/).
+    piq.WaldUnitQuantile: (2, _in_float64(lambda q, phi: piq.wald_quantile_array(
+        q, phi, np, piq._NumPyFns, piq._python_loop)), ("float64", "float32")),
+    piq.VonMisesLowerQuantile: (3, _in_float64(lambda p, mu, k: piq.vonmises_lower_quantile_array(
+        p, mu, k, np, piq._NumPyFns, piq._python_loop)), ("float64", "float32")),
 }
 # Where C99 (Annex G) leaves the sign of a zero result unspecified, NumPy's and
 # numba's libraries may differ: exp(-inf + i*(inf or nan)) is +-0 +-0j.
@@ -151,10 +158,6 @@ NOT_ELEMENTARY = {ps.ScalarOp, ps.UnaryScalarOp, ps.BinaryScalarOp, ps.FloatUnar
 # are compared with SciPy on grids, in both modes, by tests/kernel_core/tensor/test_special.py;
 # their rows for the special values here are still to write.
 ROWS_ELSEWHERE = {ps.Cast, psp.Polygamma, psp.Xlogx, psp.Xlogy0, psp.Log_ndtr}
-# The Newton quantiles (scalar/iterative_quantiles.py): NUMBA = PYTHON = JAX on their edge values in
-# test_dual_mode_wald_vonmises.py; rows here still to write.
-from opgraph.kernel_core.scalar import iterative_quantiles as piq  # noqa: E402
-ROWS_ELSEWHERE |= {piq.WaldUnitQuantile, piq.VonMisesLowerQuantile}
 
 
 def _all_scalar_op_classes():
