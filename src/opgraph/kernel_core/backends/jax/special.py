@@ -17,7 +17,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from opgraph.kernel_core.backends.jax.dispatch import jax_funcify
-from opgraph.kernel_core.backends.jax.host_callback import host_callback   # float64 results with x64 off
+from opgraph.kernel_core.backends.jax.host_callback import host_callback   # 64-bit arguments and results with x64 off
 from opgraph.kernel_core.backends.jax.scalar import register_scalar
 from opgraph.kernel_core.scalar import special_functions as psf
 from opgraph.kernel_core.scalar import iterative_quantiles as psf_iq
@@ -70,8 +70,8 @@ for _cls, _name in [(psf.GammaIncInv, "gammaincinv"), (psf.GammaIncCInv, "gammai
 
 # The von Mises CDF (scalar/vonmises_cdf.py): its array algorithm on jax.numpy (fixed quadrature
 # nodes, every branch computed and selected by where: jit- and vmap-friendly).  The normalizer
-# i0e by the module's own quadrature (jax.scipy.special.i0e is accurate to 3e-7 only; a host
-# callback would need float64 enabled wherever the compiled function runs).  XLA reassociates
+# i0e by the module's own quadrature (jax.scipy.special.i0e is accurate to 3e-7 only; staying
+# in the graph keeps it jit-, vmap- and device-friendly, where a host callback would not be).  XLA reassociates
 # constant sums ((v + pi) + PI_LO becomes v + pi: a zero mass at x = -pi, a lost 7e-19 in
 # log1p(-F) at x = pi): cdf_array's ``keep`` is jax.lax.optimization_barrier.
 def _i0e(k):
