@@ -4,16 +4,20 @@
         n = n_arr[()]
         ... run-time checks (the messages of Scan.check_run) ...
         buf0 = np.empty((L0 + n,) + b0.shape[1:], dtype)    # or a window of L0 rows
-        buf0[:L0] = b0[:L0]
+        buf0[:L0] = b0[:L0]                                 # (as copy loops, see _copy)
+        nit0 = np.empty((0, 0), dtype)
         for i in range(0, n):
             x0 = s0[i]; x1 = buf0[L0 + i - 1]              # the step's inputs
             <the inner graph, inner_graph_lines>            # no Python per step
             buf0[L0 + i] = new0
-        return (buf0[L0:L0 + n], )
+            if i == 0: nit0 = np.empty((n,) + y0.shape, dtype)
+            nit0[i] = y0
+        return (buf0[L0:L0 + n], nit0[:n])
 
 The function is defined in the graph's module and called by the one jitted graph
-function.  Per-step outputs need their row shape before the buffer is allocated:
-the first step is generated once more ahead of the loop (peeled).  States with
+function.  Per-step outputs get their buffer in the first step, once their row shape
+is known (the step is generated once: peeling the first step ahead of the loop, as
+before, doubled the scan's code and its cold compile).  States with
 ``save_last`` keep a window of their ``L`` last rows (shifted each step), so the
 memory is O(L * state), not O(n_steps * state).  0-d rows are boxed into 0-d
 arrays, the array convention of the per-node functions.  A step's ``dot(M, v)`` with
@@ -47,6 +51,36 @@ def _read(target, array, index):
 
 def _row(value, is_number, row_ndim):
     return value if is_number or row_ndim else f"{value}[()]"
+
+
+def _copy(dst, src, ndim, tag, message=None):
+    """Statements copying array ``src`` into array ``dst`` (both ``ndim``-d) as a loop nest.
+
+    Not numba's array setitem (``dst[...] = src``): its shape-mismatch error path formats
+    both shapes with ``str`` and took ~4 s CPU of the HMM's cold compile per rank (numba
+    0.68; benchmarks/RESULTS.md "Cold compile of scans").  With ``message``, differing
+    shapes raise ``ValueError(message)`` (a step's value of another shape than its row:
+    Python's ``np.stack`` of the rows refuses it too); without, the caller guarantees
+    equal shapes.  ``ndim == 0``: a number assigned to a 0-d ``dst``."""
+    if ndim == 0:
+        return [f"{dst}[()] = {src}[()]"]
+    out = []
+    d, s = dst, src
+    if not dst.isidentifier():
+        d = f"{tag}d"
+        out.append(f"{d} = {dst}")
+    if not src.isidentifier():
+        s = f"{tag}s"
+        out.append(f"{s} = {src}")
+    if message is not None:
+        out.append(f"if {s}.shape != {d}.shape: raise ValueError({_quote(message)})")
+    pad = ""
+    for j in range(ndim):
+        out.append(f"{pad}for {tag}j{j} in range({d}.shape[{j}]):")
+        pad += "    "
+    index = ", ".join(f"{tag}j{j}" for j in range(ndim))
+    out.append(f"{pad}{d}[{index}] = {s}[{index}]")
+    return out
 
 
 _SCAN_KERNELS = "opgraph.kernel_core.backends.numba.scan_kernels"
@@ -122,7 +156,7 @@ def numba_funcify_scan(op, node, ctx):
     for k, (b, lag, t) in enumerate(zip(init_names, op.lags, state_types)):
         rows = f"{lag}" if op.save_last[k] else f"{lag} + n"
         lines.append(f"buf{k} = np.empty(({rows},) + {b}.shape[1:], dtype={np_dtype(t.dtype)})")
-        lines.append(f"buf{k}[:{lag}] = {b}[:{lag}]")
+        lines += _copy(f"buf{k}[:{lag}]", f"{b}[:{lag}]", t.ndim + 1, f"_i{k}_")
     lines.append("done = n")
     lines.append("stopped = False")
     # Small matrix-vector products with a loop-invariant matrix: a loop (scan_kernels).
@@ -133,10 +167,17 @@ def numba_funcify_scan(op, node, ctx):
         for var in looped:
             c = nonseq_names[op.inner_nonseqs.index(var)]
             lines.append(f"{c}t = {prep}({c})")
-    products = {}   # step node -> its result buffer (the same in the peeled and the looped step)
+    products = {}   # step node -> its result buffer (allocated before the loop)
     order = io_toposort(list(op.inner_inputs), list(op.inner_outputs))
 
-    def row_targets(i, first):
+    def nit_alloc(m, i, shape):
+        """The statement allocating per-step output ``m``'s buffer at the first step, once its
+        row ``shape`` (a tuple expression) is known; before the loop it is an empty array of
+        the same type (for ``n == 0``)."""
+        dtype = np_dtype(node.outputs[n_states + m].type.dtype)
+        return f"if {i} == 0: nit{m} = np.empty((n,) + {shape}, dtype={dtype})"
+
+    def row_targets(i):
         """Step outputs a node may write straight into their row of the loop's buffers:
         ``{inner output: (row expression, dtype, output number)}``."""
         targets = {}
@@ -147,14 +188,13 @@ def numba_funcify_scan(op, node, ctx):
                 targets[new] = (f"buf{k}[{lag} + {i}]", t.dtype, k)
             elif lag == 1 and _window_writable(op, k, order, new.owner):
                 targets[new] = (f"buf{k}[0]", t.dtype, k)
-        if not first:   # the per-step outputs' buffers exist from the second step on
-            for m, out in enumerate(op.inner_nits):
-                dtype = node.outputs[n_states + m].type.dtype
-                if out.type.ndim and out.owner is not None and out not in targets and out.type.dtype == dtype:
-                    targets[out] = (f"nit{m}[{i}]", dtype, n_states + m)
+        for m, out in enumerate(op.inner_nits):
+            dtype = node.outputs[n_states + m].type.dtype
+            if out.type.ndim and out.owner is not None and out not in targets and out.type.dtype == dtype:
+                targets[out] = (f"nit{m}[{i}]", dtype, n_states + m)
         return targets
 
-    def node_lines(inner, args, outs, targets, written):
+    def node_lines(inner, args, outs, targets, written, i):
         if len(outs) != 1:
             return None
         target = targets.get(inner.outputs[0])
@@ -162,7 +202,8 @@ def numba_funcify_scan(op, node, ctx):
             if target is not None:   # (a window row is a target only if the product does not read it)
                 row, _, k = target
                 written.add(k)
-                return [f"{outs[0]} = {row}",
+                alloc = [nit_alloc(k - n_states, i, f"({args[0]}.shape[0],)")] if k >= n_states else []
+                return alloc + [f"{outs[0]} = {row}",
                         f"if {outs[0]}.shape[0] != {args[0]}.shape[0]: raise ValueError("
                         f"{_quote(f'{op}: output {k} changes shape between steps')})",
                         f"{matvec}({args[0]}, {args[0]}t, {args[1]}, {outs[0]})"]
@@ -185,12 +226,13 @@ def numba_funcify_scan(op, node, ctx):
                 if m.group("dtype") != np_dtype(dtype):
                     return None
                 written.add(k)
-                return body[:j] + [f"{m.group('name')} = {row}",
+                alloc = [nit_alloc(k - n_states, i, m.group("shape"))] if k >= n_states else []
+                return body[:j] + alloc + [f"{m.group('name')} = {row}",
                                    f"if {m.group('name')}.shape != {m.group('shape')}: raise ValueError("
                                    f"{_quote(f'{op}: output {k} changes shape between steps')})"] + body[j + 1:]
         return None
 
-    def step(i, tag, first=False):
+    def step(i, tag):
         """Statements of one step at index expression ``i``."""
         out, args, as_numbers = [], [], set()
         for k, (s, inner) in enumerate(zip(seq_names, op.inner_seqs)):
@@ -208,8 +250,8 @@ def numba_funcify_scan(op, node, ctx):
                     as_numbers.add(len(args))
                 args.append(name)
         args += nonseq_names + gen_names
-        targets, written = row_targets(i, first), set()
-        hook = (lambda inner, a, o: node_lines(inner, a, o, targets, written)) if looped or targets else None
+        targets, written = row_targets(i), set()
+        hook = (lambda inner, a, o: node_lines(inner, a, o, targets, written, i)) if looped or targets else None
         body, results, is_number = inner_graph_lines(ctx, op.inner_inputs, op.inner_outputs, args, tag,
                                                      number_inputs=as_numbers, as_arrays=False,
                                                      node_lines=hook)
@@ -221,18 +263,31 @@ def numba_funcify_scan(op, node, ctx):
             value = _row(results[k], is_number[k], t.ndim)
             if k in written:   # computed in its row already
                 continue
+            changes = f"{op}: output {k} changes shape between steps"
             if op.save_last[k]:
                 if lag > 1:
-                    out.append(f"for j in range({lag - 1}): buf{k}[j] = buf{k}[j + 1]")
-                out.append(f"buf{k}[{lag - 1}] = {value}")
+                    if t.ndim:
+                        out.append(f"for j in range({lag - 1}):")
+                        out += ["    " + ln for ln in _copy(f"buf{k}[j]", f"buf{k}[j + 1]", t.ndim, f"{tag}w{k}_")]
+                    else:
+                        out.append(f"for j in range({lag - 1}): buf{k}[j] = buf{k}[j + 1]")
+                row = f"buf{k}[{lag - 1}]"
             else:
-                out.append(f"buf{k}[{lag} + {i}] = {value}")
+                row = f"buf{k}[{lag} + {i}]"
+            if t.ndim:
+                out += _copy(row, value, t.ndim, f"{tag}o{k}_", changes)
+            else:
+                out.append(f"{row} = {value}")
         for k, inner in enumerate(op.inner_nits):
             value, number = results[n_states + k], is_number[n_states + k]
-            if first:
-                shape = "(" + "".join(f"{d}, " for d in inner.type.shape) + ")" if number else f"{value}.shape"
-                out.append(f"nit{k} = np.empty((n,) + {shape}, dtype={np_dtype(node.outputs[n_states + k].type.dtype)})")
-            if n_states + k not in written:
+            if n_states + k in written:
+                continue
+            shape = "(" + "".join(f"{d}, " for d in inner.type.shape) + ")" if number else f"{value}.shape"
+            out.append(nit_alloc(k, i, shape))
+            if inner.type.ndim and not number:
+                out += _copy(f"nit{k}[{i}]", value, inner.type.ndim, f"{tag}y{k}_",
+                             f"{op}: output {n_states + k} changes shape between steps")
+            else:
                 out.append(f"nit{k}[{i}] = {_row(value, number, inner.type.ndim)}")
         if op.as_while:
             out.append(f"if {results[-1]}:" if is_number[-1] else f"if {results[-1]}[()]:")
@@ -240,21 +295,15 @@ def numba_funcify_scan(op, node, ctx):
             out.append("    stopped = True")
         return out
 
-    start = "0"
-    steps = []
-    if n_nit:
-        # The first step ahead of the loop: it gives the per-step outputs' row shapes.
-        steps.append("if n > 0:")
-        steps += ["    " + ln for ln in step("0", "_f_", first=True)]
-        steps.append("else:")
-        for k, inner in enumerate(op.inner_nits):
-            shape = "(" + "0, " * (inner.type.ndim + 1) + ")"
-            steps.append(f"    nit{k} = np.empty({shape}, dtype={np_dtype(node.outputs[n_states + k].type.dtype)})")
-        start = "1"
-    steps.append(f"for i in range({start}, n):")
-    steps.append("    if stopped: break")
-    steps += ["    " + ln for ln in step("i", "_l_")]
-    lines += steps
+    # Per-step outputs: allocated in the first step, where their row shape is known
+    # (``nit_alloc``); empty arrays of the same type until then (and for ``n == 0``).
+    for k, inner in enumerate(op.inner_nits):
+        shape = "(" + "0, " * (inner.type.ndim + 1) + ")"
+        lines.append(f"nit{k} = np.empty({shape}, dtype={np_dtype(node.outputs[n_states + k].type.dtype)})")
+    body = step("i", "_l_")   # (first: it adds the buffers of its products to ``lines``)
+    lines.append("for i in range(0, n):")
+    lines.append("    if stopped: break")
+    lines += ["    " + ln for ln in body]
 
     rets = []
     for k, (lag, t) in enumerate(zip(op.lags, state_types)):
