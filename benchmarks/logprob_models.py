@@ -19,10 +19,17 @@ mode (PyTensor's C backend, "cvm") and, as ``compile_kwargs``, ``mode="NUMBA"`` 
 ``mode="JAX"``.  Run as a script, PyTensor compiles into an empty ``compiledir`` (cold, as
 opgraph's cache).  Every row's values are checked against opgraph's (logp and gradient, 1e-8
 relative) at the same point before anything is timed.
+
+``--only hmm`` (or ``eight_schools``, ``mixture``, comma-separated) runs some models; the models
+run in this process in the order above, so a model's compile shares numba's in-process work
+(NumPy overloads typed once per process) with the models before it: compare rows of runs
+with the same selection.  ``--compile-only`` skips the per-call rounds.  ``--cpu`` adds the
+process CPU time of each compile (all threads) next to its wall time.
 """
 
 from __future__ import annotations
 
+import argparse
 import os
 import statistics
 import sys
@@ -219,9 +226,14 @@ def interleaved(fns, rounds=11, min_time=0.05):
     return best, ratios
 
 
-def _timed_compile(make):
-    t0 = time.perf_counter()
+CPU_TIMES = []   # (label, CPU seconds) of each compile, with --cpu
+
+
+def _timed_compile(make, label=None):
+    t0, c0 = time.perf_counter(), time.process_time()
     fn, first = make()
+    if label is not None:
+        CPU_TIMES.append((label, time.process_time() - c0))
     return fn, first, time.perf_counter() - t0
 
 
@@ -243,9 +255,22 @@ def _cold_pytensor_compiledir():
     return tmp
 
 
-def main():
+MODEL_NAMES = {"eight_schools": "eight schools", "mixture": "mixture", "hmm": "hmm"}
+
+
+def main(argv=()):
     import opgraph
 
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--only", default=",".join(MODEL_NAMES),
+                        help="comma-separated models to run: " + ", ".join(MODEL_NAMES))
+    parser.add_argument("--compile-only", action="store_true", help="skip the per-call rounds")
+    parser.add_argument("--cpu", action="store_true", help="print each compile's process CPU time too")
+    opts = parser.parse_args(argv)
+    unknown = [m for m in opts.only.split(",") if m not in MODEL_NAMES]
+    if unknown:
+        parser.error(f"--only: unknown model(s) {', '.join(unknown)}; choose from {', '.join(MODEL_NAMES)}")
+    selected = [MODEL_NAMES[m] for m in opts.only.split(",")]
     y_mix, y_hmm = _data()
     points = {
         "eight schools": [np.array(1.0), np.array(1.2), np.linspace(-2.0, 9.0, 8)],
@@ -254,6 +279,7 @@ def main():
     }
     builders = {"eight schools": opgraph_eight_schools, "mixture": lambda: opgraph_mixture(y_mix),
                 "hmm": lambda: opgraph_hmm(y_hmm)}
+    builders = {name: b for name, b in builders.items() if name in selected}
     jx = jax_module()
     jfns = jax_models(jx[0], jx[1], y_mix, y_hmm) if jx else {}
     pmodels, pytensor_dir = {}, None
@@ -277,7 +303,8 @@ def main():
             for name, build in builders.items():
                 args = points[name]
                 for with_grad in (False, True):
-                    lines += _one_workload(opgraph, name, build, args, with_grad, jx, jfns, pmodels)
+                    lines += _one_workload(opgraph, name, build, args, with_grad, jx, jfns, pmodels,
+                                           opts.compile_only, opts.cpu)
         finally:
             if old_cache is None:
                 os.environ.pop("OPGRAPH_CACHE_DIR", None)
@@ -288,15 +315,16 @@ def main():
     return lines
 
 
-def _one_workload(opgraph, name, build, args, with_grad, jx, jfns, pmodels):
+def _one_workload(opgraph, name, build, args, with_grad, jx, jfns, pmodels, compile_only=False, cpu=False):
     what = "logp+grad" if with_grad else "logp"
+    CPU_TIMES.clear()
 
     def make_opgraph():
         inputs, outputs = _opgraph_outputs(build, with_grad)
         f = opgraph.function(inputs, outputs, mode="NUMBA", trust_input=True)
         return f, f(*args)
 
-    f, ours, compile_sec = _timed_compile(make_opgraph)
+    f, ours, compile_sec = _timed_compile(make_opgraph, OPGRAPH)
     rows_compile = [(OPGRAPH, compile_sec)]
     calls = {OPGRAPH: lambda: f(*args)}
     if (name, with_grad) in jfns:
@@ -307,7 +335,7 @@ def _one_workload(opgraph, name, build, args, with_grad, jx, jfns, pmodels):
             jx[0].block_until_ready(out)
             return jf, out
 
-        _, theirs, jcompile = _timed_compile(make_jax)
+        _, theirs, jcompile = _timed_compile(make_jax, "jax")
         theirs = list(theirs) if with_grad else [theirs]
         check_same([np.asarray(o) for o in theirs], ours, rtol=1e-8)
         rows_compile.append(("jax", jcompile))
@@ -320,7 +348,7 @@ def _one_workload(opgraph, name, build, args, with_grad, jx, jfns, pmodels):
                 return pf, pf(*args)
 
             try:
-                pf, theirs, pcompile = _timed_compile(make_pymc)
+                pf, theirs, pcompile = _timed_compile(make_pymc, label)
             except Exception as exc:   # a third-party backend's failure is a result to report
                 first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
                 print(f"  {label} {name} {what}: fails to compile or run: {type(exc).__name__}: {first[:160]}")
@@ -335,13 +363,17 @@ def _one_workload(opgraph, name, build, args, with_grad, jx, jfns, pmodels):
                 calls[label] = (lambda pf: lambda: jx[0].block_until_ready(pf(*args)))(pf)
             else:
                 calls[label] = (lambda pf: lambda: pf(*args))(pf)
+    lines = report(f"logprob {name} {what}: compile", rows_compile, baseline=None)
+    if cpu:
+        print(f"  {name} {what}: compile CPU time: " + ", ".join(f"{label} {sec:.2f} s" for label, sec in CPU_TIMES))
+    if compile_only:
+        return lines
     best, ratios = interleaved(calls)
     rows_call = list(best.items())
     print(f"  {name} {what}: per call, median of the rounds' ratios to opgraph: "
           + ", ".join(f"{label} {r:.2f}" for label, r in ratios.items() if label != OPGRAPH))
-    return (report(f"logprob {name} {what}: compile", rows_compile, baseline=None)
-            + report(f"logprob {name} {what}: per call", rows_call, baseline=None))
+    return lines + report(f"logprob {name} {what}: per call", rows_call, baseline=None)
 
 
 if __name__ == "__main__":
-    main()
+    main(sys.argv[1:])
