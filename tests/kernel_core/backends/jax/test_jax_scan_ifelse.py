@@ -1,8 +1,11 @@
 """Scan (lax.scan / lax.while_loop) and IfElse (lax.cond) in mode "JAX", against mode PYTHON.
 
-The loops share one compiled function per mode (compile cost)."""
+The loops (tests/kernel_core/scan/_recurrences.py, shared with test_scan.py) share one compiled
+function per mode (compile cost)."""
 
 import functools
+import importlib.util
+import os
 
 import numpy as np
 import pytest
@@ -16,70 +19,45 @@ from opgraph.ifelse import ifelse  # noqa: E402
 from opgraph.kernel_core.backends.jax.dispatch import JaxCompileError  # noqa: E402
 from opgraph.scan.utils import until  # noqa: E402
 
+_RECURRENCES_PATH = os.path.join(os.path.dirname(__file__), "..", "..", "scan", "_recurrences.py")
+
 
 def _loops():
-    """(inputs, outputs, values) of loops whose step counts JAX knows when compiling."""
-    A = pt.vector("A")
-    power, _ = opgraph.scan(lambda prior, A: prior * A, outputs_info=pt.ones_like(A), non_sequences=A, n_steps=3)
-    coefficients = pt.vector("coefficients")
-    x = pt.scalar("x")
-    components, _ = opgraph.scan(lambda c, p, x: c * (x ** p), outputs_info=None,
-                                 sequences=[coefficients, pt.arange(1000)], non_sequences=x)
-    f_init = pt.vector("f_init")
-    fib, _ = opgraph.scan(lambda a, b: a + b, outputs_info=dict(initial=f_init, taps=[-2, -1]), n_steps=6)
-    bound = pt.scalar("bound")
-    # A while loop whose last value only is used: lax.while_loop (the save_last rewrite).
-    doubling, _ = opgraph.scan(lambda p, b: (p * 2, until(p * 2 > b)), outputs_info=pt.constant(1.0),
-                               non_sequences=bound, n_steps=100)
-    s = pt.vector("s")
-    second_diff, _ = opgraph.scan(lambda a, b, c: a - 2 * b + c, sequences=dict(input=s, taps=[-1, 0, 1]))
-    backwards, _ = opgraph.scan(lambda v, acc: acc + v, sequences=s, outputs_info=pt.constant(0.0),
-                                go_backwards=True)
-    (running, squares), _ = opgraph.scan(lambda v, acc: (acc + v, v ** 2), sequences=s,
-                                         outputs_info=[pt.constant(0.0), None])
-    M = pt.matrix("M")
-    rotations, _ = opgraph.scan(lambda h: pt.dot(M, h), outputs_info=pt.eye(2), n_steps=3)
-    # An RNN-like loop: a matrix state over a sequence of rows, its gradient a backward scan.
-    W = pt.matrix("W")
-    u = pt.matrix("u")
-    h0 = pt.vector("h0")
-    hs, _ = opgraph.scan(lambda ut, h, W: pt.tanh(pt.dot(W, h) + ut), sequences=u, outputs_info=h0,
-                         non_sequences=W)
-    loss = (hs ** 2).sum()
-    gW = grad(loss, W)
-    inputs = [A, coefficients, x, f_init, bound, s, M, W, u, h0]
-    outputs = [power[-1], components.sum(), fib, doubling[-1], second_diff, backwards, running, squares,
-               rotations[-1], hs, gW]
-    rng = np.random.default_rng(0)
-    values = [np.arange(3.0), np.array([1.0, 0, 2]), 3.0, np.array([0.0, 1.0]), 20.0, np.array([1.0, 4, 9, 16]),
-              np.array([[0.0, -1.0], [1.0, 0.0]]), rng.standard_normal((3, 3)) * 0.5, rng.standard_normal((5, 3)),
-              rng.standard_normal(3)]
-    return inputs, outputs, values
+    """The recurrences of tests/kernel_core/scan/_recurrences.py with the step counts JAX needs
+    when compiling, the while loop's last value only, and the RNN with its gradient."""
+    spec = importlib.util.spec_from_file_location("_recurrences_for_jax", _RECURRENCES_PATH)
+    recurrences = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(recurrences)
+    return recurrences.build(power_steps=recurrences.POWER_STEPS, fib_steps=recurrences.FIB_STEPS,
+                             while_trace=False, rnn=True)
 
 
 @functools.lru_cache(maxsize=None)
 def _results():
-    inputs, outputs, values = _loops()
-    return [opgraph.function(inputs, outputs, mode=m)(*values) for m in ("PYTHON", "JAX")]
+    loops = _loops()
+    return loops, [opgraph.function(loops.inputs, loops.outputs, mode=m)(*loops.values) for m in ("PYTHON", "JAX")]
 
 
-def test_loops_match_python_mode():
-    py, jx = _results()
-    for k, (a, b) in enumerate(zip(py, jx)):
-        assert np.shape(a) == np.shape(b), k
-        np.testing.assert_allclose(b, a, rtol=1e-10, atol=1e-12, err_msg=f"output {k}")
-    np.testing.assert_allclose(jx[2], [1.0, 2, 3, 5, 8, 13])
-    assert jx[3] == 32.0
+def test_loops_match_python_mode_and_numpy():
+    loops, (py, jx) = _results()
+    for name, a, b, want in zip(loops.output_names, py, jx, loops.expected):
+        assert np.shape(a) == np.shape(b), name
+        np.testing.assert_allclose(b, a, rtol=1e-10, atol=1e-12, err_msg=f"{name}: JAX against PYTHON")
+        np.testing.assert_allclose(b, want, rtol=1e-10, atol=1e-12, err_msg=f"{name}: JAX against NumPy")
+    named = dict(zip(loops.output_names, jx))
+    np.testing.assert_allclose(named["fib"], [1.0, 2, 3, 5, 8, 13])
+    assert named["doubling"] == 32.0
 
 
 def test_scan_uses_lax_loops():
     import jax
 
-    inputs, outputs, values = _loops()
-    f = opgraph.function(inputs, outputs[2:4], mode="JAX", on_unused_input="ignore")
+    loops = _loops()
+    f = opgraph.function(loops.inputs, [loops.output("fib"), loops.output("doubling")], mode="JAX",
+                         on_unused_input="ignore")
     fn = f.maker.thunk.graph_function
     with jax.enable_x64(True):
-        text = str(jax.make_jaxpr(fn)(*values))
+        text = str(jax.make_jaxpr(fn)(*loops.values))
     assert "scan[" in text and "while[" in text
 
 
