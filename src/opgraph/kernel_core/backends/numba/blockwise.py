@@ -13,6 +13,7 @@ shapes would need the core op's shape inference at run time).
 
 from __future__ import annotations
 
+from opgraph.kernel_core.backends.numba.assign import define_assign
 from opgraph.kernel_core.backends.numba.dispatch import np_dtype, numba_funcify
 from opgraph.kernel_core.tensor.blockwise import Blockwise
 
@@ -81,11 +82,17 @@ def _funcify_blockwise(op, node, ctx):
     batch_shape = "".join(f"n{d}, " for d in range(nb))
     out_idx = ", ".join(idx)
 
+    # Core results of one or more dims are copied by assign.py's loops, not numba's array
+    # setitem (its str()-formatted shape-mismatch path: ~2 s CPU of a cold compile).
+    assigns = [define_assign(ctx, d, d) if d else None for d in core_ndims]
+
     def store(pad):
         out = []
         for o in range(n_out):
-            val = f"r{o}[()]" if core_ndims[o] == 0 else f"r{o}"
-            out.append(f"{pad}out{o}[{out_idx}] = {val}")
+            if core_ndims[o]:
+                out.append(f"{pad}{assigns[o]}(out{o}[{out_idx}], r{o})")
+            else:
+                out.append(f"{pad}out{o}[{out_idx}] = r{o}[()]")
         return out
 
     lines += ["    b = 0"] + unravel("    ")

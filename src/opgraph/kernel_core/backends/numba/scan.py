@@ -227,9 +227,15 @@ def numba_funcify_scan(op, node, ctx):
                     return None
                 written.add(k)
                 alloc = [nit_alloc(k - n_states, i, m.group("shape"))] if k >= n_states else []
+                rest = body[j + 1:]
+                if rest and rest[0].startswith(f"if {m.group('name')}.nbytes >="):
+                    # (the huge-page advice of a fresh output: the row is part of a buffer)
+                    rest = rest[1:]
+                    while rest and rest[0].startswith("    ") and "advise_huge_pages(" in rest[0]:
+                        rest = rest[1:]
                 return body[:j] + alloc + [f"{m.group('name')} = {row}",
-                                   f"if {m.group('name')}.shape != {m.group('shape')}: raise ValueError("
-                                   f"{_quote(f'{op}: output {k} changes shape between steps')})"] + body[j + 1:]
+                                           f"if {m.group('name')}.shape != {m.group('shape')}: raise ValueError("
+                                           f"{_quote(f'{op}: output {k} changes shape between steps')})"] + rest
         return None
 
     def step(i, tag):
