@@ -64,7 +64,10 @@ def wald_icdf(op, value, mean, scale):
 def vonmises_logcdf(op, value, mu, kappa):
     lower = vonmises_cdf(value, mu, kappa)
     upper_tail = vonmises_cdf(-value, -mu, kappa)   # P(X > x), by the reflection
-    res = pm.switch(pm.lt(lower, 0.5), pm.log(lower), pm.log1p(-upper_tail))
+    # each branch reads a harmless value where it is not taken: its pullback there is 0 * finite
+    # (log(0) or log1p(-1) would make it 0 * inf = nan where a tail underflows)
+    lo = pm.lt(lower, 0.5)
+    res = pm.switch(lo, pm.log(pm.switch(lo, lower, 1.0)), pm.log1p(-pm.switch(lo, 0.0, upper_tail)))
     return check_parameters(res, pm.gt(kappa, 0), msg="kappa > 0")
 
 

@@ -20,15 +20,16 @@ Each has an array algorithm (``*_array(..., xp, fns)``: NumPy for ``perform``, j
 the JAX backend, with a fixed number of steps, converged entries unchanged by further
 steps) and a Numba kernel with the same arithmetic per element.  Gradients by the implicit
 function: ``du/dq = 1 / f(u)``, ``du/dphi = -(dF/dphi) / f(u)``; for the von Mises quantile
-``dx/dp = 1 / f(x)``, ``dx/dmu = 1 - f0(-pi - mu) / f0(x - mu)``, none in kappa.
+``dx/dp = 1 / f(x)``, ``dx/dmu = 1 - f0(-pi - mu) / f0(x - mu)``, ``dx/dkappa = -(dF/dkappa) /
+f(x)`` (``vonmises_cdf.VonMisesCdfDKappa``).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from opgraph.kernel_core.scalar.basic import ScalarOp, _as_float_args, _real_only, _special, _tm, upgrade_to_float
-from opgraph.kernel_core.scalar.vonmises_cdf import PI_LO, cdf_array
+from opgraph.kernel_core.scalar.basic import _special, _tm
+from opgraph.kernel_core.scalar.vonmises_cdf import PI_LO, FloatArrayOp, cdf_array, cdf_dkappa, density_f0
 
 __all__ = ["WaldUnitQuantile", "VonMisesLowerQuantile", "wald_unit_quantile", "vonmises_lower_quantile",
            "wald_quantile_array", "vonmises_lower_quantile_array", "WALD_STEPS", "VONMISES_STEPS"]
@@ -140,16 +141,13 @@ class _NumPyFns:
         return v
 
 
-class WaldUnitQuantile(ScalarOp):
+class WaldUnitQuantile(FloatArrayOp):
     """The q-quantile of the inverse Gaussian of mean 1 and shape phi (see the module docstring)."""
 
     nin = 2
-    output_dtypes = _real_only(upgrade_to_float)
 
-    def impl(self, q, phi):
-        args = [np.asarray(a, dtype="float64") for a in _as_float_args(self, (q, phi))]
-        with np.errstate(all="ignore"):
-            return wald_quantile_array(*args, xp=np, fns=_NumPyFns, loop=_python_loop)
+    def array_impl(self, q, phi):
+        return wald_quantile_array(q, phi, xp=np, fns=_NumPyFns, loop=_python_loop)
 
     def pullback(self, inputs, outputs, output_grads):
         tm = _tm()
@@ -166,31 +164,25 @@ class WaldUnitQuantile(ScalarOp):
         return [g * tm.switch(inside, d_q, 0.0), g * tm.switch(inside, d_phi, 0.0)]
 
 
-class VonMisesLowerQuantile(ScalarOp):
+class VonMisesLowerQuantile(FloatArrayOp):
     """x in [-pi, pi] with vonmises_cdf(x, mu, kappa) = p, 0 <= p <= 1/2 (nan above)."""
 
     nin = 3
-    output_dtypes = _real_only(upgrade_to_float)
 
-    def impl(self, p, mu, kappa):
-        args = [np.asarray(a, dtype="float64") for a in _as_float_args(self, (p, mu, kappa))]
-        with np.errstate(all="ignore"):
-            return vonmises_lower_quantile_array(*args, xp=np, fns=_NumPyFns, loop=_python_loop)
+    def array_impl(self, p, mu, kappa):
+        return vonmises_lower_quantile_array(p, mu, kappa, xp=np, fns=_NumPyFns, loop=_python_loop)
 
     def pullback(self, inputs, outputs, output_grads):
-        from opgraph.kernel_core.gradient import grad_not_implemented
-        from opgraph.kernel_core.tensor.special_functions import i0e
-
         tm = _tm()
         p, mu, kappa = inputs
         (x,) = outputs
         (g,) = output_grads
-        dens = tm.exp(kappa * (tm.cos(x - mu) - 1.0)) / (2.0 * np.pi * i0e(kappa))
+        dens = density_f0(x - mu, kappa)
         ratio = tm.exp(kappa * (-tm.cos(mu) - tm.cos(x - mu)))   # f0(-pi - mu) / f0(x - mu)
         ok = tm.gt(p, 0.0)
-        d_kappa = grad_not_implemented(self, 2, kappa, "the derivative of the von Mises quantile with respect "
-                                       "to kappa is not implemented")
-        return [g * tm.switch(ok, 1.0 / dens, 0.0), g * tm.switch(ok, 1.0 - ratio, 0.0), d_kappa]
+        d_kappa = -cdf_dkappa(x, mu, kappa) / dens
+        return [g * tm.switch(ok, 1.0 / dens, 0.0), g * tm.switch(ok, 1.0 - ratio, 0.0),
+                g * tm.switch(ok, d_kappa, 0.0)]
 
 
 wald_unit_quantile = WaldUnitQuantile()

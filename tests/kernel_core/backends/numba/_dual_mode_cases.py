@@ -538,26 +538,30 @@ FAMILIES["optimize"] = family_optimize
 def family_wald_vonmises():
     """The von Mises CDF op (VonMisesCdf) across its branches (short Gauss-Legendre intervals,
     both tails, tanh-sinh tails, wrapped intervals, x outside [-pi, pi], kappa = 0 / inf), its
-    x / mu gradients, the von Mises logcdf / icdf (VonMisesLowerQuantile) and the Wald icdf
+    x / mu / kappa gradients (VonMisesCdfDKappa, the same branches), the kappa gradients of the
+    logcdf / icdf, the von Mises logcdf / icdf (VonMisesLowerQuantile) and the Wald icdf
     (WaldUnitQuantile) with its gradient in q, mu and lambda.  atol 1e-300: XLA flushes
     subnormal results to zero."""
     from opgraph.kernel_core.logprob.iterative_quantiles import vonmises_cdf
     from opgraph.logprob import icdf, logcdf
 
     x, mu, k, q = pt.vector("x"), pt.vector("mu"), pt.vector("k"), pt.vector("q")
-    m, s = pt.scalar("m"), pt.scalar("s")
+    m, s, kk = pt.scalar("m"), pt.scalar("s"), pt.scalar("kk")
     cdf = vonmises_cdf(x, mu, k)
-    outs = [cdf, *grad(cdf.sum(), [x, mu])]
+    outs = [cdf, *grad(cdf.sum(), [x, mu, k])]   # kappa's: VonMisesCdfDKappa
     vm = pt.random.vonmises(2.5, 30.0)
     outs += [logcdf(vm, x), icdf(vm, q)]
+    # kappa's gradients of the logcdf / icdf (the quantile's by the implicit function)
+    vk = pt.random.vonmises(0.4, kk)
+    outs += [grad(logcdf(vk, x[2:12]).sum(), kk), grad(icdf(vk, q).sum(), kk)]
     wald_q = icdf(pt.random.wald(m, s), q)
     outs += [wald_q, *grad(wald_q.sum(), [q, m, s])]
     xs = np.array([-4.0, -np.pi, -3.0, -2.0, -0.5, -1e-9, 0.0, 0.7, 2.4, 3.0, np.pi, 4.0, 1.0, 0.3, -2.9, 2.0])
     mus = np.array([0.0, 2.5, -1.0, 3.1, -3.1, 0.0, 7.0, -20.0, 2.5, 0.3, 1.0, 0.0, 0.5, 0.0, 1.0, np.nan])
     ks = np.array([1.0, 800.0, 1e-8, 5.0, 1e5, 50.0, 3.0, 17.0, 0.0, np.inf, 2.0, 1.0, 1e12, 1e3, 300.0, 1.0])
     qs = np.array([0.0, 1e-12, 1e-6, 0.01, 0.2, 0.5, 0.7, 0.99, 1 - 1e-6, 1.0, 0.3, 0.4, 0.6, 0.9, 0.05, 0.45])
-    return run_both([x, mu, k, q, m, s], [Case(o, rtol=1e-12, atol=1e-300) for o in outs],
-                    [xs, mus, ks, qs, np.float64(3.0), np.float64(0.5)])
+    return run_both([x, mu, k, q, m, s, kk], [Case(o, rtol=1e-12, atol=1e-300) for o in outs],
+                    [xs, mus, ks, qs, np.float64(3.0), np.float64(0.5), np.float64(4.0)])
 
 
 FAMILIES["wald_vonmises"] = family_wald_vonmises
@@ -625,6 +629,7 @@ NOT_COMPILED.add("_SolverOp")   # the base class of the four solver ops
 NOT_COMPILED.add("_SquareToSquare")   # the base class of MatrixInverse / Cholesky / Expm
 NOT_COMPILED.add("_AttentionOp")   # the base class of FusedAttention / FusedAttentionGrad
 NOT_COMPILED.add("DirectConvolve")   # the base class of Convolve1d / Convolve2d
+NOT_COMPILED.add("FloatArrayOp")   # the base class of VonMisesCdf(DKappa) and the Newton quantiles
 # The gradient markers are identities once grad has run: specialize drops them (rewriting/gradient_markers.py).
 NOT_COMPILED.update({"ConsiderConstant", "ZeroGrad", "DisconnectedGrad", "GradClip", "GradScale"})
 

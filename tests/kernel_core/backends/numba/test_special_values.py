@@ -135,6 +135,8 @@ ROWS = {
     # No SciPy function: the op's own NumPy algorithm is the reference here (its accuracy against
     # quadrature: tests/kernel_core/scalar/test_vonmises_cdf.py).
     pvm.VonMisesCdf: (3, _in_float64(lambda x, mu, k: pvm.cdf_array(x, mu, k, np, sp.i0e)), ("float64", "float32")),
+    pvm.VonMisesCdfDKappa: (3, _in_float64(lambda x, mu, k: pvm.cdf_dkappa_array(x, mu, k, np, sp.i0e)),
+                            ("float64", "float32")),
     # The Newton quantiles (scalar/iterative_quantiles.py): their NumPy algorithms, as for VonMisesCdf
     # (accuracy against 60-digit references: tests/kernel_core/logprob/).
     piq.WaldUnitQuantile: (2, _in_float64(lambda q, phi: piq.wald_quantile_array(
@@ -153,7 +155,8 @@ CASTS = [("float64", "float32"), ("float64", "bool"), ("float64", "float64"), ("
          ("bool", "int64"), ("bool", "float64")]
 # Abstract bases and ops tested elsewhere (Composite: test_composite / fusion).
 NOT_ELEMENTARY = {ps.ScalarOp, ps.UnaryScalarOp, ps.BinaryScalarOp, ps.FloatUnaryOp, ps.FloatBinaryOp,
-                  ps.ComparisonOp, ps._ExtremumOp, ps._BitwiseOp, ps._RoundingOp, Composite}
+                  ps.ComparisonOp, ps._ExtremumOp, ps._BitwiseOp, ps._RoundingOp, Composite,
+                  pvm.FloatArrayOp}
 # Cast: CASTS above.  The special-function scalar ops (polygamma, xlogx, xlogy0, log_ndtr)
 # are compared with SciPy on grids, in both modes, by tests/kernel_core/tensor/test_special.py;
 # their rows for the special values here are still to write.

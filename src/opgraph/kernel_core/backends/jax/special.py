@@ -86,7 +86,14 @@ def _vonmises_cdf(x, mu, kappa):
     return cdf_array(x, mu, kappa, jnp, _i0e, jax.lax.optimization_barrier)
 
 
+def _vonmises_cdf_dkappa(x, mu, kappa):
+    from opgraph.kernel_core.scalar.vonmises_cdf import cdf_dkappa_array
+
+    return cdf_dkappa_array(x, mu, kappa, jnp, _i0e, jax.lax.optimization_barrier)
+
+
 register_scalar(psf_vonmises.VonMisesCdf, _vonmises_cdf)
+register_scalar(psf_vonmises.VonMisesCdfDKappa, _vonmises_cdf_dkappa)
 
 
 # The Newton quantiles (scalar/iterative_quantiles.py): their array algorithms on jax.numpy, the

@@ -33,6 +33,32 @@ def _gl(a, length, k):
 
 
 @_jit
+def _ts_sums(A, B, k):
+    """_ts_nodes of scalar/vonmises_cdf.py: (R, sum of the weights, sum of weights * w)."""
+    kB = k * B
+    R = -math.expm1(-kB)
+    huge = kB > 700.0
+    e_kb = math.exp(-kB)
+    e_pkb = math.exp(min(kB, 700.0))
+    s0 = s1 = 0.0
+    for i in range(_TS_W.shape[0]):
+        r = (0.5 * R) * _TS_P[i]
+        rr = (0.5 * R) * _TS_M[i]
+        log_1mr = math.log(e_kb + rr) if r > 0.5 else math.log1p(-r)
+        w = -log_1mr / k
+        if huge:
+            b_minus_w = max(B + math.log(rr if rr > 0.0 else 1.0) / k, 0.0)
+        else:
+            b_minus_w = math.log1p(rr * e_pkb) / k
+        prod = (A + w) * b_minus_w
+        if prod > 0.0:
+            g = _TS_W[i] * (1.0 / (k * math.sqrt(prod)))
+            s0 += g
+            s1 += g * w
+    return R, s0, s1
+
+
+@_jit
 def _tail(y, k, norm):
     sa, ca = math.sin(0.5 * y), math.cos(0.5 * y)
     A, B = 2.0 * sa * sa, 2.0 * ca * ca
@@ -41,27 +67,30 @@ def _tail(y, k, norm):
         return _gl(y, (np.pi - y) + _PI_LO, k) / norm
     if kA <= _KA_SMALL:
         return (0.5 * norm - _gl(0.0, y, k)) / norm
-    R = -math.expm1(-kB)
-    huge = kB > 700.0
-    e_kb = math.exp(-kB)
-    e_pkb = math.exp(min(kB, 700.0))
-    s = 0.0
-    for i in range(_TS_W.shape[0]):
-        r = (0.5 * R) * _TS_P[i]
-        rr = (0.5 * R) * _TS_M[i]
-        if r > 0.5:
-            log_1mr = math.log(e_kb + rr)
-        else:
-            log_1mr = math.log1p(-r)
-        w = -log_1mr / k
-        if huge:
-            b_minus_w = max(B + math.log(rr if rr > 0.0 else 1.0) / k, 0.0)
-        else:
-            b_minus_w = math.log1p(rr * e_pkb) / k
-        prod = (A + w) * b_minus_w
-        if prod > 0.0:
-            s += _TS_W[i] * (1.0 / (k * math.sqrt(prod)))
-    return math.exp(-kA) * (0.5 * R) * s / norm
+    R, s0, _ = _ts_sums(A, B, k)
+    return math.exp(-kA) * (0.5 * R) * s0 / norm
+
+
+@_jit
+def _start(mu):
+    """-pi - mu reduced to [-pi, pi) (cdf_array's a)."""
+    n = np.floor(-mu / (2.0 * np.pi))
+    odd = 2.0 * n + 1.0
+    a = min(max((-mu - odd * np.pi) - odd * _PI_LO, -np.pi), np.pi)
+    return -np.pi if a >= np.pi else a
+
+
+@_jit
+def _geometry(a, L, k):
+    """_geometry of scalar/vonmises_cdf.py: (b, wraps, bw, short) of the interval [a, a + L]."""
+    b = a + L
+    wraps = b > np.pi
+    bw = (b - 2.0 * np.pi) - 2.0 * _PI_LO if wraps else b
+    bw = min(max(bw, -np.pi), np.pi)
+    ca, cb = math.cos(a), math.cos(b)
+    vmax = 1.0 if ((a <= 0.0 and b >= 0.0) or b >= 2.0 * np.pi) else max(ca, cb)
+    vmin = -1.0 if b >= np.pi else min(ca, cb)
+    return b, wraps, bw, k * (vmax - vmin) <= _V_MAX
 
 
 @_jit
@@ -73,11 +102,7 @@ def vonmises_cdf(x, mu, kappa):
         return 0.0
     if x > np.pi:
         return 1.0
-    n = np.floor(-mu / (2.0 * np.pi))
-    odd = 2.0 * n + 1.0
-    a = min(max((-mu - odd * np.pi) - odd * _PI_LO, -np.pi), np.pi)
-    if a >= np.pi:
-        a = -np.pi
+    a = _start(mu)
     L = (x + np.pi) + _PI_LO
     if kappa == 0.0:
         return min(L / (2.0 * np.pi), 1.0)
@@ -85,15 +110,9 @@ def vonmises_cdf(x, mu, kappa):
         mode = np.pi - a if a > 0.0 else -np.pi - a
         return 1.0 if x >= mode else 0.0
     k = kappa
-    b = a + L
-    wraps = b > np.pi
-    bw = (b - 2.0 * np.pi) - 2.0 * _PI_LO if wraps else b
-    bw = min(max(bw, -np.pi), np.pi)
+    b, wraps, bw, short = _geometry(a, L, k)
     norm = 2.0 * np.pi * i0e(k)
-    ca, cb = math.cos(a), math.cos(b)
-    vmax = 1.0 if ((a <= 0.0 and b >= 0.0) or b >= 2.0 * np.pi) else max(ca, cb)
-    vmin = -1.0 if b >= np.pi else min(ca, cb)
-    if k * (vmax - vmin) <= _V_MAX:
+    if short:
         res = _gl(a, L, k) / norm
     else:
         ta, tb = _tail(abs(a), k, norm), _tail(abs(bw), k, norm)
@@ -108,12 +127,101 @@ def vonmises_cdf(x, mu, kappa):
     return min(max(res, 0.0), 1.0)
 
 
-def _expression(op, args, in_dtypes, out_dtypes, ctx):
-    fn = ctx.import_name(_MODULE, "vonmises_cdf")
-    return [f"{fn}({', '.join(_as_float(a, d) for a, d in zip(args, in_dtypes))})"]
+def _kernel_expression(kernel):
+    def expr(op, args, in_dtypes, out_dtypes, ctx):
+        fn = ctx.import_name(_MODULE, kernel)
+        return [f"{fn}({', '.join(_as_float(a, d) for a, d in zip(args, in_dtypes))})"]
+    return expr
 
 
-_register(vm.VonMisesCdf, _expression)
+_register(vm.VonMisesCdf, _kernel_expression("vonmises_cdf"))
+
+
+# -- the derivative in kappa (cdf_dkappa_array) --------------------------------------------------------
+@_jit
+def _one_minus_bessel_ratio(k):
+    """1 - I1(k) / I0(k) for k > 0 finite (_bessel_sums' two sums)."""
+    if 2.0 * k <= _KB_SMALL:
+        s0 = s1 = 0.0
+        half = 0.5 * (np.pi + _PI_LO)
+        for i in range(_GL_X.shape[0]):
+            sn = math.sin(0.5 * (half * (1.0 + _GL_X[i])))
+            w = 2.0 * sn * sn
+            e = _GL_W[i] * math.exp(-k * w)
+            s0 += e
+            s1 += e * w
+        return s1 / s0
+    _, s0, s1 = _ts_sums(0.0, 2.0, k)
+    return s1 / s0
+
+
+@_jit
+def _gl_dk(a, length, k, c):
+    s = 0.0
+    for i in range(_GL_X.shape[0]):
+        t = a + (0.5 * length) * (1.0 + _GL_X[i])
+        sn = math.sin(0.5 * t)
+        w = 2.0 * sn * sn
+        s += _GL_W[i] * (c - w) * math.exp(-k * w)
+    return 0.5 * length * s
+
+
+@_jit
+def _tail_dk(y, k, norm, c):
+    sa, ca = math.sin(0.5 * y), math.cos(0.5 * y)
+    A, B = 2.0 * sa * sa, 2.0 * ca * ca
+    kA, kB = k * A, k * B
+    if A < c:
+        return -_gl_dk(0.0, y, k, c) / norm
+    if kB <= _KB_SMALL:
+        return _gl_dk(y, (np.pi - y) + _PI_LO, k, c) / norm
+    R, s0, s1 = _ts_sums(A, B, k)
+    return math.exp(-kA) * (0.5 * R) * ((c - A) * s0 - s1) / norm
+
+
+@_jit
+def vonmises_cdf_dkappa(x, mu, kappa):
+    x, mu, kappa = float(x), float(mu), float(kappa)
+    if x != x or mu != mu or kappa != kappa or math.isinf(mu) or kappa < 0.0:
+        return np.nan
+    if x < -np.pi or x > np.pi or kappa == np.inf:
+        return 0.0
+    a = _start(mu)
+    L = (x + np.pi) + _PI_LO
+    if kappa == 0.0:
+        return (math.sin(a + L) - math.sin(a)) / (2.0 * np.pi)
+    k = kappa
+    # the end x - mu reduced to [-pi, pi) directly (cdf_dkappa_array)
+    e = x - mu
+    n = np.floor((e + np.pi) / (2.0 * np.pi))
+    end = min(max((e - n * (2.0 * np.pi)) - n * (2.0 * _PI_LO), -np.pi), np.pi)
+    if end >= np.pi:
+        end = -np.pi
+    flip = L > np.pi
+    if flip:   # minus the integral over the rest of the circle
+        a, end = end, a
+        L = (np.pi - x) + _PI_LO
+    b, wraps, _, short = _geometry(a, L, k)
+    short = short and not ((a <= 0.0 and b >= 0.0) or b >= 2.0 * np.pi)   # (cdf_dkappa_array)
+    bw = end
+    norm = 2.0 * np.pi * i0e(k)
+    c = _one_minus_bessel_ratio(k)
+    if short:
+        res = _gl_dk(a, L, k, c) / norm
+    else:
+        da, db = _tail_dk(abs(a), k, norm, c), _tail_dk(abs(bw), k, norm, c)
+        if wraps:
+            res = (da if a >= 0.0 else -da) + (db if bw <= 0.0 else -db)
+        elif a >= 0.0:
+            res = da - db
+        elif bw <= 0.0:
+            res = db - da
+        else:
+            res = -da - db
+    return -res if flip else res
+
+
+_register(vm.VonMisesCdfDKappa, _kernel_expression("vonmises_cdf_dkappa"))
 
 
 # -- the quantiles of scalar/iterative_quantiles.py: the array algorithms' arithmetic per element --
@@ -212,13 +320,6 @@ def vonmises_lower_quantile(p, mu, kappa):
         last = x + (p - vonmises_cdf(x, mu, kappa)) / dens
         x = min(max(last, lo), hi)
     return x
-
-
-def _kernel_expression(kernel):
-    def expr(op, args, in_dtypes, out_dtypes, ctx):
-        fn = ctx.import_name(_MODULE, kernel)
-        return [f"{fn}({', '.join(_as_float(a, d) for a, d in zip(args, in_dtypes))})"]
-    return expr
 
 
 _register(iq.WaldUnitQuantile, _kernel_expression("wald_unit_quantile"))
