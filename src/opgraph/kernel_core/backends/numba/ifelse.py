@@ -54,7 +54,7 @@ def inner_graph_lines(ctx, inner_inputs, inner_outputs, arg_names, tag, copy_ali
     None keeps the node's own implementation.
     """
     from opgraph.kernel_core.backends.numba.codegen import _INLINED_FAMILIES
-    from opgraph.kernel_core.backends.numba.scalar_form import (box_function, element_index, holds_one_number,
+    from opgraph.kernel_core.backends.numba.scalar_form import (box_call, element_index, holds_one_number,
                                                                 scalar_form)
 
     arrays, numbers = {}, {}
@@ -80,9 +80,8 @@ def inner_graph_lines(ctx, inner_inputs, inner_outputs, arg_names, tag, copy_ali
             lines.append(f"{arrays[v]} = {_constant_source(v, ctx)}")
             return arrays[v]
         if v in numbers:
-            box = box_function(v.type.ndim, v.type.dtype, ctx)
-            arrays[v] = fresh("b")
-            lines.append(f"{arrays[v]} = {box}({numbers[v]})")
+            arrays[v] = fresh("b")   # (a shared kernel up to rank 2: no function of this graph to compile)
+            lines.append(f"{arrays[v]} = {box_call(v.type.ndim, v.type.dtype, numbers[v], ctx)}")
             return arrays[v]
         raise ValueError(f"inner graph: variable {v} is used before it is computed")
 
