@@ -1,5 +1,7 @@
-"""Numba kernel of ``scalar/vonmises_cdf.py``: the same arithmetic as ``cdf_array``, one
-element at a time (loops over the quadrature nodes, and only the branch taken is computed).
+"""Numba kernels of ``scalar/vonmises_cdf.py`` (the CDF and its derivative in kappa: the same
+arithmetic as ``cdf_array`` and ``cdf_dkappa_array``, one element at a time, loops over the
+quadrature nodes, only the branch taken computed) and of the Newton quantiles of
+``scalar/iterative_quantiles.py``.
 """
 
 from __future__ import annotations
