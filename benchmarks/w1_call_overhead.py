@@ -7,6 +7,11 @@ apart), N rounds (default 15), and prints per row the median time and the median
 ratios to the matching jax.jit row -- device results against ``jf(x).block_until_ready()``, NumPy
 results against ``np.asarray(jf(x))`` (the same conversion to NumPy, a read-only view of JAX's
 buffer on CPU).
+
+Both modes time every JAX row through the same harness: one lambda per row, built by the same
+factory (``device_call``: ``lambda: g(x).block_until_ready()`` for ``jf`` and for opgraph's
+``jax_arrays`` function alike; ``numpy_call``: ``lambda: convert(g(x))``), so a row's ratio is
+the library's own cost, not a wrapper's.
 """
 
 import sys
@@ -20,6 +25,30 @@ from common import check_same, compile_all, compile_opgraph_jax, jax_module, rep
 def build(pt, grad):
     x = pt.vector("x")
     return [x], pt.exp(x)
+
+
+def device_call(g, xv):
+    """One call of ``g`` whose result stays on the device, waited for (jax and opgraph alike)."""
+    return lambda: g(xv).block_until_ready()
+
+
+def numpy_call(g, xv, convert=None):
+    """One call of ``g`` returning NumPy: ``convert`` (``np.asarray`` for jax) or none (opgraph's
+    NumPy-result function converts itself)."""
+    return (lambda: g(xv)) if convert is None else (lambda: convert(g(xv)))
+
+
+def jax_calls(xv, jf):
+    """[(label, call, baseline label)]: the jax rows and opgraph's mode-JAX rows, same harness."""
+    rows = [("jax", device_call(jf, xv), None), ("jax NumPy results", numpy_call(jf, xv, np.asarray), None)]
+    for label, f in compile_opgraph_jax(build, False, wait=False) + \
+            compile_opgraph_jax(build, True, " trust_input", wait=False):
+        check_same(f(xv), np.exp(xv))
+        if "jax_arrays" in label:
+            rows.append((label, device_call(f, xv), "jax"))
+        else:
+            rows.append((label, numpy_call(f, xv), "jax NumPy results"))
+    return rows
 
 
 def main():
@@ -36,11 +65,7 @@ def main():
         jax, jnp = jx
         jf = jax.jit(jnp.exp)
         check_same(jf(xv), np.exp(xv))
-        rows.append(("jax", timeit(lambda: jf(xv).block_until_ready())))
-        rows.append(("jax NumPy results", timeit(lambda: np.asarray(jf(xv)))))
-        for label, f in compile_opgraph_jax(build, False) + compile_opgraph_jax(build, True, " trust_input"):
-            check_same(f(xv), np.exp(xv))
-            rows.append((label, timeit(lambda: f(xv))))
+        rows += [(label, timeit(call)) for label, call, _ in jax_calls(xv, jf)]
     return report("W1 exp(1e3)", rows)
 
 
@@ -53,11 +78,7 @@ def jax_rounds(rounds=15, calls=5000):
     jax, jnp = jx
     xv = np.random.default_rng(0).standard_normal(1000)
     jf = jax.jit(jnp.exp)
-    rows = {"jax": (lambda: jf(xv).block_until_ready(), None),
-            "jax NumPy results": (lambda: np.asarray(jf(xv)), None)}
-    for label, f in compile_opgraph_jax(build, False) + compile_opgraph_jax(build, True, " trust_input"):
-        check_same(f(xv), np.exp(xv))
-        rows[label] = (lambda f=f: f(xv), "jax" if "jax_arrays" in label else "jax NumPy results")
+    rows = {label: (call, base) for label, call, base in jax_calls(xv, jf)}
     times = {label: [] for label in rows}
     for fn, _ in rows.values():
         for _ in range(200):
