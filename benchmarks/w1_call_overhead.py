@@ -83,19 +83,29 @@ def jax_rounds(rounds=15, calls=5000):
     for fn, _ in rows.values():
         for _ in range(200):
             fn()
-    for _ in range(rounds):
-        for label, (fn, _) in rows.items():
+    labels = list(rows)
+    for r in range(rounds):
+        # The order rotates each round: every row runs in every position equally often (a
+        # fixed order biased the rows after the first, e.g. by what the previous row left in
+        # the caches).
+        for label in labels[r % len(labels):] + labels[:r % len(labels)]:
+            fn = rows[label][0]
             t0 = time.process_time()
             for _ in range(calls):
                 fn()
             times[label].append((time.process_time() - t0) / calls)
-    print(f"== W1 exp(1e3), mode JAX: process CPU time per call, median of {rounds} interleaved rounds")
+    print(f"== W1 exp(1e3), mode JAX: process CPU time per call, median of {rounds} interleaved rounds "
+          f"(ratio: median of the per-round ratios, [quartiles])")
     result = {}
     for label, (_, base) in rows.items():
         per_call = float(np.median(times[label]))
-        ratio = float(np.median(np.divide(times[label], times[base]))) if base else None
+        ratio = quartiles = None
+        vs = ""
+        if base:
+            per_round = np.divide(times[label], times[base])
+            ratio, quartiles = float(np.median(per_round)), np.percentile(per_round, [25, 75])
+            vs = f"{ratio:.2f}x {base} [{quartiles[0]:.2f}-{quartiles[1]:.2f}]"
         result[label] = (per_call, base, ratio)
-        vs = f"{ratio:.2f}x {base}" if base else ""
         print(f"  {label:<36} {per_call * 1e6:8.2f} µs   {vs}")
     return result
 
