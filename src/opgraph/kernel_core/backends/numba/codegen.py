@@ -39,8 +39,15 @@ from opgraph.kernel_core.scalar.type import ScalarType
 GRAPH_FUNCTION = "opgraph_graph"
 # Implementations whose generated bodies are known to inline textually as is
 # (the others are called: e.g. literal-dependent code that numba types per call).
+# Every family called instead is one more numba dispatcher per graph, each with its
+# own typing, LLVM module optimisation and machine-code finalisation (issue 18:
+# inlining the indexing / join / softmax families took the HMM logp+grad from 40
+# to 29 compiled functions).  The node functions stay defined for profiling and
+# for the error reports that re-run a failing node (linker.py).
 _INLINED_FAMILIES = ("elemwise_", "dimshuffle_", "reduce_", "shape_", "tensor_from_scalar_",
-                     "scalar_from_tensor_", "dot_", "op_from_graph_", "join_wide_")
+                     "scalar_from_tensor_", "dot_", "op_from_graph_", "join_",
+                     "subtensor_", "incsubtensor_", "split_", "softmax_", "log_softmax_",
+                     "make_vector_")
 
 
 @dataclass
