@@ -65,11 +65,33 @@ class LabServer:
     process: subprocess.Popen
     log_path: Path
 
-    def api(self, path: str):
-        """GET a JSON server API path (e.g. "api/status")."""
-        req = urllib.request.Request(f"{self.url}/{path}", headers={"Authorization": f"token {self.token}"})
-        with urllib.request.urlopen(req, timeout=10) as resp:
-            return json.loads(resp.read().decode())
+    def api(self, path: str, method: str = "GET", body: dict | None = None, timeout: float = 10.0):
+        """Call a JSON server API path (e.g. "api/status"); the decoded answer (None if empty)."""
+        data = None if body is None else json.dumps(body).encode()
+        headers = {"Authorization": f"token {self.token}", "Content-Type": "application/json"}
+        req = urllib.request.Request(f"{self.url}/{path}", data=data, method=method, headers=headers)
+        with urllib.request.urlopen(req, timeout=timeout) as resp:
+            answer = resp.read().decode()
+        return json.loads(answer) if answer else None
+
+    def start_session(self, notebook: str, timeout: float = 120.0) -> str:
+        """Start ``notebook``'s session (and its kernel) through the REST API; its id.
+
+        A page opening the notebook afterwards connects to this kernel instead of starting
+        one.  Why: jupyter_server (2.21) answers GET api/kernels with a 500 when it lists a
+        kernel whose start is still in progress (its ``last_activity`` is not set yet), and
+        every open JupyterLab page polls that list; a page starting its kernel while another
+        page polls logs that 500 as a console error.  POST api/sessions returns once the
+        kernel has started, so kernels started one after another, before the pages poll,
+        never overlap a listing."""
+        model = self.api("api/sessions", "POST",
+                         {"path": notebook, "name": notebook, "type": "notebook", "kernel": {"name": "python3"}},
+                         timeout=timeout)
+        return model["id"]
+
+    def stop_session(self, session_id: str) -> None:
+        """Shut a session's kernel down (a finished notebook's kernel is not left running)."""
+        self.api(f"api/sessions/{session_id}", "DELETE")
 
     def lab_url(self, notebook: str, workspace: str) -> str:
         """URL opening ``notebook`` in a fresh, private workspace (pages do not share layout)."""

@@ -41,6 +41,9 @@ class TutorialRuns:
         self.open_page = open_page
         self.order = list(order)
         self.runs: dict[str, TutorialRun] = {}
+        # Every kernel started up front, one at a time, before any page polls the kernel
+        # list (LabServer.start_session says why); a notebook's kernel stops when it is done.
+        self.sessions = {name: server.start_session(name) for name in self.order}
 
     def _start(self, name):
         page = self.open_page()
@@ -67,13 +70,21 @@ class TutorialRuns:
             run.screenshots = run.notebook.screenshots()
         return run
 
+    def close(self):
+        """Shut down the kernels of the notebooks no longer needed (all, at the module's end)."""
+        for session_id in self.sessions.values():
+            self.server.stop_session(session_id)
+        self.sessions.clear()
+
 
 @pytest.fixture(scope="module")
 def tutorial_runs(request, open_lab_page, lab_server):  # the browser first: no chromium, no server
     selected = [item.callspec.params["notebook"] for item in request.session.items
                 if getattr(item, "module", None) is request.module and hasattr(item, "callspec")
                 and "notebook" in item.callspec.params]
-    return TutorialRuns(lab_server, open_lab_page, dict.fromkeys(selected))
+    runs = TutorialRuns(lab_server, open_lab_page, dict.fromkeys(selected))
+    yield runs
+    runs.close()
 
 
 def test_tutorial_notebooks_are_found():
