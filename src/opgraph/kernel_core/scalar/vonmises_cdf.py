@@ -7,9 +7,10 @@ on [-pi, pi] for any ``mu``).  For ``mu = 0`` it is ``scipy.stats.vonmises(kappa
 
 No closed form, and SciPy's method (a Bessel series for kappa < 50, a normal approximation
 above: relative errors of 1e-4 in the tails at kappa = 800) is accurate in absolute terms
-only.  Here every value is accurate in relative terms, tails included, to about 1e-12
-(checked against 30-digit quadrature for kappa from 1e-8 to 1e12; ``tests/kernel_core/
-scalar/test_vonmises_cdf.py``).  With ``f0(t) = exp(kappa (cos t - 1)) / (2 pi i0e(kappa))``
+only.  Here every value is accurate in relative terms, tails included, to about 1e-11
+(against 30-digit quadrature for kappa from 1e-8 to 1e12: at most 1.1e-12 on the grid of
+tests/kernel_core/logprob/test_distributions.py, whose references are in
+``_iterative_refs.py``; 6e-12 measured at x = -2, mu = 0.3, kappa = 300).  With ``f0(t) = exp(kappa (cos t - 1)) / (2 pi i0e(kappa))``
 the probability is the mass of f0 over ``[a, a + L]``: ``a`` is ``-pi - mu`` reduced to
 [-pi, pi), ``L = x + pi`` (pi in two parts, so ``x = -pi`` gives the mass of the 1.2e-16
 between float pi and pi).  That mass is
