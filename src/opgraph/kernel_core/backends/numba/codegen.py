@@ -41,8 +41,9 @@ GRAPH_FUNCTION = "opgraph_graph"
 # (the others are called: e.g. literal-dependent code that numba types per call).
 # Every family called instead is one more numba dispatcher per graph, each with its
 # own typing, LLVM module optimisation and machine-code finalisation (issue 18:
-# inlining the indexing / join / softmax families took the HMM logp+grad from 40
-# to 29 compiled functions).  The node functions stay defined for profiling and
+# inlining the indexing / join / softmax families cut the cold compile of the
+# dual-mode indexing, inc_set, join and shape families by 13-15%; benchmarks/
+# RESULTS.md, "Cold compile of scans").  The node functions stay defined for profiling and
 # for the error reports that re-run a failing node (linker.py).
 _INLINED_FAMILIES = ("elemwise_", "dimshuffle_", "reduce_", "shape_", "tensor_from_scalar_",
                      "scalar_from_tensor_", "dot_", "op_from_graph_", "join_",
