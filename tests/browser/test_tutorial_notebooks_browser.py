@@ -43,6 +43,7 @@ class TutorialRuns:
         self.runs: dict[str, TutorialRun] = {}
         # Every kernel started up front, one at a time, before any page polls the kernel
         # list (LabServer.start_session says why); a notebook's kernel stops when it is done.
+        self.kernels_before = {k["id"] for k in server.api("api/kernels")}
         self.sessions = {name: server.start_session(name) for name in self.order}
 
     def _start(self, name):
@@ -75,6 +76,10 @@ class TutorialRuns:
         for session_id in self.sessions.values():
             self.server.stop_session(session_id)
         self.sessions.clear()
+        # The pages used the kernels started up front (a page starting its own kernel
+        # would leave it running here), and those are shut down.
+        left = {k["id"] for k in self.server.api("api/kernels")} - self.kernels_before
+        assert not left, f"kernels left running after the tutorial notebooks: {sorted(left)}"
 
 
 @pytest.fixture(scope="module")
