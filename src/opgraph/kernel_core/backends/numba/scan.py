@@ -136,6 +136,37 @@ def _window_writable(op, k, order, writer):
     return True
 
 
+def _hoisted(op, is_number):
+    """Positions of the step's results to copy before the step's rows are written.
+
+    The writes after the step run state by state: a ``save_last`` state's window is
+    shifted (``L > 1``) and its last row written, then each later result is read.  A
+    result that is a view (``view_map``) of a window row read after that window was
+    rewritten would read the new rows (the step returning ``x_tm3``, ``x_tm3.T``, the
+    other state of a swap, or the previous state as a per-step output).  Fresh
+    values, and views of the other buffers (whose written rows the step never reads),
+    need no copy."""
+    from opgraph.kernel_core.graph.destroyhandler import view_base
+
+    window_of = {}
+    for k, taps in enumerate(op.inner_state_taps()):
+        if op.save_last[k]:
+            window_of.update((tap, k) for tap in taps)
+    read = list(range(op.n_states + op.n_nit))   # (the results read after the writes, in order)
+    if op.as_while:
+        read.append(len(op.inner_outputs) - 1)
+    hoisted = []
+    for r in read:
+        o = op.inner_outputs[r]
+        k = window_of.get(view_base(o))
+        if k is None or is_number[r] or k > r:
+            continue
+        if k == r and op.lags[k] == 1 and o is op.inner_state_taps()[k][0]:
+            continue   # (its own one-row window, copied onto itself)
+        hoisted.append(r)
+    return hoisted
+
+
 @numba_funcify.register(Scan)
 def numba_funcify_scan(op, node, ctx):
     n_seqs, n_states, n_nit = op.n_seqs, op.n_states, op.n_nit
@@ -258,10 +289,15 @@ def numba_funcify_scan(op, node, ctx):
         args += nonseq_names + gen_names
         targets, written = row_targets(i), set()
         hook = (lambda inner, a, o: node_lines(inner, a, o, targets, written, i)) if looped or targets else None
+        # (No copy of results that view an input: each is copied into its row below, and
+        # ``_hoisted`` copies the few that view a window which is rewritten first.)
         body, results, is_number = inner_graph_lines(ctx, op.inner_inputs, op.inner_outputs, args, tag,
-                                                     number_inputs=as_numbers, as_arrays=False,
-                                                     node_lines=hook)
+                                                     copy_aliases=False, number_inputs=as_numbers,
+                                                     as_arrays=False, node_lines=hook)
         out += body
+        for r in _hoisted(op, is_number):
+            out.append(f"{tag}h{r} = {results[r]}.copy()")
+            results[r] = f"{tag}h{r}"
         # Random generators: the next step draws from the advanced one.
         for k, g in enumerate(gen_names):
             out.append(f"{g} = {results[n_states + n_nit + k]}")
