@@ -37,18 +37,21 @@ from opgraph.kernel_core.graph.basic import Constant
 from opgraph.kernel_core.scalar.type import ScalarType
 
 GRAPH_FUNCTION = "opgraph_graph"
-# Implementations whose generated bodies are known to inline textually as is
-# (the others are called: e.g. literal-dependent code that numba types per call).
-# Every family called instead is one more numba dispatcher per graph, each with its
-# own typing, LLVM module optimisation and machine-code finalisation (issue 18:
-# inlining the indexing / join / softmax families cut the cold compile of the
-# dual-mode indexing, inc_set, join and shape families by 13-15%; benchmarks/
-# RESULTS.md, "Cold compile of scans").  The node functions stay defined for profiling and
-# for the error reports that re-run a failing node (linker.py).
+# The families whose node functions op_from_graph.py and ifelse.py paste into the
+# inner functions they generate (the graph function itself tries every family, below).
 _INLINED_FAMILIES = ("elemwise_", "dimshuffle_", "reduce_", "shape_", "tensor_from_scalar_",
                      "scalar_from_tensor_", "dot_", "op_from_graph_", "join_",
                      "subtensor_", "incsubtensor_", "split_", "softmax_", "log_softmax_",
                      "make_vector_")
+# The graph function pastes every node function's body that ``inline_call`` accepts
+# (the others -- early returns, objmode blocks, nested helpers -- are called).  Every
+# function called instead is one more numba dispatcher per graph, each with its own
+# typing, LLVM module optimisation and machine-code finalisation (issue 18: inlining
+# the indexing / join / softmax families cut the cold compile of the dual-mode indexing,
+# inc_set, join and shape families by 13-15%; benchmarks/RESULTS.md, "Cold compile of
+# scans"; every family (repeat, sort, alloc, reshape, random, linalg, ...): 20.4 -> 19.5
+# CPU-s on family extra_ops).  The node functions stay defined for profiling and for
+# the error reports that re-run a failing node (linker.py).
 
 
 @dataclass
@@ -223,7 +226,7 @@ def generate_module(fgraph, cache_flag=True):
             source, as_number = variant
             args = [number_of(v) if i in as_number else array_of(v) for i, v in enumerate(node.inputs)]
             inlined = inline_call(source, args, target, prefix)
-        elif fn.startswith(_INLINED_FAMILIES):
+        else:
             args = [array_of(v) for v in node.inputs]
             inlined = inline_call(ctx.sources.get(fn), args, target, prefix)
         if inlined is None:

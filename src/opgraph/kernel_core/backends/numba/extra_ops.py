@@ -14,6 +14,10 @@ from opgraph.kernel_core.tensor.extra_ops import (
 )
 
 
+# np.sort / np.argsort through kernels compiled once per installation (sort_kernels.py).
+_SORT_KERNELS = "opgraph.kernel_core.backends.numba.sort_kernels"
+
+
 def as_3d(src, dst, axis, ndim, pad="    "):
     """Lines viewing array ``src`` as ``dst`` of shape (outer, n, inner) around ``axis``."""
     outer = " * ".join(f"{src}.shape[{d}]" for d in range(axis)) or "1"
@@ -48,7 +52,12 @@ def _funcify_repeat(op, node, ctx):
               "    pos = 0",
               "    for j in range(n):",
               "        for t in range(rr[j]):",
-              "            out3[:, pos, :] = x3[:, j, :]",
+              # Element loops, not ``out3[:, pos, :] = x3[:, j, :]``: numba compiles an
+              # array-valued slice setitem with a str-formatting error path, ~2 s CPU
+              # cold per rank pair (assign.py).
+              "            for o in range(x3.shape[0]):",
+              "                for i in range(x3.shape[2]):",
+              "                    out3[o, pos, i] = x3[o, j, i]",
               "            pos += 1",
               f"    return out3.reshape({_shape_with('x', a, nd, 'total')})"]
     return ctx.define("\n".join(lines) + "\n", prefix="repeat")
@@ -63,50 +72,75 @@ def _check_same_other_dims(a, b, axis, ndim, what):
     return lines
 
 
+def _loop_nest(dims, body, pad="    "):
+    """Lines running ``body`` (lines) inside ``for i{d} in range({dims[d]})`` loops."""
+    lines = []
+    for d, n in enumerate(dims):
+        lines.append(f"{pad}for i{d} in range({n}):")
+        pad += "    "
+    return lines + [pad + b for b in body]
+
+
+def _index(names):
+    return "[" + ", ".join(names) + "]" if names else "[()]"
+
+
+# TakeAlongAxis and AddAlongAxis are loop nests over the indices' shape, reading
+# broadcast operands with a 0/1 factor per axis, not ``np.broadcast_shapes`` /
+# ``np.broadcast_to`` + contiguous copies: those are about 20 numba overloads to type
+# and compile per rank in every process (issue 18), and the copies cost per call.
 @numba_funcify.register(TakeAlongAxis)
 def _funcify_take_along_axis(op, node, ctx):
     nd, a = node.inputs[0].type.ndim, op.axis
     # Like NumPy, the dims other than ``axis`` broadcast between x and the indices.
-    lines = ["def {name}(x, idx):",
-             f"    bs = np.broadcast_shapes(x.shape[:{a}] + (1,) + x.shape[{a + 1}:], "
-             f"idx.shape[:{a}] + (1,) + idx.shape[{a + 1}:])",
-             f"    xb = np.broadcast_to(x, bs[:{a}] + (x.shape[{a}],) + bs[{a + 1}:])",
-             f"    ib = np.broadcast_to(idx, bs[:{a}] + (idx.shape[{a}],) + bs[{a + 1}:])"]
-    lines += as_3d("xb", "x3", a, nd) + as_3d("ib", "i3", a, nd)
-    lines += [f"    out3 = np.empty(i3.shape, dtype={np_dtype(node.outputs[0].type.dtype)})",
-              "    n = x3.shape[1]",
-              "    for o in range(i3.shape[0]):",
-              "        for t in range(i3.shape[1]):",
-              "            for i in range(i3.shape[2]):",
-              "                j = i3[o, t, i]",
-              "                if j < 0:",
-              "                    j += n",
-              "                if j < 0 or j >= n:",
-              "                    raise IndexError('take_along_axis: index out of bounds')",
-              "                out3[o, t, i] = x3[o, j, i]",
-              "    return out3.reshape(ib.shape)"]
+    lines = ["def {name}(x, idx):"]
+    dims = []
+    for d in range(nd):
+        if d == a:
+            dims.append(f"idx.shape[{d}]")
+            continue
+        lines += [f"    if x.shape[{d}] != idx.shape[{d}] and x.shape[{d}] != 1 and idx.shape[{d}] != 1:",
+                  "        raise ValueError('take_along_axis: x and the indices do not broadcast')",
+                  f"    n{d} = idx.shape[{d}] if x.shape[{d}] == 1 else x.shape[{d}]",
+                  f"    bx{d} = 0 if x.shape[{d}] == 1 else 1",
+                  f"    bi{d} = 0 if idx.shape[{d}] == 1 else 1"]
+        dims.append(f"n{d}")
+    lines += [f"    out = np.empty(({''.join(f'{n}, ' for n in dims)}), dtype={np_dtype(node.outputs[0].type.dtype)})",
+              f"    n = x.shape[{a}]"]
+    ii = [f"i{d}" if d == a else f"i{d} * bi{d}" for d in range(nd)]
+    xi = ["j" if d == a else f"i{d} * bx{d}" for d in range(nd)]
+    lines += _loop_nest(dims, [f"j = idx{_index(ii)}",
+                               "if j < 0:",
+                               "    j += n",
+                               "if j < 0 or j >= n:",
+                               "    raise IndexError('take_along_axis: index out of bounds')",
+                               f"out{_index([f'i{d}' for d in range(nd)])} = x{_index(xi)}"])
+    lines.append("    return out")
     return ctx.define("\n".join(lines) + "\n", prefix="take_along_axis")
 
 
 @numba_funcify.register(AddAlongAxis)
 def _funcify_add_along_axis(op, node, ctx):
     nd, a = node.inputs[0].type.ndim, op.axis
+    gnd = node.inputs[1].type.ndim
+    off = nd - gnd   # g broadcasts to the indices' shape, trailing axes aligned
     dt = np_dtype(node.outputs[0].type.dtype)
     lines = ["def {name}(x, g, idx):"] + _check_same_other_dims("x", "idx", a, nd, "add_along_axis")
-    lines += ["    gb = np.broadcast_to(g, idx.shape)"]
-    lines += as_3d("gb", "g3", a, nd) + as_3d("idx", "i3", a, nd)
-    lines += [f"    out = np.zeros(x.shape, dtype={dt})"] + as_3d("out", "o3", a, nd)
-    lines += ["    n = o3.shape[1]",
-              "    for o in range(i3.shape[0]):",
-              "        for t in range(i3.shape[1]):",
-              "            for i in range(i3.shape[2]):",
-              "                j = i3[o, t, i]",
-              "                if j < 0:",
-              "                    j += n",
-              "                if j < 0 or j >= n:",
-              "                    raise IndexError('add_along_axis: index out of bounds')",
-              "                o3[o, j, i] += g3[o, t, i]",
-              "    return out"]
+    for e in range(gnd):
+        lines += [f"    if g.shape[{e}] != idx.shape[{e + off}] and g.shape[{e}] != 1:",
+                  "        raise ValueError('add_along_axis: the gradient does not broadcast to the indices')",
+                  f"    bg{e} = 0 if g.shape[{e}] == 1 else 1"]
+    lines += [f"    out = np.zeros(x.shape, dtype={dt})", f"    n = x.shape[{a}]"]
+    dims = [f"idx.shape[{d}]" for d in range(nd)]
+    gi = [f"i{e + off} * bg{e}" for e in range(gnd)]
+    oi = ["j" if d == a else f"i{d}" for d in range(nd)]
+    lines += _loop_nest(dims, [f"j = idx{_index([f'i{d}' for d in range(nd)])}",
+                               "if j < 0:",
+                               "    j += n",
+                               "if j < 0 or j >= n:",
+                               "    raise IndexError('add_along_axis: index out of bounds')",
+                               f"out{_index(oi)} += g{_index(gi)}"])
+    lines.append("    return out")
     return ctx.define("\n".join(lines) + "\n", prefix="add_along_axis")
 
 
@@ -127,19 +161,23 @@ def _along_axis(node, axis, row_stmt, out_dtype, prefix, ctx):
               "        for i in range(x3.shape[2]):",
               "            row = x3[o, :, i].copy()"]
     lines += ["            " + s for s in row_stmt]
-    lines += ["            out3[o, :, i] = res", f"    return {final}"]
+    # An element loop, not ``out3[o, :, i] = res`` (numba's slice setitem: see repeat).
+    lines += ["            for q in range(res.shape[0]):",
+              "                out3[o, q, i] = res[q]", f"    return {final}"]
     return ctx.define("\n".join(lines) + "\n", prefix=prefix)
 
 
 @numba_funcify.register(SortOp)
 def _funcify_sort(op, node, ctx):
-    return _along_axis(node, op.axis, ["res = np.sort(row)"], node.outputs[0].type.dtype, "sort", ctx)
+    fn = ctx.import_name(_SORT_KERNELS, "sort1d")
+    return _along_axis(node, op.axis, [f"res = {fn}(row)"], node.outputs[0].type.dtype, "sort", ctx)
 
 
 @numba_funcify.register(ArgSortOp)
 def _funcify_argsort(op, node, ctx):
     # mergesort is stable: ties keep their order, like the Python mode's kind="stable".
-    return _along_axis(node, op.axis, ["res = np.argsort(row, kind='mergesort')"], "int64", "argsort", ctx)
+    fn = ctx.import_name(_SORT_KERNELS, "argsort1d")
+    return _along_axis(node, op.axis, [f"res = {fn}(row)"], "int64", "argsort", ctx)
 
 
 @numba_funcify.register(CumOp)
@@ -203,16 +241,17 @@ def _funcify_unique(op, node, ctx):
     x = node.inputs[0]
     nd = x.type.ndim
     dt = np_dtype(x.type.dtype)
+    argsort = ctx.import_name(_SORT_KERNELS, "argsort1d")
     wanted = ["vals"] + [name for flag, name in ((op.return_index, "first"), (op.return_inverse, "inv"),
                                                  (op.return_counts, "counts")) if flag]
     if op.axis is None:
         # Stable sort, then one pass grouping equal neighbours: the first of a group has the
         # smallest index (return_index), every member's group is its inverse.
-        body = """
+        body = f"""
     flat = np.ascontiguousarray(x).reshape(x.size)
     n = flat.size
-    perm = np.argsort(flat, kind='mergesort')
-    uvals = np.empty(n, dtype=%s)
+    perm = {argsort}(flat)
+    uvals = np.empty(n, dtype={dt})
     ufirst = np.empty(n, dtype=np.int64)
     ucounts = np.zeros(n, dtype=np.int64)
     uinv = np.empty(n, dtype=np.int64)
@@ -228,7 +267,7 @@ def _funcify_unique(op, node, ctx):
     m = k + 1
     vals = uvals[:m].copy()
     inv = uinv.reshape(x.shape)
-""" % dt
+"""
     else:
         a = op.axis
         perm = [a] + [d for d in range(nd) if d != a]
@@ -247,7 +286,7 @@ def _funcify_unique(op, node, ctx):
         keys = np.empty(n, dtype={dt})
         for t in range(n):
             keys[t] = x2[order[t], c]
-        order = order[np.argsort(keys, kind='mergesort')]
+        order = order[{argsort}(keys)]
     ufirst = np.empty(n, dtype=np.int64)
     ucounts = np.zeros(n, dtype=np.int64)
     inv = np.empty(n, dtype=np.int64)
@@ -269,7 +308,8 @@ def _funcify_unique(op, node, ctx):
     m = k + 1
     rows = np.empty((m, w), dtype={dt})
     for t in range(m):
-        rows[t] = x2[ufirst[t]]
+        for c in range(w):
+            rows[t, c] = x2[ufirst[t], c]
     vals = np.ascontiguousarray(np.transpose(rows.reshape({out_shape}), {tuple(inv_perm)!r}))
 """
     tail = "\n    first = ufirst[:m].copy()\n    counts = ucounts[:m].copy()\n"

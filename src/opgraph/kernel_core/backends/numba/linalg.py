@@ -398,7 +398,11 @@ def _funcify_expm(op, node, ctx):
     lines = ["def {name}(x):"] + _square_check("x", "expm") + [
         "    n = x.shape[0]",
         "    a = np.empty((n, n), dtype=np.float64)  # C-contiguous, so '@' takes the BLAS path",
-        "    a[:, :] = x",
+        # Element loops, not ``a[:, :] = x``: numba's array-valued slice setitem costs
+        # ~2 s CPU to compile cold (its error path formats shapes with str; assign.py).
+        "    for r in range(n):",
+        "        for c in range(n):",
+        "            a[r, c] = x[r, c]",
         "    if n == 0:",
         f"        return np.empty((0, 0), dtype={np_dtype(dt)})",
         "    norm1 = 0.0",

@@ -170,7 +170,11 @@ def {name}(g, mean, cov, out):
 """),
     rv.PermutationRV: ("permutation", """
 def {name}(g, x, out):
-    out[:] = g.permutation(np.ascontiguousarray(x))
+    # An element loop, not ``out[:] = ...``: numba's array-valued slice setitem costs
+    # ~2 s CPU to compile cold (its error path formats shapes with str; assign.py).
+    p = g.permutation(np.ascontiguousarray(x))
+    for t in range(p.shape[0]):
+        out[t] = p[t]
 """),
 }
 
