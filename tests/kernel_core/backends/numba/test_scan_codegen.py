@@ -65,3 +65,40 @@ def test_scan_loop_rows_and_first_step():
             np.testing.assert_allclose(g, w, rtol=1e-12)
     for given, before in zip((xv, m0v, w0v), inputs):   # the caller's arrays are left as they were
         np.testing.assert_array_equal(given, before)
+
+
+
+def test_step_results_copied_only_when_a_window_rewrite_would_change_them():
+    """A step's view of its inputs is copied into its row by the row's loop nest, with no
+    copy of its own; only a view of a row of a ``save_last`` window read after the window is
+    shifted is copied first (tests/kernel_core/scan/test_scan_window_aliasing.py has more
+    values).  Rows computed in place by an elemwise get no huge-page advice."""
+    x, w0, a0 = pt.matrix("x"), pt.matrix("w0"), pt.vector("a0")
+    rev, _ = opgraph.scan(lambda v: v[::-1], sequences=x)                 # a view of a sequence row
+    kept, _ = opgraph.scan(lambda x3, x1: x3[::-1], n_steps=4,
+                           outputs_info=[dict(initial=w0, taps=[-3, -1])])  # trace kept: older rows stay
+    last, _ = opgraph.scan(lambda x3, x1: x3[::-1] * 2.0, n_steps=4,
+                           outputs_info=[dict(initial=w0 + 1.0, taps=[-3, -1])])
+    shifted, _ = opgraph.scan(lambda x3, x1: x3[::-1], n_steps=4,
+                              outputs_info=[dict(initial=w0, taps=[-3, -1])])  # save_last: shifted first
+    big, _ = opgraph.scan(lambda v, h: pt.tanh(h * 0.5 + v), sequences=x, outputs_info=[a0])
+    f = opgraph.function([x, w0, a0], [rev, kept, last[-1], shifted[-1], big], mode="NUMBA")
+    f.wait_compiled()
+    source = f.maker.thunk.source
+    # (The scans may be fused: all their functions together.)
+    scans = "".join(re.findall(r"def scan_\d+\(.*?\n(?=\n\n|\Z)", source, flags=re.S))
+    copies = re.findall(r"^\s*(\w+) = (.*)\.copy\(\)$", scans, flags=re.M)
+    hoisted = [c for c in copies if re.fullmatch(r"\w*_l_h\d+", c[0])]
+    assert len(hoisted) == 1, copies
+    assert all(c in hoisted or re.fullmatch(r"\w*buf\d+\[\d+\]", c[1]) for c in copies), copies
+    rows = re.findall(r"^\s*(\w+) = buf\d+\[1 \+ i\]$", scans, flags=re.M)   # computed in their row
+    assert rows
+    advised = re.findall(r"advise_huge_pages\((\w+)\)", scans)   # (fresh temporaries may be advised)
+    assert not set(rows) & set(advised), (rows, advised)
+    xv = np.arange(12.0).reshape(4, 3)
+    w0v = xv[:3] + 1.0
+    got = f(xv, w0v, np.zeros(3))
+    np.testing.assert_array_equal(got[0], xv[:, ::-1])
+    np.testing.assert_array_equal(got[1], np.concatenate([w0v[:, ::-1], w0v[:1]]))
+    np.testing.assert_array_equal(got[2], (w0v[0] + 1.0) * 4.0)   # x_t = 2 x_{t-3} reversed: x_6 = 4 x_0
+    np.testing.assert_array_equal(got[3], w0v[0])

@@ -10,6 +10,9 @@ of ``src`` (trailing axes aligned, length-1 axes repeated) and raises NumPy's
 message (``kernel_errors.ValueError``: "could not broadcast input array from shape
 (3,) into shape (2, 2)") when the shapes do not agree.
 
+``assign_lines`` writes the same loop nest as statements, for callers that inline it
+(Scan's loop copies its rows so: no dispatcher per copy).
+
 ``src`` must not overlap ``dst`` in memory (the loops read ``src`` while writing
 ``dst``): callers pass a fresh or copied ``dst``, or an inplace one, which the
 destroy handler grants only when no other input of the node views it.
@@ -22,6 +25,57 @@ from __future__ import annotations
 _ERRORS = "opgraph.kernel_core.backends.numba.kernel_errors"
 
 
+def assign_lines(dst, src, ndim, src_ndim=None, tag="", inc=False, broadcast_error=None, src_shape=None,
+                 message=None):
+    """Statements doing ``dst[...] = src`` (or ``+=``) as a loop nest; ``dst`` / ``src`` are
+    expressions (one that is not a plain name is bound to ``{tag}d`` / ``{tag}s`` first).
+
+    ``ndim`` / ``src_ndim``: the ranks (``src_ndim`` defaults to ``ndim``; a 0-d ``src``
+    is a 0-d array).  ``tag`` prefixes the local names, so several copies fit in one
+    function (Scan's loop inlines its row copies: a jitted function each would be one
+    more numba dispatcher to compile).  The shapes:
+
+    * ``broadcast_error``: the name of an error class: NumPy's broadcasting of ``src``
+      (trailing axes aligned, length-1 axes repeated), ``raise {broadcast_error}(src.shape,
+      dst.shape)`` when they do not agree; ``src_shape``, ``src``'s static shape (a 1
+      there needs no run-time test);
+    * else ``message``: equal shapes, ``raise ValueError(message)`` otherwise;
+    * else none: the caller guarantees the shapes agree."""
+    src_ndim = ndim if src_ndim is None else src_ndim
+    if ndim == 0:
+        return [f"{dst}[()] {'+=' if inc else '='} {src}[()]"]
+    out = []
+    d, s = dst, src
+    if not dst.isidentifier():
+        d = f"{tag}d"
+        out.append(f"{d} = {dst}")
+    if not src.isidentifier():
+        s = f"{tag}s"
+        out.append(f"{s} = {src}")
+    off = ndim - src_ndim
+    src_idx = [f"{tag}j{e + off}" for e in range(src_ndim)]
+    if broadcast_error is not None:
+        static = tuple(src_shape) if src_shape is not None else (None,) * src_ndim
+        for e in range(src_ndim):
+            if static[e] == 1:
+                src_idx[e] = "0"
+                continue
+            out += [f"if {s}.shape[{e}] != {d}.shape[{e + off}] and {s}.shape[{e}] != 1:",
+                    f"    raise {broadcast_error}({s}.shape, {d}.shape)",
+                    f"{tag}b{e} = 1 if {s}.shape[{e}] == {d}.shape[{e + off}] else 0"]
+            src_idx[e] = f"{tag}j{e + off} * {tag}b{e}"
+    elif message is not None:
+        out.append(f"if {s}.shape != {d}.shape: raise ValueError({str(message)!r})")
+    pad = ""
+    for j in range(ndim):
+        out.append(f"{pad}for {tag}j{j} in range({d}.shape[{j}]):")
+        pad += "    "
+    dst_item = f"{d}[{', '.join(f'{tag}j{j}' for j in range(ndim))}]"
+    src_item = f"{s}[{', '.join(src_idx)}]" if src_ndim else f"{s}[()]"
+    out.append(f"{pad}{dst_item} {'+=' if inc else '='} {src_item}")
+    return out
+
+
 def define_assign(ctx, dst_ndim, src_ndim, inc=False, src_shape=None, check=True):
     """Define ``{name}(dst, src)`` in ``ctx``; returns its name.
 
@@ -31,28 +85,7 @@ def define_assign(ctx, dst_ndim, src_ndim, inc=False, src_shape=None, check=True
     broadcasting, no test)."""
     if src_ndim > dst_ndim:
         raise NotImplementedError(f"define_assign: a {src_ndim}-d value cannot be assigned into a {dst_ndim}-d array")
-    off = dst_ndim - src_ndim
-    static = tuple(src_shape) if src_shape is not None else (None,) * src_ndim
-    lines = ["def {name}(dst, src):"]
-    src_idx = []
-    if check:
-        err = ctx.import_name(_ERRORS, "ValueError")
-        for e in range(src_ndim):
-            d = e + off
-            if static[e] == 1:
-                src_idx.append("0")
-                continue
-            lines += [f"    if src.shape[{e}] != dst.shape[{d}] and src.shape[{e}] != 1:",
-                      f"        raise {err}(src.shape, dst.shape)",
-                      f"    b{e} = 1 if src.shape[{e}] == dst.shape[{d}] else 0"]
-            src_idx.append(f"j{d} * b{e}")
-    else:
-        src_idx = [f"j{e + off}" for e in range(src_ndim)]
-    pad = "    "
-    for d in range(dst_ndim):
-        lines.append(f"{pad}for j{d} in range(dst.shape[{d}]):")
-        pad += "    "
-    dst_item = f"dst[{', '.join(f'j{d}' for d in range(dst_ndim))}]" if dst_ndim else "dst[()]"
-    src_item = f"src[{', '.join(src_idx)}]" if src_ndim else "src[()]"
-    lines.append(f"{pad}{dst_item} {'+=' if inc else '='} {src_item}")
-    return ctx.define("\n".join(lines) + "\n", prefix="add_into" if inc else "assign")
+    err = ctx.import_name(_ERRORS, "ValueError") if check else None
+    body = assign_lines("dst", "src", dst_ndim, src_ndim, inc=inc, broadcast_error=err, src_shape=src_shape)
+    source = "def {name}(dst, src):\n" + "".join(f"    {ln}\n" for ln in body)
+    return ctx.define(source, prefix="add_into" if inc else "assign")

@@ -37,9 +37,11 @@ def _runtime_broadcast_message(i, d):
             "in its type (specify_broadcastable) or broadcast it explicitly")
 
 
-def elemwise_source(scalar_op, in_types, out_types, inplace_pattern, ctx, number_inputs=()):
+def elemwise_source(scalar_op, in_types, out_types, inplace_pattern, ctx, number_inputs=(), huge_pages=True):
     """Source (with ``{name}``) of the loop nest computing ``Elemwise(scalar_op)``; the
-    inputs in ``number_inputs`` (each of one element) are passed as numbers."""
+    inputs in ``number_inputs`` (each of one element) are passed as numbers.
+    ``huge_pages=False``: the caller puts rows of a buffer of its own in place of the
+    fresh outputs (Scan's step, inlined), so no huge-page advice for them."""
     nin, nout = len(in_types), len(out_types)
     ndim = out_types[0].ndim
     xs = [f"x{i}" for i in range(nin)]
@@ -82,7 +84,7 @@ def elemwise_source(scalar_op, in_types, out_types, inplace_pattern, ctx, number
         if o not in inplace_pattern:
             lines.append(f"    out{o} = np.empty({shape}, dtype={np_dtype(t.dtype)})")
     fresh = [o for o in range(nout) if o not in inplace_pattern]
-    if sys.platform.startswith("linux") and ndim > 0 and fresh and not all(out_static_one):
+    if huge_pages and sys.platform.startswith("linux") and ndim > 0 and fresh and not all(out_static_one):
         # Large fresh outputs: huge pages, as NumPy does (see array_kernels).  (Not for
         # outputs statically of one element.)  Outputs of one itemsize share a single
         # size test: fewer branches for numba to compile.

@@ -4,7 +4,7 @@
         n = n_arr[()]
         ... run-time checks (the messages of Scan.check_run) ...
         buf0 = np.empty((L0 + n,) + b0.shape[1:], dtype)    # or a window of L0 rows
-        buf0[:L0] = b0[:L0]                                 # (as copy loops, see _copy)
+        buf0[:L0] = b0[:L0]                                 # (as loop nests: assign_lines)
         nit0 = np.empty((0, 0), dtype)
         for i in range(0, n):
             x0 = s0[i]; x1 = buf0[L0 + i - 1]              # the step's inputs
@@ -24,13 +24,21 @@ arrays, the array convention of the per-node functions.  A step's ``dot(M, v)`` 
 ``M`` a non-sequence runs as ``scan_kernels.matvec``: a loop over ``M``'s columns,
 transposed once before the loop, into a buffer allocated before the loop (BLAS's call
 costs more than the product at small sizes; BLAS for large ``M``).
+
+Rows are copied by loop nests written inline (``assign.assign_lines``), not numba's
+array setitem, whose shape-mismatch error path took ~4 s CPU of the HMM's cold compile
+per rank (numba 0.68; benchmarks/RESULTS.md "Cold compile of scans"), nor a jitted
+copy function (one more dispatcher to compile).  A step's value of another shape than
+its row raises (Python's ``np.stack`` of the rows refuses it too).
 """
 
 from __future__ import annotations
 
 import re
 
+from opgraph.kernel_core.backends.numba.assign import assign_lines
 from opgraph.kernel_core.backends.numba.dispatch import np_dtype, numba_funcify
+from opgraph.kernel_core.backends.numba.elemwise import elemwise_source
 from opgraph.kernel_core.backends.numba.ifelse import inner_graph_lines
 from opgraph.kernel_core.backends.numba.inlining import inline_call
 from opgraph.kernel_core.graph.traversal import io_toposort
@@ -51,36 +59,6 @@ def _read(target, array, index):
 
 def _row(value, is_number, row_ndim):
     return value if is_number or row_ndim else f"{value}[()]"
-
-
-def _copy(dst, src, ndim, tag, message=None):
-    """Statements copying array ``src`` into array ``dst`` (both ``ndim``-d) as a loop nest.
-
-    Not numba's array setitem (``dst[...] = src``): its shape-mismatch error path formats
-    both shapes with ``str`` and took ~4 s CPU of the HMM's cold compile per rank (numba
-    0.68; benchmarks/RESULTS.md "Cold compile of scans").  With ``message``, differing
-    shapes raise ``ValueError(message)`` (a step's value of another shape than its row:
-    Python's ``np.stack`` of the rows refuses it too); without, the caller guarantees
-    equal shapes.  ``ndim == 0``: a number assigned to a 0-d ``dst``."""
-    if ndim == 0:
-        return [f"{dst}[()] = {src}[()]"]
-    out = []
-    d, s = dst, src
-    if not dst.isidentifier():
-        d = f"{tag}d"
-        out.append(f"{d} = {dst}")
-    if not src.isidentifier():
-        s = f"{tag}s"
-        out.append(f"{s} = {src}")
-    if message is not None:
-        out.append(f"if {s}.shape != {d}.shape: raise ValueError({_quote(message)})")
-    pad = ""
-    for j in range(ndim):
-        out.append(f"{pad}for {tag}j{j} in range({d}.shape[{j}]):")
-        pad += "    "
-    index = ", ".join(f"{tag}j{j}" for j in range(ndim))
-    out.append(f"{pad}{d}[{index}] = {s}[{index}]")
-    return out
 
 
 _SCAN_KERNELS = "opgraph.kernel_core.backends.numba.scan_kernels"
@@ -187,7 +165,7 @@ def numba_funcify_scan(op, node, ctx):
     for k, (b, lag, t) in enumerate(zip(init_names, op.lags, state_types)):
         rows = f"{lag}" if op.save_last[k] else f"{lag} + n"
         lines.append(f"buf{k} = np.empty(({rows},) + {b}.shape[1:], dtype={np_dtype(t.dtype)})")
-        lines += _copy(f"buf{k}[:{lag}]", f"{b}[:{lag}]", t.ndim + 1, f"_i{k}_")
+        lines += assign_lines(f"buf{k}[:{lag}]", f"{b}[:{lag}]", t.ndim + 1, tag=f"_i{k}_")
     lines.append("done = n")
     lines.append("stopped = False")
     # Small matrix-vector products with a loop-invariant matrix: a loop (scan_kernels).
@@ -245,9 +223,11 @@ def numba_funcify_scan(op, node, ctx):
             return [f"{outs[0]} = {matvec}({args[0]}, {args[0]}t, {args[1]}, {products[inner]})"]
         if target is None or not isinstance(inner.op, Elemwise) or getattr(inner.op, "destroy_map", None):
             return None
-        # The elemwise loop writes its result into the buffer row: no array per step, no copy.
-        fn = numba_funcify(inner.op, inner, ctx)
-        body = inline_call(ctx.sources.get(fn), args, outs[0], f"{outs[0]}_")
+        # The elemwise loop writes its result into the buffer row: no array per step, no copy
+        # (and no huge-page advice: the row is part of a buffer allocated once).
+        src = elemwise_source(inner.op.scalar_op, [v.type for v in inner.inputs], [o.type for o in inner.outputs],
+                              dict(inner.op.inplace_pattern), ctx, huge_pages=False)
+        body = inline_call(src.replace("{name}", "f"), args, outs[0], f"{outs[0]}_")
         if body is None:
             return None
         row, dtype, k = target
@@ -258,15 +238,9 @@ def numba_funcify_scan(op, node, ctx):
                     return None
                 written.add(k)
                 alloc = [nit_alloc(k - n_states, i, m.group("shape"))] if k >= n_states else []
-                rest = body[j + 1:]
-                if rest and rest[0].startswith(f"if {m.group('name')}.nbytes >="):
-                    # (the huge-page advice of a fresh output: the row is part of a buffer)
-                    rest = rest[1:]
-                    while rest and rest[0].startswith("    ") and "advise_huge_pages(" in rest[0]:
-                        rest = rest[1:]
                 return body[:j] + alloc + [f"{m.group('name')} = {row}",
                                            f"if {m.group('name')}.shape != {m.group('shape')}: raise ValueError("
-                                           f"{_quote(f'{op}: output {k} changes shape between steps')})"] + rest
+                                           f"{_quote(f'{op}: output {k} changes shape between steps')})"] + body[j + 1:]
         return None
 
     def step(i, tag):
@@ -310,14 +284,15 @@ def numba_funcify_scan(op, node, ctx):
                 if lag > 1:
                     if t.ndim:
                         out.append(f"for j in range({lag - 1}):")
-                        out += ["    " + ln for ln in _copy(f"buf{k}[j]", f"buf{k}[j + 1]", t.ndim, f"{tag}w{k}_")]
+                        shift = assign_lines(f"buf{k}[j]", f"buf{k}[j + 1]", t.ndim, tag=f"{tag}w{k}_")
+                        out += ["    " + ln for ln in shift]
                     else:
                         out.append(f"for j in range({lag - 1}): buf{k}[j] = buf{k}[j + 1]")
                 row = f"buf{k}[{lag - 1}]"
             else:
                 row = f"buf{k}[{lag} + {i}]"
             if t.ndim:
-                out += _copy(row, value, t.ndim, f"{tag}o{k}_", changes)
+                out += assign_lines(row, value, t.ndim, tag=f"{tag}o{k}_", message=changes)
             else:
                 out.append(f"{row} = {value}")
         for k, inner in enumerate(op.inner_nits):
@@ -327,8 +302,8 @@ def numba_funcify_scan(op, node, ctx):
             shape = "(" + "".join(f"{d}, " for d in inner.type.shape) + ")" if number else f"{value}.shape"
             out.append(nit_alloc(k, i, shape))
             if inner.type.ndim and not number:
-                out += _copy(f"nit{k}[{i}]", value, inner.type.ndim, f"{tag}y{k}_",
-                             f"{op}: output {n_states + k} changes shape between steps")
+                out += assign_lines(f"nit{k}[{i}]", value, inner.type.ndim, tag=f"{tag}y{k}_",
+                                    message=f"{op}: output {n_states + k} changes shape between steps")
             else:
                 out.append(f"nit{k}[{i}] = {_row(value, number, inner.type.ndim)}")
         if op.as_while:
