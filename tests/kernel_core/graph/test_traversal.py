@@ -1,6 +1,7 @@
 """Traversals are iterative: they handle 10^5-node graphs."""
 
 import numpy as np
+import pytest
 
 import opgraph.tensor as pt
 from opgraph.graph import ancestors, clone, equal_computations, graph_inputs, io_toposort
@@ -30,12 +31,23 @@ def test_clone_and_equal_computations():
     assert equal_computations([pt.exp(x)], [pt.exp(x)])
 
 
-def test_chain_of_100k_nodes_builds_traverses_and_evaluates():
+CHAIN_LENGTH = 100_000
+
+
+@pytest.fixture(scope="module")
+def chain_100k():
+    """(x, y): y = x + 1.0 + 1.0 + ... (10^5 Adds), built once for the tests
+    below, which only read it (building it is most of their cost)."""
     x = pt.dscalar("x")
     y = x
-    n = 100_000
-    for _ in range(n):
+    for _ in range(CHAIN_LENGTH):
         y = y + 1.0
+    return x, y
+
+
+def test_chain_of_100k_nodes_builds_traverses_and_evaluates(chain_100k):
+    x, y = chain_100k
+    n = CHAIN_LENGTH
     order = io_toposort([x], [y])
     assert len(order) == n  # 0-d + 0-d needs no ExpandDims: one Add per step
     assert len(ancestors([y])) > n
@@ -90,13 +102,10 @@ def test_walk_bfs_dfs_children_and_hash_fn():
     assert list(walk([1, 5], tree.__getitem__, hash_fn=lambda n: n % 4)) == [1, 2, 3, 4]   # 5 is "1" again
 
 
-def test_walk_and_orphans_are_iterative_on_100k_nodes():
+def test_walk_and_orphans_are_iterative_on_100k_nodes(chain_100k):
     from opgraph.graph.traversal import orphans_between, walk
 
-    x = pt.dscalar("x")
-    y = x
-    for _ in range(100_000):
-        y = y + 1.0
+    x, y = chain_100k
     seen = sum(1 for _ in walk([y], lambda v: v.owner.inputs if v.owner is not None else None, bfs=False))
-    assert seen > 100_000
+    assert seen > CHAIN_LENGTH
     assert len(orphans_between([x], [y])) >= 1

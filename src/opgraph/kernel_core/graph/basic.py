@@ -46,12 +46,22 @@ def user_source_line():
     full traceback, so it stays cheap for graphs of 10^5 nodes.
     """
     frame = sys._getframe(1)
+    internal = _INTERNAL_FILES
     while frame is not None:
-        filename = frame.f_code.co_filename
-        if not filename.startswith(_PACKAGE_DIR) and filename not in _PLUMBING_FILES:
-            return (filename, frame.f_lineno, frame.f_code.co_name)
+        code = frame.f_code
+        filename = code.co_filename
+        # Most frames walked are opgraph's own: a set lookup (the string's hash
+        # is cached) instead of a prefix test for each of them.
+        if filename not in internal:
+            if not filename.startswith(_PACKAGE_DIR) and filename not in _PLUMBING_FILES:
+                return (filename, frame.f_lineno, code.co_name)
+            internal.add(filename)
         frame = frame.f_back
     return None
+
+
+# Files found to be opgraph's or plumbing by user_source_line (a few hundred at most).
+_INTERNAL_FILES = set()
 
 
 class Node:
@@ -63,15 +73,18 @@ class Node:
 class Variable(Node):
     """A typed symbolic value: a graph input, a constant, or an op output."""
 
-    def __init__(self, type, owner=None, index=None, name=None):
+    def __init__(self, type, owner=None, index=None, name=None, *, _tag=None):
         self.type = type
         self.owner = owner
         self.index = index
         self.name = name
-        self.tag = Tag()
-        trace = user_source_line()
-        if trace is not None:
-            self.tag.trace = trace
+        if _tag is None:
+            trace = user_source_line()
+            # Tag(trace=...) fills the dict in C; tag.trace = ... would run Tag.__setattr__.
+            _tag = Tag() if trace is None else Tag(trace=trace)
+        # A maker that already has the tag (a clone's copy, the trace of a constant
+        # made for the same node) passes _tag and saves the stack walk.
+        self.tag = _tag
         self.auto_name = f"auto_{next(_counter)}"
 
     # -- printing ---------------------------------------------------------
@@ -87,7 +100,11 @@ class Variable(Node):
     # -- graph helpers ----------------------------------------------------
     def clone(self, name=None):
         """A new root variable of the same type (and class) with no owner."""
-        cp = self.__class__(self.type, None, None, self.name if name is None else name)
+        cls = self.__class__
+        name = self.name if name is None else name
+        if cls.__init__ is Variable.__init__:
+            return cls(self.type, None, None, name, _tag=Tag(self.tag))
+        cp = cls(self.type, None, None, name)
         cp.tag = Tag(self.tag)
         return cp
 
@@ -130,6 +147,17 @@ class Constant(Variable):
         super().__init__(type, None, None, name)
         self.data = _frozen(type.filter(data), data)
 
+    @classmethod
+    def _from_valid_data(cls, type, data, name=None, _tag=None):
+        """A constant of ``data`` that its maker guarantees is already what
+        ``type.filter`` returns and read-only, and that no caller holds: the hot
+        constructors (Python scalars in ``tensor.basic.constant``, clones) skip
+        the filter and the defensive copy of ``__init__``."""
+        self = cls.__new__(cls)
+        Variable.__init__(self, type, None, None, name, _tag=_tag)
+        self.data = data
+        return self
+
     def __str__(self):
         if self.name is not None:
             return self.name
@@ -142,7 +170,13 @@ class Constant(Variable):
         return (self.type, self.type.data_key(self.data))
 
     def clone(self, name=None):
-        cp = self.__class__(self.type, self.data, self.name if name is None else name)
+        cls = self.__class__
+        name = self.name if name is None else name
+        data = self.data
+        if cls.__init__ is Constant.__init__ and isinstance(data, np.ndarray) and not data.flags.writeable:
+            # The data __init__ filtered and froze: the clone shares it as it is.
+            return cls._from_valid_data(self.type, data, name, _tag=Tag(self.tag))
+        cp = cls(self.type, data, name)
         cp.tag = Tag(self.tag)
         return cp
 
@@ -225,11 +259,7 @@ class Apply(Node):
                     if new is None:
                         return self.op.make_node(*inputs)
                 new_inputs.append(new)
-            outputs = []
-            for o in self.outputs:
-                no = o.type.make_variable(name=o.name)
-                no.tag = Tag(o.tag)
-                outputs.append(no)
+            outputs = [o.type.make_variable_with_tag(Tag(o.tag), name=o.name) for o in self.outputs]
             node = Apply(self.op, new_inputs, outputs)
         else:
             node = self.op.make_node(*inputs)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from opgraph.kernel_core.graph.basic import Constant, Variable
+
 
 class Type:
     """Base class of all types.
@@ -25,17 +27,24 @@ class Type:
             return False
 
     def make_variable(self, name=None):
-        from opgraph.kernel_core.graph.basic import Variable
-
         cls = self.variable_class or Variable
         return cls(self, None, None, name)
+
+    def make_variable_with_tag(self, tag, name=None):
+        """``make_variable(name)`` whose tag is ``tag``, for makers that already
+        know it (clones, outputs built for one user line): no stack walk for the
+        source line, unless a subclass changes how variables are made."""
+        cls = self.variable_class or Variable
+        if cls.__init__ is Variable.__init__ and type(self).make_variable is Type.make_variable:
+            return cls(self, None, None, name, _tag=tag)
+        var = self.make_variable(name)
+        var.tag = tag
+        return var
 
     def __call__(self, name=None):
         return self.make_variable(name)
 
     def make_constant(self, value, name=None):
-        from opgraph.kernel_core.graph.basic import Constant
-
         cls = self.constant_class or Constant
         return cls(self, value, name=name)
 

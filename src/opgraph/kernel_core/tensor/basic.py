@@ -29,6 +29,18 @@ def smallest_int_dtype(values):
     raise ValueError(f"integer constant {hi if hi > np.iinfo('int64').max else lo} does not fit in 64 bits")
 
 
+# (min, max, dtype) of the signed ladder, for one Python int without NumPy's help.
+_INT_BOUNDS = tuple((int(np.iinfo(dt).min), int(np.iinfo(dt).max), dt) for dt in _INT_LADDER)
+
+
+def _python_int_dtype(value):
+    """``smallest_int_dtype([value])`` for one Python int, by plain comparisons."""
+    for lo, hi, dt in _INT_BOUNDS:
+        if lo <= value <= hi:
+            return dt
+    return smallest_int_dtype([value])  # uint64, or the error naming the value
+
+
 def _all_python(values, kind):
     stack = [values]
     while stack:
@@ -61,7 +73,7 @@ def constant_data(x, dtype=None):
     if isinstance(x, bool):
         return np.asarray(x, dtype="bool")
     if isinstance(x, numbers.Integral):
-        return np.asarray(x, dtype=smallest_int_dtype([int(x)]))
+        return np.asarray(x, dtype=_python_int_dtype(int(x)))
     if isinstance(x, float):
         return np.asarray(x, dtype=config.floatX)
     if isinstance(x, complex):
@@ -88,8 +100,35 @@ def constant_data(x, dtype=None):
     raise TypeError(f"Cannot convert {type(x).__name__} object {x!r:.60} to a tensor")
 
 
+# The 0-d TensorType of each dtype, shared by the constants made from Python
+# scalars (types are immutable values: sharing one changes nothing but the cost).
+_SCALAR_TENSOR_TYPES = {}
+
+
+def _python_scalar_constant(x, kind, name):
+    """``constant(x)`` for a Python float / int / bool: the dtype rules of
+    ``constant_data`` without its isinstance chain, a shared type, and no
+    filter or defensive copy of the array made here (``y + 1.0`` in a loop
+    spends most of its time making the 1.0)."""
+    if kind is float:
+        dtype = config.floatX
+    elif kind is int:
+        dtype = _python_int_dtype(x)
+    else:
+        dtype = "bool"
+    data = np.asarray(x, dtype=dtype)
+    data.setflags(write=False)
+    ttype = _SCALAR_TENSOR_TYPES.get(dtype)
+    if ttype is None:
+        ttype = _SCALAR_TENSOR_TYPES[dtype] = TensorType(dtype, ())
+    return (ttype.constant_class or Constant)._from_valid_data(ttype, data, name)
+
+
 def constant(x, name=None, ndim=None, dtype=None):
     """A TensorConstant holding ``x`` (shape fully static)."""
+    kind = type(x)
+    if (kind is float or kind is int or kind is bool) and dtype is None and not ndim:
+        return _python_scalar_constant(x, kind, name)
     data = constant_data(x, dtype)
     if data.dtype == object:
         raise TypeError(f"Cannot convert {type(x).__name__} object to a tensor")

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from opgraph.kernel_core.graph.basic import Apply
+from opgraph.kernel_core.graph.basic import Apply, Tag
 from opgraph.kernel_core.graph.op import Op
 from opgraph.kernel_core.scalar.basic import ScalarOp
 from opgraph.kernel_core.scalar.type import ScalarType, get_scalar_type
+from opgraph.kernel_core.tensor.basic import as_tensor_variable
 from opgraph.kernel_core.tensor.type import TensorType, broadcast_static_shapes
 
 
@@ -30,10 +31,10 @@ class frozendict(dict):
         return (frozendict, (dict(self),))
 
 
-def _as_tensor(x):
-    from opgraph.kernel_core.tensor.basic import as_tensor_variable
-
-    return as_tensor_variable(x)
+# A module-level name, not an import inside a helper: make_node converts every input.
+_as_tensor = as_tensor_variable
+# The types as_tensor_variable turns into a fresh constant by itself (tensor.basic.constant).
+_PYTHON_NUMBERS = (float, int, bool)
 
 
 class DimShuffle(Op):
@@ -230,25 +231,40 @@ class Elemwise(Op):
         return self.scalar_op.inner_graphs()
 
     def make_node(self, *inputs):
+        args = inputs
         inputs = [_as_tensor(i) for i in inputs]
-        nin = self.scalar_op.nin
-        if not self.scalar_op.variadic and len(inputs) != nin:
+        scalar_op = self.scalar_op
+        nin = scalar_op.nin
+        if not scalar_op.variadic and len(inputs) != nin:
             raise TypeError(f"{self} takes {nin} input{'s' if nin != 1 else ''}, got {len(inputs)}")
-        ndim = max((i.type.ndim for i in inputs), default=0)
+        shapes = [i.type.shape for i in inputs]
+        ndim = max(map(len, shapes), default=0)
         # Align ranks by inserting leading length-1 axes (ExpandDims), like NumPy.
-        inputs = [
-            i if i.type.ndim == ndim else DimShuffle(i.type.ndim, ["x"] * (ndim - i.type.ndim) + list(range(i.type.ndim)))(i)
-            for i in inputs
-        ]
-        shape = broadcast_static_shapes([i.type.shape for i in inputs], names=inputs)
+        if any(len(s) != ndim for s in shapes):
+            inputs = [
+                i if i.type.ndim == ndim else DimShuffle(i.type.ndim, ["x"] * (ndim - i.type.ndim) + list(range(i.type.ndim)))(i)
+                for i in inputs
+            ]
+            shapes = [i.type.shape for i in inputs]
+        shape = broadcast_static_shapes(shapes, names=inputs)
         try:
-            dtypes = self.scalar_op.output_dtypes(*[i.type.dtype for i in inputs])
+            dtypes = scalar_op.output_dtypes(*[i.type.dtype for i in inputs])
         except TypeError as exc:
             raise TypeError(f"{self}: {exc}") from None
         for o, i in self.inplace_pattern.items():
             if inputs[i].type.shape != shape or inputs[i].type.dtype != dtypes[o]:
                 raise ValueError(f"{self}: input {i} cannot hold output {o} in place")
-        outputs = [TensorType(d, shape).make_variable() for d in dtypes]
+        for arg, var in zip(args, inputs):
+            if type(arg) in _PYTHON_NUMBERS:
+                # That number became a constant (and maybe its ExpandDims) just now,
+                # through opgraph's frames only: the stack walk for its source line
+                # found the user frame the outputs' walk would find.
+                trace = var.tag.get("trace")
+                outputs = [TensorType(d, shape).make_variable_with_tag(Tag() if trace is None else Tag(trace=trace))
+                           for d in dtypes]
+                break
+        else:
+            outputs = [TensorType(d, shape).make_variable() for d in dtypes]
         return Apply(self, inputs, outputs)
 
     def perform(self, node, inputs, output_storage):

@@ -45,6 +45,11 @@ class TensorType(Type):
             if s is None:
                 norm.append(None)
                 continue
+            if type(s) is int:  # the usual entry (bool is not int here): no isinstance chain
+                if s < 0:
+                    raise ValueError(f"shape entries must be non-negative, got {shape!r}")
+                norm.append(s)
+                continue
             if isinstance(s, (bool, np.bool_)) or not isinstance(s, (int, np.integer)):
                 raise TypeError(f"shape entries must be ints or None, got {s!r} in {shape!r}")
             if s < 0:
@@ -91,7 +96,9 @@ class TensorType(Type):
     # -- values -----------------------------------------------------------
     def filter(self, value, strict=False, allow_downcast=None):
         """Validate a runtime value; convert it when that loses nothing."""
-        if isinstance(value, np.ndarray) and value.dtype.name == self.dtype:
+        # dtype == numpy_dtype first: dtype.name is computed in Python by NumPy
+        # (µs); the name test still accepts what it did (a byte-swapped float64).
+        if isinstance(value, np.ndarray) and (value.dtype == self.numpy_dtype or value.dtype.name == self.dtype):
             arr = value
         else:
             if strict:
@@ -167,6 +174,11 @@ class TensorType(Type):
 
 def broadcast_static_shapes(shapes, names=None):
     """Static result shape of broadcasting; ValueError naming the culprits."""
+    if shapes:
+        # Identical shapes (most elementwise nodes) broadcast to themselves.
+        first = tuple(shapes[0])
+        if all(tuple(s) == first for s in shapes):
+            return first
     ndim = max((len(s) for s in shapes), default=0)
     padded = [(None,) * 0 + (1,) * (ndim - len(s)) + tuple(s) for s in shapes]
     out = []
