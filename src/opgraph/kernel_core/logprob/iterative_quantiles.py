@@ -6,9 +6,10 @@ Wald(mean, lam): ``X = mean U`` with U inverse Gaussian of mean 1 and shape ``ph
 mean``.  Its logcdf (continuous_more.py) uses ``wald_unit_logcdf`` here.
 
 von Mises(mu, kappa) on [-pi, pi] (NumPy's sampler wraps the values there for any mu):
-logcdf is ``log F`` below 1/2 and ``log1p(-F(-x; -mu))`` above (the reflection ``X -> -X``
-maps mu to -mu: the upper tail keeps its digits); the quantile solves the lower half
-directly and the upper half by the same reflection.
+logcdf is the scalar op ``scalar/vonmises_logcdf.py`` (``log F`` in log space below 1/2, finite
+where F underflows; ``log1p(-F(-x; -mu))`` above: the reflection ``X -> -X`` maps mu to -mu,
+the upper tail keeps its digits); the quantile solves the lower half directly and the upper
+half by the same reflection.
 """
 
 from __future__ import annotations
@@ -21,10 +22,12 @@ from opgraph.kernel_core.logprob.continuous import _check_prob, normal_lcdf
 from opgraph.kernel_core.logprob.rules import _icdf, _logcdf
 from opgraph.kernel_core.scalar import iterative_quantiles as psq
 from opgraph.kernel_core.scalar.vonmises_cdf import vonmises_cdf as _vonmises_cdf_scalar
+from opgraph.kernel_core.scalar.vonmises_logcdf import vonmises_logcdf as _vonmises_logcdf_scalar
 from opgraph.kernel_core.tensor.elemwise import Elemwise
 from opgraph.kernel_core.tensor.random import basic as rv
 
 vonmises_cdf = Elemwise(_vonmises_cdf_scalar)
+vonmises_logcdf_op = Elemwise(_vonmises_logcdf_scalar)
 wald_unit_quantile = Elemwise(psq.wald_unit_quantile)
 vonmises_lower_quantile = Elemwise(psq.vonmises_lower_quantile)
 
@@ -62,12 +65,7 @@ def wald_icdf(op, value, mean, scale):
 # -- von Mises ------------------------------------------------------------------------------------------
 @_logcdf.register(rv.VonMisesRV)
 def vonmises_logcdf(op, value, mu, kappa):
-    lower = vonmises_cdf(value, mu, kappa)
-    upper_tail = vonmises_cdf(-value, -mu, kappa)   # P(X > x), by the reflection
-    # each branch reads a harmless value where it is not taken: its pullback there is 0 * finite
-    # (log(0) or log1p(-1) would make it 0 * inf = nan where a tail underflows)
-    lo = pm.lt(lower, 0.5)
-    res = pm.switch(lo, pm.log(pm.switch(lo, lower, 1.0)), pm.log1p(-pm.switch(lo, 0.0, upper_tail)))
+    res = vonmises_logcdf_op(value, mu, kappa)   # log space: finite where the CDF underflows
     return check_parameters(res, pm.gt(kappa, 0), msg="kappa > 0")
 
 

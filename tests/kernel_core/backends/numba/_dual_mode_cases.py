@@ -537,18 +537,21 @@ FAMILIES["optimize"] = family_optimize
 
 def family_wald_vonmises():
     """The von Mises CDF op (VonMisesCdf) across its branches (short Gauss-Legendre intervals,
-    both tails, tanh-sinh tails, wrapped intervals, x outside [-pi, pi], kappa = 0 / inf), its
+    both tails, tanh-sinh tails, wrapped intervals, x outside [-pi, pi], kappa = 0 / inf) and the
+    log-CDF op (VonMisesLogCdf, VonMisesLogCdfDKappa) on the same points, each with its
     x / mu / kappa gradients (VonMisesCdfDKappa, the same branches), the kappa gradients of the
     logcdf / icdf, the von Mises logcdf / icdf (VonMisesLowerQuantile) and the Wald icdf
     (WaldUnitQuantile) with its gradient in q, mu and lambda.  atol 1e-300: XLA flushes
     subnormal results to zero."""
-    from opgraph.kernel_core.logprob.iterative_quantiles import vonmises_cdf
+    from opgraph.kernel_core.logprob.iterative_quantiles import vonmises_cdf, vonmises_logcdf_op
     from opgraph.logprob import icdf, logcdf
 
     x, mu, k, q = pt.vector("x"), pt.vector("mu"), pt.vector("k"), pt.vector("q")
     m, s, kk = pt.scalar("m"), pt.scalar("s"), pt.scalar("kk")
     cdf = vonmises_cdf(x, mu, k)
     outs = [cdf, *grad(cdf.sum(), [x, mu, k])]   # kappa's: VonMisesCdfDKappa
+    lcdf = vonmises_logcdf_op(x, mu, k)          # VonMisesLogCdf, finite in underflowed tails
+    outs += [lcdf, *grad(lcdf.sum(), [x, mu, k])]   # kappa's: VonMisesLogCdfDKappa
     vm = pt.random.vonmises(2.5, 30.0)
     outs += [logcdf(vm, x), icdf(vm, q)]
     # kappa's gradients of the logcdf / icdf (the quantile's by the implicit function)
@@ -629,7 +632,7 @@ NOT_COMPILED.add("_SolverOp")   # the base class of the four solver ops
 NOT_COMPILED.add("_SquareToSquare")   # the base class of MatrixInverse / Cholesky / Expm
 NOT_COMPILED.add("_AttentionOp")   # the base class of FusedAttention / FusedAttentionGrad
 NOT_COMPILED.add("DirectConvolve")   # the base class of Convolve1d / Convolve2d
-NOT_COMPILED.add("FloatArrayOp")   # the base class of VonMisesCdf(DKappa) and the Newton quantiles
+NOT_COMPILED.add("FloatArrayOp")   # the base class of VonMisesCdf(DKappa), VonMisesLogCdf(DKappa), the Newton quantiles
 # The gradient markers are identities once grad has run: specialize drops them (rewriting/gradient_markers.py).
 NOT_COMPILED.update({"ConsiderConstant", "ZeroGrad", "DisconnectedGrad", "GradClip", "GradScale"})
 

@@ -22,6 +22,7 @@ from opgraph.kernel_core.backends.jax.scalar import register_scalar
 from opgraph.kernel_core.scalar import special_functions as psf
 from opgraph.kernel_core.scalar import iterative_quantiles as psf_iq
 from opgraph.kernel_core.scalar import vonmises_cdf as psf_vonmises
+from opgraph.kernel_core.scalar import vonmises_logcdf as psf_vonmises_log
 from opgraph.kernel_core.tensor.special import LogSoftmax, Softmax
 
 
@@ -68,7 +69,7 @@ for _cls, _name in [(psf.GammaIncInv, "gammaincinv"), (psf.GammaIncCInv, "gammai
     register_scalar(_cls, _on_host(_name))
 
 
-# The von Mises CDF (scalar/vonmises_cdf.py): its array algorithm on jax.numpy (fixed quadrature
+# The von Mises CDF and log-CDF (scalar/vonmises_cdf.py, vonmises_logcdf.py): their array algorithms on jax.numpy (fixed quadrature
 # nodes, every branch computed and selected by where: jit- and vmap-friendly).  The normalizer
 # i0e by the module's own quadrature (jax.scipy.special.i0e is accurate to 3e-7 only; staying
 # in the graph keeps it jit-, vmap- and device-friendly, where a host callback would not be).  XLA reassociates
@@ -92,8 +93,22 @@ def _vonmises_cdf_dkappa(x, mu, kappa):
     return cdf_dkappa_array(x, mu, kappa, jnp, _i0e, jax.lax.optimization_barrier)
 
 
+def _vonmises_logcdf(x, mu, kappa):
+    from opgraph.kernel_core.scalar.vonmises_logcdf import logcdf_array
+
+    return logcdf_array(x, mu, kappa, jnp, _i0e, jax.lax.optimization_barrier)
+
+
+def _vonmises_logcdf_dkappa(x, mu, kappa):
+    from opgraph.kernel_core.scalar.vonmises_logcdf import logcdf_dkappa_array
+
+    return logcdf_dkappa_array(x, mu, kappa, jnp, _i0e, jax.lax.optimization_barrier)
+
+
 register_scalar(psf_vonmises.VonMisesCdf, _vonmises_cdf)
 register_scalar(psf_vonmises.VonMisesCdfDKappa, _vonmises_cdf_dkappa)
+register_scalar(psf_vonmises_log.VonMisesLogCdf, _vonmises_logcdf)
+register_scalar(psf_vonmises_log.VonMisesLogCdfDKappa, _vonmises_logcdf_dkappa)
 
 
 # The Newton quantiles (scalar/iterative_quantiles.py): their array algorithms on jax.numpy, the

@@ -1,6 +1,7 @@
 """Numba kernels of ``scalar/vonmises_cdf.py`` (the CDF and its derivative in kappa: the same
 arithmetic as ``cdf_array`` and ``cdf_dkappa_array``, one element at a time, loops over the
-quadrature nodes, only the branch taken computed) and of the Newton quantiles of
+quadrature nodes, only the branch taken computed), of ``scalar/vonmises_logcdf.py`` (the
+log-CDF and its derivative in kappa, likewise) and of the Newton quantiles of
 ``scalar/iterative_quantiles.py``.
 """
 
@@ -326,3 +327,111 @@ def vonmises_lower_quantile(p, mu, kappa):
 
 _register(iq.WaldUnitQuantile, _kernel_expression("wald_unit_quantile"))
 _register(iq.VonMisesLowerQuantile, _kernel_expression("vonmises_lower_quantile"))
+
+
+# -- the log-CDF of scalar/vonmises_logcdf.py (logcdf_array, logcdf_dkappa_array) ----------------------
+from opgraph.kernel_core.scalar import vonmises_logcdf as vml  # noqa: E402
+
+_DEEP_LOG_F = vml.DEEP_LOG_F
+_LN2 = np.log(2.0)
+
+
+@_jit
+def _log_gl(a, length, k, at):
+    """(log int_a^{a + length} exp(k (cos t - 1)) dt, mean of 1 - cos t), factored at v: 0 (at =
+    0: the mode), a (1) or a + length (2)."""
+    half = 0.5 * length
+    v = a if at == 1 else (a + length if at == 2 else 0.0)
+    s0 = s1 = 0.0
+    for i in range(_GL_X.shape[0]):
+        h = half * (1.0 + _GL_X[i])
+        t = a + h
+        dt = h if at == 1 else (-(half * (1.0 - _GL_X[i])) if at == 2 else t)
+        e = _GL_W[i] * math.exp(min(-2.0 * k * math.sin(0.5 * (t + v)) * math.sin(0.5 * dt), 0.0))
+        s = math.sin(0.5 * t)
+        s0 += e
+        s1 += e * (2.0 * s * s)
+    sv = math.sin(0.5 * v)
+    return -2.0 * k * sv * sv + math.log(half * s0), s1 / s0
+
+
+@_jit
+def _log_tail(y, k, norm, log_norm):
+    """(log T(y), mean of 1 - cos t over [y, pi]; 0 in the central branch)."""
+    sa, ca = math.sin(0.5 * y), math.cos(0.5 * y)
+    A, B = 2.0 * sa * sa, 2.0 * ca * ca
+    kA, kB = k * A, k * B
+    if kB <= _KB_SMALL:
+        lt, m = _log_gl(y, (np.pi - y) + _PI_LO, k, 1)
+        return lt - log_norm, m
+    if kA <= _KA_SMALL:
+        return math.log(0.5 - _gl(0.0, y, k) / norm), 0.0
+    R, s0, s1 = _ts_sums(A, B, k)
+    return -kA + math.log((0.5 * R) * s0) - log_norm, A + s1 / s0
+
+
+@_jit
+def _log1mexp(d):
+    return math.log(-math.expm1(d)) if d > -_LN2 else math.log1p(-math.exp(d))
+
+
+@_jit
+def _lower_log(x, mu, k):
+    """(log F, mean of 1 - cos t) for x in [-pi, pi], finite k > 0 (vml._lower_log)."""
+    a = _start(mu)
+    L = (x + np.pi) + _PI_LO
+    b, wraps, bw, short = _geometry(a, L, k)
+    norm = 2.0 * np.pi * i0e(k)
+    log_norm = math.log(norm)
+    if short:
+        peak = (a <= 0.0 and b >= 0.0) or b >= 2.0 * np.pi
+        at = 0 if peak else (1 if math.cos(a) >= math.cos(b) else 2)
+        lf, m = _log_gl(a, L, k, at)
+        return min(lf - log_norm, 0.0), m
+    lta, ma = _log_tail(abs(a), k, norm, log_norm)
+    ltb, mb = _log_tail(abs(bw), k, norm, log_norm)
+    if wraps:
+        lu = lta if a >= 0.0 else math.log1p(-math.exp(lta))
+        ll = ltb if bw <= 0.0 else math.log1p(-math.exp(ltb))
+        hi = max(lu, ll)
+        if not math.isfinite(hi):
+            hi = 0.0
+        pu, pl = math.exp(lu - hi), math.exp(ll - hi)
+        return min(hi + math.log(pu + pl), 0.0), (pu * ma + pl * mb) / (pu + pl)
+    if a >= 0.0:
+        r = math.exp(ltb - lta)
+        return min(lta + _log1mexp(min(ltb - lta, 0.0)), 0.0), (ma - r * mb) / (1.0 - r)
+    if bw <= 0.0:
+        r = math.exp(lta - ltb)
+        return min(ltb + _log1mexp(min(lta - ltb, 0.0)), 0.0), (mb - r * ma) / (1.0 - r)
+    return min(math.log((1.0 - math.exp(lta)) - math.exp(ltb)), 0.0), 0.0
+
+
+@_jit
+def vonmises_logcdf(x, mu, kappa):
+    x, mu, kappa = float(x), float(mu), float(kappa)
+    lower = vonmises_cdf(x, mu, kappa)
+    if lower != lower:
+        return np.nan
+    if lower >= 0.5:
+        return math.log1p(-vonmises_cdf(-x, -mu, kappa))
+    if kappa > 0.0 and kappa < np.inf and x >= -np.pi and x <= np.pi:
+        return _lower_log(x, mu, kappa)[0]
+    return math.log(lower)
+
+
+@_jit
+def vonmises_logcdf_dkappa(x, mu, kappa):
+    x, mu, kappa = float(x), float(mu), float(kappa)
+    log_f = vonmises_logcdf(x, mu, kappa)
+    if log_f != log_f:
+        return np.nan
+    if x < -np.pi or x > np.pi or kappa == np.inf:
+        return 0.0
+    if log_f < _DEEP_LOG_F:
+        return _one_minus_bessel_ratio(kappa) - _lower_log(x, mu, kappa)[1]
+    return vonmises_cdf_dkappa(x, mu, kappa) / math.exp(log_f)
+
+
+_register(vml.VonMisesLogCdf, _kernel_expression("vonmises_logcdf"))
+_register(vml.VonMisesLogCdfDKappa, _kernel_expression("vonmises_logcdf_dkappa"))
