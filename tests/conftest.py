@@ -4,6 +4,12 @@ import os
 
 import pytest
 from hypothesis import HealthCheck, settings
+from stack_chunk_cache import install as _install_stack_chunk_cache
+
+# Every test process (the xdist controller and each worker import this file): CPython
+# 3.11/3.12 map and unmap a 16 KiB frame-stack chunk per call at a chunk's edge, which
+# Numba's compiler hits hundreds of thousands of times (stack_chunk_cache.py, figures there).
+_install_stack_chunk_cache()
 
 settings.register_profile(
     "opgraph", max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow]
