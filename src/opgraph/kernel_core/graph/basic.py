@@ -35,6 +35,8 @@ class Tag(dict):
 # Standard-library frames between opgraph and its own code (a singledispatch
 # wrapper calling a logprob rule, a contextmanager): never the user's line.
 _PLUMBING_FILES = frozenset(os.path.abspath(m.__file__) for m in (functools, contextlib))
+# Files user_source_line has found to be opgraph's or plumbing (a few hundred at most).
+_INTERNAL_FILES = set()
 
 
 def user_source_line():
@@ -58,10 +60,6 @@ def user_source_line():
             internal.add(filename)
         frame = frame.f_back
     return None
-
-
-# Files found to be opgraph's or plumbing by user_source_line (a few hundred at most).
-_INTERNAL_FILES = set()
 
 
 class Node:
