@@ -49,8 +49,9 @@ _INLINED_FAMILIES = ("elemwise_", "dimshuffle_", "reduce_", "shape_", "tensor_fr
 # typing, LLVM module optimisation and machine-code finalisation (issue 18: inlining
 # the indexing / join / softmax families cut the cold compile of the dual-mode indexing,
 # inc_set, join and shape families by 13-15%; benchmarks/RESULTS.md, "Cold compile of
-# scans"; every family (repeat, sort, alloc, reshape, random, linalg, ...): 20.4 -> 19.5
-# CPU-s on family extra_ops).  The node functions stay defined for profiling and for
+# scans"; every family (repeat, sort, alloc, reshape, random, linalg, ...) besides: 20.4
+# -> 19.5 process CPU-s for dual-mode family extra_ops, cold, one run each on an idle
+# machine).  The node functions stay defined for profiling and for
 # the error reports that re-run a failing node (linker.py).
 
 

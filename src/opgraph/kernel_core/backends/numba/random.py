@@ -311,12 +311,15 @@ def _funcify_random_variable(op, node, ctx):
         core.append(f"{pnames[i]}.shape[{params[i].type.ndim - op.ndims_params[i] + j}]")
     out_shape = "(" + "".join(f"{s}, " for s in batch_dims + core) + ")"
     lines.append(f"    out = np.empty({out_shape}, dtype={np_dtype(out.type.dtype)})")
-    # Parameters viewed with the batch shape (broadcast) so one index reads them all.
-    for i, p in enumerate(params):
-        pcore = [f"{pnames[i]}.shape[{nb + j}]" for j in range(op.ndims_params[i])]
-        shp = "(" + "".join(f"{s}, " for s in batch_dims + pcore) + ")"
-        lines.append(f"    b{i} = np.broadcast_to({pnames[i]}, {shp})" if nb else f"    b{i} = {pnames[i]}")
+    # Parameters read at the batch index with a 0/1 factor per batch axis (0 where the
+    # parameter has length 1: NumPy's broadcasting), not through ``np.broadcast_to``
+    # views: those are about ten numba overloads to type and compile per parameter
+    # rank and dtype, in every process (issue 18).
+    for i in range(nps):
+        lines.append(f"    b{i} = {pnames[i]}")
+        lines += [f"    f{i}_{d} = 0 if {pnames[i]}.shape[{d}] == 1 else 1" for d in range(nb)]
     idx = [f"i{d}" for d in range(nb)]
+    bidx = [[f"i{d} * f{i}_{d}" for d in range(nb)] for i in range(nps)]
     pad = "    "
     for d in range(nb):
         lines.append(f"{pad}for i{d} in range(n{d}):")
@@ -339,12 +342,11 @@ def _funcify_random_variable(op, node, ctx):
     if sampler is not None:
         fn = ctx.define(sampler[1], prefix=f"rv_{sampler[0]}")
 
-        def sl(var, ncore):
-            return var + ("[" + ", ".join(idx + [":"] * ncore) + "]" if idx or ncore else "")
+        def sl(i, ncore):
+            return f"b{i}" + ("[" + ", ".join(bidx[i] + [":"] * ncore) + "]" if idx or ncore else "")
 
-        args = [sl(f"b{i}", op.ndims_params[i]) if op.ndims_params[i] or idx else f"b{i}[()]"
+        args = [sl(i, op.ndims_params[i]) if op.ndims_params[i] else f"b{i}{_idx(bidx[i])}"
                 for i in range(nps)]
-        args = [a if op.ndims_params[i] else (f"b{i}{_idx(idx)}") for i, a in enumerate(args)]
         target = f"out[{', '.join(idx + [':'] * op.ndim_supp)}]" if op.ndim_supp and idx else \
             ("out" if op.ndim_supp else (f"out{_idx(idx)}" if idx else "out"))
         if not op.ndim_supp and idx:
@@ -362,7 +364,7 @@ def _funcify_random_variable(op, node, ctx):
             helpers["vonmises"] = ctx.define(_VONMISES, prefix="rv_vonmises")
         expr = template.format(**helpers)
         for i, letter in enumerate("abc"[:nps]):
-            lines.append(f"{pad}{letter} = b{i}{_idx(idx)}")
+            lines.append(f"{pad}{letter} = b{i}{_idx(bidx[i])}")
         lines.append(f"{pad}out{_idx(idx)} = {expr}")
     lines.append("    return g, out")
     return ctx.define("\n".join(lines) + "\n", prefix=f"random_{op.name}")
