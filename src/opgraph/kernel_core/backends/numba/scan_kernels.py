@@ -42,7 +42,11 @@ def matvec(m, mt, v, out):
     if cols != v.shape[0]:
         raise ValueError("dot: shapes are not aligned")
     if mt.shape[0] != cols or mt.shape[1] != rows or rows == 0 or cols == 0:
-        out[:] = blas_dot(m, v)   # BLAS's gemv, threads as the backend's policy decides
+        # BLAS's gemv, threads as the backend's policy decides.  Copied by an element loop:
+        # numba's array-valued slice setitem compiles a shape-formatting error path (~2 s).
+        res = blas_dot(m, v)
+        for r in range(rows):
+            out[r] = res[r]
         return out
     for r in range(rows):
         out[r] = 0.0
