@@ -37,6 +37,7 @@ from opgraph.kernel_core.scalar import iterative_quantiles as piq
 from opgraph.kernel_core.scalar import special as psp
 from opgraph.kernel_core.scalar import special_functions as psf
 from opgraph.kernel_core.scalar import vonmises_cdf as pvm
+from opgraph.kernel_core.scalar import vonmises_logcdf as pvml
 from opgraph.kernel_core.scalar.composite import Composite
 from opgraph.kernel_core.scalar.type import ScalarType
 from opgraph.kernel_core.tensor.elemwise import Elemwise
@@ -141,10 +142,15 @@ ROWS = {
     pc.Real: (1, np.real, NUM + C), pc.Imag: (1, np.imag, NUM + C), pc.Conj: (1, np.conjugate, NUM + C),
     pc.Complex: (2, _complex, ("float64", "float32")),
     # No SciPy function: the op's own NumPy algorithm is the reference here (its accuracy against
-    # quadrature: tests/kernel_core/scalar/test_vonmises_cdf.py).
+    # quadrature: tests/kernel_core/logprob/test_distributions.py; the log-space CDF's against
+    # mpmath: tests/kernel_core/scalar/test_vonmises_logcdf.py).
     pvm.VonMisesCdf: (3, _in_float64(lambda x, mu, k: pvm.cdf_array(x, mu, k, np, sp.i0e)), ("float64", "float32")),
     pvm.VonMisesCdfDKappa: (3, _in_float64(lambda x, mu, k: pvm.cdf_dkappa_array(x, mu, k, np, sp.i0e)),
                             ("float64", "float32")),
+    pvml.VonMisesLogCdf: (3, _in_float64(lambda x, mu, k: pvml.logcdf_array(x, mu, k, np, sp.i0e)),
+                          ("float64", "float32")),
+    pvml.VonMisesLogCdfDKappa: (3, _in_float64(lambda x, mu, k: pvml.logcdf_dkappa_array(x, mu, k, np, sp.i0e)),
+                                ("float64", "float32")),
     # The Newton quantiles (scalar/iterative_quantiles.py): their NumPy algorithms, as for VonMisesCdf
     # (accuracy against 60-digit references: tests/kernel_core/logprob/).
     piq.WaldUnitQuantile: (2, _in_float64(lambda q, phi: piq.wald_quantile_array(
