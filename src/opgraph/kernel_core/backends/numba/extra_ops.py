@@ -81,6 +81,13 @@ def _loop_nest(dims, body, pad="    "):
     return lines + [pad + b for b in body]
 
 
+def _index_along_axis(index, what):
+    """Lines reading ``j`` from ``index``: negative values count from the end (``n``), and
+    an index outside the axis raises IndexError naming ``what``."""
+    return [f"j = {index}", "if j < 0:", "    j += n", "if j < 0 or j >= n:",
+            f"    raise IndexError('{what}: index out of bounds')"]
+
+
 def _index(names):
     return "[" + ", ".join(names) + "]" if names else "[()]"
 
@@ -109,12 +116,7 @@ def _funcify_take_along_axis(op, node, ctx):
               f"    n = x.shape[{a}]"]
     ii = [f"i{d}" if d == a else f"i{d} * bi{d}" for d in range(nd)]
     xi = ["j" if d == a else f"i{d} * bx{d}" for d in range(nd)]
-    lines += _loop_nest(dims, [f"j = idx{_index(ii)}",
-                               "if j < 0:",
-                               "    j += n",
-                               "if j < 0 or j >= n:",
-                               "    raise IndexError('take_along_axis: index out of bounds')",
-                               f"out{_index([f'i{d}' for d in range(nd)])} = x{_index(xi)}"])
+    lines += _loop_nest(dims, _index_along_axis(f"idx{_index(ii)}", "take_along_axis") + [f"out{_index([f'i{d}' for d in range(nd)])} = x{_index(xi)}"])
     lines.append("    return out")
     return ctx.define("\n".join(lines) + "\n", prefix="take_along_axis")
 
@@ -134,12 +136,7 @@ def _funcify_add_along_axis(op, node, ctx):
     dims = [f"idx.shape[{d}]" for d in range(nd)]
     gi = [f"i{e + off} * bg{e}" for e in range(gnd)]
     oi = ["j" if d == a else f"i{d}" for d in range(nd)]
-    lines += _loop_nest(dims, [f"j = idx{_index([f'i{d}' for d in range(nd)])}",
-                               "if j < 0:",
-                               "    j += n",
-                               "if j < 0 or j >= n:",
-                               "    raise IndexError('add_along_axis: index out of bounds')",
-                               f"out{_index(oi)} += g{_index(gi)}"])
+    lines += _loop_nest(dims, _index_along_axis(f"idx{_index([f'i{d}' for d in range(nd)])}", "add_along_axis") + [f"out{_index(oi)} += g{_index(gi)}"])
     lines.append("    return out")
     return ctx.define("\n".join(lines) + "\n", prefix="add_along_axis")
 
