@@ -57,19 +57,21 @@ _NUMBA_MODULES = set()   # modules with a test that wants Numba: their module-sc
 # --no-loadscope-reorder, so xdist keeps this order): the files that take longest with a
 # cold compiled-code cache start first, longest first, so that none of them starts last
 # while the other worker runs out of files; then every other file, most tests first (what
-# xdist's own reordering did), in collection order among equals.  The figures: wall time
-# of each file alone (-n 0, an empty OPGRAPH_CACHE_DIR) at load 7-10 on 2 cores, about 3x
-# a quiet run.  A file not listed takes a few seconds to about a minute.
+# xdist's own reordering did), in collection order among equals.  The figures: each file's
+# summed test durations in a whole cold-cache run (2 workers on 2 cores, otherwise idle,
+# 9.5 min in all; --durations).  A file not listed takes a few seconds to about ten.
 LONGEST_FIRST = (
-    "tests/browser/test_tutorial_notebooks_browser.py",                    # every notebook in JupyterLab
-    "tests/kernel_core/backends/numba/test_dual_mode_random.py",           # 245 s (test_statistics' graph)
-    "tests/kernel_core/backends/numba/test_dual_mode_attention.py",        # 210 s
-    "tests/kernel_core/backends/numba/test_dual_mode_linalg.py",           # 188 s
-    "tests/kernel_core/backends/numba/test_dual_mode_extra_ops.py",        # 177 s
-    "tests/kernel_core/backends/numba/test_dual_mode_factorizations.py",   # 152 s
-    "tests/kernel_core/backends/numba/test_dual_mode_shape_indexing.py",   # 147 s
-    "tests/kernel_core/backends/numba/test_dual_mode_elemwise.py",         # 145 s
-    "tests/kernel_core/backends/numba/test_dual_mode_structured.py",       # 113 s
+    "tests/kernel_core/backends/numba/test_dual_mode_random.py",           # 131 s (test_statistics' graph)
+    "tests/browser/test_tutorial_notebooks_browser.py",                    # 120 s, every notebook in JupyterLab
+    "tests/kernel_core/backends/numba/test_special_values.py",             # 55 s
+    "tests/kernel_core/backends/numba/test_dual_mode_extra_ops.py",        # 45 s
+    "tests/kernel_core/backends/numba/test_dual_mode_linalg.py",           # 44 s
+    "tests/kernel_core/backends/numba/test_dual_mode_factorizations.py",   # 39 s
+    "tests/kernel_core/tensor/nnet/test_fused_attention.py",               # 37 s
+    "tests/kernel_core/backends/numba/test_dual_mode_attention.py",        # 37 s
+    "tests/kernel_core/scalar/test_vonmises_logcdf.py",                    # 30 s (mpmath references)
+    "tests/kernel_core/backends/numba/test_dual_mode_elemwise.py",         # 28 s
+    "tests/kernel_core/backends/jax/test_jax_dual_mode.py",                # 23 s
 )
 _ROOT = os.path.dirname(_TESTS_ROOT)
 
