@@ -5,7 +5,6 @@ deep-tail kappa derivative against vonmises_cdf_dkappa / F where both apply, and
 rule's graph finite with finite gradients where the CDF underflows.  NUMBA = PYTHON (= JAX):
 the dual-mode family "wald_vonmises"."""
 
-import mpmath
 import numpy as np
 import pytest
 import scipy.special as sp
@@ -18,36 +17,7 @@ from opgraph.kernel_core.scalar import vonmises_logcdf as vml
 from opgraph.kernel_core.scalar.vonmises_cdf import cdf_array, cdf_dkappa_array
 from opgraph.kernel_core.tensor.elemwise import Elemwise
 
-
-def _mass_log(lo, hi, mu, k):
-    """log int_lo^hi exp(k (cos(t - mu) - 1)) dt / (2 pi I0(k) e^-k) in mpmath (factored at the
-    interval's greatest cos; cut geometrically around the ends and the modes)."""
-    pts = [lo, hi] + [mu + 2 * n * mpmath.pi for n in range(-3, 4) if lo < mu + 2 * n * mpmath.pi < hi]
-    vmax = max(mpmath.cos(p - mu) for p in pts)
-    cuts = set(pts)
-    for e in pts:
-        d = 1 / (k * abs(mpmath.sin(e - mu)) + mpmath.sqrt(k) + 1)
-        for j in range(-10, 40):
-            for s in (e + d * mpmath.mpf(2) ** (mpmath.mpf(j) / 2), e - d * mpmath.mpf(2) ** (mpmath.mpf(j) / 2)):
-                if lo < s < hi:
-                    cuts.add(s)
-    total = mpmath.quad(lambda t: mpmath.exp(k * (mpmath.cos(t - mu) - vmax)), sorted(cuts))
-    return k * vmax + mpmath.log(total) - mpmath.log(2 * mpmath.pi * mpmath.besseli(0, k))
-
-
-def reference_logcdf(x, mu, k):
-    """log P(-pi <= X <= x) in 40 digits: the lower mass, or log1p(-upper mass) above 1/2."""
-    with mpmath.workdps(40):
-        x, mu, k = mpmath.mpf(x), mpmath.mpf(mu), mpmath.mpf(k)
-        lower = _mass_log(-mpmath.pi, x, mu, k)
-        if lower < mpmath.log(0.5):
-            return float(lower)
-        return float(mpmath.log1p(-mpmath.exp(_mass_log(x, mpmath.pi, mu, k))))
-
-
-KAPPAS = [1e-3, 0.1, 1.0, 30.0, 1e3, 1e4]
-XS = [-np.pi, -3.0, -2.0, -0.5, 0.0, 0.4, 2.0, 3.0, np.pi - 1e-3]
-MUS = [0.0, 0.3, -2.5]
+from vonmises_logcdf_reference import grid, load_table, reference_logcdf
 
 
 def _logcdf(x, mu, k):
@@ -56,12 +26,29 @@ def _logcdf(x, mu, k):
 
 
 def test_values_against_mpmath_including_underflowed_tails():
-    x, mu, k = (a.ravel() for a in np.meshgrid(XS, MUS, KAPPAS, indexing="ij"))
+    # The 162 references are stored (vonmises_logcdf_reference.py: ~30 s of quadrature);
+    # the next test recomputes some of them live.
+    x, mu, k, want = load_table()
+    gx, gmu, gk = grid()
+    np.testing.assert_array_equal(np.stack([x, mu, k]), np.stack([gx, gmu, gk]))
     got = _logcdf(x, mu, k)
-    want = np.array([reference_logcdf(*p) for p in zip(x, mu, k)])
     assert np.count_nonzero(want < -700) >= 10   # F below 1e-300: log F finite
     assert np.all(np.isfinite(got))
     np.testing.assert_allclose(got, want, rtol=1e-10, atol=0)
+
+
+# Rows of the stored table recomputed live: small and large kappa, both sides of F = 1/2,
+# and two where F underflows (log F < -700).
+LIVE_ROWS = [(0.4, 0.3, 0.001), (-2.0, 0.0, 30.0), (3.0, -2.5, 1.0), (2.0, 0.3, 1e3),
+             (-2.0, 0.0, 1e3), (-3.0, 0.3, 1e4)]
+
+
+def test_stored_references_are_the_mpmath_reference():
+    x, mu, k, want = load_table()
+    table = {(a, b, c): v for a, b, c, v in zip(x, mu, k, want)}
+    assert sum(table[r] < -700 for r in LIVE_ROWS) >= 2
+    for row in LIVE_ROWS:
+        assert reference_logcdf(*row) == table[row], row
 
 
 def test_equals_the_log_of_the_cdf_where_it_does_not_underflow():
