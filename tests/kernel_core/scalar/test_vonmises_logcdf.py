@@ -47,8 +47,9 @@ def test_stored_references_are_the_mpmath_reference():
     x, mu, k, want = load_table()
     table = {(a, b, c): v for a, b, c, v in zip(x, mu, k, want)}
     assert sum(table[r] < -700 for r in LIVE_ROWS) >= 2
-    for row in LIVE_ROWS:
-        assert reference_logcdf(*row) == table[row], row
+    live = [reference_logcdf(*row) for row in LIVE_ROWS]
+    # (40 digits rounded to a float: equal, but for a last-bit tie with another mpmath)
+    np.testing.assert_allclose(live, [table[r] for r in LIVE_ROWS], rtol=4e-16, atol=0)
 
 
 def test_equals_the_log_of_the_cdf_where_it_does_not_underflow():
