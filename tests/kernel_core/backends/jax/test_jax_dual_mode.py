@@ -35,10 +35,10 @@ _spec.loader.exec_module(cases)
 
 # Families whose ops jax-ext implements and that do not run here yet (all have landed).
 JAX_EXT_FAMILIES = set()
-# The shared random family compiles every distribution into one function (~85 s of XLA
-# compilation on 2 cores): slow here; test_jax_random.py compiles and checks each
-# distribution against SciPy in the default run.
-SLOW_FAMILIES = {"random"}
+# The shared random families compile every distribution (~85 s of XLA compilation on 2
+# cores): slow here; test_jax_random.py compiles and checks each distribution against
+# SciPy in the default run.
+SLOW_FAMILIES = set(cases.PARTS["random"])
 
 # Op classes whose JAX implementation is jax-ext's work (see the module docstring).
 OWNED_BY_JAX_EXT = set()

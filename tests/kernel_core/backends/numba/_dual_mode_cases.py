@@ -21,7 +21,7 @@ import pkgutil
 import warnings
 import zlib
 from contextlib import contextmanager
-from functools import lru_cache
+from functools import lru_cache, partial
 
 import numpy as np
 
@@ -408,9 +408,7 @@ def _same_support(g, w, rtol, atol):
     assert np.unique(g).size > 1 and np.unique(w).size > 1
 
 
-def family_random():
-    """Every distribution: the graph of tests/kernel_core/tensor/random/_all_draws.py (the
-    statistics test's, so one Numba compilation in the disk cache serves both)."""
+def _all_draws_module():
     import importlib.util
     import os
 
@@ -418,11 +416,21 @@ def family_random():
     spec = importlib.util.spec_from_file_location("_all_draws", path)
     draws_module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(draws_module)
+    return draws_module
+
+
+def family_random(chunk):
+    """Every distribution: the graphs of tests/kernel_core/tensor/random/_all_draws.py (the
+    statistics test's, chunk by chunk, so one Numba compilation in the disk cache serves both)."""
+    draws_module = _all_draws_module()
     _, _, draws = draws_module.build()
-    return run_both([], [Case(d, cmp=_same_support) for d in draws], [])
+    mine = draws_module.chunks(len(draws))[chunk]
+    return run_both([], [Case(draws[k], cmp=_same_support) for k in mine], [])
 
 
-FAMILIES["random"] = family_random
+_RANDOM_CHUNKS = [f"random_{c}" for c in range(_all_draws_module().N_CHUNKS)]
+for _c, _name in enumerate(_RANDOM_CHUNKS):
+    FAMILIES[_name] = partial(family_random, _c)
 
 
 def family_special():
@@ -583,9 +591,9 @@ PARTS = {
     "structured": ["op_from_graph", "scan_ifelse", "logprob", "signal", "signal_2d_fft"],
     "attention": ["attention"],
     "wald_vonmises": ["wald_vonmises"],
-    # The graph of tests/kernel_core/tensor/random/test_statistics.py: whichever runs second
+    # The graphs of tests/kernel_core/tensor/random/test_statistics.py: whichever runs second
     # loads the other's compilation from the disk cache.
-    "random": ["random"],
+    "random": _RANDOM_CHUNKS,
 }
 
 

@@ -1,6 +1,10 @@
-"""One graph drawing every distribution (shared by the statistics test and the dual-mode
-test of the Numba backend: the same graph, so the same generated module and one Numba
-compilation, found in the disk cache by the second).
+"""The graphs drawing every distribution (shared by the statistics test and the dual-mode
+test of the Numba backend: the same graphs, so the same generated modules and one Numba
+compilation each, found in the disk cache by the second).
+
+The draws are compiled as ``N_CHUNKS`` functions of about ten draws each, not one: Numba's
+compile time grows faster than linearly with the size of one function (all 40 draws in one
+function: 63 CPU-s cold; in 4: 31 s; in 8 or 40: 29-30 s).
 
 Each draw gets its own shared generator with its default update (the compiled
 NUMBA graph then advances generators in place, the hot path); ``seed_all``
@@ -82,6 +86,14 @@ def build():
         assert len(found) == 1, found
         rngs.append(found[0])
     return names, rngs, draws
+
+
+N_CHUNKS = 4
+
+
+def chunks(n):
+    """The draws' positions in each compiled function (every fourth draw: a mix of kinds)."""
+    return [list(range(c, n, N_CHUNKS)) for c in range(N_CHUNKS)]
 
 
 def seed_all(rngs, base=1000):
