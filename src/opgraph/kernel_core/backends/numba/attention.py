@@ -28,6 +28,8 @@ def _wrapper(op, node, ctx, kernel, rest):
     dt = np_dtype(dtype)
     fn = ctx.import_name(_KERNELS, kernel)
     q, k, v, scale, mask, seed, extra = op.split_inputs(node.inputs)
+    # The mask kind and block sizes are passed as int64, not as constants: numba would type
+    # a constant argument as a literal and compile the kernel once per value (each ~2 s).
     args = ["q", "k", "v", "scale"] + (["mask"] if mask is not None else []) + \
         (["seed"] if seed is not None else []) + rest
     mask_src = "np.ascontiguousarray(mask)" if mask is not None else f"np.zeros((1, 1), dtype={dt})"
@@ -38,8 +40,9 @@ def _wrapper(op, node, ctx, kernel, rest):
     call_rest = [(_as(n, var, dtype) if n == "gout" else f"np.ascontiguousarray({n})")
                  for n, var in zip(rest, extra)]
     lines = [f"def {{name}}({', '.join(args)}):",
-             f"    return {fn}({', '.join(conv)}, float(scale[()]), {mask_src}, {_KIND[op.mask_kind]}, "
-             f"{op.dropout_p!r}, {seed_src}, {', '.join(call_rest + [str(BLOCK_Q), str(BLOCK_K)])})"]
+             f"    return {fn}({', '.join(conv)}, float(scale[()]), {mask_src}, np.int64({_KIND[op.mask_kind]}), "
+             f"{op.dropout_p!r}, {seed_src}, "
+             f"{', '.join(call_rest + [f'np.int64({BLOCK_Q})', f'np.int64({BLOCK_K})'])})"]
     return lines
 
 
