@@ -4,8 +4,9 @@
 port with a random token, no browser, rooted in a temporary directory holding copies
 of the tutorial notebooks (``notebooks/*.ipynb``).  Its kernels inherit this process's
 environment, so ``OPGRAPH_CACHE_DIR`` (set by tests/conftest.py) and ``OPGRAPH_FLAGS``
-are shared with the rest of the test run: a notebook compiles what the unit tests
-already compiled from the disk cache.  The server is stopped at the end of the session,
+are shared with the rest of the test run (but for ``tiered_compile``, see
+KERNEL_TIERED_COMPILE): a notebook loads what the unit tests and the nbval run already
+compiled from the disk cache.  The server is stopped at the end of the session,
 also when a test fails or the run is interrupted.
 
 ``browser`` (session): Playwright's chromium API on Debian's ``chromium`` binary
@@ -38,6 +39,17 @@ from jupyterlab_driver import (  # noqa: F401  (re-exported for the test modules
     SERVER_START_TIMEOUT, LabServer, NotebookPage, _free_port, _stop, _write_lab_settings, tutorial_notebooks,
 )
 
+# Mode NUMBA's tiers in the kernels (compile/tiered.py): "on_wait", as in the nbval run of
+# the same notebooks (notebooks/conftest.py), instead of the "off" the test processes set
+# (tests/conftest.py).  The browser tests check what JupyterLab renders; the cells show
+# the same outputs on either tier (nbval compares them under "on_wait"), and where a cell
+# needs Numba it calls f.wait_compiled() (notebook 05's profile and cache demo, the
+# profile-view test).  "off" compiled every function of every notebook with Numba before
+# it returned, which no cell shows: with a cold cache the 9 notebooks' Run All took 93 s
+# summed under "off", 60 s under "on_wait" (tests/browser/ 118 s -> 91 s; 83 -> 65 CPU-s).
+KERNEL_TIERED_COMPILE = "tiered_compile=on_wait"
+
+
 @pytest.fixture(scope="session")
 def lab_server(tmp_path_factory):
     base = tmp_path_factory.mktemp("jupyterlab")
@@ -57,6 +69,9 @@ def lab_server(tmp_path_factory):
         JUPYTER_CONFIG_DIR=str(base / "config"),  # no user config from ~/.jupyter
         PYDEVD_DISABLE_FILE_VALIDATION="1",
     )
+    env["OPGRAPH_FLAGS"] = ",".join(
+        [f for f in env.get("OPGRAPH_FLAGS", "").split(",") if f and not f.startswith("tiered_compile")]
+        + [KERNEL_TIERED_COMPILE])
     log_path = base / "server.log"
     cmd = [
         sys.executable, "-m", "jupyter", "lab",

@@ -24,6 +24,7 @@ x = pt.vector("x")
 y = pt.exp(x).sum() + pt.log1p(x * x).sum()
 f_python = opgraph.function([x], y, profile=True, mode="PYTHON")
 f_numba = opgraph.function([x], y, profile=True, mode="NUMBA")
+f_numba.wait_compiled()  # profile the Numba tier (the kernel compiles "on_wait", conftest.py)
 v = np.linspace(0.0, 1.0, 1000)
 for _ in range(5):
     f_python(v)
