@@ -17,14 +17,16 @@ its vectorized draws, so *where the scalar sampler is NumPy's own algorithm
 the stream is NumPy's exactly*.  Numba 0.68 implements NumPy's samplers for
 normal, uniform, exponential, gamma, beta, lognormal, laplace, logistic,
 standard_t, chisquare, weibull, pareto, wald, triangular, rayleigh, integers, binomial, poisson,
-negative_binomial, geometric, standard_normal, standard_cauchy, random and
-permutation; the rest are written here from those:
+negative_binomial, geometric, standard_normal, standard_cauchy and random; the rest are
+written here from those:
 
 * halfnormal, halfcauchy, cauchy, t, bernoulli: transforms of the above
   (the Python mode uses the same transforms) -- same stream;
 * gumbel, vonmises, multinomial, dirichlet: NumPy's C algorithms written out
   with ``g.random()`` / ``g.binomial`` / ``g.standard_gamma`` / ``g.beta``
   -- same stream (tested); the tests also check them in distribution;
+* permutation: NumPy's copy-then-Fisher-Yates with numba's ``random_interval`` on the
+  Generator's bit generator -- same stream;
 * categorical: one uniform per draw against the cumulative sum (the same
   algorithm in both modes) -- same stream;
 * multivariate_normal: ``mean + cholesky(cov) @ z`` -- the same normals, the
@@ -170,11 +172,20 @@ def {name}(g, mean, cov, out):
 """),
     rv.PermutationRV: ("permutation", """
 def {name}(g, x, out):
-    # An element loop, not ``out[:] = ...``: numba's array-valued slice setitem costs
-    # ~2 s CPU to compile cold (its error path formats shapes with str; assign.py).
-    p = g.permutation(np.ascontiguousarray(x))
-    for t in range(p.shape[0]):
-        out[t] = p[t]
+    # NumPy's Generator.permutation of a 1-d x: a copy, then Fisher-Yates from the end
+    # with random_interval (its masked rejection draws) -- written out, not numba's
+    # g.permutation, whose shuffle (swapaxes, ``...`` slice setitems and their
+    # shape-formatting error paths) costs ~6 s CPU to compile cold (issue 18).
+    n = x.shape[0]
+    for t in range(n):
+        out[t] = x[t]
+    bits = g.bit_generator
+    for i in range(n - 1, 0, -1):
+        j = np.intp({interval}(bits, i))
+        if j != i:
+            tmp = out[j]
+            out[j] = out[i]
+            out[i] = tmp
 """),
 }
 
@@ -340,7 +351,12 @@ def _funcify_random_variable(op, node, ctx):
             lines.append("    return g, out")
             return ctx.define("\n".join(lines) + "\n", prefix=f"random_{op.name}")
     if sampler is not None:
-        fn = ctx.define(sampler[1], prefix=f"rv_{sampler[0]}")
+        source = sampler[1]
+        if "{interval}" in source:
+            # numba's own random_interval (NumPy's algorithm on the Generator's bit generator).
+            source = source.replace("{interval}", ctx.import_name("numba.np.random.random_methods",
+                                                                  "random_interval"))
+        fn = ctx.define(source, prefix=f"rv_{sampler[0]}")
 
         def sl(i, ncore):
             return f"b{i}" + ("[" + ", ".join(bidx[i] + [":"] * ncore) + "]" if idx or ncore else "")
