@@ -4,7 +4,10 @@ compilation each, found in the disk cache by the second).
 
 The draws are compiled as ``N_CHUNKS`` functions of about ten draws each, not one: Numba's
 compile time grows faster than linearly with the size of one function (all 40 draws in one
-function: 63 CPU-s cold; in 4: 31 s; in 8 or 40: 29-30 s).
+function: 63 CPU-s cold, 44-46 s since permutation no longer compiles numba's shuffle; in 4:
+31 s, then this file's two users together 29 s cold; in 8 or 40: 29-30 s).  In the one
+function, numba's lowering is 33 s (LLVM's passes ~15 s of it, RefPrune 2.5 s) and type
+inference 7 s.
 
 Each draw gets its own shared generator with its default update (the compiled
 NUMBA graph then advances generators in place, the hot path); ``seed_all``
