@@ -178,8 +178,10 @@ def _funcify_dimshuffle(op, node, ctx):
             # contiguous (indexing makes numba type it as any-layout, and loops over
             # any-layout arrays do not vectorize); strided inputs get an as_strided view.
             kept_axes = [d for d in op.new_order if d != "x"]
-            shape = "".join("1, " if d == "x" else f"x.shape[{d}], " for d in op.new_order)
-            strides = "".join("0, " if d == "x" else f"x.strides[{d}], " for d in op.new_order)
+            # (np.int64: a constant in the tuple would be typed as a literal, and the shared
+            # kernel compiled once more per pattern of constants)
+            shape = "".join("np.int64(1), " if d == "x" else f"x.shape[{d}], " for d in op.new_order)
+            strides = "".join("np.int64(0), " if d == "x" else f"x.strides[{d}], " for d in op.new_order)
             if kept_axes == sorted(kept_axes):
                 # (a shared kernel: numba types each view signature once per installation)
                 view = ctx.import_name("opgraph.kernel_core.backends.numba.shared_kernels", "view")
