@@ -59,19 +59,20 @@ _NUMBA_MODULES = set()   # modules with a test that wants Numba: their module-sc
 # while the other worker runs out of files; then every other file, most tests first (what
 # xdist's own reordering did), in collection order among equals.  The figures: each file's
 # summed test durations in a whole cold-cache run (2 workers on 2 cores, otherwise idle,
-# 9.5 min in all; --durations).  A file not listed takes a few seconds to about ten.
+# 8 min of tests; --durations).  A file not listed takes a few seconds to about eighteen.
 LONGEST_FIRST = (
-    "tests/kernel_core/backends/numba/test_dual_mode_random.py",           # 131 s (test_statistics' graph)
-    "tests/browser/test_tutorial_notebooks_browser.py",                    # 120 s, every notebook in JupyterLab
-    "tests/kernel_core/backends/numba/test_special_values.py",             # 55 s
-    "tests/kernel_core/backends/numba/test_dual_mode_extra_ops.py",        # 45 s
-    "tests/kernel_core/backends/numba/test_dual_mode_linalg.py",           # 44 s
-    "tests/kernel_core/backends/numba/test_dual_mode_factorizations.py",   # 39 s
-    "tests/kernel_core/tensor/nnet/test_fused_attention.py",               # 37 s
-    "tests/kernel_core/backends/numba/test_dual_mode_attention.py",        # 37 s
-    "tests/kernel_core/scalar/test_vonmises_logcdf.py",                    # 30 s (mpmath references)
-    "tests/kernel_core/backends/numba/test_dual_mode_elemwise.py",         # 28 s
-    "tests/kernel_core/backends/jax/test_jax_dual_mode.py",                # 23 s
+    "tests/browser/test_tutorial_notebooks_browser.py",                    # 101 s, every notebook in JupyterLab
+    "tests/kernel_core/backends/numba/test_dual_mode_random.py",           # 78 s (test_statistics' graphs)
+    "tests/kernel_core/backends/numba/test_special_values.py",             # 57 s
+    "tests/kernel_core/tensor/nnet/test_fused_attention.py",               # 39 s
+    "tests/kernel_core/backends/numba/test_dual_mode_extra_ops.py",        # 38 s
+    "tests/kernel_core/backends/numba/test_dual_mode_elemwise.py",         # 37 s
+    "tests/kernel_core/backends/numba/test_dual_mode_linalg.py",           # 35 s
+    "tests/kernel_core/backends/jax/test_jax_dual_mode.py",                # 35 s
+    "tests/kernel_core/backends/numba/test_dual_mode_factorizations.py",   # 33 s
+    "tests/kernel_core/backends/numba/test_dual_mode_attention.py",        # 30 s
+    "tests/kernel_core/backends/numba/test_numba_backend.py",              # 26 s
+    "tests/kernel_core/backends/numba/test_dual_mode_shape_indexing.py",   # 23 s
 )
 _ROOT = os.path.dirname(_TESTS_ROOT)
 
