@@ -158,26 +158,16 @@ class NotebookPage:
 
     @classmethod
     def open(cls, page, server: LabServer, name: str, timeout: float = 60.0) -> "NotebookPage":
-        return cls.load(page, server, name).ready(timeout)
-
-    @classmethod
-    def load(cls, page, server: LabServer, name: str) -> "NotebookPage":
-        """Start loading JupyterLab with ``name`` in ``page`` and return at once (``ready``
-        waits): a caller can let a page load while it waits for another one."""
         workspace = re.sub(r"[^A-Za-z0-9]+", "-", Path(name).stem) + "-" + secrets.token_hex(3)
-        page.goto(server.lab_url(name, workspace), wait_until="commit")
-        return cls(page, server, name)
-
-    def ready(self, timeout: float = 60.0) -> "NotebookPage":
-        """Wait until the notebook is shown and its kernel idle (after ``load``)."""
-        self.page.wait_for_function("() => window.jupyterapp && window.jupyterapp.shell && "
-                                    "window.jupyterapp.shell.currentWidget && "
-                                    "window.jupyterapp.shell.currentWidget.sessionContext",
-                                    timeout=timeout * 1000)
+        page.goto(server.lab_url(name, workspace), wait_until="domcontentloaded")
+        page.wait_for_function("() => window.jupyterapp && window.jupyterapp.shell && "
+                               "window.jupyterapp.shell.currentWidget && "
+                               "window.jupyterapp.shell.currentWidget.sessionContext", timeout=timeout * 1000)
         # More room for the notebook (and its screenshots): hide the file browser.
-        self.page.evaluate("() => window.jupyterapp.shell.collapseLeft()")
-        self.wait_kernel_idle(timeout)
-        return self
+        page.evaluate("() => window.jupyterapp.shell.collapseLeft()")
+        nb = cls(page, server, name)
+        nb.wait_kernel_idle(timeout)
+        return nb
 
     def state(self, outputs: bool = False) -> dict:
         """Kernel status and, per cell, its type, execution count (and outputs if asked)."""

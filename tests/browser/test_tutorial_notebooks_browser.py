@@ -41,28 +41,16 @@ class TutorialRuns:
         self.open_page = open_page
         self.order = list(order)
         self.runs: dict[str, TutorialRun] = {}
-        self.loading: dict[str, NotebookPage] = {}  # pages loading ahead (_preload)
         # Every kernel started up front, one at a time, before any page polls the kernel
         # list (LabServer.start_session says why); a notebook's kernel stops when it is done.
         self.kernels_before = {k["id"] for k in server.api("api/kernels")}
         self.sessions = {name: server.start_session(name) for name in self.order}
 
     def _start(self, name):
-        nb = self.loading.pop(name, None) or NotebookPage.load(self.open_page(), self.server, name)
-        nb.ready()
+        page = self.open_page()
+        nb = NotebookPage.open(page, self.server, name)
         nb.run_all()
         self.runs[name] = TutorialRun(nb)
-
-    def _preload(self, after):
-        """Start loading the page of the notebook after the running ones: JupyterLab's
-        start in a page (3.5-4 s of the browser's CPU) then overlaps the wait for the
-        running notebooks and their screenshots instead of following them."""
-        rest = self.order[self.order.index(after) + 1:] if after in self.order else []
-        for later in rest:
-            if later not in self.runs:
-                if later not in self.loading and not self.loading:
-                    self.loading[later] = NotebookPage.load(self.open_page(), self.server, later)
-                return
 
     def get(self, name) -> TutorialRun:
         if name not in self.runs:
@@ -76,7 +64,6 @@ class TutorialRuns:
                 self._start(later)
                 running += 1
         run = self.runs[name]
-        self._preload(name)
         if not run.finished:
             run.notebook.wait_finished()
             run.seconds = time.monotonic() - run.notebook.started
