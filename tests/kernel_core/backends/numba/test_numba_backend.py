@@ -237,3 +237,17 @@ def test_numba_import_skips_yaml_unless_a_numba_config_file_is_there(tmp_path):
     assert run() == ["False", "0"]
     (work / ".numba_config.yaml").write_text("debug_cache: 1\n")
     assert run() == ["True", "1"]   # numba still reads its config file
+
+
+def test_shared_view_kernel_gets_no_literal_tuples():
+    # DimShuffle and the gemv / row-vector dot pass shape and stride tuples holding 1 and 0:
+    # as int64 (dispatch.int64_arg), so numba compiles one signature per array type and
+    # rank, not one per pattern of constants.
+    from opgraph.kernel_core.backends.numba.shared_kernels import view
+
+    a, c, r, v = pt.matrix("a"), pt.matrix("c", shape=(None, 1)), pt.matrix("r", shape=(1, None)), pt.vector("v")
+    f = opgraph.function([a, c, r, v], [a @ c, r @ a, v[None, :] * 2.0, v[:, None] + a, v[None, :, None] * 3.0],
+                         mode="NUMBA")
+    got = f(np.ones((3, 3)), np.ones((3, 1)), np.ones((1, 3)), np.arange(3.0))
+    assert [g.shape for g in got] == [(3, 1), (1, 3), (1, 3), (3, 3), (1, 3, 1)]
+    assert view.signatures and not [s for s in view.signatures if "Literal" in str(s)]

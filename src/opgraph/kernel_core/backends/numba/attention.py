@@ -10,7 +10,7 @@ shares one compilation per dtype and mask dtype (no mask is a 1 x 1 float mask o
 
 from __future__ import annotations
 
-from opgraph.kernel_core.backends.numba.dispatch import np_dtype, numba_funcify
+from opgraph.kernel_core.backends.numba.dispatch import int64_arg, np_dtype, numba_funcify
 from opgraph.kernel_core.tensor.nnet.attention_fused import BLOCK_K, BLOCK_Q, FusedAttention, FusedAttentionGrad
 
 _KERNELS = "opgraph.kernel_core.backends.numba.attention_kernels"
@@ -28,8 +28,6 @@ def _wrapper(op, node, ctx, kernel, rest):
     dt = np_dtype(dtype)
     fn = ctx.import_name(_KERNELS, kernel)
     q, k, v, scale, mask, seed, extra = op.split_inputs(node.inputs)
-    # The mask kind and block sizes are passed as int64, not as constants: numba would type
-    # a constant argument as a literal and compile the kernel once per value (each ~2 s).
     args = ["q", "k", "v", "scale"] + (["mask"] if mask is not None else []) + \
         (["seed"] if seed is not None else []) + rest
     mask_src = "np.ascontiguousarray(mask)" if mask is not None else f"np.zeros((1, 1), dtype={dt})"
@@ -40,9 +38,9 @@ def _wrapper(op, node, ctx, kernel, rest):
     call_rest = [(_as(n, var, dtype) if n == "gout" else f"np.ascontiguousarray({n})")
                  for n, var in zip(rest, extra)]
     lines = [f"def {{name}}({', '.join(args)}):",
-             f"    return {fn}({', '.join(conv)}, float(scale[()]), {mask_src}, np.int64({_KIND[op.mask_kind]}), "
+             f"    return {fn}({', '.join(conv)}, float(scale[()]), {mask_src}, {int64_arg(_KIND[op.mask_kind])}, "
              f"{op.dropout_p!r}, {seed_src}, "
-             f"{', '.join(call_rest + [f'np.int64({BLOCK_Q})', f'np.int64({BLOCK_K})'])})"]
+             f"{', '.join(call_rest + [int64_arg(BLOCK_Q), int64_arg(BLOCK_K)])})"]
     return lines
 
 

@@ -146,6 +146,15 @@ def np_dtype(dtype):
     return "np.bool_" if name == "bool" else f"np.{name}"
 
 
+def int64_arg(value):
+    """Source of the integer ``value`` as an int64 argument of a shared (cached) kernel.
+
+    Numba types a constant argument, or a constant in a tuple argument, as a literal
+    (``Literal[int](1)``) and compiles the callee once more per value or pattern of
+    constants; ``np.int64(value)`` is typed int64, so every caller shares one signature."""
+    return f"np.int64({value})"
+
+
 @singledispatch
 def numba_funcify(op, node, ctx):
     """The name of the generated function computing ``node`` (see module docstring)."""

@@ -9,7 +9,7 @@ on one: OpenBLAS's threads stall on oversubscribed cores).
 
 from __future__ import annotations
 
-from opgraph.kernel_core.backends.numba.dispatch import np_dtype, numba_funcify
+from opgraph.kernel_core.backends.numba.dispatch import int64_arg, np_dtype, numba_funcify
 from opgraph.kernel_core.tensor.dot import Dot
 
 
@@ -34,15 +34,13 @@ def dot_source(x_type, y_type, out_type, ctx):
             lines.append(f"    yy = {cy}")
             lines.append(f"    col = {view}(yy, (yy.shape[0],), (yy.strides[0],))")
             lines.append(f"    r = {sdot}({cx}, col)")
-            # (np.int64(...): a constant in the tuple would be typed as a literal, one more
-            # signature of the shared kernel per pattern of constants)
-            lines.append(f"    return {view}(r, (r.shape[0], np.int64(1)), (r.strides[0], np.int64(0)))")
+            lines.append(f"    return {view}(r, (r.shape[0], {int64_arg(1)}), (r.strides[0], {int64_arg(0)}))")
         elif x_type.ndim == 2 and y_type.ndim == 2 and x_type.shape[0] == 1:
             view = ctx.import_name("opgraph.kernel_core.backends.numba.shared_kernels", "view")
             lines.append(f"    xx = {cx}")
             lines.append(f"    row = {view}(xx, (xx.shape[1],), (xx.strides[1],))")
             lines.append(f"    r = {sdot}(({cy}).T, row)")
-            lines.append(f"    return {view}(r, (np.int64(1), r.shape[0]), (np.int64(0), r.strides[0]))")
+            lines.append(f"    return {view}(r, ({int64_arg(1)}, r.shape[0]), ({int64_arg(0)}, r.strides[0]))")
         else:
             lines.append(f"    return np.asarray({sdot}({cx}, {cy}))")
     else:

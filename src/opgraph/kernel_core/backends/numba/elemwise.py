@@ -19,7 +19,7 @@ import sys
 
 import numpy as np
 
-from opgraph.kernel_core.backends.numba.dispatch import np_dtype, numba_funcify
+from opgraph.kernel_core.backends.numba.dispatch import int64_arg, np_dtype, numba_funcify
 from opgraph.kernel_core.backends.numba.scalar import statements_for, typed
 from opgraph.kernel_core.backends.numba.scalar_form import holds_one_number, number_inputs_variant, scalar_form
 from opgraph.kernel_core.tensor.elemwise import DimShuffle, Elemwise, ScalarFromTensor, TensorFromScalar
@@ -178,10 +178,8 @@ def _funcify_dimshuffle(op, node, ctx):
             # contiguous (indexing makes numba type it as any-layout, and loops over
             # any-layout arrays do not vectorize); strided inputs get an as_strided view.
             kept_axes = [d for d in op.new_order if d != "x"]
-            # (np.int64: a constant in the tuple would be typed as a literal, and the shared
-            # kernel compiled once more per pattern of constants)
-            shape = "".join("np.int64(1), " if d == "x" else f"x.shape[{d}], " for d in op.new_order)
-            strides = "".join("np.int64(0), " if d == "x" else f"x.strides[{d}], " for d in op.new_order)
+            shape = "".join(f"{int64_arg(1)}, " if d == "x" else f"x.shape[{d}], " for d in op.new_order)
+            strides = "".join(f"{int64_arg(0)}, " if d == "x" else f"x.strides[{d}], " for d in op.new_order)
             if kept_axes == sorted(kept_axes):
                 # (a shared kernel: numba types each view signature once per installation)
                 view = ctx.import_name("opgraph.kernel_core.backends.numba.shared_kernels", "view")
