@@ -155,6 +155,39 @@ def expand_dims(x, axis):
     return DimShuffle(x.type.ndim, order)(x)
 
 
+def runtime_broadcast_problem(static_one, shapes):
+    """The first axis where ``shapes`` (one per input) break the static broadcast rule of
+    ``check_no_runtime_broadcast``, as ``(axis, i, first, length_i, length_first)``, or
+    None.  ``static_one[i][d]``: input ``i``'s type declares length 1 along ``d`` (those
+    dims are skipped).  Shared by PYTHON mode and the compiled kernels' error formatting,
+    so both name the same input and axis."""
+    ndim = len(static_one[0]) if static_one else 0
+    for d in range(ndim):
+        length = first = None
+        for i, shape in enumerate(shapes):
+            if static_one[i][d]:
+                continue
+            n = shape[d]
+            if length is None:
+                length, first = n, i
+            elif n != length:
+                return d, i, first, n, length
+    return None
+
+
+def runtime_broadcast_message(d, i, first, n, length, op="Elemwise", describe=None, shapes=None):
+    """The message of a broadcast failure found by ``runtime_broadcast_problem``.
+    ``describe(j)``: extra words naming input ``j`` (PYTHON mode gives its name and type)."""
+    if 1 in (n, length):
+        j = i if n == 1 else first
+        named = f"input {j}" + (f" ({describe(j)})" if describe else "")
+        return (f"{op}: {named} has run-time length 1 along axis {d} where the others have {max(n, length)}; "
+                "run-time broadcasting of a dim not declared broadcastable is not supported: give it shape 1 in "
+                "its type (e.g. pt.tensor(shape=(1, None)), specify_broadcastable) or broadcast it explicitly")
+    listed = f"input shapes {list(shapes)} " if shapes is not None else "input shapes "
+    return f"{op}: {listed}do not broadcast along axis {d} (inputs {first} and {i})"
+
+
 def check_no_runtime_broadcast(node, values):
     """Raise ValueError when a dim not statically 1 has length 1 where the output's is longer.
 
@@ -167,24 +200,13 @@ def check_no_runtime_broadcast(node, values):
     broadcast that would give a wrong gradient is an error instead.
     """
     ndim = node.outputs[0].type.ndim
-    for d in range(ndim):
-        length = None
-        for i, (var, x) in enumerate(zip(node.inputs, values)):
-            if var.type.shape[d] == 1:
-                continue
-            n = x.shape[d]
-            if length is None:
-                length, first = n, i
-            elif n != length:
-                if 1 in (n, length):
-                    j = i if n == 1 else first
-                    raise ValueError(
-                        f"{node.op}: input {j} ({node.inputs[j]}, {node.inputs[j].type.short_str()}) has run-time "
-                        f"length 1 along axis {d} where the others have {max(n, length)}; run-time broadcasting "
-                        "of a dim not declared broadcastable is not supported: give it shape 1 in its type "
-                        "(e.g. pt.tensor(shape=(1, None)), specify_broadcastable) or broadcast it explicitly")
-                raise ValueError(f"{node.op}: input shapes {[np.shape(v) for v in values]} do not broadcast "
-                                 f"along axis {d} (inputs {first} and {i})")
+    static_one = [[var.type.shape[d] == 1 for d in range(ndim)] for var in node.inputs]
+    shapes = [np.shape(x) for x in values]
+    problem = runtime_broadcast_problem(static_one, shapes)
+    if problem is not None:
+        raise ValueError(runtime_broadcast_message(
+            *problem, op=node.op, shapes=shapes,
+            describe=lambda j: f"{node.inputs[j]}, {node.inputs[j].type.short_str()}"))
 
 
 class Elemwise(Op):

@@ -166,8 +166,17 @@ print(sorted(os.listdir(root)))
 """
 
 
-def test_disk_cache_is_reused_and_survives_corruption(tmp_path):
+def _cache_env(tmp_path):
+    """A child environment whose numba cache lives under ``tmp_path/numba`` (opgraph's
+    cache dir), whatever NUMBA_CACHE_DIR the test run itself has: opgraph honours a
+    NUMBA_CACHE_DIR the user set, which would put the files elsewhere."""
     env = dict(os.environ, PYTHONPATH=SRC, OPGRAPH_CACHE_DIR=str(tmp_path), NUMBA_DEBUG_CACHE="1")
+    env.pop("NUMBA_CACHE_DIR", None)
+    return env
+
+
+def test_disk_cache_is_reused_and_survives_corruption(tmp_path):
+    env = _cache_env(tmp_path)
     first = _run_py(CACHE_SCRIPT, env)
     assert first.returncode == 0, first.stderr
     assert "data saved" in first.stdout
@@ -186,7 +195,7 @@ def test_disk_cache_is_reused_and_survives_corruption(tmp_path):
 def test_corrupt_machine_code_alone_is_rebuilt(tmp_path):
     # Only the .nbc files (machine code; the index stays valid) are corrupt: the
     # first compile fails to load them, the entry drops them and compiles afresh.
-    env = dict(os.environ, PYTHONPATH=SRC, OPGRAPH_CACHE_DIR=str(tmp_path), NUMBA_DEBUG_CACHE="1")
+    env = _cache_env(tmp_path)
     assert _run_py(CACHE_SCRIPT, env).returncode == 0
     for p in (tmp_path / "numba").rglob("*.nbc"):
         p.write_bytes(b"garbage")

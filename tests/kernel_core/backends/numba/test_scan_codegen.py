@@ -49,6 +49,9 @@ def test_scan_loop_rows_and_first_step():
         assert "_f_" not in body                               # no peeled copy of the step
         # Every state and per-step row here is an array: copied by loop nests, never assigned whole.
         assert not re.search(r"^\s*(buf|nit)\d+\[[^\]]*\] = ", body, flags=re.M), body
+    # An elemwise step writes its result straight into its row of the loop's buffer (here
+    # the matrix state's ``m * 0.5 + v[:2, None]``): no array per step, no copy.
+    assert any(re.search(r"\w+_out0 = (buf|nit)\d+\[", body) for body in scans)
     llvm = "".join(f.maker.thunk.dispatcher.inspect_llvm().values())
     assert "raise_with_shape_context" not in llvm
 

@@ -226,10 +226,10 @@ def generate_module(fgraph, cache_flag=True):
         if variant is not None:
             source, as_number = variant
             args = [number_of(v) if i in as_number else array_of(v) for i, v in enumerate(node.inputs)]
-            inlined = inline_call(source, args, target, prefix)
+            inlined = inline_call(source, args, target, prefix, ctx.sources)
         else:
             args = [array_of(v) for v in node.inputs]
-            inlined = inline_call(ctx.sources.get(fn), args, target, prefix)
+            inlined = inline_call(ctx.sources.get(fn), args, target, prefix, ctx.sources)
         if inlined is None:
             args = [array_of(v) for v in node.inputs]
             body.append(f"    {target} = {fn}({', '.join(args)})")

@@ -29,6 +29,7 @@ import numpy as np
 
 _KERNEL_CALLS = "opgraph.kernel_core.backends.numba.kernel_calls"
 _KERNELS = "opgraph.kernel_core.backends.numba.scalar_kernels"
+_SHARED = "opgraph.kernel_core.backends.numba.shared_kernels"
 # The vectorizable kernels, inlined by numba where they run in loops while the module's
 # budget of such sites lasts (numba re-types an inlined kernel at every site: ~0.4 s
 # each for vexp).  Their twins are inlined by LLVM too, but measured side by side a loop
@@ -76,6 +77,21 @@ class CodeContext:
             self.inline_sites_left -= 1
             return self.import_name(_KERNELS, name)
         return self.import_name(_KERNEL_CALLS, "call_" + name)
+
+    def empty(self, shape, dtype):
+        """Source of a call allocating ``np.empty(shape, dtype)`` (both given as source)
+        through shared_kernels' cached ``empty``: numba's own np.empty implementation
+        is typed and compiled afresh in every process, per rank and dtype (~0.1 s each,
+        a handful in every logp+grad graph), where the cached one is loaded."""
+        return f"{self.import_name(_SHARED, 'empty')}({shape}, {dtype})"
+
+    def full(self, shape, value, dtype):
+        """``np.full(shape, value, dtype)`` through shared_kernels (see ``empty``)."""
+        return f"{self.import_name(_SHARED, 'full')}({shape}, {value}, {dtype})"
+
+    def zeros(self, shape, dtype):
+        """``np.zeros(shape, dtype)`` through shared_kernels (see ``empty``)."""
+        return f"{self.import_name(_SHARED, 'zeros')}({shape}, {dtype})"
 
     def fresh(self, prefix):
         self._counter += 1

@@ -31,12 +31,6 @@ def _index(ndim, static_one):
     return ", ".join("0" if static_one[d] else f"j{d}" for d in range(ndim))
 
 
-def _runtime_broadcast_message(i, d):
-    return (f"Elemwise: input {i} has run-time length 1 along axis {d} where the others are longer; "
-            "run-time broadcasting of a dim not declared broadcastable is not supported: give it shape 1 "
-            "in its type (specify_broadcastable) or broadcast it explicitly")
-
-
 def elemwise_source(scalar_op, in_types, out_types, inplace_pattern, ctx, number_inputs=(), huge_pages=True):
     """Source (with ``{name}``) of the loop nest computing ``Elemwise(scalar_op)``; the
     inputs in ``number_inputs`` (each of one element) are passed as numbers.
@@ -48,24 +42,25 @@ def elemwise_source(scalar_op, in_types, out_types, inplace_pattern, ctx, number
     static_one = [[t.shape[d] == 1 for d in range(ndim)] for t in in_types]
     out_static_one = [out_types[0].shape[d] == 1 for d in range(ndim)]
     lines = [f"def {{name}}({', '.join(xs)}):"]
-    # Output shape and compatibility checks.
+    # Output shape, then one compatibility test for the whole loop nest: a single
+    # raise whose message is formatted in Python (kernel_errors.ValueError, the rule and
+    # message of PYTHON mode's check_no_runtime_broadcast).  One raise per operand and
+    # axis (three, to word each case) was half of a logp+grad function's raise sites,
+    # and each raise site is lowered and optimised by numba and LLVM.
+    mismatches = []
     for d in range(ndim):
         cands = [i for i in range(nin) if not static_one[i][d]]
         if not cands:
             lines.append(f"    n{d} = 1")
             continue
-        c0 = cands[0]
-        lines.append(f"    n{d} = x{c0}.shape[{d}]")
-        # Only static length-1 dims broadcast (check_no_runtime_broadcast in
-        # tensor/elemwise.py, the same rule and messages as PYTHON mode).
-        for i in cands[1:]:
-            lines.append(f"    if x{i}.shape[{d}] != n{d}:")
-            lines.append(f"        if x{i}.shape[{d}] == 1:")
-            lines.append(f"            raise ValueError('{_runtime_broadcast_message(i, d)}')")
-            lines.append(f"        if n{d} == 1:")
-            lines.append(f"            raise ValueError('{_runtime_broadcast_message(c0, d)}')")
-            lines.append(f"        raise ValueError('Elemwise: input shapes do not broadcast along axis {d} "
-                         f"(inputs {c0} and {i})')")
+        lines.append(f"    n{d} = x{cands[0]}.shape[{d}]")
+        mismatches += [f"x{i}.shape[{d}] != n{d}" for i in cands[1:]]
+    if mismatches:
+        error = ctx.import_name("opgraph.kernel_core.backends.numba.kernel_errors", "ValueError")
+        shapes = "".join("(), " if i in number_inputs else f"x{i}.shape, " for i in range(nin))
+        pattern = "|".join("".join("1" if one else "0" for one in static_one[i]) for i in range(nin))
+        lines.append(f"    if {' or '.join(mismatches)}:")
+        lines.append(f"        raise {error}('elemwise', ({shapes}), '{pattern}')")
     shape = "(" + "".join(f"n{d}, " for d in range(ndim)) + ")"
     same_terms = [f"x{i}.shape[{d}] == n{d}" for i in range(nin) for d in range(ndim) if not static_one[i][d]]
     # Output buffers.  Fresh ones are allocated up front; an inplace output reuses its
@@ -78,11 +73,14 @@ def elemwise_source(scalar_op, in_types, out_types, inplace_pattern, ctx, number
         i = inplace_pattern[o]
         dt = np_dtype(out_types[o].dtype)
         return [f"{pad}if x{i}.shape == {shape}:", f"{pad}    out{o} = x{i}", f"{pad}else:",
-                f"{pad}    out{o} = np.empty({shape}, dtype={dt})"]
+                f"{pad}    out{o} = {ctx.empty(shape, dt)}"]
 
     for o, t in enumerate(out_types):
         if o not in inplace_pattern:
-            lines.append(f"    out{o} = np.empty({shape}, dtype={np_dtype(t.dtype)})")
+            # (Spelt np.empty where a caller replaces the allocation by a buffer row of
+            # its own: the statement scan.py's _EMPTY matches, never compiled.)
+            alloc = ctx.empty(shape, np_dtype(t.dtype)) if huge_pages else f"np.empty({shape}, dtype={np_dtype(t.dtype)})"
+            lines.append(f"    out{o} = {alloc}")
     fresh = [o for o in range(nout) if o not in inplace_pattern]
     if huge_pages and sys.platform.startswith("linux") and ndim > 0 and fresh and not all(out_static_one):
         # Large fresh outputs: huge pages, as NumPy does (see array_kernels).  (Not for

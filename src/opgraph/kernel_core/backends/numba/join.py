@@ -85,7 +85,7 @@ def _wide_join(node, ctx, a):
     lines = [f"def {{name}}(axis, {', '.join(names)}):", "    n = 0"]
     lines += [f"    n += {kernels[len(c)][0]}({', '.join(c)})" for c in chunks]
     shape = "".join("n, " if d == a else f"t0.shape[{d}], " for d in range(nd))
-    lines += [f"    out = np.empty(({shape}), dtype={dt})", "    o = 0"]
+    lines += [f"    out = {ctx.empty(f'({shape})', dt)}", "    o = 0"]
     lines += [f"    o = {kernels[len(c)][1]}(out, o, {', '.join(c)})" for c in chunks]
     lines.append("    return out")
     return ctx.define("\n".join(lines) + "\n", prefix="join_wide")
@@ -112,7 +112,7 @@ def _funcify_join(op, node, ctx):
                     lines += [f"if {t}.shape[{d}] != t0.shape[{d}]:",
                               f"    raise ValueError('join: input shapes differ at axis {d}')"]
         shape = "".join("n, " if d == a else f"t0.shape[{d}], " for d in range(nd))
-        lines += [f"out = np.empty(({shape}), dtype={dt})", "o = 0"]
+        lines += [f"out = {ctx.empty(f'({shape})', dt)}", "o = 0"]
         # Copy loops, not ``out[..., o:o + len] = t`` (numba's array setitem compiles its
         # shape-mismatch message: ~4 s CPU per function, see assign.py).
         copy = _join_copy(ctx, nd, a)
@@ -132,7 +132,13 @@ def _funcify_split(op, node, ctx):
     k = op.len_splits
 
     def body(a):
-        lines = [f"if splits.shape[0] != {k} or splits.sum() != x.shape[{a}]:",
+        # The total by a loop, not ``splits.sum()``: numba compiles its array-sum
+        # implementation afresh in every process (~0.1 s per signature).
+        lines = ["total = 0",
+                 f"if splits.shape[0] == {k}:",
+                 f"    for q in range({k}):",
+                 "        total += splits[q]",
+                 f"if splits.shape[0] != {k} or total != x.shape[{a}]:",
                  "    raise ValueError('split: the sizes do not add up to the length of the axis')",
                  "o = 0"]
         lead = ":, " * a

@@ -50,11 +50,23 @@ class IndexError(_ReadsAsBuiltin, builtins.IndexError):  # noqa: A001 - named li
 
 class ValueError(_ReadsAsBuiltin, builtins.ValueError):  # noqa: A001 - named like the builtin on purpose (see above)
     """Raised as ``ValueError(source_shape, target_shape)``: NumPy's broadcast message
-    for an assignment of an array into a (sub)array of another shape."""
+    for an assignment of an array into a (sub)array of another shape; or as
+    ``ValueError("elemwise", input_shapes, static_pattern)`` by an Elemwise loop whose
+    inputs' lengths disagree (``static_pattern``: per input, "1"/"0" per axis for a
+    declared length 1 or not, "|"-separated), with the message PYTHON mode gives."""
 
     _keep_module = True
 
     def __str__(self):
+        if len(self.args) == 3 and self.args[0] == "elemwise":
+            from opgraph.kernel_core.tensor.elemwise import runtime_broadcast_message, runtime_broadcast_problem
+
+            _, shapes, pattern = self.args
+            static_one = [[c == "1" for c in part] for part in pattern.split("|")]
+            shapes = [tuple(int(n) for n in shape) for shape in shapes]
+            problem = runtime_broadcast_problem(static_one, shapes)
+            if problem is not None:
+                return runtime_broadcast_message(*problem, shapes=shapes)
         if len(self.args) == 2:
             source, target = self.args
             return (f"could not broadcast input array from shape {_shape_text(source)} "

@@ -12,14 +12,20 @@ _CHECK = "opgraph.kernel_core.logprob.check"
 def _funcify_check_parameter_value(op, node, ctx):
     conds = [f"c{k}" for k in range(len(node.inputs) - 1)]
     test = " and ".join(f"{c}[()]" for c in conds) or "True"
-    lines = [f"def {{name}}(x{''.join(', ' + c for c in conds)}):",
-             f"    if {test}:",
-             "        return x"]
+    head = f"def {{name}}(x{''.join(', ' + c for c in conds)}):"
     if op.can_be_replaced_by_ninf:
-        lines += ["    out = np.empty_like(x)",
-                  "    out.fill(-np.inf)",
-                  "    return out"]
+        lines = [head,
+                 f"    if {test}:",
+                 "        return x",
+                 "    out = np.empty_like(x)",
+                 "    out.fill(-np.inf)",
+                 "    return out"]
     else:
+        # One return, at the end: codegen pastes the check into the graph function
+        # instead of calling one more numba dispatcher.
         err = ctx.import_name(_CHECK, "ParameterValueError")
-        lines += [f"    raise {err}({op.msg!r})"]
+        lines = [head,
+                 f"    if not ({test}):",
+                 f"        raise {err}({op.msg!r})",
+                 "    return x"]
     return ctx.define("\n".join(lines) + "\n", prefix="check_parameter")

@@ -47,10 +47,10 @@ def _funcify_careduce(op, node, ctx):
     if extremum:
         lines.append("    if x.size == 0:")
         lines.append(f"        raise ValueError('{type(op).__name__} of an empty array has no identity')")
-        lines.append(f"    out = np.empty({out_shape}, dtype={odt})")
-        lines.append("    seen = np.zeros(out.shape, dtype=np.bool_)")
+        lines.append(f"    out = {ctx.empty(out_shape, odt)}")
+        lines.append(f"    seen = {ctx.zeros('out.shape', 'np.bool_')}")
     else:
-        lines.append(f"    out = np.full({out_shape}, {odt}({_INIT[cls]}), dtype={odt})")
+        lines.append(f"    out = {ctx.full(out_shape, f'{odt}({_INIT[cls]})', odt)}")
     for k, d in enumerate(range(ndim)):
         lines.append("    " * (k + 1) + f"for j{d} in range(x.shape[{d}]):")
     pad = "    " * (ndim + 1)

@@ -164,7 +164,7 @@ def numba_funcify_scan(op, node, ctx):
                      f"{_quote(f'{op}: output {k}: the initial value has fewer rows than the taps reach back ({lag}) (taps that reach before the start)')})")
     for k, (b, lag, t) in enumerate(zip(init_names, op.lags, state_types)):
         rows = f"{lag}" if op.save_last[k] else f"{lag} + n"
-        lines.append(f"buf{k} = np.empty(({rows},) + {b}.shape[1:], dtype={np_dtype(t.dtype)})")
+        lines.append(f"buf{k} = {ctx.empty(f'({rows},) + {b}.shape[1:]', np_dtype(t.dtype))}")
         lines += assign_lines(f"buf{k}[:{lag}]", f"{b}[:{lag}]", t.ndim + 1, tag=f"_i{k}_")
     lines.append("done = n")
     lines.append("stopped = False")
@@ -316,7 +316,7 @@ def numba_funcify_scan(op, node, ctx):
     # (``nit_alloc``); empty arrays of the same type until then (and for ``n == 0``).
     for k, inner in enumerate(op.inner_nits):
         shape = "(" + "0, " * (inner.type.ndim + 1) + ")"
-        lines.append(f"nit{k} = np.empty({shape}, dtype={np_dtype(node.outputs[n_states + k].type.dtype)})")
+        lines.append(f"nit{k} = {ctx.empty(shape, np_dtype(node.outputs[n_states + k].type.dtype))}")
     body = step("i", "_l_")   # (first: it adds the buffers of its products to ``lines``)
     lines.append("for i in range(0, n):")
     lines.append("    if stopped: break")
@@ -328,7 +328,7 @@ def numba_funcify_scan(op, node, ctx):
             if t.ndim:
                 rets.append(f"buf{k}[{lag - 1}].copy()")
             else:
-                lines.append(f"last{k} = np.empty((), dtype={np_dtype(t.dtype)})")
+                lines.append(f"last{k} = {ctx.empty('()', np_dtype(t.dtype))}")
                 lines.append(f"last{k}[()] = buf{k}[{lag - 1}]")
                 rets.append(f"last{k}")
         else:

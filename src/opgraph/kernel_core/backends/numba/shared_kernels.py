@@ -29,6 +29,22 @@ _jit = numba.njit(cache=True, error_model="numpy")
 
 
 @_jit
+def empty(shape, dt):
+    """``np.empty`` (CodeContext.empty says why generated code calls it here)."""
+    return np.empty(shape, dtype=dt)
+
+
+@_jit
+def full(shape, v, dt):
+    return np.full(shape, v, dtype=dt)
+
+
+@_jit
+def zeros(shape, dt):
+    return np.zeros(shape, dtype=dt)
+
+
+@_jit
 def box0d(v, dt):
     """The 0-d array of dtype ``dt`` holding the number ``v``."""
     out = np.empty((), dtype=dt)
