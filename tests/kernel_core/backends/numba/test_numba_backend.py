@@ -15,6 +15,8 @@ import pytest
 
 import opgraph
 import opgraph.tensor as pt
+from opgraph.kernel_core.backends.numba.linker import NumbaLinker
+from opgraph.kernel_core.compile.mode import Mode
 
 SRC = os.path.join(os.path.dirname(__file__), "..", "..", "..", "..", "src")
 
@@ -255,8 +257,10 @@ def test_shared_view_kernel_gets_no_literal_tuples():
     from opgraph.kernel_core.backends.numba.shared_kernels import view
 
     a, c, r, v = pt.matrix("a"), pt.matrix("c", shape=(None, 1)), pt.matrix("r", shape=(1, None)), pt.vector("v")
+    # Compiled here, not loaded from the disk cache (whose entry would leave view untyped here).
+    mode = Mode(linker=NumbaLinker(use_cache=False), optimizer="fast_run")
     f = opgraph.function([a, c, r, v], [a @ c, r @ a, v[None, :] * 2.0, v[:, None] + a, v[None, :, None] * 3.0],
-                         mode="NUMBA")
+                         mode=mode)
     got = f(np.ones((3, 3)), np.ones((3, 1)), np.ones((1, 3)), np.arange(3.0))
     assert [g.shape for g in got] == [(3, 1), (1, 3), (1, 3), (3, 3), (1, 3, 1)]
     assert view.signatures and not [s for s in view.signatures if "Literal" in str(s)]

@@ -35,6 +35,7 @@ from opgraph.kernel_core.backends.numba.scalar_form import (box_call, element_in
                                                             number_inputs_variant, scalar_form)
 from opgraph.kernel_core.graph.basic import Constant
 from opgraph.kernel_core.scalar.type import ScalarType
+from opgraph.kernel_core.tensor.type import TensorType
 
 GRAPH_FUNCTION = "opgraph_graph"
 # The families whose node functions op_from_graph.py and ifelse.py paste into the
@@ -136,6 +137,22 @@ def schedule(fgraph):
     return vm_schedule(fgraph)
 
 
+def _static_shape_guard(inputs):
+    """Lines testing, on entry, every length the graph inputs' types fix.  The kernels
+    then take the static shapes for granted (an Elemwise of two ``(2, None)`` inputs
+    does not compare their first lengths; a constant index within a fixed length is
+    not bounds-checked), also when the caller skipped input validation (trust_input):
+    an array of another shape stops here, with one constant-message raise (cheap to
+    compile, unlike the run-time-valued raises it saves)."""
+    tests = [f"i{k}.shape[{d}] != {n}" for k, v in enumerate(inputs)
+             if isinstance(v.type, TensorType) for d, n in enumerate(v.type.shape) if n is not None]
+    if not tests:
+        return []
+    message = ("the graph's inputs do not have the shapes their types fix (an input passed "
+               "with trust_input=True is not checked before the compiled code runs)")
+    return [f"    if {' or '.join(tests)}:", f"        raise ValueError({message!r})"]
+
+
 def generate_module(fgraph, cache_flag=True):
     """Generate the module source computing ``fgraph``."""
     load_op_implementations()
@@ -151,6 +168,7 @@ def generate_module(fgraph, cache_flag=True):
         arrays[v] = f"i{k}"
         if isinstance(v.type, ScalarType):
             numbers[v] = arrays[v]
+    body.extend(_static_shape_guard(fgraph.inputs))
     const_args, constants, const_seen = [], [], {}
     boxed = []
 

@@ -54,7 +54,10 @@ def elemwise_source(scalar_op, in_types, out_types, inplace_pattern, ctx, number
             lines.append(f"    n{d} = 1")
             continue
         lines.append(f"    n{d} = x{cands[0]}.shape[{d}]")
-        mismatches += [f"x{i}.shape[{d}] != n{d}" for i in cands[1:]]
+        # Lengths the types fix alike need no test (the graph function checks its
+        # inputs' static shapes on entry, and every op's output has its type's shape).
+        known = in_types[cands[0]].shape[d]
+        mismatches += [f"x{i}.shape[{d}] != n{d}" for i in cands[1:] if known is None or in_types[i].shape[d] != known]
     if mismatches:
         error = ctx.import_name("opgraph.kernel_core.backends.numba.kernel_errors", "ValueError")
         shapes = "".join("(), " if i in number_inputs else f"x{i}.shape, " for i in range(nin))

@@ -21,8 +21,11 @@ that axis).  Sequential increments make repeated indices accumulate, like
 
 from __future__ import annotations
 
+import numpy as np
+
 from opgraph.kernel_core.backends.numba.assign import define_assign
 from opgraph.kernel_core.backends.numba.dispatch import np_dtype, numba_funcify
+from opgraph.kernel_core.graph.basic import Constant
 from opgraph.kernel_core.scalar.type import ScalarType
 from opgraph.kernel_core.tensor.subtensor import (
     AdvancedIncSubtensor,
@@ -58,9 +61,22 @@ def _unsigned_check(value, size, axis, pad, err):
 
 
 # -- basic -------------------------------------------------------------------------
-def _basic_index(idx_list, array, first_param, err):
+def _constant_index(var):
+    """The value of an index input that is a constant integer, else None."""
+    if isinstance(var, Constant) and np.ndim(var.data) == 0 and np.issubdtype(np.asarray(var.data).dtype, np.integer):
+        return int(var.data)
+    return None
+
+
+def _basic_index(idx_list, array, first_param, err, static_shape=None, index_inputs=()):
     """(index text, bounds-check lines) of a basic idx_list; params p<k> from ``first_param``;
     ``err``: the IndexError to raise (``_index_error``).
+
+    ``static_shape`` (the indexed array's type shape) and ``index_inputs`` (the index
+    variables, p<k> at ``index_inputs[k - first_param]``): a constant index within a
+    statically known length needs no run-time test (``x[0]`` of a ``(2,)`` vector).
+    Each test is a raise site with run-time values, one of the costlier things for
+    numba to compile.
 
     An unsigned integer entry is checked as unsigned and used as ``q<k> = int64(p<k>)``
     (a new name: numba would unify a re-assigned uint64 / int64 variable as float64)."""
@@ -82,8 +98,12 @@ def _basic_index(idx_list, array, first_param, err):
             parts.append(f"q{k}")
             k += 1
         else:
-            checks += [f"    if p{k} < -{array}.shape[{axis}] or p{k} >= {array}.shape[{axis}]:",
-                       f"        raise {err}(p{k}, {axis}, {array}.shape[{axis}])"]
+            j = k - first_param
+            value = _constant_index(index_inputs[j]) if j < len(index_inputs) else None
+            size = static_shape[axis] if static_shape is not None and axis < len(static_shape) else None
+            if value is None or size is None or not -size <= value < size:
+                checks += [f"    if p{k} < -{array}.shape[{axis}] or p{k} >= {array}.shape[{axis}]:",
+                           f"        raise {err}(p{k}, {axis}, {array}.shape[{axis}])"]
             parts.append(f"p{k}")
             k += 1
     return ", ".join(parts), checks, k
@@ -98,7 +118,8 @@ def _funcify_subtensor(op, node, ctx):
     n_idx = len(node.inputs) - 1
     if not op.idx_list:
         return ctx.define("def {name}(x):\n    return x\n", prefix="subtensor")
-    index, checks, _ = _basic_index(op.idx_list, "x", 0, _index_error(ctx))
+    index, checks, _ = _basic_index(op.idx_list, "x", 0, _index_error(ctx), node.inputs[0].type.shape,
+                                    node.inputs[1:])
     expr = f"x[{index}]"
     if node.outputs[0].type.ndim == 0:
         expr = f"np.asarray({expr})"   # every axis indexed by an int: numba gives a scalar
@@ -109,7 +130,8 @@ def _funcify_subtensor(op, node, ctx):
 @numba_funcify.register(IncSubtensor)
 def _funcify_inc_subtensor(op, node, ctx):
     n_idx = len(node.inputs) - 2
-    index, checks, _ = _basic_index(op.idx_list, "out", 0, _index_error(ctx))
+    index, checks, _ = _basic_index(op.idx_list, "out", 0, _index_error(ctx), node.inputs[0].type.shape,
+                                    node.inputs[2:])
     y_type = node.inputs[1].type
     target_ndim = node.outputs[0].type.ndim - _n_int_entries(op.idx_list)
     lines = [f"def {{name}}(x, y{_params(n_idx)}):",
