@@ -164,7 +164,7 @@ def _wide_make_vector(node, ctx, dt):
     items = ["[()]" if hasattr(v.type, "shape") else "" for v in node.inputs]
     chunks = [list(range(k, min(k + JOIN_CHUNK, n))) for k in range(0, n, JOIN_CHUNK)]
     kernels = {}
-    lines = [f"def {{name}}({', '.join(args)}):", f"    out = np.empty({n}, dtype={dt})"]
+    lines = [f"def {{name}}({', '.join(args)}):", f"    out = {ctx.empty(f'({n},)', dt)}"]
     for c in chunks:
         key = tuple(items[i] for i in c)
         if key not in kernels:
@@ -184,7 +184,7 @@ def _funcify_make_vector(op, node, ctx):
     if n > WIDE_JOIN:
         return _wide_make_vector(node, ctx, dt)
     args = [f"x{i}" for i in range(n)]
-    lines = [f"def {{name}}({', '.join(args)}):", f"    out = np.empty({n}, dtype={dt})"]
+    lines = [f"def {{name}}({', '.join(args)}):", f"    out = {ctx.empty(f'({n},)', dt)}"]
     for i, v in enumerate(node.inputs):
         item = f"x{i}[()]" if hasattr(v.type, "shape") else f"x{i}"
         lines.append(f"    out[{i}] = {item}")

@@ -184,7 +184,7 @@ def numba_funcify_scan(op, node, ctx):
         row ``shape`` (a tuple expression) is known; before the loop it is an empty array of
         the same type (for ``n == 0``)."""
         dtype = np_dtype(node.outputs[n_states + m].type.dtype)
-        return f"if {i} == 0: nit{m} = np.empty((n,) + {shape}, dtype={dtype})"
+        return f"if {i} == 0: nit{m} = {ctx.empty(f'(n,) + {shape}', dtype)}"
 
     def row_targets(i):
         """Step outputs a node may write straight into their row of the loop's buffers:
@@ -219,7 +219,7 @@ def numba_funcify_scan(op, node, ctx):
             if inner not in products:
                 products[inner] = f"mv{len(products)}"
                 dtype = np_dtype(inner.outputs[0].type.dtype)
-                lines.append(f"{products[inner]} = np.empty({args[0]}.shape[0], dtype={dtype})")
+                lines.append(f"{products[inner]} = {ctx.empty(f'{args[0]}.shape[0]', dtype)}")
             return [f"{outs[0]} = {matvec}({args[0]}, {args[0]}t, {args[1]}, {products[inner]})"]
         if target is None or not isinstance(inner.op, Elemwise) or getattr(inner.op, "destroy_map", None):
             return None
