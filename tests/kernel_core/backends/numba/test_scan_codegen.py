@@ -105,3 +105,29 @@ def test_step_results_copied_only_when_a_window_rewrite_would_change_them():
     np.testing.assert_array_equal(got[1], np.concatenate([w0v[:, ::-1], w0v[:1]]))
     np.testing.assert_array_equal(got[2], (w0v[0] + 1.0) * 4.0)   # x_t = 2 x_{t-3} reversed: x_6 = 4 x_0
     np.testing.assert_array_equal(got[3], w0v[0])
+
+
+def test_two_output_elemwise_step_writes_both_rows():
+    # One fused loop computing the per-step output t and the new state t / 3: both are
+    # written straight into their rows (no per-step arrays copied afterwards).
+    x, h0 = pt.matrix("x"), pt.vector("h0")
+
+    def step(v, h):
+        t = pt.exp(v) + h
+        return t / 3.0, t
+
+    (hs, ts), _ = opgraph.scan(step, sequences=x, outputs_info=[h0, None])
+    f = opgraph.function([x, h0], [hs, ts], mode="NUMBA")
+    f.wait_compiled()
+    body = re.findall(r"def scan_\d+\(.*?\n(?=\n\n|\Z)", f.maker.thunk.source, flags=re.S)[0]
+    assert sorted(re.findall(r"\w+_out(\d+) = (buf|nit)\d+\[", body)) == [("0", "nit"), ("1", "buf")]
+    xv = np.random.default_rng(5).normal(size=(4, 3))
+    h, want_h, want_t = np.zeros(3), [], []
+    for row in xv:
+        t = np.exp(row) + h
+        h = t / 3.0
+        want_h.append(h)
+        want_t.append(t)
+    got_h, got_t = f(xv, np.zeros(3))
+    np.testing.assert_allclose(got_h, want_h, rtol=1e-14)
+    np.testing.assert_allclose(got_t, want_t, rtol=1e-14)

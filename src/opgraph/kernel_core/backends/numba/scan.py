@@ -87,7 +87,7 @@ def _matvec_nonseqs(op):
     return found
 
 
-_EMPTY = re.compile(r"^(?P<name>\w+out0) = np\.empty\((?P<shape>.+), dtype=(?P<dtype>[\w.]+)\)$")
+_EMPTY = re.compile(r"^(?P<name>\w+out(?P<out>\d+)) = np\.empty\((?P<shape>.+), dtype=(?P<dtype>[\w.]+)\)$")
 
 
 def _window_writable(op, k, order, writer):
@@ -204,10 +204,8 @@ def numba_funcify_scan(op, node, ctx):
         return targets
 
     def node_lines(inner, args, outs, targets, written, i):
-        if len(outs) != 1:
-            return None
-        target = targets.get(inner.outputs[0])
-        if inner.inputs[0] in looped and _is_matvec(inner):
+        if len(outs) == 1 and inner.inputs[0] in looped and _is_matvec(inner):
+            target = targets.get(inner.outputs[0])
             if target is not None:   # (a window row is a target only if the product does not read it)
                 row, _, k = target
                 written.add(k)
@@ -221,27 +219,36 @@ def numba_funcify_scan(op, node, ctx):
                 dtype = np_dtype(inner.outputs[0].type.dtype)
                 lines.append(f"{products[inner]} = {ctx.empty(f'{args[0]}.shape[0]', dtype)}")
             return [f"{outs[0]} = {matvec}({args[0]}, {args[0]}t, {args[1]}, {products[inner]})"]
-        if target is None or not isinstance(inner.op, Elemwise) or getattr(inner.op, "destroy_map", None):
+        row_of = {j: targets[o] for j, o in enumerate(inner.outputs) if o in targets}
+        if not row_of or not isinstance(inner.op, Elemwise) or getattr(inner.op, "destroy_map", None):
             return None
-        # The elemwise loop writes its result into the buffer row: no array per step, no copy
-        # (and no huge-page advice: the row is part of a buffer allocated once).
+        # The elemwise loop writes its results into their buffer rows: no array per step, no
+        # copy (and no huge-page advice: the row is part of a buffer allocated once).  Each
+        # output with a row of its own (a two-output node: a per-step output and the value
+        # the next node reads, as in the HMM's gradient) is written there.
         src = elemwise_source(inner.op.scalar_op, [v.type for v in inner.inputs], [o.type for o in inner.outputs],
                               dict(inner.op.inplace_pattern), ctx, huge_pages=False)
-        body = inline_call(src.replace("{name}", "f"), args, outs[0], f"{outs[0]}_")
+        body = inline_call(src.replace("{name}", "f"), args, ", ".join(outs), f"{outs[0]}_")
         if body is None:
             return None
-        row, dtype, k = target
-        for j, ln in enumerate(body):
+        done, new_body = set(), []
+        for ln in body:
             m = _EMPTY.match(ln)
-            if m is not None:
-                if m.group("dtype") != np_dtype(dtype):
-                    return None
-                written.add(k)
-                alloc = [nit_alloc(k - n_states, i, m.group("shape"))] if k >= n_states else []
-                return body[:j] + alloc + [f"{m.group('name')} = {row}",
-                                           f"if {m.group('name')}.shape != {m.group('shape')}: raise ValueError("
-                                           f"{_quote(f'{op}: output {k} changes shape between steps')})"] + body[j + 1:]
-        return None
+            j = int(m.group("out")) if m is not None else None
+            if j is None or j not in row_of or m.group("dtype") != np_dtype(row_of[j][1]):
+                new_body.append(ln)
+                continue
+            row, _, k = row_of[j]
+            done.add(k)
+            if k >= n_states:
+                new_body.append(nit_alloc(k - n_states, i, m.group("shape")))
+            new_body += [f"{m.group('name')} = {row}",
+                         f"if {m.group('name')}.shape != {m.group('shape')}: raise ValueError("
+                         f"{_quote(f'{op}: output {k} changes shape between steps')})"]
+        if not done:
+            return None
+        written.update(done)
+        return new_body
 
     def step(i, tag):
         """Statements of one step at index expression ``i``."""
