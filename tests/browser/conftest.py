@@ -29,6 +29,7 @@ import secrets
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.error
 
@@ -49,6 +50,18 @@ from jupyterlab_driver import (  # noqa: F401  (re-exported for the test modules
 # summed under "off", 60 s under "on_wait" (tests/browser/ 118 s -> 91 s; 83 -> 65 CPU-s).
 KERNEL_TIERED_COMPILE = "tiered_compile=on_wait"
 
+# "ipc", not jupyter_client's default "tcp": a TCP kernel's five ports are picked by binding
+# port 0 and closing it, and the kernel binds them only once its process has started.  The
+# tutorial module starts its 9 kernels within half a second, while the server opens client
+# connections to the kernels already up (their local ports come from the same ephemeral
+# range), so a port can be taken before its kernel binds it: the kernel exits with "ZMQError: Address
+# already in use", its 5 restarts reuse the same ports and fail alike, the server drops it
+# ("Kernel ... died, removing from map") and with it the session (DELETE then answers 404),
+# and the notebook's page starts a kernel of its own (left running at the module's end).
+# Seen once in 2 local runs of the tutorial module (port 39919, control socket).  Unix
+# sockets are named after the kernel's id: nothing else can hold them.
+KERNEL_TRANSPORT = "ipc"
+
 
 @pytest.fixture(scope="session")
 def lab_server(tmp_path_factory):
@@ -58,6 +71,10 @@ def lab_server(tmp_path_factory):
     for nb in tutorial_notebooks():
         shutil.copy2(nb, root / nb.name)
     settings_dir = base / "settings"
+    # The kernels talk to the server over Unix sockets in the runtime directory, not TCP
+    # (see KERNEL_TRANSPORT); a socket path must stay under ~107 bytes, which pytest's
+    # temporary directories (with xdist's popen-gwN level) and a kernel id can exceed.
+    runtime_dir = tempfile.mkdtemp(prefix="opg-jl-")
     _write_lab_settings(settings_dir)
     port = _free_port()
     token = secrets.token_hex(16)
@@ -65,7 +82,7 @@ def lab_server(tmp_path_factory):
     env.update(
         JUPYTERLAB_SETTINGS_DIR=str(settings_dir),
         JUPYTERLAB_WORKSPACES_DIR=str(base / "workspaces"),
-        JUPYTER_RUNTIME_DIR=str(base / "runtime"),
+        JUPYTER_RUNTIME_DIR=runtime_dir,
         JUPYTER_CONFIG_DIR=str(base / "config"),  # no user config from ~/.jupyter
         PYDEVD_DISABLE_FILE_VALIDATION="1",
     )
@@ -87,6 +104,7 @@ def lab_server(tmp_path_factory):
         "--ServerApp.terminals_enabled=False",
         "--ServerApp.allow_root=True",  # CI containers run as root
         "--LabApp.news_url=",
+        f"--KernelManager.transport={KERNEL_TRANSPORT}",
     ]
     with open(log_path, "wb") as log:
         process = subprocess.Popen(cmd, cwd=root, env=env, stdout=log, stderr=subprocess.STDOUT)
@@ -107,6 +125,7 @@ def lab_server(tmp_path_factory):
         yield server
     finally:
         _stop(process)
+        shutil.rmtree(runtime_dir, ignore_errors=True)
 
 
 # -- the browser ----------------------------------------------------------------------------

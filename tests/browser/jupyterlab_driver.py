@@ -14,6 +14,7 @@ import signal
 import socket
 import subprocess
 import time
+import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -74,8 +75,9 @@ class LabServer:
             answer = resp.read().decode()
         return json.loads(answer) if answer else None
 
-    def start_session(self, notebook: str, timeout: float = 120.0) -> str:
-        """Start ``notebook``'s session (and its kernel) through the REST API; its id.
+    def start_session(self, notebook: str, timeout: float = 120.0) -> dict:
+        """Start ``notebook``'s session (and its kernel) through the REST API; its model
+        (``id``, ``kernel.id``, ...).
 
         A page opening the notebook afterwards connects to this kernel instead of starting
         one.  Why: jupyter_server (2.21) answers GET api/kernels with a 500 when it lists a
@@ -84,14 +86,35 @@ class LabServer:
         page polls logs that 500 as a console error.  POST api/sessions returns once the
         kernel has started, so kernels started one after another, before the pages poll,
         never overlap a listing."""
-        model = self.api("api/sessions", "POST",
-                         {"path": notebook, "name": notebook, "type": "notebook", "kernel": {"name": "python3"}},
-                         timeout=timeout)
-        return model["id"]
+        return self.api("api/sessions", "POST",
+                        {"path": notebook, "name": notebook, "type": "notebook", "kernel": {"name": "python3"}},
+                        timeout=timeout)
 
-    def stop_session(self, session_id: str) -> None:
-        """Shut a session's kernel down (a finished notebook's kernel is not left running)."""
-        self.api(f"api/sessions/{session_id}", "DELETE")
+    def stop_session(self, session_id: str) -> bool:
+        """Shut a session's kernel down; False if the server no longer has the session.
+
+        jupyter_server answers 404 both for an unknown session id and for a session whose
+        kernel left its kernel manager (died for good, or shut down through api/kernels):
+        listing or getting such a session deletes its row.  Either way no kernel of that
+        session runs any more, which is what the caller wants; other errors propagate."""
+        try:
+            self.api(f"api/sessions/{session_id}", "DELETE")
+        except urllib.error.HTTPError as err:
+            if err.code == 404:
+                return False
+            raise
+        return True
+
+    def running_kernels(self) -> set[str]:
+        return {k["id"] for k in self.api("api/kernels")}
+
+    def shutdown_kernel(self, kernel_id: str) -> None:
+        self.api(f"api/kernels/{kernel_id}", "DELETE")
+
+    def log_lines_about(self, *ids: str) -> list[str]:
+        """The server log's lines naming any of ``ids`` (kernel or session ids)."""
+        lines = self.log_path.read_text(errors="replace").splitlines()
+        return [line for line in lines if any(i in line for i in ids)]
 
     def lab_url(self, notebook: str, workspace: str) -> str:
         """URL opening ``notebook`` in a fresh, private workspace (pages do not share layout)."""
@@ -158,16 +181,31 @@ class NotebookPage:
 
     @classmethod
     def open(cls, page, server: LabServer, name: str, timeout: float = 60.0) -> "NotebookPage":
+        return cls.load(page, server, name).ready(timeout)
+
+    @classmethod
+    def load(cls, page, server: LabServer, name: str) -> "NotebookPage":
+        """Start loading JupyterLab with ``name`` in ``page`` and return at once (``ready``
+        waits): a caller can let a page load while it waits for another one."""
         workspace = re.sub(r"[^A-Za-z0-9]+", "-", Path(name).stem) + "-" + secrets.token_hex(3)
-        page.goto(server.lab_url(name, workspace), wait_until="domcontentloaded")
-        page.wait_for_function("() => window.jupyterapp && window.jupyterapp.shell && "
-                               "window.jupyterapp.shell.currentWidget && "
-                               "window.jupyterapp.shell.currentWidget.sessionContext", timeout=timeout * 1000)
+        page.goto(server.lab_url(name, workspace), wait_until="commit")
+        return cls(page, server, name)
+
+    def ready(self, timeout: float = 60.0) -> "NotebookPage":
+        """Wait until the notebook is shown and its kernel idle (after ``load``)."""
+        self.page.wait_for_function("() => window.jupyterapp && window.jupyterapp.shell && "
+                                    "window.jupyterapp.shell.currentWidget && "
+                                    "window.jupyterapp.shell.currentWidget.sessionContext",
+                                    timeout=timeout * 1000)
         # More room for the notebook (and its screenshots): hide the file browser.
-        page.evaluate("() => window.jupyterapp.shell.collapseLeft()")
-        nb = cls(page, server, name)
-        nb.wait_kernel_idle(timeout)
-        return nb
+        self.page.evaluate("() => window.jupyterapp.shell.collapseLeft()")
+        self.wait_kernel_idle(timeout)
+        return self
+
+    def kernel_id(self) -> str | None:
+        """The id of the kernel the page's notebook is connected to."""
+        return self.page.evaluate("() => { const s = window.jupyterapp.shell.currentWidget.sessionContext.session;"
+                                  " return s && s.kernel ? s.kernel.id : null; }")
 
     def state(self, outputs: bool = False) -> dict:
         """Kernel status and, per cell, its type, execution count (and outputs if asked)."""
