@@ -162,9 +162,12 @@ def _quiet(tids):
 
 def test_capped_product_wakes_no_openblas_worker(two_threads):
     rng = np.random.default_rng(2)
-    big = rng.normal(size=(256, 256))            # 2^24 multiply-adds: OpenBLAS's threads
+    # 2^27 multiply-adds: OpenBLAS 0.3.31 threads these every time, where at 256^3 (our
+    # policy's threshold) it ran some batches on the caller's thread alone, so the worker
+    # set came out empty about one run in three.
+    big = rng.normal(size=(512, 512))
     mid = rng.normal(size=(50, 1000)), rng.normal(size=(1000, 50))
-    assert blas_threads_for(256, 256, 256) == 0 and blas_threads_for(50, 50, 1000) == 1
+    assert blas_threads_for(512, 512, 512) == 0 and blas_threads_for(50, 50, 1000) == 1
 
     def uncapped_workers():
         before = _runtimes()
