@@ -249,3 +249,29 @@ def test_batched_dot_keeps_the_readable_signature():
     m, v = pt.matrix("m"), pt.vector("v")
     batched = vectorize_graph(pt.dot(m, v), {m: pt.tensor3("t")})
     assert str(batched.owner.op) == "Blockwise{dot, (m,k),(k)->(m)}"
+
+
+def test_make_vector_of_batched_scalars_is_a_stack_not_a_blockwise():
+    a, b = pt.dscalar("a"), pt.dscalar("b")
+    one, two = pt.stack([a]), pt.stack([a, b * 2.0])
+    av, bv = pt.vector("av", shape=(4,)), pt.vector("bv", shape=(4,))
+    vals = {av: RNG.normal(size=4), bv: RNG.normal(size=4)}
+    batched_one = vectorize_graph(one, {a: av})
+    assert str(batched_one.owner.op) == "ExpandDims{axis=1}" and batched_one.type.shape == (4, 1)
+    np.testing.assert_allclose(batched_one.eval({av: vals[av]}), vals[av][:, None])
+    batched_two = vectorize_graph(two, {a: av, b: bv})
+    ops = [type(n.op).__name__ for n in _nodes(batched_two)]
+    assert "Blockwise" not in ops and "Join" in ops and batched_two.type.shape == (4, 2)
+    np.testing.assert_allclose(batched_two.eval(vals), np.stack([vals[av], 2.0 * vals[bv]], axis=-1))
+    # Inputs of unknown or different batch shapes keep the Blockwise (it broadcasts them).
+    u = pt.vector("u", shape=(1,))
+    mixed = vectorize_graph(two, {a: u, b: bv})
+    assert isinstance(mixed.owner.op, Blockwise)
+    np.testing.assert_allclose(mixed.eval({u: np.ones(1), bv: vals[bv]}),
+                               np.stack([np.ones(4), 2.0 * vals[bv]], axis=-1))
+
+
+def _nodes(var):
+    from opgraph.kernel_core.graph.traversal import io_toposort
+
+    return io_toposort([], [var])

@@ -236,6 +236,24 @@ def _vectorize_dot(op, node, x, y):
     return Blockwise(op, f"{xs},{ys}->({out})").make_node(x, y).outputs
 
 
+@_register(_T + "join:MakeVector")
+def _vectorize_make_vector(op, node, *new_inputs):
+    # Batched scalars stacked along a new last axis: one input is an ExpandDims (a view),
+    # several of one static shape a Join of them, what vectorized parameter vectors (a
+    # logp's conditions, a mixture's weights) are; other batch shapes keep the Blockwise.
+    from opgraph.kernel_core.tensor.join import stack
+    from opgraph.kernel_core.tensor.math import cast
+
+    cast_in = [x if x.type.dtype == op.dtype else cast(x, op.dtype) for x in new_inputs]
+    if len(cast_in) == 1:
+        x = cast_in[0]
+        return [x.dimshuffle(*range(_ndim(x)), "x")]
+    shapes = {x.type.shape for x in cast_in}
+    if len(shapes) == 1 and None not in next(iter(shapes)):
+        return [stack(cast_in, axis=_ndim(cast_in[0]))]
+    return _blockwise_fallback(op, node, new_inputs)
+
+
 @_register(_T + "blockwise:Blockwise")
 def _vectorize_blockwise(op, node, *new_inputs):
     # Each input's old batch dims must line up with the node's: inputs that had

@@ -67,3 +67,87 @@ def test_gradient_of_a_sum_through_a_subtraction_has_no_fill_left():
     out = rewrite_graph(g, include=("fast_run",), exclude=("inplace",))
     assert not has_op(out, "Sum") and not has_op(out, "Second")
     assert out.eval({x: np.zeros(7)}) == -7.0
+
+
+# -- reductions over length-1 axes, reductions of reductions, of make_vector ----------------
+
+def _canonical(graph):
+    h = RewriteHistory()
+    return rewrite_graph(graph, include=("canonicalize",), history=h), set(h.rules_applied())
+
+
+def _reductions(var):
+    return [name for name in op_names(var) if name.split("{")[0] in ("Sum", "Prod", "Max", "Min", "All", "Any")]
+
+
+X3 = np.random.default_rng(5).normal(size=(3, 1, 4))
+
+
+@pytest.mark.parametrize("reduce, axis, dtype", [
+    (pt.sum, 1, "float64"), (pt.prod, 1, "float64"), (pt.max, (0, 1), "float64"), (pt.min, 1, "float64"),
+    (pt.all, 1, "float64"), (pt.any, (1, 2), "float64"), (pt.sum, 1, "int8"), (pt.sum, None, "float64"),
+])
+def test_a_reduction_drops_its_length_one_axes(reduce, axis, dtype):
+    x = pt.tensor("x", dtype=dtype, shape=(3, 1, 4))
+    r = reduce(x, axis=axis)
+    out, rules = _canonical(r)
+    assert "local_reduce_broadcastable" in rules
+    xv = X3.astype(dtype) if dtype != "int8" else (X3 * 10).astype("int8")
+    np_axis = axis if axis is not None else None
+    want = {pt.sum: np.sum, pt.prod: np.prod, pt.max: np.max, pt.min: np.min,
+            pt.all: np.all, pt.any: np.any}[reduce](xv, axis=np_axis)
+    got = out.eval({x: xv})
+    assert got.dtype == r.type.dtype == want.dtype and got.shape == want.shape
+    np.testing.assert_allclose(got, want)
+    if axis == 1:                          # only the length-1 axis was reduced: nothing left to reduce
+        assert _reductions(out) == []
+
+
+def test_reductions_of_reductions_merge_into_one():
+    x = pt.tensor("x", shape=(3, None, 4))
+    r = pt.all(pt.all(x > 0, axis=2), axis=0)
+    out, rules = _canonical(r)
+    assert "local_reduce_of_reduce" in rules and _reductions(out) == ["All{axes=[0, 2]}"]
+    xv = np.random.default_rng(1).normal(size=(3, 5, 4)) + 1.5
+    np.testing.assert_array_equal(out.eval({x: xv}), (xv > 0).all(2).all(0))
+    s = pt.sum(pt.max(x, axis=1))          # different reductions: both kept
+    assert len(_reductions(_canonical(s)[0])) == 2
+
+
+def test_a_reduction_read_twice_is_not_merged_and_int_sums_keep_their_accumulator():
+    x = pt.tensor("x", shape=(3, None, 4))
+    inner = pt.sum(x, axis=0)
+    both = pt.sum(inner) + inner.sum(axis=0).sum()
+    assert "local_reduce_of_reduce" not in _canonical(pt.sum(inner) * inner[0, 0])[1]
+    i8 = pt.tensor("i8", dtype="int8", shape=(3, None))
+    s = pt.sum(pt.sum(i8, axis=0))         # int8 -> int64 inside: merging would change nothing,
+    out, rules = _canonical(s)             # but the rule only merges same-dtype chains
+    assert "local_reduce_of_reduce" not in rules
+    iv = np.full((3, 100), 100, dtype="int8")
+    assert out.eval({i8: iv}) == 30000
+    xv = np.random.default_rng(2).normal(size=(3, 2, 4))
+    np.testing.assert_allclose(_canonical(both)[0].eval({x: xv}), 2 * xv.sum())
+
+
+@pytest.mark.parametrize("reduce, fold", [(pt.sum, np.sum), (pt.prod, np.prod), (pt.max, np.max),
+                                          (pt.min, np.min)])
+def test_a_reduction_of_make_vector_is_an_elementwise_fold(reduce, fold):
+    a, b, c = pt.dscalar("a"), pt.dscalar("b"), pt.dscalar("c")
+    r = reduce(pt.stack([a, b, c]))
+    out, rules = _canonical(r)
+    assert "local_reduce_make_vector" in rules
+    assert not has_op(out, "MakeVector") and _reductions(out) == []
+    vals = {a: 1.5, b: -2.0, c: 4.0}
+    np.testing.assert_allclose(out.eval(vals), fold([1.5, -2.0, 4.0]))
+
+
+def test_all_of_make_vector_of_conditions_is_an_and():
+    a, b = pt.dscalar("a"), pt.dscalar("b")
+    r = pt.all(pt.stack([a > 0, b < 1]))
+    out, rules = _canonical(r)
+    assert "local_reduce_make_vector" in rules and not has_op(out, "MakeVector")
+    for av, bv in [(1.0, 0.0), (-1.0, 0.0), (1.0, 2.0)]:
+        assert bool(out.eval({a: av, b: bv})) == (av > 0 and bv < 1)
+    # A sum of booleans counts them in int64: a cast first, so the vector stays.
+    s = pt.sum(pt.stack([a > 0, b < 1]))
+    assert "local_reduce_make_vector" not in _canonical(s)[1]

@@ -45,6 +45,12 @@ CASES = [
     ("subtensor_lift_dimshuffle", lambda: m.T[1], lambda: m[1]),
     ("subtensor_lift_dimshuffle", lambda: pt.expand_dims(v, 0)[0, 1:], lambda: v[1:]),
     ("useless_subtensor", lambda: m[:, :], lambda: m[1:]),
+    # Scatters that cover their whole target: a gradient's zeros filled everywhere.
+    ("incsubtensor_of_whole", lambda: pt.set_subtensor(sq[:3], sq * 2.0), lambda: pt.set_subtensor(m[:3], m * 2.0)),
+    ("incsubtensor_of_whole", lambda: (lambda z: pt.inc_subtensor(z[0:], pt.set_subtensor(z[1:], m[1:])))(pt.zeros_like(m)),
+     lambda: pt.inc_subtensor(pt.zeros_like(m)[0:], v)),
+    ("incsubtensor_of_whole", lambda: pt.inc_subtensor(m[0:], pt.set_subtensor(m[1:], 0.5)),
+     lambda: pt.inc_subtensor(m[1:], pt.set_subtensor(m[1:], 0.5)[1:])),
     ("shape_constant", lambda: shape(sq), lambda: shape(m)),
     ("shape_i_constant", lambda: shape_i(m * np.ones(4), 1), lambda: shape_i(m, 1)),
     ("shape_i_of_input", lambda: shape_i(pt.exp(m), 0), lambda: shape_i(m, 0)),

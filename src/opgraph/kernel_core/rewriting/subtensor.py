@@ -13,7 +13,7 @@ import numpy as np
 from opgraph.kernel_core.graph.basic import Constant
 from opgraph.kernel_core.rewriting.db import node_rewriter, register_rewrite
 from opgraph.kernel_core.tensor.elemwise import DimShuffle, Elemwise
-from opgraph.kernel_core.tensor.subtensor import Subtensor, getitem, indices_from_node
+from opgraph.kernel_core.tensor.subtensor import IncSubtensor, Subtensor, getitem, indices_from_node
 
 
 def _full(e):
@@ -114,6 +114,95 @@ def useless_subtensor(fgraph, node):
     return None
 
 
+def _covers_axis(e, length):
+    """The slice ``e`` keeps all of an axis of static ``length`` (None: unknown)."""
+    if _whole(e):
+        return True
+    if not isinstance(e, slice) or (e.step is not None and _int_value(e.step) != 1):
+        return False
+    if e.start is not None and _int_value(e.start) != 0:
+        return False
+    stop = _int_value(e.stop) if e.stop is not None else None
+    return length is not None and stop is not None and stop >= length
+
+
+def _zero_fill(v):
+    """``v`` is ``second(x, 0)``: zeros of x's shape (what gradients start from)."""
+    from opgraph.kernel_core.scalar import basic as ps
+
+    node = v.owner
+    if node is None or not isinstance(node.op, Elemwise) or not isinstance(node.op.scalar_op, ps.Second):
+        return False
+    value = node.inputs[1]
+    return isinstance(value, Constant) and not np.any(value.data)
+
+
+def _fill_base(v):
+    """The variable whose shape ``second(x, c)`` has, for a ``c`` of length-1 axes only."""
+    from opgraph.kernel_core.scalar import basic as ps
+
+    node = v.owner
+    if node is not None and isinstance(node.op, Elemwise) and isinstance(node.op.scalar_op, ps.Second):
+        x, c = node.inputs
+        if c.type.ndim == x.type.ndim and all(d == 1 for d in c.type.shape):
+            return x
+    return None
+
+
+def _shape_chain(v):
+    """``v`` and the variables it provably has the shape of: through an Inc/SetSubtensor
+    (its output is shaped as its ``x``) and a fill by a one-element value."""
+    chain = []
+    while v is not None and v not in chain:
+        chain.append(v)
+        node = v.owner
+        v = node.inputs[0] if node is not None and isinstance(node.op, IncSubtensor) else _fill_base(v)
+    return chain
+
+
+def _static_length(v, axis):
+    """Axis ``axis``'s length of ``v`` if some variable of its shape chain has it static."""
+    for c in _shape_chain(v):
+        if c.type.shape[axis] is not None:
+            return c.type.shape[axis]
+    return None
+
+
+def _same_shape(a, b):
+    """``a`` and ``b`` provably have one shape: equal static shapes, or a common variable
+    in their shape chains."""
+    if a.type.ndim != b.type.ndim:
+        return False
+    if None not in a.type.shape and a.type.shape == b.type.shape:
+        return True
+    return not set(_shape_chain(a)).isdisjoint(_shape_chain(b))
+
+
+@node_rewriter([IncSubtensor])
+def incsubtensor_of_whole(fgraph, node):
+    """x[whole] = y -> y; zeros[whole] += y -> y (x + y for other x), y of x's shape.
+
+    A gradient scatters each piece into zeros of its input's shape; when the piece covers
+    every element (``x[0:]``, ``x[:n]`` of a length-n axis) nothing is scattered."""
+    x, y = node.inputs[0], node.inputs[1]
+    out = node.outputs[0]
+    if not all(_covers_axis(e, _static_length(x, d)) for d, e in enumerate(indices_from_node(node))):
+        return None
+    if not _same_shape(x, y) or y.type.dtype != out.type.dtype:
+        return None
+    if node.op.set_instead_of_inc or _zero_fill(x):
+        new = y
+    else:
+        from opgraph.kernel_core.tensor.math import add
+
+        new = add(x, y)
+    from opgraph.kernel_core.rewriting.driver import compatible_replacement
+
+    new = compatible_replacement(out, new)
+    return None if new is None else [new]
+
+
 register_rewrite(useless_subtensor, "canonicalize", "fast_compile", "useless", "subtensor")
+register_rewrite(incsubtensor_of_whole, "canonicalize", "useless", "subtensor")
 register_rewrite(subtensor_lift_elemwise, "canonicalize", "subtensor_lift", "subtensor")
 register_rewrite(subtensor_lift_dimshuffle, "canonicalize", "subtensor_lift", "subtensor")
