@@ -517,7 +517,7 @@ def test_jacobian_disconnected_rows_are_zero(vectorize):
     np.testing.assert_array_equal(J.eval({x: [1.0, 2.0], y: [0.0, 0.0, 0.0]}), np.zeros((3, 2)))
 
 
-from hypothesis import given, strategies as st  # noqa: E402
+from hypothesis import assume, given, strategies as st  # noqa: E402
 
 _SAFE_CHAIN = ["sin", "cos", "tanh", "sigmoid", "softplus", "arctan", "exp", "sqr"]
 
@@ -525,6 +525,9 @@ _SAFE_CHAIN = ["sin", "cos", "tanh", "sigmoid", "softplus", "arctan", "exp", "sq
 @given(ops=st.lists(st.sampled_from(_SAFE_CHAIN), min_size=1, max_size=5),
        seed=st.integers(0, 2 ** 16))
 def test_property_grad_of_random_elementwise_chains(ops, seed):
+    # Each op of the chain is safe, but more than two growing ones (exp, sqr) overflow:
+    # five exps reach exp(3e4) = inf, where a finite-difference gradient means nothing.
+    assume(sum(name in ("exp", "sqr") for name in ops) <= 2)
     rng = np.random.default_rng(seed)
 
     def fn(a, b):

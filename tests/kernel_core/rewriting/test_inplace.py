@@ -69,3 +69,30 @@ def test_caller_arrays_are_never_modified(mode):
     np.testing.assert_array_equal(yv, yc)
     np.testing.assert_allclose(res[0], np.exp(xc) * yc + 1)
     np.testing.assert_allclose(res[1], (xc - yc) ** 2)
+
+
+# -- scatters (incsubtensor_inplace) ----------------------------------------------------
+
+@pytest.mark.parametrize("mode", ["FAST_RUN", opgraph.Mode("NUMBA", tiered=False)], ids=["python", "numba"])
+def test_scatters_write_into_an_intermediate_they_alone_read(mode):
+    x, i = pt.vector("x"), pt.lvector("i")
+    grads = pt.inc_subtensor(pt.zeros_like(x)[1:], x[:-1])          # a gradient's scatter
+    picked = pt.set_subtensor(pt.exp(x)[i], 1.0)                     # advanced, one index vector
+    both = pt.inc_subtensor(pt.exp(x * 2.0)[1:3], 5.0)
+    shared = pt.exp(x + 1.0)
+    read_twice = pt.set_subtensor(shared[0], 0.0) + shared           # shared is read again: copied
+    f = opgraph.function([x, i], [grads, picked, both, read_twice, pt.set_subtensor(x[0], 9.0)], mode=mode)
+    names = {str(n.op) for n in f.maker.fgraph.apply_nodes}
+    assert {"IncSubtensor{start:}{inplace}", "AdvancedSetSubtensor1{inplace}",
+            "IncSubtensor{start:stop}{inplace}"} <= names
+    assert "SetSubtensor{i}" in names                              # on shared, and on the input x
+    assert "SetSubtensor{i}{inplace}" not in names
+    xv, iv = np.arange(4.0), np.array([0, 2])
+    x0 = xv.copy()
+    got = f(xv, iv)
+    e1 = np.exp(x0 + 1.0)
+    want = [np.r_[0.0, x0[:-1]], np.where(np.isin(np.arange(4), iv), 1.0, np.exp(x0)),
+            np.exp(2 * x0) + np.r_[0, 5, 5, 0], np.r_[0.0, e1[1:]] + e1, np.r_[9.0, x0[1:]]]
+    for g, w in zip(got, want):
+        np.testing.assert_allclose(g, w, rtol=1e-12)
+    np.testing.assert_array_equal(xv, x0)                              # the caller's array untouched

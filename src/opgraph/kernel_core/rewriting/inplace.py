@@ -7,6 +7,10 @@ memory-bound elementwise work, so the last rewrite phase turns
 overwritten: same type as the output, nothing else reads that memory, and it
 is not an array the caller passed (unless declared mutable) or a constant.
 Registered as the graph rewriter ``elemwise_inplace`` under ``inplace``.
+
+``incsubtensor_inplace`` does the same for scatters (``IncSubtensor``,
+``AdvancedIncSubtensor1``, ``AdvancedIncSubtensor``; dprint: ``{inplace}``): a
+gradient's ``zeros[idx] += g`` writes into its zeros instead of copying them first.
 """
 
 from __future__ import annotations
@@ -15,6 +19,9 @@ from opgraph.kernel_core.graph.destroyhandler import DestroyHandler
 from opgraph.kernel_core.graph.fgraph import InconsistencyError
 from opgraph.kernel_core.rewriting.db import graph_rewriter, register_rewrite
 from opgraph.kernel_core.tensor.elemwise import Elemwise
+from opgraph.kernel_core.tensor.subtensor import AdvancedIncSubtensor, AdvancedIncSubtensor1, IncSubtensor
+
+_SCATTERS = (IncSubtensor, AdvancedIncSubtensor1, AdvancedIncSubtensor)
 
 
 def destroy_handler_of(fgraph):
@@ -45,17 +52,43 @@ def elemwise_inplace(fgraph):
         if not pattern:
             continue
         new_node = Elemwise(op.scalar_op, pattern, name=op.name).make_node(*node.inputs)
-        pairs = []
-        for old, new in zip(node.outputs, new_node.outputs):
-            new.name = old.name
-            new.tag.update(old.tag)
-            pairs.append((old, new))
-        fgraph.replace_all(pairs, reason="elemwise_inplace")
-        try:
-            fgraph.validate()
-        except InconsistencyError:
-            # Undo: another feature (the compile Supervisor) refused it.
-            fgraph.replace_all([(new, old) for old, new in pairs], reason="elemwise_inplace")
+        # Undone if another feature (the compile Supervisor) refuses it.
+        _replace_checked(fgraph, node, new_node, "elemwise_inplace")
+
+
+def _replace_checked(fgraph, node, new_node, reason):
+    """Replace ``node``'s outputs by ``new_node``'s, undone if a feature refuses it."""
+    pairs = []
+    for old, new in zip(node.outputs, new_node.outputs):
+        new.name = old.name
+        new.tag.update(old.tag)
+        pairs.append((old, new))
+    fgraph.replace_all(pairs, reason=reason)
+    try:
+        fgraph.validate()
+    except InconsistencyError:
+        fgraph.replace_all([(new, old) for old, new in pairs], reason=reason)
+
+
+def _inplace_scatter(op):
+    """The inplace twin of a scatter op."""
+    if isinstance(op, AdvancedIncSubtensor1):
+        return AdvancedIncSubtensor1(True, op.set_instead_of_inc)
+    return type(op)(op.idx_list, True, op.set_instead_of_inc)
+
+
+@graph_rewriter(name="incsubtensor_inplace")
+def incsubtensor_inplace(fgraph):
+    """Make scatters write into their ``x`` when nothing else reads it."""
+    handler = destroy_handler_of(fgraph)
+    for node in fgraph.toposort():
+        op = node.op
+        if not isinstance(op, _SCATTERS) or op.inplace or node not in fgraph.apply_nodes:
+            continue
+        if node.inputs[0].type != node.outputs[0].type or not handler.can_destroy(fgraph, node, 0):
+            continue
+        _replace_checked(fgraph, node, _inplace_scatter(op).make_node(*node.inputs), "incsubtensor_inplace")
 
 
 register_rewrite(elemwise_inplace, "inplace", "fast_run", name="elemwise_inplace")
+register_rewrite(incsubtensor_inplace, "inplace", "fast_run", name="incsubtensor_inplace")
