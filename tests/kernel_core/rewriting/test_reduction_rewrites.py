@@ -103,6 +103,14 @@ def test_a_reduction_drops_its_length_one_axes(reduce, axis, dtype):
         assert _reductions(out) == []
 
 
+def test_a_reduction_of_a_0d_value_is_the_value():
+    a = pt.dscalar("a")
+    out, rules = _canonical(pt.sum(a) + pt.max(a * 2.0))
+    assert "local_reduce_broadcastable" in rules and _reductions(out) == []
+    assert out.eval({a: 1.5}) == 4.5
+    assert _canonical(pt.all(a))[0].eval({a: 0.0}).dtype == np.bool_
+
+
 def test_reductions_of_reductions_merge_into_one():
     x = pt.tensor("x", shape=(3, None, 4))
     r = pt.all(pt.all(x > 0, axis=2), axis=0)

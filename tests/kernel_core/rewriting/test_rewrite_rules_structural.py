@@ -45,6 +45,8 @@ CASES = [
     ("subtensor_lift_dimshuffle", lambda: m.T[1], lambda: m[1]),
     ("subtensor_lift_dimshuffle", lambda: pt.expand_dims(v, 0)[0, 1:], lambda: v[1:]),
     ("useless_subtensor", lambda: m[:, :], lambda: m[1:]),
+    ("and_true", lambda: pt.and_(m > 0, True), lambda: pt.and_(pt.cast(m, "int64"), 1)),
+    ("or_false", lambda: pt.or_(v < 1, False), lambda: pt.or_(v < 0, v < 1)),
     # Scatters that cover their whole target: a gradient's zeros filled everywhere.
     ("incsubtensor_of_whole", lambda: pt.set_subtensor(sq[:3], sq * 2.0), lambda: pt.set_subtensor(m[:3], m * 2.0)),
     ("incsubtensor_of_whole", lambda: (lambda z: pt.inc_subtensor(z[0:], pt.set_subtensor(z[1:], m[1:])))(pt.zeros_like(m)),

@@ -23,6 +23,8 @@ from opgraph.kernel_core.tensor import math as tm
 from opgraph.kernel_core.tensor.elemwise import DimShuffle, Elemwise
 
 x, y = P.var("x"), P.var("y")
+# Logical identities hold for booleans only (``i & 1`` of an integer is not ``i``).
+b = P.var("x", when=lambda v: v.type.dtype == "bool")
 
 # name, pattern, replacement
 TABLE = [
@@ -36,6 +38,8 @@ TABLE = [
     ("mul_div_cancel", (y * x) / y, x),
     ("div_neg_neg", (-x) / (-y), x / y),
     ("log_exp", P.log(P.exp(x)), x),
+    ("and_true", P.and_(b, True), b),
+    ("or_false", P.or_(b, False), b),
 ]
 # Double negation is also needed by the stabilize rules (log(sigmoid(-x))).
 NEG_NEG = [("neg_neg", -(-x), x)]

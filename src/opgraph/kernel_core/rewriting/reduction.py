@@ -62,10 +62,13 @@ def _same_reduction(op, axes):
 
 @node_rewriter(list(_ONE_ELEMENT_IDENTITY), name="local_reduce_broadcastable")
 def local_reduce_broadcastable(fgraph, node):
-    """reduce(x, axes) -> reduce(x without its length-1 reduced axes): those reduce nothing."""
+    """reduce(x, axes) -> reduce(x without its length-1 reduced axes): those reduce nothing
+    (a reduction of a 0-d x, or over no axes, is x)."""
     x, out = node.inputs[0], node.outputs[0]
     ndim = x.type.ndim
     axes = _reduced_axes(node.op.axis, ndim)
+    if not axes:
+        return [with_dtype(x, out)]
     ones = {a for a in axes if x.type.shape[a] == 1}
     if not ones:
         return None
