@@ -117,3 +117,22 @@ def test_failing_wide_graph_is_explained_without_compiling_the_join(failing_grap
     assert isinstance(info.value, NodeRuntimeError)
     assert len(str(info.value).splitlines()) <= 3
     assert not join_kernel.overloads
+
+
+def test_split_by_constant_sizes_has_fixed_slices_and_one_length_test():
+    x, n = pt.matrix("x"), pt.lscalar("n")
+    fixed = pt.split(x, [1, 0, 2], 3, axis=1)
+    symbolic = pt.split(x, pt.stack([n, 3 - n]), 2, axis=1)
+    f = opgraph.function([x, n], [*fixed, *symbolic], mode=Mode(linker=NumbaLinker(use_cache=False)))
+    src = f.maker.thunk.source
+    assert "x.shape[1] != 3:" in src and "[:, 1:1].copy()" in src   # the constant sizes' split
+    assert "total += splits[q]" in src                              # the symbolic sizes' split
+    xv = np.arange(6.0).reshape(2, 3)
+    got = f(xv, 2)
+    want = np.split(xv, [1, 1], axis=1) + np.split(xv, [2], axis=1)
+    for g, w in zip(got, want):
+        np.testing.assert_array_equal(g, w)
+    got[0][0, 0] = -1.0                                              # pieces are copies
+    assert xv[0, 0] == 0.0
+    with pytest.raises(NodeRuntimeError, match="sizes do not add up"):
+        f(np.ones((2, 4)), 2)
