@@ -6,6 +6,7 @@ several steps, in ONE compiled function."""
 import re
 
 import numpy as np
+import pytest
 
 import opgraph
 import opgraph.tensor as pt
@@ -131,3 +132,33 @@ def test_two_output_elemwise_step_writes_both_rows():
     got_h, got_t = f(xv, np.zeros(3))
     np.testing.assert_allclose(got_h, want_h, rtol=1e-14)
     np.testing.assert_allclose(got_t, want_t, rtol=1e-14)
+
+
+def _scan_source(f):
+    return re.findall(r"def scan_\d+\(.*?\n(?=\n\n|\Z)", f.maker.thunk.source, flags=re.S)[0]
+
+
+def test_rows_of_fixed_shapes_are_not_tested_each_step():
+    # The step's values have static shapes, and so have the buffers' rows (the initial state
+    # a (3,) vector, the per-step output allocated from the first value): no "changes shape"
+    # test is generated.  With a state of unknown length it stays, and fires.
+    x, h0, hv = pt.matrix("x", shape=(None, 3)), pt.vector("h0", shape=(3,)), pt.vector("hv")
+
+    def step(v, h):
+        t = pt.exp(v) + h
+        return t / 3.0, t
+
+    (hs, ts), _ = opgraph.scan(step, sequences=x, outputs_info=[h0, None])
+    f = opgraph.function([x, h0], [hs, ts], mode=opgraph.Mode("NUMBA", tiered=False))
+    assert "changes shape" not in _scan_source(f)
+    xv = np.random.default_rng(6).normal(size=(4, 3))
+    got_h, got_t = f(xv, np.zeros(3))
+    np.testing.assert_allclose(got_t[0], np.exp(xv[0]), rtol=1e-14)
+    np.testing.assert_allclose(got_h[-1], got_t[-1] / 3.0, rtol=1e-14)
+
+    y = pt.matrix("y")
+    hs2, _ = opgraph.scan(lambda v, h: h[:1] * 0.0 + v[:1], sequences=y, outputs_info=[hv])
+    g = opgraph.function([y, hv], hs2, mode=opgraph.Mode("NUMBA", tiered=False))
+    assert "changes shape" in _scan_source(g)
+    with pytest.raises(Exception, match="changes shape between steps"):
+        g(np.ones((2, 3)), np.ones(3))        # h has 3 entries, the step makes 1

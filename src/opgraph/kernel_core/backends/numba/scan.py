@@ -203,6 +203,18 @@ def numba_funcify_scan(op, node, ctx):
                 targets[out] = (f"nit{m}[{i}]", dtype, n_states + m)
         return targets
 
+    def row_shape_fixed(k, inner_out):
+        """Output ``k``'s step value ``inner_out`` provably fits its buffer row, so the
+        "changes shape" test is not generated: the value's shape is fixed by its type, and
+        the row's too (a per-step output's buffer is allocated from the first value's shape;
+        a state's rows have the initial value's, fixed by the outer type)."""
+        shape = inner_out.type.shape
+        if None in shape:
+            return False
+        if k >= n_states:
+            return True
+        return tuple(node.inputs[1 + n_seqs + k].type.shape[1:]) == tuple(shape)
+
     def node_lines(inner, args, outs, targets, written, i):
         if len(outs) == 1 and inner.inputs[0] in looped and _is_matvec(inner):
             target = targets.get(inner.outputs[0])
@@ -210,9 +222,10 @@ def numba_funcify_scan(op, node, ctx):
                 row, _, k = target
                 written.add(k)
                 alloc = [nit_alloc(k - n_states, i, f"({args[0]}.shape[0],)")] if k >= n_states else []
-                return alloc + [f"{outs[0]} = {row}",
-                        f"if {outs[0]}.shape[0] != {args[0]}.shape[0]: raise ValueError("
-                        f"{_quote(f'{op}: output {k} changes shape between steps')})",
+                check = [] if row_shape_fixed(k, inner.outputs[0]) else [
+                    f"if {outs[0]}.shape[0] != {args[0]}.shape[0]: raise ValueError("
+                    f"{_quote(f'{op}: output {k} changes shape between steps')})"]
+                return alloc + [f"{outs[0]} = {row}"] + check + [
                         f"{matvec}({args[0]}, {args[0]}t, {args[1]}, {outs[0]})"]
             if inner not in products:
                 products[inner] = f"mv{len(products)}"
@@ -242,9 +255,10 @@ def numba_funcify_scan(op, node, ctx):
             done.add(k)
             if k >= n_states:
                 new_body.append(nit_alloc(k - n_states, i, m.group("shape")))
-            new_body += [f"{m.group('name')} = {row}",
-                         f"if {m.group('name')}.shape != {m.group('shape')}: raise ValueError("
-                         f"{_quote(f'{op}: output {k} changes shape between steps')})"]
+            new_body.append(f"{m.group('name')} = {row}")
+            if not row_shape_fixed(k, inner.outputs[j]):
+                new_body.append(f"if {m.group('name')}.shape != {m.group('shape')}: raise ValueError("
+                                f"{_quote(f'{op}: output {k} changes shape between steps')})")
         if not done:
             return None
         written.update(done)
