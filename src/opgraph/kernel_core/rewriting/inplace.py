@@ -77,17 +77,23 @@ def _inplace_scatter(op):
     return type(op)(op.idx_list, True, op.set_instead_of_inc)
 
 
-@graph_rewriter(name="incsubtensor_inplace")
-def incsubtensor_inplace(fgraph):
-    """Make scatters write into their ``x`` when nothing else reads it."""
+def destroy_first_input_where_safe(fgraph, op_classes, inplace_twin, reason):
+    """Replace each node of ``op_classes`` (not inplace yet) by ``inplace_twin(op)``, which
+    overwrites its first input, where the DestroyHandler allows it."""
     handler = destroy_handler_of(fgraph)
     for node in fgraph.toposort():
         op = node.op
-        if not isinstance(op, _SCATTERS) or op.inplace or node not in fgraph.apply_nodes:
+        if not isinstance(op, op_classes) or op.inplace or node not in fgraph.apply_nodes:
             continue
         if node.inputs[0].type != node.outputs[0].type or not handler.can_destroy(fgraph, node, 0):
             continue
-        _replace_checked(fgraph, node, _inplace_scatter(op).make_node(*node.inputs), "incsubtensor_inplace")
+        _replace_checked(fgraph, node, inplace_twin(op).make_node(*node.inputs), reason)
+
+
+@graph_rewriter(name="incsubtensor_inplace")
+def incsubtensor_inplace(fgraph):
+    """Make scatters write into their ``x`` when nothing else reads it."""
+    destroy_first_input_where_safe(fgraph, _SCATTERS, _inplace_scatter, "incsubtensor_inplace")
 
 
 register_rewrite(elemwise_inplace, "inplace", "fast_run", name="elemwise_inplace")

@@ -21,9 +21,8 @@ from __future__ import annotations
 import numpy as np
 
 from opgraph.kernel_core.graph.basic import Constant
-from opgraph.kernel_core.graph.fgraph import InconsistencyError
 from opgraph.kernel_core.rewriting.db import graph_rewriter, node_rewriter, register_rewrite
-from opgraph.kernel_core.rewriting.inplace import destroy_handler_of
+from opgraph.kernel_core.rewriting.inplace import destroy_first_input_where_safe
 from opgraph.kernel_core.tensor.elemwise import DimShuffle
 from opgraph.kernel_core.tensor.random.op import RandomVariable, static_size
 from opgraph.kernel_core.tensor.subtensor import Subtensor, getitem, indices_from_node
@@ -32,24 +31,9 @@ from opgraph.kernel_core.tensor.subtensor import Subtensor, getitem, indices_fro
 @graph_rewriter(name="random_make_inplace")
 def random_make_inplace(fgraph):
     """Let RV nodes advance their generator in place when the destroy handler allows it."""
-    handler = destroy_handler_of(fgraph)
-    for node in fgraph.toposort():
-        op = node.op
-        if not isinstance(op, RandomVariable) or op.inplace or node not in fgraph.apply_nodes:
-            continue
-        if not handler.can_destroy(fgraph, node, 0):
-            continue
-        new_node = op.clone(inplace=True).make_node(*node.inputs)
-        pairs = []
-        for old, new in zip(node.outputs, new_node.outputs):
-            new.name = old.name
-            new.tag.update(old.tag)
-            pairs.append((old, new))
-        fgraph.replace_all(pairs, reason="random_make_inplace")
-        try:
-            fgraph.validate()
-        except InconsistencyError:
-            fgraph.replace_all([(new, old) for old, new in pairs], reason="random_make_inplace")
+    # (The generator is input 0 and output 0: same type.)
+    destroy_first_input_where_safe(fgraph, RandomVariable, lambda op: op.clone(inplace=True),
+                                   "random_make_inplace")
 
 
 def _scalar_rv(node):
