@@ -96,3 +96,16 @@ def test_scatters_write_into_an_intermediate_they_alone_read(mode):
     for g, w in zip(got, want):
         np.testing.assert_allclose(g, w, rtol=1e-12)
     np.testing.assert_array_equal(xv, x0)                              # the caller's array untouched
+
+
+def test_a_generator_with_an_update_is_advanced_in_place():
+    rng = opgraph.shared(np.random.default_rng(0))
+    x = pt.random.normal(0, 1, size=3, rng=rng)
+    f = opgraph.function([], x, updates={rng: x.owner.outputs[0]}, mode="FAST_RUN")
+    [node] = f.maker.fgraph.apply_nodes
+    assert node.op.inplace and node.op.destroy_map == {0: [0]}
+    want = np.random.default_rng(0).normal(size=6)
+    np.testing.assert_allclose(np.concatenate([f(), f()]), want)
+    free = pt.random.normal(0, 1, size=3, rng=opgraph.shared(np.random.default_rng(0)))
+    [node] = opgraph.function([], free, mode="FAST_RUN").maker.fgraph.apply_nodes
+    assert not node.op.inplace                        # no update: the shared generator is kept
