@@ -11,8 +11,13 @@ from __future__ import annotations
 import numpy as np
 
 from opgraph.kernel_core.graph.basic import Constant
+from opgraph.kernel_core.rewriting.canonicalize import is_elemwise
 from opgraph.kernel_core.rewriting.db import node_rewriter, register_rewrite
+from opgraph.kernel_core.rewriting.driver import compatible_replacement
+from opgraph.kernel_core.rewriting.pattern import scalar_constant_value
+from opgraph.kernel_core.scalar import basic as ps
 from opgraph.kernel_core.tensor.elemwise import DimShuffle, Elemwise
+from opgraph.kernel_core.tensor.math import add
 from opgraph.kernel_core.tensor.subtensor import IncSubtensor, Subtensor, getitem, indices_from_node
 
 
@@ -128,22 +133,13 @@ def _covers_axis(e, length):
 
 def _zero_fill(v):
     """``v`` is ``second(x, 0)``: zeros of x's shape (what gradients start from)."""
-    from opgraph.kernel_core.scalar import basic as ps
-
-    node = v.owner
-    if node is None or not isinstance(node.op, Elemwise) or not isinstance(node.op.scalar_op, ps.Second):
-        return False
-    value = node.inputs[1]
-    return isinstance(value, Constant) and not np.any(value.data)
+    return is_elemwise(v, ps.Second) and scalar_constant_value(v.owner.inputs[1]) == 0
 
 
 def _fill_base(v):
     """The variable whose shape ``second(x, c)`` has, for a ``c`` of length-1 axes only."""
-    from opgraph.kernel_core.scalar import basic as ps
-
-    node = v.owner
-    if node is not None and isinstance(node.op, Elemwise) and isinstance(node.op.scalar_op, ps.Second):
-        x, c = node.inputs
+    if is_elemwise(v, ps.Second):
+        x, c = v.owner.inputs
         if c.type.ndim == x.type.ndim and all(d == 1 for d in c.type.shape):
             return x
     return None
@@ -190,14 +186,7 @@ def incsubtensor_of_whole(fgraph, node):
         return None
     if not _same_shape(x, y) or y.type.dtype != out.type.dtype:
         return None
-    if node.op.set_instead_of_inc or _zero_fill(x):
-        new = y
-    else:
-        from opgraph.kernel_core.tensor.math import add
-
-        new = add(x, y)
-    from opgraph.kernel_core.rewriting.driver import compatible_replacement
-
+    new = y if node.op.set_instead_of_inc or _zero_fill(x) else add(x, y)
     new = compatible_replacement(out, new)
     return None if new is None else [new]
 

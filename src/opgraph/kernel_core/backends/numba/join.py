@@ -131,11 +131,8 @@ def _funcify_split(op, node, ctx):
     nd = node.inputs[0].type.ndim
     k = op.len_splits
 
-    sizes = node.inputs[2]
-    if isinstance(sizes, Constant) and np.asarray(sizes.data).shape == (k,) and (np.asarray(sizes.data) >= 0).all():
-        sizes = [int(v) for v in np.asarray(sizes.data)]
-    else:
-        sizes = None
+    sizes = np.asarray(node.inputs[2].data) if isinstance(node.inputs[2], Constant) else None
+    sizes = sizes.tolist() if sizes is not None and sizes.shape == (k,) and (sizes >= 0).all() else None
 
     def constant_body(a):
         # Sizes known when the code is generated (a scan gradient's [1, n - 1], folded):
