@@ -7,9 +7,10 @@ Layout (``OPGRAPH_CACHE_DIR``, default ``~/.cache/opgraph``)::
     numba/<key>.lock                  serialises the first compilation
 
 ``key`` hashes the generated source together with the versions of numba,
-NumPy, Python and of this backend's own source files, so a changed backend
-never reuses stale code.  Writing is atomic (a temporary directory renamed
-into place; a concurrent writer that loses the race uses the winner's copy).
+NumPy, Python, numba's code-generation settings (``codegen_settings``) and
+this backend's own source files, so a changed backend never reuses stale code.
+Writing is atomic (a temporary directory renamed into place; a concurrent
+writer that loses the race uses the winner's copy).
 A corrupt entry -- a module whose text is not what we expect, or numba cache
 files that do not unpickle -- is deleted and rebuilt.  Numba keys its own
 cache on the module file's mtime and size, which never change once written.
@@ -79,6 +80,18 @@ def cache_root():
     return os.path.join(root, "numba")
 
 
+def codegen_settings():
+    """Numba's process-wide settings that change the machine code of the same source
+    (``NUMBA_OPT``, ``NUMBA_BOUNDSCHECK``, the loop and SLP vectorizers): part of every key, since
+    numba's own cache index does not record them, so a process at another optimisation
+    level (a debugging session at ``NUMBA_OPT=0``) never loads, nor leaves behind, code
+    compiled under different settings."""
+    from numba.core import config
+
+    return "|".join(f"{name}={getattr(config, name, None)!r}"
+                    for name in ("OPT", "BOUNDSCHECK", "LOOP_VECTORIZE", "SLP_VECTORIZE"))
+
+
 def _backend_fingerprint():
     global _backend_hash
     if _backend_hash is None:
@@ -87,6 +100,7 @@ def _backend_fingerprint():
 
         h = hashlib.sha256()
         h.update(f"{numba.__version__}|{numpy.__version__}|{sys.version}".encode())
+        h.update(codegen_settings().encode())
         here = os.path.dirname(os.path.abspath(__file__))
         for fname in sorted(os.listdir(here)):
             if fname.endswith(".py"):
