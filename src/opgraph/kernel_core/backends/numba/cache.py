@@ -88,7 +88,8 @@ def codegen_settings():
     compiled under different settings."""
     from numba.core import config
 
-    return "|".join(f"{name}={getattr(config, name, None)!r}"
+    # Plain attribute reads: a setting numba renames fails here, loudly, instead of dropping out of the key.
+    return "|".join(f"{name}={getattr(config, name)!r}"
                     for name in ("OPT", "BOUNDSCHECK", "LOOP_VECTORIZE", "SLP_VECTORIZE"))
 
 
