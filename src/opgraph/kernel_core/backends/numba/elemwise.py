@@ -22,6 +22,7 @@ import numpy as np
 from opgraph.kernel_core.backends.numba.dispatch import int64_arg, np_dtype, numba_funcify
 from opgraph.kernel_core.backends.numba.scalar import statements_for, typed
 from opgraph.kernel_core.backends.numba.scalar_form import holds_one_number, number_inputs_variant, scalar_form
+from opgraph.kernel_core.backends.numba.views import permuted_view
 from opgraph.kernel_core.tensor.elemwise import DimShuffle, Elemwise, ScalarFromTensor, TensorFromScalar
 
 
@@ -159,10 +160,7 @@ def _funcify_dimshuffle(op, node, ctx):
     if perm == tuple(reversed(range(op.input_ndim))) and op.input_ndim > 1:
         expr = "x.T"
     elif perm != tuple(range(op.input_ndim)):
-        # np.transpose(x, axes) costs numba ~15 s to compile; a strided view is the same thing.
-        shape = "".join(f"x.shape[{p}], " for p in perm)
-        strides = "".join(f"x.strides[{p}], " for p in perm)
-        expr = f"np.lib.stride_tricks.as_strided(x, shape=({shape}), strides=({strides}))"
+        expr = permuted_view("x", perm)  # not np.transpose (views.py says why)
     idx, kept = [], iter(op.shuffle)
     for d in op.new_order:
         idx.append("None" if d == "x" else ":")

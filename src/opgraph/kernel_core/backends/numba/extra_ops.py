@@ -9,6 +9,7 @@ axis and stays cheap to compile.
 from __future__ import annotations
 
 from opgraph.kernel_core.backends.numba.dispatch import np_dtype, numba_funcify
+from opgraph.kernel_core.backends.numba.views import permuted_view
 from opgraph.kernel_core.tensor.extra_ops import (
     AddAlongAxis, ArgSortOp, CumOp, RepeatOp, SearchsortedOp, SortOp, TakeAlongAxis, Unique,
 )
@@ -274,7 +275,7 @@ def _funcify_unique(op, node, ctx):
         # Rows (slices along axis) sorted lexicographically: stable sorts by each column,
         # last column first (a radix sort), then equal neighbours grouped.
         body = f"""
-    xt = np.ascontiguousarray(np.transpose(x, {tuple(perm)!r}))
+    xt = np.ascontiguousarray({permuted_view("x", perm)})
     n = xt.shape[0]
     w = {rest}
     x2 = xt.reshape((n, w))
@@ -307,7 +308,8 @@ def _funcify_unique(op, node, ctx):
     for t in range(m):
         for c in range(w):
             rows[t, c] = x2[ufirst[t], c]
-    vals = np.ascontiguousarray(np.transpose(rows.reshape({out_shape}), {tuple(inv_perm)!r}))
+    rows3 = rows.reshape({out_shape})
+    vals = np.ascontiguousarray({permuted_view("rows3", inv_perm)})
 """
     tail = "\n    first = ufirst[:m].copy()\n    counts = ucounts[:m].copy()\n"
     ret = wanted[0] if len(wanted) == 1 else "(" + ", ".join(wanted) + ")"

@@ -15,6 +15,7 @@
 from __future__ import annotations
 
 from opgraph.kernel_core.backends.numba.dispatch import np_dtype, numba_funcify
+from opgraph.kernel_core.backends.numba.views import permuted_view
 from opgraph.kernel_core.tensor.linalg import (
     QR,
     SVD,
@@ -128,11 +129,25 @@ def _funcify_solve_triangular(op, node, ctx):
         lines += ["    for i in range(n):",
                   "        if a[i, i] == 0:",
                   f"            raise {err}('solve_triangular: singular matrix')"]
-    lines += [f"    for i in {order}:",
-              f"        for k in {inner}:",
-              f"            x[i] -= {elem} * x[k]"]
-    if not op.unit_diagonal:
-        lines.append(f"        x[i] /= {diag}")
+    # Row updates of a matrix b are written as loops over its columns: ``x[i] -= f * x[k]``
+    # on rows would be numba's array-valued setitem, whose shape-error path formats strings
+    # (seconds of a cold compile; assign.py).
+    if b.type.ndim == 1:
+        lines += [f"    for i in {order}:",
+                  f"        for k in {inner}:",
+                  f"            x[i] -= {elem} * x[k]"]
+        if not op.unit_diagonal:
+            lines.append(f"        x[i] /= {diag}")
+    else:
+        lines += [f"    for i in {order}:",
+                  f"        for k in {inner}:",
+                  f"            f = {elem}",
+                  "            for c in range(x.shape[1]):",
+                  "                x[i, c] -= f * x[k, c]"]
+        if not op.unit_diagonal:
+            lines += [f"        d = {diag}",
+                      "        for c in range(x.shape[1]):",
+                      "            x[i, c] /= d"]
     lines.append("    return x")
     return ctx.define("\n".join(lines) + "\n", prefix="solve_triangular")
 
@@ -197,12 +212,18 @@ def _funcify_kron(op, node, ctx):
     dt = np_dtype(node.outputs[0].type.dtype)
     shape = "(" + "".join(f"a.shape[{d}] * b.shape[{d}], " for d in range(nd)) + ")"
     lines = ["def {name}(a, b):", f"    out = np.empty({shape}, dtype={dt})"]
+    # Scalar loops over a's and b's indices, not a block assignment ``out[block] = a[i] * b``:
+    # numba compiles an array-valued setitem with a shape-error path that formats strings
+    # (seconds of a cold compile; assign.py).
     for d in range(nd):
         lines.append("    " * (d + 1) + f"for i{d} in range(a.shape[{d}]):")
-    pad = "    " * (nd + 1)
-    block = ", ".join(f"i{d} * b.shape[{d}]:(i{d} + 1) * b.shape[{d}]" for d in range(nd))
+    for d in range(nd):
+        lines.append("    " * (nd + d + 1) + f"for j{d} in range(b.shape[{d}]):")
+    pad = "    " * (2 * nd + 1)
+    at = ", ".join(f"i{d} * b.shape[{d}] + j{d}" for d in range(nd))
     ai = ", ".join(f"i{d}" for d in range(nd))
-    lines.append(f"{pad}out[{block}] = a[{ai}] * b")
+    bj = ", ".join(f"j{d}" for d in range(nd))
+    lines.append(f"{pad}out[{at}] = a[{ai}] * b[{bj}]")
     lines.append("    return out")
     return ctx.define("\n".join(lines) + "\n", prefix="kron")
 
@@ -212,12 +233,6 @@ def _moved_axes(ndim, axis1, axis2):
     return [d for d in range(ndim) if d not in (axis1, axis2)] + [axis1, axis2]
 
 
-def _permuted(src, perm):
-    shape = "".join(f"{src}.shape[{p}], " for p in perm)
-    strides = "".join(f"{src}.strides[{p}], " for p in perm)
-    return f"np.lib.stride_tricks.as_strided({src}, shape=({shape}), strides=({strides}))"
-
-
 @numba_funcify.register(ExtractDiag)
 def _funcify_extract_diag(op, node, ctx):
     nd = node.inputs[0].type.ndim
@@ -225,7 +240,7 @@ def _funcify_extract_diag(op, node, ctx):
     k = op.offset
     rest = "".join(f"x.shape[{p}], " for p in perm[:-2])
     lines = ["def {name}(x):",
-             f"    xp = np.ascontiguousarray({_permuted('x', perm)})",
+             f"    xp = np.ascontiguousarray({permuted_view('x', perm)})",
              "    n1 = xp.shape[-2]",
              "    n2 = xp.shape[-1]",
              "    x3 = xp.reshape((-1, n1, n2))" if nd > 2 else "    x3 = xp.reshape((1, n1, n2))",
@@ -253,7 +268,7 @@ def _funcify_embed_diag(op, node, ctx):
              "    for b in range(o3.shape[0]):",
              "        for t in range(v2.shape[1]):",
              f"            o3[b, t + {max(0, -k)}, t + {max(0, k)}] = v2[b, t]",
-             f"    return np.ascontiguousarray({_permuted('outp', inverse)})"]
+             f"    return np.ascontiguousarray({permuted_view('outp', inverse)})"]
     return ctx.define("\n".join(lines) + "\n", prefix="embed_diag")
 
 
@@ -337,8 +352,9 @@ def _funcify_lu(op, node, ctx):
     # a[perm] = L @ U, so a = P @ L @ U with P[perm[i], i] = 1, and L[p] with p = perm's inverse.
     if op.permute_l:
         lines += [f"    PL = np.empty((m, k), dtype={dt})",
-                  "    for i in range(m):",
-                  "        PL[perm[i], :] = L[i, :]",
+                  "    for i in range(m):",   # scalar copies: see _funcify_kron
+                  "        for c in range(k):",
+                  "            PL[perm[i], c] = L[i, c]",
                   "    return PL, U"]
     elif op.p_indices:
         lines += ["    p = np.empty(m, dtype=np.int64)",
