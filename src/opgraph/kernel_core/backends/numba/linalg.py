@@ -85,6 +85,50 @@ def _funcify_inv(op, node, ctx):
     return ctx.define("\n".join(src) + "\n", prefix="inv")
 
 
+# LAPACK's type letter per dtype (numba's ``kind`` argument).
+_GESV_KINDS = {"float32": "s", "float64": "d", "complex64": "c", "complex128": "z"}
+
+
+def _gesv_lines(ctx, a, b, b_ndim, dtype, out, indent="    "):
+    """Statements setting ``out`` to the solution of ``a @ out = b`` with loops and one
+    LAPACK call (solve_kernels.py says why): ``a`` (n, n) and ``b`` ((n,) when ``b_ndim``
+    is 1, else (n, k)) are names of arrays of ``dtype`` (float32 / float64 / complex64 /
+    complex128) with matching shapes."""
+    gesv = ctx.import_name("opgraph.kernel_core.backends.numba.solve_kernels", "gesv")
+    ipiv = ctx.import_name("opgraph.kernel_core.backends.numba.solve_kernels", "F_INT_nptype")
+    err = ctx.import_name("numpy.linalg", "LinAlgError")
+    p = indent
+    lines = [f"{p}n_ = {a}.shape[0]",
+             f"{p}k_ = 1" if b_ndim == 1 else f"{p}k_ = {b}.shape[1]",
+             f"{p}for i_ in range(n_):",
+             f"{p}    for j_ in range(n_):",
+             f"{p}        if not np.isfinite({a}[i_, j_]):",
+             f"{p}            raise {err}('Array must not contain infs or NaNs.')",
+             f"{p}    for j_ in range(k_):",
+             f"{p}        if not np.isfinite({b}[i_]{'' if b_ndim == 1 else '[j_]'}):",
+             f"{p}            raise {err}('Array must not contain infs or NaNs.')",
+             # ?gesv overwrites both operands: Fortran-order copies (a transposed C array).
+             f"{p}af_ = np.empty((n_, n_), dtype=np.{dtype}).T",
+             f"{p}for i_ in range(n_):",
+             f"{p}    for j_ in range(n_):",
+             f"{p}        af_[i_, j_] = {a}[i_, j_]"]
+    if b_ndim == 1:
+        lines += [f"{p}{out} = {b}.copy()"]   # a contiguous vector is an (n, 1) Fortran matrix
+    else:
+        lines += [f"{p}{out} = np.empty((k_, n_), dtype=np.{dtype}).T",
+                  f"{p}for i_ in range(n_):",
+                  f"{p}    for j_ in range(k_):",
+                  f"{p}        {out}[i_, j_] = {b}[i_, j_]"]
+    lines += [f"{p}if n_ > 0:",
+              f"{p}    ipiv_ = np.empty(n_, dtype={ipiv})",
+              f"{p}    info_ = {gesv}({ord(_GESV_KINDS[dtype])}, n_, k_, af_.ctypes, n_, ipiv_.ctypes, {out}.ctypes, n_)",
+              f"{p}    if info_ != 0:",
+              f"{p}        raise {err}('Matrix is singular to machine precision.')",
+              # the copies must live until the call returns (numba frees by liveness)
+              f"{p}    ipiv_[0] = ipiv_[0] + 0 * af_.size"]
+    return lines
+
+
 @numba_funcify.register(Solve)
 def _funcify_solve(op, node, ctx):
     A, b = node.inputs
@@ -94,13 +138,14 @@ def _funcify_solve(op, node, ctx):
         "        raise ValueError('solve: A and b have incompatible shapes')",
         f"    a = {_as_float('A', A, dt)}",
         f"    bb = {_as_float('b', b, dt)}"]
-    if op.assume_a == "gen":
-        lines.append("    return np.linalg.solve(a, bb)")
-    else:
+    system = "a"
+    if op.assume_a != "gen":
         lines += _symmetrize("a", "s", op.lower, conj=op.assume_a == "her" or _is_complex(dt))
         if op.assume_a == "pos":
             lines.append("    np.linalg.cholesky(s)  # raises when s is not positive definite, like scipy")
-        lines.append("    return np.linalg.solve(s, bb)")
+        system = "s"
+    # LAPACK's gesv as np.linalg.solve calls it, without numba's solve (_gesv_lines)
+    lines += _gesv_lines(ctx, system, "bb", b.type.ndim, dt, "x") + ["    return x"]
     return ctx.define("\n".join(lines) + "\n", prefix="solve")
 
 
@@ -441,7 +486,10 @@ def _funcify_expm(op, node, ctx):
         f" + {b[7]!r} * a6 + {b[5]!r} * a4 + {b[3]!r} * a2 + {b[1]!r} * ident)",
         f"    v = a6 @ ({b[12]!r} * a6 + {b[10]!r} * a4 + {b[8]!r} * a2)"
         f" + {b[6]!r} * a6 + {b[4]!r} * a4 + {b[2]!r} * a2 + {b[0]!r} * ident",
-        "    r = np.linalg.solve(v - u, v + u)",
+        "    vmu = v - u",
+        "    vpu = v + u",
+        *_gesv_lines(ctx, "vmu", "vpu", 2, "float64", "rf"),
+        "    r = np.ascontiguousarray(rf)  # (gesv leaves it in Fortran order; the squarings want C)",
         "    for _ in range(s):",
         "        r = r @ r",
         f"    return r.astype({np_dtype(dt)})",
