@@ -121,7 +121,8 @@ def _gesv_lines(ctx, a, b, b_ndim, dtype, out, indent="    "):
                   f"{p}        {out}[i_, j_] = {b}[i_, j_]"]
     lines += [f"{p}if n_ > 0:",
               f"{p}    ipiv_ = np.empty(n_, dtype={ipiv})",
-              f"{p}    info_ = {gesv}({ord(_GESV_KINDS[dtype])}, n_, k_, af_.ctypes, n_, ipiv_.ctypes, {out}.ctypes, n_)",
+              f"{p}    info_ = {gesv}({ord(_GESV_KINDS[dtype])}, n_, k_, af_.ctypes, n_, ipiv_.ctypes, "
+              f"{out}.ctypes, n_)",
               f"{p}    if info_ != 0:",
               f"{p}        raise {err}('Matrix is singular to machine precision.')",
               # the copies must live until the call returns (numba frees by liveness)

@@ -40,9 +40,9 @@ def _funcify_careduce(op, node, ctx):
     out_shape = "(" + "".join(f"x.shape[{d}], " for d in kept) + ")"
     lines = ["def {name}(x):"]
     extremum = cls in (red.Max, red.Min)
-    if not kept and not extremum:
+    if not kept:
         return ctx.define(_full_reduction_source(cls, ndim, odt, node.outputs[0].type.dtype,
-                                                 x.type.dtype),
+                                                 x.type.dtype, name=type(op).__name__),
                           prefix=f"reduce_{type(op).__name__.lower()}")
     if extremum:
         lines.append("    if x.size == 0:")
@@ -71,16 +71,24 @@ def _funcify_careduce(op, node, ctx):
     return ctx.define("\n".join(lines) + "\n", prefix=f"reduce_{type(op).__name__.lower()}")
 
 
-def _full_reduction_source(cls, ndim, odt, out_dtype, in_dtype, as_number=False):
+def _full_reduction_source(cls, ndim, odt, out_dtype, in_dtype, as_number=False, name=None):
     """Reducing every axis: accumulate in locals (registers), not in the output array.
-    ``as_number``: return the number itself, not a 0-d array."""
+    ``as_number``: return the number itself, not a 0-d array.  A Max / Min (``name``, for
+    the message about an empty input) starts from the first element: np.maximum /
+    np.minimum keep NaN wherever it is, so the first element counted twice is harmless."""
     step = _STEP[cls].replace("acc", "a0")
     # A float64 sum of float64 needs no casts: each ``np.float64(...)`` call is one
     # more call site for numba to type and lower (a sizeable share of compile time).
     plain = cls is red.Sum and out_dtype == "float64" and in_dtype == "float64"
     cast = (lambda e: e) if plain else (lambda e: f"{odt}({e})")
     zero = "0.0" if plain else f"{odt}(0)"
-    lines = ["def {name}(x):", f"    a0 = {zero if plain else cast(_INIT[cls])}"]
+    if cls in (red.Max, red.Min):
+        first = "(" + "0, " * ndim + ")"
+        lines = ["def {name}(x):", "    if x.size == 0:",
+                 f"        raise ValueError('{name} of an empty array has no identity')",
+                 f"    a0 = {cast(f'x[{first}]')}"]
+    else:
+        lines = ["def {name}(x):", f"    a0 = {zero if plain else cast(_INIT[cls])}"]
     if cls is red.Sum and ndim == 1 and out_dtype.startswith("float"):
         # Four interleaved partial sums: four times the throughput of one serial chain
         # (floating-point adds are not reassociated for us), and more accurate.
@@ -112,10 +120,10 @@ def _full_reduction_source(cls, ndim, odt, out_dtype, in_dtype, as_number=False)
 def _full_reduction_on_numbers(op, node, ctx, value, prefix, lines):
     cls = _reduction_class(op)
     x = node.inputs[0]
-    if cls is None or cls in (red.Max, red.Min) or node.outputs[0].type.ndim:
+    if cls is None or node.outputs[0].type.ndim:
         return None
     src = _full_reduction_source(cls, x.type.ndim, np_dtype(node.outputs[0].type.dtype),
-                                 node.outputs[0].type.dtype, x.type.dtype, as_number=True)
+                                 node.outputs[0].type.dtype, x.type.dtype, as_number=True, name=type(op).__name__)
     lines.extend(inline_call(src.replace("{name}", "f"), [value(0, False)], f"{prefix}r", prefix))
     return [f"{prefix}r"]
 
