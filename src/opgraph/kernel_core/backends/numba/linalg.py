@@ -14,6 +14,7 @@
 
 from __future__ import annotations
 
+from opgraph.kernel_core.backends.numba.assign import assign_lines
 from opgraph.kernel_core.backends.numba.dispatch import np_dtype, numba_funcify
 from opgraph.kernel_core.backends.numba.views import permuted_view
 from opgraph.kernel_core.tensor.linalg import (
@@ -108,17 +109,13 @@ def _gesv_lines(ctx, a, b, b_ndim, dtype, out, indent="    "):
              f"{p}        if not np.isfinite({b}[i_]{'' if b_ndim == 1 else '[j_]'}):",
              f"{p}            raise {err}('Array must not contain infs or NaNs.')",
              # ?gesv overwrites both operands: Fortran-order copies (a transposed C array).
-             f"{p}af_ = np.empty((n_, n_), dtype=np.{dtype}).T",
-             f"{p}for i_ in range(n_):",
-             f"{p}    for j_ in range(n_):",
-             f"{p}        af_[i_, j_] = {a}[i_, j_]"]
+             f"{p}af_ = np.empty((n_, n_), dtype=np.{dtype}).T"]
+    lines += [p + ln for ln in assign_lines("af_", a, 2, tag="ga_")]
     if b_ndim == 1:
         lines += [f"{p}{out} = {b}.copy()"]   # a contiguous vector is an (n, 1) Fortran matrix
     else:
-        lines += [f"{p}{out} = np.empty((k_, n_), dtype=np.{dtype}).T",
-                  f"{p}for i_ in range(n_):",
-                  f"{p}    for j_ in range(k_):",
-                  f"{p}        {out}[i_, j_] = {b}[i_, j_]"]
+        lines += [f"{p}{out} = np.empty((k_, n_), dtype=np.{dtype}).T"]
+        lines += [p + ln for ln in assign_lines(out, b, 2, tag="gb_")]
     lines += [f"{p}if n_ > 0:",
               f"{p}    ipiv_ = np.empty(n_, dtype={ipiv})",
               f"{p}    info_ = {gesv}({ord(_GESV_KINDS[dtype])}, n_, k_, af_.ctypes, n_, ipiv_.ctypes, "
@@ -398,9 +395,8 @@ def _funcify_lu(op, node, ctx):
     # a[perm] = L @ U, so a = P @ L @ U with P[perm[i], i] = 1, and L[p] with p = perm's inverse.
     if op.permute_l:
         lines += [f"    PL = np.empty((m, k), dtype={dt})",
-                  "    for i in range(m):",   # scalar copies: see _funcify_kron
-                  "        for c in range(k):",
-                  "            PL[perm[i], c] = L[i, c]",
+                  "    for i in range(m):",   # a loop copy, not numba's row setitem (assign.py)
+                  *("        " + ln for ln in assign_lines("PL[perm[i]]", "L[i]", 1, tag="pl_")),
                   "    return PL, U"]
     elif op.p_indices:
         lines += ["    p = np.empty(m, dtype=np.int64)",

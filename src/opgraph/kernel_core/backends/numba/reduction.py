@@ -122,8 +122,8 @@ def _full_reduction_on_numbers(op, node, ctx, value, prefix, lines):
     x = node.inputs[0]
     if cls is None or node.outputs[0].type.ndim:
         return None
-    src = _full_reduction_source(cls, x.type.ndim, np_dtype(node.outputs[0].type.dtype),
-                                 node.outputs[0].type.dtype, x.type.dtype, as_number=True, name=type(op).__name__)
+    src = _full_reduction_source(cls, x.type.ndim, np_dtype(node.outputs[0].type.dtype), node.outputs[0].type.dtype,
+                                 x.type.dtype, as_number=True, name=type(op).__name__)
     lines.extend(inline_call(src.replace("{name}", "f"), [value(0, False)], f"{prefix}r", prefix))
     return [f"{prefix}r"]
 
