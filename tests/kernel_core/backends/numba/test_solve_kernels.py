@@ -1,7 +1,8 @@
 """Solve in mode NUMBA calls LAPACK's gesv itself (solve_kernels.py), not numba's
 np.linalg.solve: the values of np.linalg.solve for every dtype and both right-hand-side
 ranks, its LinAlgErrors (singular, not finite), the caller's arrays untouched, and no
-array-valued setitem (numba's string-formatting error path) in the compiled graph."""
+array-valued setitem (numba's string-formatting error path) in the compiled graph; expm's
+Pade solve goes the same way."""
 
 import numpy as np
 import pytest
@@ -68,6 +69,15 @@ def test_singular_and_non_finite_systems_raise_numpys_errors(solvers):
         bad[pos][1] = np.nan
         with pytest.raises(np.linalg.LinAlgError, match="infs or NaNs"):
             f(*bad)
+
+
+def test_expm_solves_through_gesv_too():
+    A = pt.matrix("A")
+    f = opgraph.function([A], la.expm(A), mode=NUMBA)
+    a = np.array([[0.1, 2.0, 0.0], [-1.0, 0.3, 0.5], [0.0, 0.2, -0.4]])
+    w, v = np.linalg.eig(a)
+    np.testing.assert_allclose(f(a), (v @ np.diag(np.exp(w)) @ np.linalg.inv(v)).real, rtol=1e-12, atol=1e-12)
+    assert "raise_with_shape_context" not in "".join(f.maker.thunk.dispatcher.inspect_llvm().values())
 
 
 def test_empty_system():
