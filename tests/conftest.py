@@ -77,6 +77,26 @@ LONGEST_FIRST = (
 _ROOT = os.path.dirname(_TESTS_ROOT)
 
 
+# The browser test files share one JupyterLab server and one browser per worker
+# (tests/browser/conftest.py: session fixtures), and their pages: xdist's loadfile
+# scheduling hands them to a worker as one unit, so that the second worker does not start
+# a server, a chromium and JupyterLab pages of its own for two tests.
+BROWSER_TESTS = "tests/browser/"
+
+
+def pytest_xdist_make_scheduler(config, log):
+    if config.getoption("dist") != "loadfile":
+        return None
+    from xdist.scheduler import LoadFileScheduling
+
+    class BrowserFilesTogether(LoadFileScheduling):
+        def _split_scope(self, nodeid):
+            scope = super()._split_scope(nodeid)
+            return BROWSER_TESTS if scope.startswith(BROWSER_TESTS) else scope
+
+    return BrowserFilesTogether(config, log)
+
+
 def _schedule_order(items):
     """Sort ``items`` file by file as LONGEST_FIRST says (a file's items keep their order)."""
     rank = {os.path.join(_ROOT, path): k for k, path in enumerate(LONGEST_FIRST)}

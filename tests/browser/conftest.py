@@ -13,13 +13,22 @@ also when a test fails or the run is interrupted.
 (Playwright's own browser download needs the network; it is never used).  Without
 ``chromium`` on PATH the browser tests FAIL, naming ``apt-get install chromium``.
 
-``lab_page`` (per test) / ``open_lab_page`` (factory): a fresh page whose console
-errors and uncaught exceptions are collected in ``page.console_errors`` (harmless
-JupyterLab noise filtered by exact message, see KNOWN_HARMLESS_CONSOLE_ERRORS).
+``open_lab_page`` (factory): a new page (own browser context) whose console errors and
+uncaught exceptions are collected in ``page.console_errors`` (harmless JupyterLab noise
+filtered by exact message, see KNOWN_HARMLESS_CONSOLE_ERRORS).
 
-``NotebookPage``: open a notebook in its own JupyterLab workspace, run all cells from
-the menu (Run > Run All Cells), wait for the kernel to be idle, read the error outputs,
-take screenshots into ``browser-artifacts/`` (git-ignored; CI keeps it as artefacts).
+``lab_pages`` (session): the pages the browser tests share, ``lab_pages.page(k)``, each
+loading JupyterLab once; notebooks open in them as tabs (``NotebookPage.load``).  Loading
+JupyterLab costs the browser 5-8 CPU-seconds on this project's 2-core machine, opening
+one more notebook in a loaded page about 1.5 (three notebooks: 19.8-23.8 CPU-s in
+fresh pages, 11.4-11.9 as tabs of one page, measured twice each).  ``lab_page`` (per
+test): page 0 with every tab closed, so that a test's page-wide selectors only see its
+own notebook.  The three browser test files run in one xdist worker (tests/conftest.py,
+``pytest_xdist_make_scheduler``), so one server and one browser serve them all.
+
+``NotebookPage``: open a notebook, run all cells from the menu (Run > Run All Cells),
+wait for the kernel to be idle, read the error outputs, take screenshots into
+``browser-artifacts/`` (git-ignored; CI keeps it as artefacts).
 """
 
 from __future__ import annotations
@@ -176,10 +185,33 @@ def open_lab_page(browser):
         context.close()
 
 
+class LabPages:
+    """Pages shared by the browser tests, created on first use (see the module docstring)."""
+
+    def __init__(self, open_page):
+        self.open_page = open_page
+        self.pages = {}
+
+    def page(self, k: int = 0):
+        if k not in self.pages:
+            self.pages[k] = self.open_page()
+        return self.pages[k]
+
+    def close_notebooks(self) -> None:
+        """Close every notebook tab of every shared page (their kernels keep running)."""
+        for page in self.pages.values():
+            if getattr(page, "opg_lab_loaded", False):
+                page.evaluate("() => { for (const w of Array.from(window.jupyterapp.shell.widgets('main')))"
+                              " { if (w.context) w.dispose(); } }")
+
+
+@pytest.fixture(scope="session")
+def lab_pages(open_lab_page):
+    return LabPages(open_lab_page)
+
+
 @pytest.fixture
-def lab_page(open_lab_page):
-    page = open_lab_page()
-    yield page
-    page.context.close()
-
-
+def lab_page(lab_pages):
+    lab_pages.close_notebooks()
+    yield lab_pages.page(0)
+    lab_pages.close_notebooks()

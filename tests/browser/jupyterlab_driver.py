@@ -153,9 +153,15 @@ def _stop(process: subprocess.Popen) -> None:
 
 
 # -- driving a notebook through the UI -------------------------------------------------------
-_JS_NOTEBOOK_STATE = """(withOutputs) => {
-  const w = window.jupyterapp.shell.currentWidget;
-  if (!w || !w.content || !w.content.model || !w.sessionContext) return null;
+# The notebook's widget in the page, found by its path: a page holds several notebooks as tabs
+# (NotebookPage.load), so "the current widget" is not necessarily this one.
+_JS_FIND = """const find = (path) => Array.from(window.jupyterapp.shell.widgets('main'))
+    .find(w => w.context && w.context.path === path && w.content && w.sessionContext);"""
+
+_JS_NOTEBOOK_STATE = """([path, withOutputs]) => {
+  %s
+  const w = find(path);
+  if (!w || !w.content.model) return null;
   const sc = w.sessionContext;
   const cells = [];
   const model = w.content.model;
@@ -166,18 +172,28 @@ _JS_NOTEBOOK_STATE = """(withOutputs) => {
     const outputs = withOutputs && c.type === "code" ? c.toJSON().outputs : [];
     cells.push({type: c.type, count: count === undefined ? null : count, outputs: outputs});
   }
-  return {kernel: sc.session && sc.session.kernel ? sc.session.kernel.status : null, cells: cells};
-}"""
+  return {kernel: sc.session && sc.session.kernel ? sc.session.kernel.status : null, cells: cells,
+          current: window.jupyterapp.shell.currentWidget === w};
+}""" % _JS_FIND
 
 
 @dataclass
 class NotebookPage:
-    """One notebook opened in JupyterLab in ``page`` (see the module docstring)."""
+    """One notebook opened in JupyterLab in ``page``, as a tab (see ``load``).
+
+    A page loads JupyterLab once (5-8 s of the browser's CPU on this project's 2-core
+    machine); every later notebook opens in it as a new tab (``docmanager:open``, about
+    1.5 s): the browser tests share their pages (tests/browser/conftest.py, ``lab_pages``).
+    Everything here addresses the notebook's own widget (by path) and its own DOM panel,
+    whichever tab is in front; ``console_errors`` are the page's errors from this
+    notebook's opening until the next notebook opened in the same page."""
 
     page: object
     server: LabServer
     name: str
     started: float = field(default_factory=time.monotonic)
+    console_from: int = 0
+    console_to: int | None = None
 
     @classmethod
     def open(cls, page, server: LabServer, name: str, timeout: float = 60.0) -> "NotebookPage":
@@ -185,31 +201,71 @@ class NotebookPage:
 
     @classmethod
     def load(cls, page, server: LabServer, name: str) -> "NotebookPage":
-        """Start loading JupyterLab with ``name`` in ``page`` and return at once (``ready``
-        waits): a caller can let a page load while it waits for another one."""
-        workspace = re.sub(r"[^A-Za-z0-9]+", "-", Path(name).stem) + "-" + secrets.token_hex(3)
-        page.goto(server.lab_url(name, workspace), wait_until="commit")
-        return cls(page, server, name)
+        """Start opening ``name`` in ``page`` and return at once (``ready`` waits): a caller
+        can let a notebook load while it waits for another one.  A page without JupyterLab
+        loads it (a fresh workspace showing the notebook); a page with JupyterLab opens the
+        notebook as a new tab in front (its session's kernel, if the server has one for
+        the path, as on a fresh load)."""
+        previous = getattr(page, "opg_notebook", None)
+        if previous is not None and previous.console_to is None:
+            previous.console_to = len(page.console_errors)
+        nb = cls(page, server, name, console_from=len(page.console_errors))
+        page.opg_notebook = nb
+        if getattr(page, "opg_lab_loaded", False):
+            page.evaluate("p => { window.jupyterapp.commands.execute('docmanager:open', {path: p}); }", name)
+        else:
+            workspace = re.sub(r"[^A-Za-z0-9]+", "-", Path(name).stem) + "-" + secrets.token_hex(3)
+            page.goto(server.lab_url(name, workspace), wait_until="commit")
+            page.opg_lab_loaded = True
+        return nb
+
+    @property
+    def console_errors(self) -> list[str]:
+        """The page's console errors and uncaught exceptions while this notebook was the
+        last one opened in it."""
+        return self.page.console_errors[self.console_from:self.console_to]
+
+    def _eval(self, body: str, *args):
+        """Evaluate ``body`` (JavaScript statements using ``w``, the notebook's widget, and
+        ``args``) in the page; ``body`` runs only once the widget exists."""
+        return self.page.evaluate("([path, args]) => { %s const w = find(path); %s }" % (_JS_FIND, body),
+                                  [self.name, list(args)])
 
     def ready(self, timeout: float = 60.0) -> "NotebookPage":
         """Wait until the notebook is shown and its kernel idle (after ``load``)."""
-        self.page.wait_for_function("() => window.jupyterapp && window.jupyterapp.shell && "
-                                    "window.jupyterapp.shell.currentWidget && "
-                                    "window.jupyterapp.shell.currentWidget.sessionContext",
-                                    timeout=timeout * 1000)
+        self.page.wait_for_function("(path) => { if (!(window.jupyterapp && window.jupyterapp.shell)) return false; "
+                                    + _JS_FIND + " return !!find(path); }",
+                                    arg=self.name, timeout=timeout * 1000)
+        self.activate()
         # More room for the notebook (and its screenshots): hide the file browser.
         self.page.evaluate("() => window.jupyterapp.shell.collapseLeft()")
         self.wait_kernel_idle(timeout)
         return self
 
+    def activate(self) -> "NotebookPage":
+        """Bring the notebook's tab to the front (the menu commands act on that tab)."""
+        self._eval("window.jupyterapp.shell.activateById(w.id);")
+        self.page.wait_for_function("(path) => { " + _JS_FIND + " const w = find(path); "
+                                    "return !!w && window.jupyterapp.shell.currentWidget === w && w.isVisible; }",
+                                    arg=self.name, timeout=20_000)
+        return self
+
+    def close(self) -> None:
+        """Close the notebook's tab (without saving: the server's copy stays as written)."""
+        self._eval("if (w) w.dispose();")
+
+    @property
+    def panel(self):
+        """A locator for the notebook's panel in the page (its cells and outputs)."""
+        return self.page.locator(f'[id="{self._eval("return w.id;")}"]')
+
     def kernel_id(self) -> str | None:
         """The id of the kernel the page's notebook is connected to."""
-        return self.page.evaluate("() => { const s = window.jupyterapp.shell.currentWidget.sessionContext.session;"
-                                  " return s && s.kernel ? s.kernel.id : null; }")
+        return self._eval("const s = w.sessionContext.session; return s && s.kernel ? s.kernel.id : null;")
 
     def state(self, outputs: bool = False) -> dict:
         """Kernel status and, per cell, its type, execution count (and outputs if asked)."""
-        return self.page.evaluate(_JS_NOTEBOOK_STATE, outputs)
+        return self.page.evaluate(_JS_NOTEBOOK_STATE, [self.name, outputs])
 
     def wait_kernel_idle(self, timeout: float) -> dict:
         deadline = time.monotonic() + timeout
@@ -222,7 +278,8 @@ class NotebookPage:
             self.page.wait_for_timeout(250)
 
     def run_all(self) -> None:
-        """Run > Run All Cells, from the menu bar (as a user would)."""
+        """Run > Run All Cells, from the menu bar (as a user would), on this notebook's tab."""
+        self.activate()
         self.page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(r"^Run$")).click()
         self.page.locator(".lm-Menu-itemLabel", has_text=re.compile(r"^Run All Cells$")).click()
         self.started = time.monotonic()
@@ -252,7 +309,7 @@ class NotebookPage:
                     text = "".join(out.get("text", ""))
                     found.append(f"cell {i} stderr: {text.strip()[:500]}")
         # An output that failed to render in the browser (e.g. a widget whose model is missing).
-        for text in self.page.locator(".jp-OutputArea-output").all_inner_texts():
+        for text in self.panel.locator(".jp-OutputArea-output").all_inner_texts():
             if text.startswith(("Error displaying widget", "Error rendering output")):
                 found.append(f"rendering: {text[:300]}")
         return found
@@ -263,7 +320,8 @@ class NotebookPage:
         stem = label or Path(self.name).stem
         for old in ARTIFACTS_DIR.glob(f"{stem}-[0-9][0-9].png"):  # a longer earlier run's extra parts
             old.unlink()
-        scroller = self.page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-WindowedPanel-outer").first
+        self.activate()
+        scroller = self.panel.locator(".jp-WindowedPanel-outer").first
         total = scroller.evaluate("el => el.scrollHeight")
         view = scroller.evaluate("el => el.clientHeight")
         paths = []

@@ -138,4 +138,4 @@ def test_graph_explorer_on_ten_thousand_nodes(lab_server, lab_page):
           f"per expand (click -> repaint): {', '.join(f'{t:.0f} ms' for t in expand_ms)}; "
           f"expand all ({_visible(page):,} boxes) {expand_all_ms:.0f} ms; one repaint of them all "
           f"(zoom) {repaint_ms} ms")
-    assert page.console_errors == []
+    assert nb.console_errors == []

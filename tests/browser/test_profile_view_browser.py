@@ -36,12 +36,14 @@ rows""",
 
 
 @pytest.fixture(scope="module")
-def profile_notebook(open_lab_page, lab_server):  # the browser first: no chromium, no server
+def profile_notebook(lab_pages, lab_server):  # the browser first: no chromium, no server
     name = lab_server.write_notebook("profile_view_check.ipynb", CELLS)
-    nb = NotebookPage.open(open_lab_page(), lab_server, name)
+    lab_pages.close_notebooks()   # the page-wide selectors below see this notebook only
+    nb = NotebookPage.open(lab_pages.page(0), lab_server, name)
     nb.run_all()
     nb.wait_finished()
-    return nb
+    yield nb
+    lab_pages.close_notebooks()
 
 
 def _column_rows(view, which):
@@ -105,4 +107,4 @@ def test_profile_view_renders_two_profiles_and_sorts_on_click(profile_notebook):
                            arg=host, timeout=20_000)
     assert "opg-pv-active" in view.locator("button.opg-pv-tab", has_text="per op class").get_attribute("class")
     element_screenshot(view, ARTIFACTS_DIR / "profile_view-op-classes.png")
-    assert not page.console_errors, "console errors:\n" + "\n".join(page.console_errors)
+    assert not nb.console_errors, "console errors:\n" + "\n".join(nb.console_errors)

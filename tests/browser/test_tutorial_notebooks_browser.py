@@ -1,13 +1,14 @@
 """Every tutorial notebook run through JupyterLab's UI in headless chromium, and the
 RewriteStepper of notebook 03 clicked through.
 
-The notebooks run in one JupyterLab server, two at a time (one page each, each with its
-own kernel): on a 2-core machine that keeps both cores busy without making each kernel
-wait.  A notebook's test starts its own run and the next selected notebook's, starts
-loading the page of the one after (JupyterLab's start in a page overlaps the wait), then
-waits for its own (see ``TutorialRuns``).  Each notebook still gets a fresh page, whose
-outputs and console errors its own test checks.  Screenshots of every notebook go to
-browser-artifacts/.
+The notebooks run in one JupyterLab server, two at a time (each with its own kernel): on a
+2-core machine that keeps both cores busy without making each kernel wait.  A notebook's
+test starts its own run and the next selected notebook's, then waits for its own (see
+``TutorialRuns``).  The two runs go to two lanes, one JupyterLab page each
+(conftest.py's ``lab_pages``): a lane's next notebook opens as a new tab of its page once
+the lane's previous notebook has finished, so each page runs one notebook at a time and a
+notebook's console errors are its own.  Each test checks its notebook's outputs and
+console errors.  Screenshots of every notebook go to browser-artifacts/.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ NOTEBOOKS = [nb.name for nb in tutorial_notebooks()]
 @dataclass
 class TutorialRun:
     notebook: NotebookPage
+    lane: int
     seconds: float = 0.0  # Run All Cells until the kernel is idle with every cell executed
     finished: bool = False
     screenshots: list | None = None
@@ -38,23 +40,28 @@ class TutorialRun:
 
 
 class TutorialRuns:
-    """Starts notebook runs ahead (in the order the selected tests will ask for them)."""
+    """Starts notebook runs ahead (in the order the selected tests will ask for them), in
+    PARALLEL_RUNS lanes: lane k's notebooks open one after another in ``lab_pages.page(k)``."""
 
-    def __init__(self, server, open_page, order):
+    def __init__(self, server, lab_pages, order):
         self.server = server
-        self.open_page = open_page
+        self.lab_pages = lab_pages
         self.order = list(order)
         self.runs: dict[str, TutorialRun] = {}
-        self.loading: dict[str, NotebookPage] = {}  # pages loading ahead (_preload)
         # Every kernel started up front, one at a time, before any page polls the kernel
         # list (LabServer.start_session says why); a notebook's kernel stops when it is done.
         self.kernels_before = server.running_kernels()
         self.sessions = {name: server.start_session(name) for name in self.order}
 
+    def _free_lane(self):
+        busy = {r.lane for r in self.runs.values() if not r.finished}
+        return next(k for k in range(PARALLEL_RUNS) if k not in busy)
+
     def _start(self, name):
-        nb = self.loading.pop(name, None) or NotebookPage.load(self.open_page(), self.server, name)
+        lane = self._free_lane()
+        nb = NotebookPage.load(self.lab_pages.page(lane), self.server, name)
         nb.ready()
-        run = self.runs[name] = TutorialRun(nb)
+        run = self.runs[name] = TutorialRun(nb, lane)
         # The page must use the kernel started for it: if that kernel is gone (it died),
         # the page has started one of its own, so say why in the notebook's own test.
         want, got = self.sessions[name]["kernel"]["id"], nb.kernel_id()
@@ -63,19 +70,17 @@ class TutorialRuns:
                            "the server log about it:\n" + "\n".join(self.server.log_lines_about(want)[-12:]))
         nb.run_all()
 
-    def _preload(self, after):
-        """Start loading the page of the notebook after the running ones: JupyterLab's
-        start in a page (3.5-4 s of the browser's CPU) then overlaps the wait for the
-        running notebooks and their screenshots instead of following them."""
-        rest = self.order[self.order.index(after) + 1:] if after in self.order else []
-        for later in rest:
-            if later not in self.runs:
-                if later not in self.loading and not self.loading:
-                    self.loading[later] = NotebookPage.load(self.open_page(), self.server, later)
-                return
+    def _finish(self, run):
+        run.notebook.wait_finished()
+        run.seconds = time.monotonic() - run.notebook.started
+        run.screenshots = run.notebook.screenshots()
+        run.finished = True
 
     def get(self, name) -> TutorialRun:
         if name not in self.runs:
+            unfinished = [r for r in self.runs.values() if not r.finished]
+            if len(unfinished) >= PARALLEL_RUNS:   # every lane busy (tests asked out of order)
+                self._finish(unfinished[0])
             self._start(name)
         # Keep PARALLEL_RUNS notebooks running: start the next ones the session will ask for.
         running = sum(not r.finished for r in self.runs.values())
@@ -86,31 +91,24 @@ class TutorialRuns:
                 self._start(later)
                 running += 1
         run = self.runs[name]
-        self._preload(name)
         if not run.finished:
-            run.notebook.wait_finished()
-            run.seconds = time.monotonic() - run.notebook.started
-            run.finished = True
-            run.screenshots = run.notebook.screenshots()
+            self._finish(run)
         return run
 
     def close(self):
-        """At the module's end: close the module's pages, then shut down every kernel the
-        module started, then check that none of its kernels is left running.
+        """At the module's end: close the module's notebooks, then shut down every kernel
+        the module started, then check that none of its kernels is left running.
 
-        The pages close first: a page whose kernel is shut down under it retries its
-        connection and polls for a new session, which no test reads any more (and their
-        memory is freed for the browser tests that follow).  A session already gone
-        (DELETE answers 404: its kernel died for good, see KERNEL_TRANSPORT in
-        conftest.py) is not a failure of its notebook, whose test checked the page's
-        outputs with the kernel the page really had; it is reported as a warning with the
-        server log's lines about it.  A kernel still running afterwards (a page started
-        its own) fails the module, after it is shut down so that it does not outlive it."""
-        for run in self.runs.values():
-            run.notebook.page.context.close()
-        for nb in self.loading.values():
-            nb.page.context.close()
-        self.loading.clear()
+        The notebooks close first: a notebook whose kernel is shut down under it retries
+        its connection and polls for a new session, which no test reads any more (and
+        their memory is freed for the browser tests that follow, in the same pages).  A
+        session already gone (DELETE answers 404: its kernel died for good, see
+        KERNEL_TRANSPORT in conftest.py) is not a failure of its notebook, whose test
+        checked the page's outputs with the kernel the page really had; it is reported as
+        a warning with the server log's lines about it.  A kernel still running afterwards
+        (a page started its own) fails the module, after it is shut down so that it does
+        not outlive it."""
+        self.lab_pages.close_notebooks()
         vanished = []
         for name, session in self.sessions.items():
             if not self.server.stop_session(session["id"]):
@@ -133,7 +131,7 @@ class SessionVanishedWarning(UserWarning):
 
 
 @pytest.fixture(scope="module")
-def tutorial_runs(request, open_lab_page, lab_server):  # the browser first: no chromium, no server
+def tutorial_runs(request, lab_pages, lab_server):  # the browser first: no chromium, no server
     selected = []
     for item in request.session.items:
         if getattr(item, "module", None) is not request.module:
@@ -142,7 +140,8 @@ def tutorial_runs(request, open_lab_page, lab_server):  # the browser first: no 
             selected.append(item.callspec.params["notebook"])
         elif item.name == test_rewrite_stepper_buttons_step_through_the_drawing.__name__ and STEPPER_NOTEBOOK:
             selected.append(STEPPER_NOTEBOOK)  # run alone (-k stepper), it needs notebook 03's kernel too
-    runs = TutorialRuns(lab_server, open_lab_page, dict.fromkeys(selected))
+    lab_pages.close_notebooks()
+    runs = TutorialRuns(lab_server, lab_pages, dict.fromkeys(selected))
     yield runs
     runs.close()
 
@@ -160,8 +159,8 @@ def test_tutorial_notebook_runs_in_jupyterlab(tutorial_runs, notebook):
     print(f"{notebook}: Run All Cells took {run.seconds:.1f} s")
     errors = nb.error_outputs()
     assert not errors, f"{notebook} has error outputs in JupyterLab:\n" + "\n".join(errors)
-    assert not nb.page.console_errors, (
-        f"{notebook}: browser console errors:\n" + "\n".join(nb.page.console_errors))
+    assert not nb.console_errors, (
+        f"{notebook}: browser console errors:\n" + "\n".join(nb.console_errors))
     # Every code cell ran, and the screenshots were written.
     cells = [c for c in nb.state()["cells"] if c["type"] == "code"]
     assert cells and all(c["count"] is not None for c in cells)
@@ -174,11 +173,12 @@ _TITLE = re.compile(r"Step (\d+) / (\d+)")
 
 
 class StepperView:
-    """The first RewriteStepper widget of a page, read from the DOM."""
+    """The first RewriteStepper widget of a notebook, read from the DOM."""
 
-    def __init__(self, page):
-        self.page = page
-        box = page.locator(".widget-vbox").filter(has=page.locator("button", has_text="next ▶"))
+    def __init__(self, notebook: NotebookPage):
+        self.page = notebook.page
+        panel = notebook.panel
+        box = panel.locator(".widget-vbox").filter(has=self.page.locator("button", has_text="next ▶"))
         self.root = box.first
 
     def button(self, text):
@@ -217,8 +217,9 @@ class StepperView:
 @pytest.mark.skipif(STEPPER_NOTEBOOK is None, reason="notebook 03 (rewrites) not found")
 def test_rewrite_stepper_buttons_step_through_the_drawing(tutorial_runs):
     run = tutorial_runs.get(STEPPER_NOTEBOOK)
-    page = run.notebook.page
-    stepper = StepperView(page)
+    page = run.notebook.activate().page   # other notebooks may have opened in its page since
+    errors_before = len(page.console_errors)
+    stepper = StepperView(run.notebook)
     stepper.root.scroll_into_view_if_needed()
 
     step, total, slider = stepper.position()
@@ -243,4 +244,5 @@ def test_rewrite_stepper_buttons_step_through_the_drawing(tutorial_runs):
     assert stepper.position() == (total, total, total)
     assert stepper.button("next").is_disabled()
     assert stepper.drawing() not in (first, second)
-    assert not page.console_errors, "console errors while stepping:\n" + "\n".join(page.console_errors)
+    errors = page.console_errors[errors_before:]
+    assert not errors, "console errors while stepping:\n" + "\n".join(errors)
