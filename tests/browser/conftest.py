@@ -41,6 +41,7 @@ import sys
 import tempfile
 import time
 import urllib.error
+from pathlib import Path
 
 import pytest
 
@@ -48,6 +49,8 @@ from jupyterlab_driver import (  # noqa: F401  (re-exported for the test modules
     ARTIFACTS_DIR, KNOWN_HARMLESS_CONSOLE_ERRORS, NOTEBOOK_RUN_TIMEOUT, NOTEBOOKS_DIR, REPO_ROOT,
     SERVER_START_TIMEOUT, LabServer, NotebookPage, _free_port, _stop, _write_lab_settings, tutorial_notebooks,
 )
+
+_BROWSER_DIR = Path(__file__).resolve().parent
 
 # Mode NUMBA's tiers in the kernels (compile/tiered.py): "on_wait", as in the nbval run of
 # the same notebooks (notebooks/conftest.py), instead of the "off" the test processes set
@@ -191,11 +194,18 @@ class LabPages:
     def __init__(self, open_page):
         self.open_page = open_page
         self.pages = {}
+        _SHARED_PAGES.append(self)
 
     def page(self, k: int = 0):
         if k not in self.pages:
             self.pages[k] = self.open_page()
         return self.pages[k]
+
+    def close_pages(self) -> None:
+        """Close the pages (a later ``page(k)`` opens and loads a new one)."""
+        for page in self.pages.values():
+            page.context.close()
+        self.pages.clear()
 
     def close_notebooks(self) -> None:
         """Close every notebook tab of every shared page (their kernels keep running)."""
@@ -205,9 +215,24 @@ class LabPages:
                               " { if (w.context) w.dispose(); } }")
 
 
+_SHARED_PAGES: list[LabPages] = []
+
+
 @pytest.fixture(scope="session")
 def lab_pages(open_lab_page):
     return LabPages(open_lab_page)
+
+
+def pytest_runtest_teardown(item, nextitem):
+    """After the last browser test before other tests, close the shared pages: an idle
+    JupyterLab page keeps polling the server (kernels, sessions, contents), which cost the
+    browser and the server CPU for the rest of the run (in a whole run, the two renderers
+    stayed alive until the session's end: 53 CPU-s).  Without xdist other tests can sit
+    between the browser files: a later browser test opens a new page."""
+    if nextitem is not None and Path(str(nextitem.path)).is_relative_to(_BROWSER_DIR):
+        return
+    for pages in _SHARED_PAGES:
+        pages.close_pages()
 
 
 @pytest.fixture
