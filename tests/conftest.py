@@ -61,7 +61,9 @@ _NUMBA_MODULES = set()   # modules with a test that wants Numba: their module-sc
 # summed test durations in a whole cold-cache run (2 workers on 2 cores, otherwise idle,
 # 8 min of tests; --durations).  A file not listed takes a few seconds to about eighteen.
 LONGEST_FIRST = (
-    "tests/browser/test_tutorial_notebooks_browser.py",                    # 101 s, every notebook in JupyterLab
+    # 101 s, every notebook in JupyterLab; the other browser files join its work unit
+    # (pytest_xdist_make_scheduler below): about 75 s for the three since they share pages.
+    "tests/browser/test_tutorial_notebooks_browser.py",
     "tests/kernel_core/backends/numba/test_dual_mode_random.py",           # 78 s (test_statistics' graphs)
     "tests/kernel_core/backends/numba/test_special_values.py",             # 57 s
     "tests/kernel_core/tensor/nnet/test_fused_attention.py",               # 39 s
