@@ -172,8 +172,7 @@ _JS_NOTEBOOK_STATE = """([path, withOutputs]) => {
     const outputs = withOutputs && c.type === "code" ? c.toJSON().outputs : [];
     cells.push({type: c.type, count: count === undefined ? null : count, outputs: outputs});
   }
-  return {kernel: sc.session && sc.session.kernel ? sc.session.kernel.status : null, cells: cells,
-          current: window.jupyterapp.shell.currentWidget === w};
+  return {kernel: sc.session && sc.session.kernel ? sc.session.kernel.status : null, cells: cells};
 }""" % _JS_FIND
 
 
@@ -225,17 +224,20 @@ class NotebookPage:
         last one opened in it."""
         return self.page.console_errors[self.console_from:self.console_to]
 
-    def _eval(self, body: str, *args):
-        """Evaluate ``body`` (JavaScript statements using ``w``, the notebook's widget, and
-        ``args``) in the page; ``body`` runs only once the widget exists."""
-        return self.page.evaluate("([path, args]) => { %s const w = find(path); %s }" % (_JS_FIND, body),
-                                  [self.name, list(args)])
+    def _eval(self, body: str):
+        """Evaluate ``body`` (JavaScript statements using ``w``, the notebook's widget,
+        undefined while it does not exist yet) in the page; its return value."""
+        return self.page.evaluate("(path) => { %s const w = find(path); %s }" % (_JS_FIND, body), self.name)
+
+    def _wait_for(self, condition: str, timeout: float) -> None:
+        """Wait until the JavaScript expression ``condition`` on ``w`` (as in ``_eval``) holds."""
+        self.page.wait_for_function("(path) => { if (!(window.jupyterapp && window.jupyterapp.shell)) return false; "
+                                    "%s const w = find(path); return !!(%s); }" % (_JS_FIND, condition),
+                                    arg=self.name, timeout=timeout * 1000)
 
     def ready(self, timeout: float = 60.0) -> "NotebookPage":
         """Wait until the notebook is shown and its kernel idle (after ``load``)."""
-        self.page.wait_for_function("(path) => { if (!(window.jupyterapp && window.jupyterapp.shell)) return false; "
-                                    + _JS_FIND + " return !!find(path); }",
-                                    arg=self.name, timeout=timeout * 1000)
+        self._wait_for("w", timeout)
         self.activate()
         # More room for the notebook (and its screenshots): hide the file browser.
         self.page.evaluate("() => window.jupyterapp.shell.collapseLeft()")
@@ -245,14 +247,8 @@ class NotebookPage:
     def activate(self) -> "NotebookPage":
         """Bring the notebook's tab to the front (the menu commands act on that tab)."""
         self._eval("window.jupyterapp.shell.activateById(w.id);")
-        self.page.wait_for_function("(path) => { " + _JS_FIND + " const w = find(path); "
-                                    "return !!w && window.jupyterapp.shell.currentWidget === w && w.isVisible; }",
-                                    arg=self.name, timeout=20_000)
+        self._wait_for("w && window.jupyterapp.shell.currentWidget === w && w.isVisible", 20.0)
         return self
-
-    def close(self) -> None:
-        """Close the notebook's tab (without saving: the server's copy stays as written)."""
-        self._eval("if (w) w.dispose();")
 
     @property
     def panel(self):
