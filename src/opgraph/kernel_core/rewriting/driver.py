@@ -5,7 +5,9 @@ of their scalar op), so each node only meets the rules that can fire on it.
 A worklist holds the nodes to (re)visit: all nodes at the start, then only the
 nodes a replacement created and the nodes whose inputs changed (a FunctionGraph
 feature feeds it).  Merge (common-subexpression elimination) and constant
-folding run on every visited node, whatever the selected tags.
+folding run on every visited node, whatever the selected tags, and so does the
+refinement of static types (refine_types.py) on the nodes an input change may have
+refined.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from opgraph.kernel_core.graph.fgraph import Feature
 from opgraph.kernel_core.rewriting.constant_folding import fold_node
 from opgraph.kernel_core.rewriting.history import RewriteHistory
 from opgraph.kernel_core.rewriting.merge import MergeTable
+from opgraph.kernel_core.rewriting import refine_types
 from opgraph.kernel_core.rewriting.verbose import (
     VerbosePrinter, optimizer_verbose, print_rewrite, printing_replacements,
 )
@@ -39,6 +42,7 @@ class _Worklist(Feature):
     def __init__(self, follow_clients=True, follow_new=True):
         self.queue = deque()
         self.queued = set()
+        self.refinable = set()   # nodes an input change may have given more specific outputs
         self.follow_clients = follow_clients
         self.follow_new = follow_new
 
@@ -57,7 +61,12 @@ class _Worklist(Feature):
             self.push(node)
 
     def on_change_input(self, fgraph, node, i, old, new, reason):
-        if node != "output" and self.follow_clients:
+        if node == "output":
+            return
+        if refine_types.may_refine(old, new):
+            self.refinable.add(node)
+            self.push(node)
+        elif self.follow_clients:
             self.push(node)
 
 
@@ -221,6 +230,7 @@ class EquilibriumDriver:
         self.stats = {}
         self.rejected = []
         self._cache = {}
+        self._work = None
 
     def _candidates(self, op):
         """Entries that may fire on ``op`` (cached per Op class / scalar op class)."""
@@ -253,7 +263,7 @@ class EquilibriumDriver:
             add = getattr(e.rewrite, "add_requirements", None)
             if add is not None:
                 add(fgraph)
-        work = _Worklist(self.follow_clients, self.follow_new)
+        work = self._work = _Worklist(self.follow_clients, self.follow_new)
         fgraph.attach_feature(work)
         merge_table = MergeTable() if self.merge else None
         limit = self.max_rewrites or (100 * len(fgraph.apply_nodes) + 10000)
@@ -277,6 +287,7 @@ class EquilibriumDriver:
                     applied += 1
         finally:
             fgraph.remove_feature(work)
+            self._work = None
         work_counts["applied"] += applied
         return applied
 
@@ -293,6 +304,11 @@ class EquilibriumDriver:
             pairs = fold_node(fgraph, node)
             if pairs:
                 return self._apply(fgraph, node, pairs, "constant_folding", ("constant_folding",), history)
+        if self._work is not None and node in self._work.refinable:
+            self._work.refinable.discard(node)
+            pairs = refine_types.refined_outputs(node)
+            if pairs and self._apply(fgraph, node, pairs, refine_types.RULE, (refine_types.RULE,), history):
+                return True
         for entry, check in self._candidates(node.op):
             rw = entry.rewrite
             if check and not _matches_track(rw, node.op):

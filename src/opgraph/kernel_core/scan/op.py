@@ -38,6 +38,14 @@ from opgraph.kernel_core.graph.op import Op
 __all__ = ["Scan"]
 
 
+def _static_steps(n_steps):
+    """The loop's step count when ``n_steps`` is a known non-negative int, else None."""
+    from opgraph.kernel_core.tensor.shape import static_int
+
+    n = static_int(n_steps)
+    return n if n is not None and n >= 0 else None
+
+
 class Scan(Op):
     """See the module docstring.  Equality is identity (inner graphs are not compared)."""
 
@@ -172,12 +180,16 @@ class Scan(Op):
             if not inner.type.is_super(v.type) if isinstance(inner.type, TensorType) else inner.type != v.type:
                 raise TypeError(f"{self}: non-sequence {k} has type {v.type.short_str()}, expected "
                                 f"{inner.type.short_str()}")
+        # Without a while loop a trace has exactly n_steps rows: a constant n_steps makes
+        # that length static, so the shapes downstream (a gradient's Join and Split, its
+        # zeros and set_subtensor over the whole trace) are static too and rewrite away.
+        rows = None if self.as_while else _static_steps(n_steps)
         outs = []
         for k, new in enumerate(self.inner_new_states):
             t = self.inner_state_taps()[k][0].type
-            outs.append(t.clone() if self.save_last[k] else TensorType(t.dtype, (None,) + t.shape))
+            outs.append(t.clone() if self.save_last[k] else TensorType(t.dtype, (rows,) + t.shape))
         for o in self.inner_nits:
-            outs.append(TensorType(o.type.dtype, (None,) + o.type.shape))
+            outs.append(TensorType(o.type.dtype, (rows,) + o.type.shape))
         for g, inner in zip(self.outer_shared(inputs), self.inner_shared):
             if g.type != inner.type:
                 raise TypeError(f"{self}: generator input {g} has type {g.type}, expected {inner.type}")

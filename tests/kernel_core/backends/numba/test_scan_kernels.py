@@ -10,7 +10,7 @@ from opgraph.kernel_core.backends.numba.scan_kernels import LOOP_ELEMENTS, loop_
 def _product(m, v):
     mt = loop_matrix(m)
     out = np.full(m.shape[0], np.nan, dtype=m.dtype)
-    got = matvec(m, mt, v, out)
+    got = matvec(mt, v, out)
     assert got is out or np.shares_memory(got, out)
     return got, mt
 
@@ -40,8 +40,18 @@ def test_matvec_strided_vector_and_blas_path():
     side = int(np.sqrt(LOOP_ELEMENTS)) + 1          # past the loop's size: BLAS
     big = rng.normal(size=(side, side))
     w = rng.normal(size=side)
-    got, mt = _product(big, w)
-    assert mt.size == 0
-    np.testing.assert_allclose(got, big @ w, rtol=1e-10)
+    for bb in (big, np.asfortranarray(big)):
+        got, mt = _product(bb, w)
+        assert mt.flags.c_contiguous and mt.shape == (side, side)
+        np.testing.assert_allclose(got, big @ w, rtol=1e-10)
     with pytest.raises(ValueError, match="not aligned"):
-        matvec(m, loop_matrix(m), np.ones(4), np.empty(6))
+        matvec(loop_matrix(m), np.ones(4), np.empty(6))
+
+
+def test_one_compiled_matvec_serves_every_layout():
+    rng = np.random.default_rng(2)
+    m = rng.normal(size=(4, 4))
+    for mm in (m, m.T, m[:, ::-1], np.asfortranarray(m)):
+        _product(mm, rng.normal(size=4))
+    # The matrix's argument has one type whatever m's layout (C, F, reversed, strided).
+    assert len({sig[0] for sig in matvec.signatures if str(sig[0].dtype) == "float64"}) == 1

@@ -226,12 +226,12 @@ def numba_funcify_scan(op, node, ctx):
                     f"if {outs[0]}.shape[0] != {args[0]}.shape[0]: raise ValueError("
                     f"{_quote(f'{op}: output {k} changes shape between steps')})"]
                 return alloc + [f"{outs[0]} = {row}"] + check + [
-                        f"{matvec}({args[0]}, {args[0]}t, {args[1]}, {outs[0]})"]
+                        f"{matvec}({args[0]}t, {args[1]}, {outs[0]})"]
             if inner not in products:
                 products[inner] = f"mv{len(products)}"
                 dtype = np_dtype(inner.outputs[0].type.dtype)
                 lines.append(f"{products[inner]} = {ctx.empty(f'{args[0]}.shape[0]', dtype)}")
-            return [f"{outs[0]} = {matvec}({args[0]}, {args[0]}t, {args[1]}, {products[inner]})"]
+            return [f"{outs[0]} = {matvec}({args[0]}t, {args[1]}, {products[inner]})"]
         row_of = {j: targets[o] for j, o in enumerate(inner.outputs) if o in targets}
         if not row_of or not isinstance(inner.op, Elemwise) or getattr(inner.op, "destroy_map", None):
             return None

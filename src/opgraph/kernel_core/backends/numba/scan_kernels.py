@@ -6,10 +6,12 @@ the product itself at these sizes (50 x 50: ~470 ns against ~320 ns for the loop
 below, measured in one run; the loop wins up to ~400 x 400, BLAS above).  The loop
 wants ``M``'s columns contiguous, so ``loop_matrix(M)`` -- before the loop, once --
 is ``M.T`` made C-contiguous (no copy when ``M`` is a transposed view, as in the
-gradient's ``dot(W.T, d)``); past ``LOOP_ELEMENTS`` it is an empty array and
-``matvec`` calls BLAS.  The product goes into one buffer per step node, allocated
-before the loop: every value a step hands on is copied into the loop's buffers, so a
-buffer is free again at the next step.
+gradient's ``dot(W.T, d)``).  ``matvec`` reads only that copy: past ``LOOP_ELEMENTS``
+it hands its transpose (F-contiguous, ``M`` itself) to BLAS.  So one compiled
+``matvec`` serves a C, an F and a strided ``M`` alike (taking ``M`` too compiled it
+once per layout, ~900 lines of LLVM IR each).  The product goes into one buffer per
+step node, allocated before the loop: every value a step hands on is copied into the
+loop's buffers, so a buffer is free again at the next step.
 """
 
 from __future__ import annotations
@@ -26,25 +28,23 @@ _jit = numba.njit(cache=True, error_model="numpy")
 
 @_jit
 def loop_matrix(m):
-    """``m.T`` as a C-contiguous array when ``m`` is small enough for the loop, else ``(0, 0)``."""
-    if m.shape[0] * m.shape[1] > LOOP_ELEMENTS:
-        return np.empty((0, 0), dtype=m.dtype)
+    """``m.T`` as a C-contiguous array (a view when ``m`` is a transposed C array)."""
     return np.ascontiguousarray(m.T)
 
 
 @_jit
-def matvec(m, mt, v, out):
-    """``m @ v`` into ``out`` (a buffer of the loop, reused every step), returned; ``mt``
-    is ``loop_matrix(m)``.  Columns of ``m`` (rows of ``mt``) are added eight at a time,
+def matvec(mt, v, out):
+    """``m @ v`` into ``out`` (a buffer of the loop, reused every step), returned, for
+    ``mt = loop_matrix(m)``.  Columns of ``m`` (rows of ``mt``) are added eight at a time,
     scaled by ``v``'s entries: a unit-stride update of the whole result, which LLVM
     vectorizes without reordering any sum."""
-    rows, cols = m.shape
+    cols, rows = mt.shape
     if cols != v.shape[0]:
         raise ValueError("dot: shapes are not aligned")
-    if mt.shape[0] != cols or mt.shape[1] != rows or rows == 0 or cols == 0:
+    if rows * cols > LOOP_ELEMENTS or rows == 0 or cols == 0:
         # BLAS's gemv, threads as the backend's policy decides.  Copied by an element loop:
         # numba's array-valued slice setitem compiles a shape-formatting error path (~2 s).
-        res = blas_dot(m, v)
+        res = blas_dot(mt.T, v)
         for r in range(rows):
             out[r] = res[r]
         return out
