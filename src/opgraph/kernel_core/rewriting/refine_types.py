@@ -18,7 +18,6 @@ costs nothing here.
 from __future__ import annotations
 
 from opgraph.kernel_core.graph.basic import Constant
-from opgraph.kernel_core.tensor.type import TensorType
 
 RULE = "refine_static_shapes"
 
@@ -32,17 +31,14 @@ def may_refine(old, new):
 
 
 def _more_specific(old, new):
-    """``new``'s type says at least as much as ``old``'s and nothing against it.
+    """``new`` can stand for ``old`` as it is and says at least as much: the driver's own
+    test (``compatible_replacement``), minus the replacements it would wrap in a
+    SpecifyShape (a vaguer ``new``).  It refuses a dimension that becomes statically 1: a
+    length-1 axis that was not declared broadcastable is a run-time error against a
+    longer one, and a static 1 would silently broadcast it instead."""
+    from opgraph.kernel_core.rewriting.driver import compatible_replacement
 
-    A dimension that becomes statically 1 is refused (as ``compatible_replacement``
-    does): a length-1 axis that was not declared broadcastable is a run-time error
-    against a longer one, and a static 1 would silently broadcast it instead."""
-    ot, nt = old.type, new.type
-    if ot == nt:
-        return True
-    if not (isinstance(ot, TensorType) and isinstance(nt, TensorType)) or not ot.is_super(nt):
-        return False
-    return all(o is not None or n != 1 for o, n in zip(ot.shape, nt.shape))
+    return compatible_replacement(old, new) is new
 
 
 def refined_outputs(node):
