@@ -64,8 +64,9 @@ def _jax_mode(static_inputs=()):
     return Mode(linker=JaxLinker(static_inputs=static_inputs), optimizer="fast_run", exclude=("inplace",))
 
 
-def run_python_and_jax(inputs, outputs, values, allow_objmode=()):
-    """Compile with PYTHON and JAX, compare every output; returns the op classes of the JAX graph."""
+def run_python_and_jax(inputs, outputs, values, allow_objmode=(), numba_cache=True):
+    """Compile with PYTHON and JAX, compare every output; returns the op classes of the JAX graph.
+    (``allow_objmode`` and ``numba_cache`` are the NUMBA comparison's options.)"""
     cs = cases._as_cases(outputs)
     outs = [c.out for c in cs]
     f_jax = opgraph.function(inputs, outs, mode=_jax_mode(_current_static))

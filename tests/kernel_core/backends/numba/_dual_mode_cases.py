@@ -27,7 +27,8 @@ import numpy as np
 
 import opgraph
 import opgraph.tensor as pt
-from opgraph.kernel_core.backends.numba.linker import NumbaFallbackWarning
+from opgraph.kernel_core.backends.numba.linker import NumbaFallbackWarning, NumbaLinker
+from opgraph.kernel_core.compile.mode import Mode
 from opgraph.kernel_core.gradient import grad
 from opgraph.kernel_core.graph.op import Op
 from opgraph.kernel_core.scalar.composite import Composite
@@ -90,15 +91,20 @@ def graphs_only():
         _graph_only = False
 
 
-def run_both(inputs, outputs, values, allow_objmode=()):
-    """Compile in both modes, compare every output; returns the op classes of the NUMBA graph."""
+def run_both(inputs, outputs, values, allow_objmode=(), numba_cache=True):
+    """Compile in both modes, compare every output; returns the op classes of the NUMBA graph.
+
+    ``numba_cache=False`` compiles the NUMBA function in this process even when the disk
+    cache holds it: a test that reads the shared kernels' numba signatures afterwards needs
+    them typed here (a cached graph function loads its callees' machine code untyped)."""
     cases = _as_cases(outputs)
     outs = [c.out for c in cases]
     if _graph_only:
         return _seen_ops(opgraph.function(inputs, outs, mode="NUMBA").maker.fgraph)
+    numba_mode = "NUMBA" if numba_cache else Mode(linker=NumbaLinker(use_cache=False), optimizer="fast_run")
     with warnings.catch_warnings():
         warnings.simplefilter("error", NumbaFallbackWarning)
-        f_numba = opgraph.function(inputs, outs, mode="NUMBA")
+        f_numba = opgraph.function(inputs, outs, mode=numba_mode)
     f_py = opgraph.function(inputs, outs, mode="PYTHON")
     source = f_numba.maker.thunk.source
     if "objmode" in source:
@@ -496,16 +502,23 @@ FAMILIES["signal_2d_fft"] = family_signal_2d_fft
 
 
 def family_attention():
-    """FusedAttention (no mask, boolean mask, batched over heads) and FusedAttentionGrad."""
-    from opgraph.kernel_core.tensor.nnet.attention_fused import fused_attention
+    """FusedAttention with each mask kind (none, additive, boolean), a symbolic scale, two heads
+    and several blocks of queries and keys; FusedAttentionGrad for every input's gradient.
+    Compiled here, not loaded from the disk cache: test_dual_mode_attention.py then reads the
+    attention kernels' numba signatures and calls the kernels directly."""
+    from opgraph.kernel_core.tensor.nnet.attention_fused import BLOCK_K, BLOCK_Q, fused_attention
 
-    q, k, v, m = pt.tensor3("q"), pt.tensor3("k"), pt.tensor3("v"), pt.matrix("m", dtype="bool")
+    q, k, v = pt.tensor3("q"), pt.tensor3("k"), pt.tensor3("v")
+    madd, mbool, scale = pt.dmatrix("madd"), pt.matrix("mbool", dtype="bool"), pt.dscalar("scale")
     outs = []
-    for mask in (None, m):
-        y = fused_attention(q, k, v, 0.5, mask=mask)
-        outs += [y] + grad((y * y).sum(), [q, k, v])
-    return run_both([q, k, v, m], outs, [RNG.normal(size=(2, 5, 3)), RNG.normal(size=(2, 7, 3)),
-                                         RNG.normal(size=(2, 7, 2)), np.tril(np.ones((5, 7), dtype=bool))])
+    for mask in (None, madd, mbool):
+        y = fused_attention(q, k, v, scale, mask=mask)
+        outs += [y] + grad((y * y).sum(), [q, k, v, scale])
+    nq, nk = BLOCK_Q + 5, BLOCK_K + 3
+    values = [RNG.normal(size=(2, nq, 4)), RNG.normal(size=(2, nk, 4)), RNG.normal(size=(2, nk, 3)),
+              RNG.normal(size=(nq, nk)), RNG.random((nq, nk)) < 0.7, np.float64(0.6)]
+    return run_both([q, k, v, madd, mbool, scale], [Case(o, rtol=1e-10, atol=1e-12) for o in outs], values,
+                    numba_cache=False)
 
 
 FAMILIES["attention"] = family_attention

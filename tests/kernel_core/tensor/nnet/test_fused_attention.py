@@ -1,6 +1,8 @@
 """FusedAttention / FusedAttentionGrad against the unfused attention graph: values and
 gradients (no mask, additive and boolean masks, heads, n_q != n_k, several blocks),
-NUMBA = PYTHON, errors, and the memory of the fused kernel at n = 8,192 (no n x n array)."""
+errors, dropout, and the memory of the fused kernel at n = 8,192 (no n x n array).
+NUMBA = PYTHON and the compiled kernels are tested in
+tests/kernel_core/backends/numba/test_dual_mode_attention.py."""
 
 import tracemalloc
 
@@ -10,8 +12,7 @@ import pytest
 import opgraph
 import opgraph.tensor as pt
 from opgraph.gradient import grad
-from opgraph.kernel_core.backends.numba.linker import NumbaLinker
-from opgraph.kernel_core.compile.mode import Mode, get_mode
+from opgraph.kernel_core.compile.mode import get_mode
 from opgraph.kernel_core.tensor.blockwise import Blockwise
 from opgraph.kernel_core.tensor.nnet.attention_fused import (
     BLOCK_K, BLOCK_Q, FusedAttention, FusedAttentionGrad, attention_forward, fused_attention, workspace_bytes)
@@ -108,39 +109,6 @@ def test_fully_masked_rows_give_nan_like_softmax():
                             mode=UNFUSED)(*args)
     assert np.isnan(got[1]).all() and np.isnan(want[1]).all()
     np.testing.assert_allclose(got[[0, 2, 3]], want[[0, 2, 3]], rtol=1e-12)
-
-
-@pytest.fixture(scope="module")
-def numba_and_python():
-    """One function with every mask kind, heads and gradients, compiled in both modes."""
-    q, k, v = pt.tensor3("q"), pt.tensor3("k"), pt.tensor3("v")
-    madd, mbool, scale = pt.dmatrix("madd"), pt.matrix("mbool", dtype="bool"), pt.dscalar("scale")
-    outs = []
-    for mask in (None, madd, mbool):
-        y = fused_attention(q, k, v, scale, mask=mask)
-        outs += [y] + grad((y * y).sum(), [q, k, v, scale])
-    inputs = [q, k, v, madd, mbool, scale]
-    nq, nk = BLOCK_Q + 5, BLOCK_K + 3
-    values = [RNG.normal(size=(2, nq, 4)), RNG.normal(size=(2, nk, 4)), RNG.normal(size=(2, nk, 3)),
-              RNG.normal(size=(nq, nk)), RNG.random((nq, nk)) < 0.7, np.float64(0.6)]
-    # NUMBA compiled here, not loaded from the disk cache: a cached graph function leaves the
-    # attention kernels untyped in this process (test_numba_equals_python reads their signatures).
-    numba_mode = Mode(linker=NumbaLinker(use_cache=False), optimizer="fast_run")
-    return [opgraph.function(inputs, outs, mode=mode)(*values) for mode in (numba_mode, "PYTHON")]
-
-
-def test_numba_equals_python(numba_and_python):
-    got, want = numba_and_python
-    assert len(got) == 15
-    # The mask kinds and block sizes reach the shared kernels as int64 (dispatch.int64_arg):
-    # as literal constants numba would compile them once per value.
-    from opgraph.kernel_core.backends.numba.attention_kernels import backward, forward
-
-    signatures = forward.signatures + backward.signatures
-    assert signatures and not [s for s in signatures if "Literal" in str(s)]
-    for g, w in zip(got, want):
-        assert g.shape == w.shape and g.dtype == w.dtype
-        np.testing.assert_allclose(g, w, rtol=1e-10, atol=1e-12)
 
 
 def test_errors():
@@ -266,24 +234,6 @@ def test_dropout_gradient_by_finite_differences_at_a_fixed_seed():
     got = _fused_dropout_fn(p)(q, k, v, w, seed)
     for a, b in zip(got[1:], grads):
         np.testing.assert_allclose(a, b, rtol=1e-12)
-
-
-def test_dropout_numba_kernels_equal_python(numba_and_python):
-    """The compiled kernels' keep mask and arithmetic are the reference's (values, gradients)."""
-    from opgraph.kernel_core.backends.numba.attention_kernels import backward, forward, keep_mask
-
-    q, k, v, w = _qkvw(nq=BLOCK_Q + 3, nk=BLOCK_K + 9)
-    np.testing.assert_array_equal(keep_mask(7, 3, 40, 5, 90, 300, 0.4), dropout_keep(7, 3, 40, 5, 90, 300, 0.4))
-    none = np.zeros((1, 1))
-    out, lse = forward(q, k, v, 0.7, none, 0, 0.3, 9, BLOCK_Q, BLOCK_K)
-    want = attention_forward(q, k, v, 0.7, dropout_p=0.3, seed=9)
-    np.testing.assert_allclose(out, want[0], rtol=1e-10, atol=1e-12)
-    np.testing.assert_allclose(lse, want[1], rtol=1e-12)
-    glse = np.zeros(len(q))
-    got = backward(q, k, v, 0.7, none, 0, 0.3, 9, out, lse, w, glse, BLOCK_Q, BLOCK_K)
-    ref = attention_backward(q, k, v, 0.7, None, None, out, lse, w, glse, 0.3, 9)
-    for a, b in zip(got, ref):
-        np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)
 
 
 def _rewrite_graph_with_dropout(rng):
