@@ -66,13 +66,12 @@ LONGEST_FIRST = (
     "tests/browser/test_tutorial_notebooks_browser.py",
     "tests/kernel_core/backends/numba/test_dual_mode_random.py",           # 78 s (test_statistics' graphs)
     "tests/kernel_core/backends/numba/test_special_values.py",             # 57 s
-    "tests/kernel_core/tensor/nnet/test_fused_attention.py",               # 39 s
     "tests/kernel_core/backends/numba/test_dual_mode_extra_ops.py",        # 38 s
     "tests/kernel_core/backends/numba/test_dual_mode_elemwise.py",         # 37 s
     "tests/kernel_core/backends/numba/test_dual_mode_linalg.py",           # 35 s
     "tests/kernel_core/backends/jax/test_jax_dual_mode.py",                # 35 s
     "tests/kernel_core/backends/numba/test_dual_mode_factorizations.py",   # 33 s
-    "tests/kernel_core/backends/numba/test_dual_mode_attention.py",        # 30 s
+    "tests/kernel_core/backends/numba/test_dual_mode_attention.py",        # 30 s (with the kernel tests)
     "tests/kernel_core/backends/numba/test_numba_backend.py",              # 26 s
     "tests/kernel_core/backends/numba/test_dual_mode_shape_indexing.py",   # 23 s
 )
