@@ -23,7 +23,9 @@ os.environ.setdefault("OPGRAPH_CACHE_DIR", os.path.join(os.path.expanduser("~"),
 # (ops, gradients, rewrites, logprob, scan semantics, function() semantics, printing,
 # the notebook layer), not the Numba backend: they run the generated-Python tier, and
 # Numba compiles only where a test calls f.wait_compiled() ("on_wait": deterministic,
-# and much less compiling).  The Numba backend is tested where Numba compiles before
+# and the Python tier runs under every such test).  It saves little time now: a whole
+# cold-cache run took 248 s of tests (442 CPU-s) so and 250 s (449 CPU-s) with every test
+# "off" (2026-12-04, 2 cores): those tests' graphs are small and reuse the shared kernels.  The Numba backend is tested where Numba compiles before
 # function() returns ("off"): every test under tests/kernel_core/backends/ (among them
 # the dual-mode suite, test_dual_mode_*.py, which compiles every op of the library in
 # mode NUMBA and compares it with mode PYTHON), and every test marked ``numba`` (a module's
@@ -59,21 +61,23 @@ _NUMBA_MODULES = set()   # modules with a test that wants Numba: their module-sc
 # while the other worker runs out of files; then every other file, most tests first (what
 # xdist's own reordering did), in collection order among equals.  The figures: each file's
 # summed test durations in a whole cold-cache run (2 workers on 2 cores, otherwise idle,
-# 8 min of tests; --durations).  A file not listed takes a few seconds to about eighteen.
+# 4.1 min of tests, 2026-12-04).  A file not listed takes a few seconds to about nine.
+# (Three workers on the same 2 cores: 266 s of tests instead of 248, 497 CPU-s instead of
+# 442 -- each worker compiles the shared kernels the others have not cached yet.)
 LONGEST_FIRST = (
-    # 101 s, every notebook in JupyterLab; the other browser files join its work unit
-    # (pytest_xdist_make_scheduler below): about 75 s for the three since they share pages.
+    # 54 s, every notebook in JupyterLab; the other browser files join its work unit
+    # (pytest_xdist_make_scheduler below): 61 s for the three since they share pages.
     "tests/browser/test_tutorial_notebooks_browser.py",
-    "tests/kernel_core/backends/numba/test_dual_mode_random.py",           # 78 s (test_statistics' graphs)
-    "tests/kernel_core/backends/numba/test_special_values.py",             # 57 s
-    "tests/kernel_core/backends/numba/test_dual_mode_extra_ops.py",        # 38 s
-    "tests/kernel_core/backends/numba/test_dual_mode_elemwise.py",         # 37 s
-    "tests/kernel_core/backends/numba/test_dual_mode_linalg.py",           # 35 s
-    "tests/kernel_core/backends/jax/test_jax_dual_mode.py",                # 35 s
-    "tests/kernel_core/backends/numba/test_dual_mode_factorizations.py",   # 33 s
-    "tests/kernel_core/backends/numba/test_dual_mode_attention.py",        # 30 s (with the kernel tests)
-    "tests/kernel_core/backends/numba/test_numba_backend.py",              # 26 s
-    "tests/kernel_core/backends/numba/test_dual_mode_shape_indexing.py",   # 23 s
+    "tests/kernel_core/backends/numba/test_special_values.py",             # 29 s
+    "tests/kernel_core/backends/numba/test_dual_mode_random.py",           # 26 s (test_statistics' graphs)
+    "tests/kernel_core/backends/numba/test_dual_mode_attention.py",        # 26 s
+    "tests/kernel_core/backends/numba/test_dual_mode_linalg.py",           # 25 s
+    "tests/kernel_core/backends/numba/test_dual_mode_extra_ops.py",        # 20 s
+    "tests/kernel_core/backends/jax/test_jax_dual_mode.py",                # 19 s
+    "tests/kernel_core/backends/numba/test_dual_mode_elemwise.py",         # 17 s
+    "tests/kernel_core/backends/numba/test_numba_backend.py",              # 15 s
+    "tests/kernel_core/backends/numba/test_dual_mode_factorizations.py",   # 15 s
+    "tests/kernel_core/backends/numba/test_dual_mode_shape_indexing.py",   # 12 s
 )
 _ROOT = os.path.dirname(_TESTS_ROOT)
 
