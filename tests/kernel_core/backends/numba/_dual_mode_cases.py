@@ -503,7 +503,8 @@ FAMILIES["signal_2d_fft"] = family_signal_2d_fft
 
 def family_attention():
     """FusedAttention with each mask kind (none, additive, boolean), a symbolic scale, two heads
-    and several blocks of queries and keys; FusedAttentionGrad for every input's gradient.
+    and several blocks of queries and keys; FusedAttentionGrad for the gradients in q, k, v
+    and the scale.
     Compiled here, not loaded from the disk cache: test_dual_mode_attention.py then reads the
     attention kernels' numba signatures and calls the kernels directly."""
     from opgraph.kernel_core.tensor.nnet.attention_fused import BLOCK_K, BLOCK_Q, fused_attention

@@ -1,7 +1,7 @@
 """NUMBA = PYTHON, part "attention" of the dual-mode suite: FusedAttention and
-FusedAttentionGrad (every mask kind, heads, several blocks, every gradient), then the
-compiled attention kernels themselves: their numba signatures, and their dropout mask and
-arithmetic called directly against the NumPy reference.
+FusedAttentionGrad (every mask kind, heads, several blocks, the q, k, v and scale
+gradients), then the compiled attention kernels themselves: their numba signatures, and
+their dropout mask and arithmetic called directly against the NumPy reference.
 
 The family is in _dual_mode_cases.py (PARTS["attention"]): one function with many outputs,
 compiled in both modes, every output compared.
