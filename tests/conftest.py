@@ -27,8 +27,9 @@ os.environ.setdefault("OPGRAPH_CACHE_DIR", os.path.join(os.path.expanduser("~"),
 # cold-cache run took 248 s of tests (442 CPU-s) this way and 250 s (449 CPU-s) with every
 # test "off" (2026-12-04, 2 cores): those tests' graphs are small and reuse the shared
 # kernels.  The Numba backend is tested where Numba compiles before function() returns
-# ("off"): every test under tests/kernel_core/backends/ (among them the dual-mode suite, test_dual_mode_*.py, which compiles every op of the library in
-# mode NUMBA and compares it with mode PYTHON), and every test marked ``numba`` (a module's
+# ("off"): every test under tests/kernel_core/backends/ (among them the dual-mode suite,
+# test_dual_mode_*.py, which compiles every op of the library in mode NUMBA and compares
+# it with mode PYTHON), and every test marked ``numba`` (a module's
 # ``pytestmark = pytest.mark.numba`` or a test's ``@pytest.mark.numba``) or named for
 # Numba (``test_numba_...``, the ``[NUMBA]`` case of a test parametrized by mode): a
 # test of Numba's code (generated source, kernels, objmode, Numba-only errors).
